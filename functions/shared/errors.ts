@@ -1,0 +1,38 @@
+/**
+ * The project's error classes. Every error a caller may act on is a named subclass carrying
+ * the data needed to act (a code, a list of problems) and, when it wraps another, its `cause`.
+ */
+export class LeadForwarderError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Configuration that cannot be used: every problem found, listed at once. */
+export class ConfigError extends LeadForwarderError {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** A state write lost its conditional check: another poller moved the state first. Nothing was changed. */
+export class StateConflictError extends LeadForwarderError {}
+
+/** The API answered something that contradicts the paging contract; continuing could skip leads. */
+export class PagingContractError extends LeadForwarderError {}
+
+/** Some leads could not be put on the queue even after retries; the scan state was not advanced. */
+export class EnqueueError extends LeadForwarderError {
+  constructor(message: string, readonly failedLeadIds: readonly string[], options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A message on the leads queue that is not a lead this version understands. */
+export class MalformedMessageError extends LeadForwarderError {}
+
+/** The message of any thrown value, for logs and summaries. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
