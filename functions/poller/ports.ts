@@ -1,0 +1,54 @@
+import type { LeadId } from '../shared/ids';
+import type { Lead } from '../shared/lead';
+
+/** What the scan needs from the outside world; adapters live in shared/taobao and shared/aws. */
+
+export interface LeadPage {
+  /** Rows as returned, before dropping repeats or rejected records: a short page ends the scan. */
+  rawCount: number;
+  /** Normalized leads in the order the API returned them. */
+  leads: Lead[];
+  /** Records that could not be normalized (no id): reported, not forwarded. */
+  rejected: { problem: string }[];
+  requestId?: string;
+}
+
+export interface LeadSource {
+  /** One page, newest first; `offset` continues toward older ids. */
+  fetchPage(request: { offset?: LeadId; pageSize: number; deadline: number }): Promise<LeadPage>;
+}
+
+/** A scan in progress (DESIGN §2): `top` becomes the cursor when the scan reaches `floor`. */
+export interface ScanProgress {
+  top: LeadId;
+  floor: LeadId;
+  /** The offset for the following page (the lowest id read so far); absent before the first page. */
+  next?: LeadId;
+  /** The highest ids of the scan's first page, kept for the lookback window. */
+  seen: LeadId[];
+}
+
+export interface SourceState {
+  /** 0 when nothing was ever written; every write must name the version it read. */
+  version: number;
+  /** Every lead with id ≤ cursor has been enqueued. Absent before the first lead was seen. */
+  cursor?: LeadId;
+  scan?: ScanProgress;
+  /** The highest ids at or below the cursor already handled: the lookback re-reads these. */
+  seen: LeadId[];
+  /** When the cursor was last brought up to date (ISO). */
+  cursorAt?: string;
+}
+
+export type SourceStateUpdate = Omit<SourceState, 'version'>;
+
+export interface StateStore {
+  load(): Promise<SourceState>;
+  /** Writes only if the stored version is still `expectedVersion`; else StateConflictError, nothing changed. */
+  save(update: SourceStateUpdate, expectedVersion: number): Promise<SourceState>;
+}
+
+export interface LeadQueue {
+  /** Resolves once every lead is on the queue; throws EnqueueError naming those that are not. */
+  enqueue(leads: Lead[], seenAt: string): Promise<void>;
+}

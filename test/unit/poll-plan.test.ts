@@ -1,0 +1,101 @@
+import { LOOKBACK_IDS, planStep } from '../../functions/poller/poll';
+import type { LeadPage, SourceState } from '../../functions/poller/ports';
+import { PagingContractError } from '../../functions/shared/errors';
+
+const NOW = '2026-11-29T06:00:00.000Z';
+const page = (ids: number[], rawCount = ids.length): LeadPage => ({ rawCount, leads: ids.map((id) => ({ id: String(id) })), rejected: [] });
+const fresh: SourceState = { version: 0, seen: [] };
+const range = (hi: number, lo: number): number[] => Array.from({ length: hi - lo + 1 }, (_, i) => hi - i);
+const ids = (step: { enqueue: { id: string }[] }): string[] => step.enqueue.map((l) => l.id);
+
+describe('planStep: first run', () => {
+  it('startFrom latest takes the newest lead as the cursor and forwards nothing', () => {
+    const step = planStep(fresh, page(range(50, 41), 10), { pageSize: 10, startFrom: { kind: 'latest' } }, NOW);
+    expect(ids(step)).toEqual([]);
+    expect(step.next).toBeUndefined();
+    expect(step.update.cursor).toBe('50');
+    expect(step.update.scan).toBeUndefined();
+  });
+
+  it('startFrom all forwards the first page and continues below it', () => {
+    const step = planStep(fresh, page(range(50, 41)), { pageSize: 10, startFrom: { kind: 'all' } }, NOW);
+    expect(ids(step)).toEqual(range(50, 41).map(String));
+    expect(step.next).toBe('41');
+    expect(step.update.scan).toMatchObject({ top: '50', floor: '0', next: '41' });
+    expect(step.update.cursor).toBeUndefined();
+  });
+
+  it('startFrom an id forwards only ids above it', () => {
+    const step = planStep(fresh, page(range(50, 41)), { pageSize: 10, startFrom: { kind: 'id', id: '45' } }, NOW);
+    expect(ids(step)).toEqual(['50', '49', '48', '47', '46']);
+    expect(step.next).toBeUndefined();
+    expect(step.update.cursor).toBe('50');
+  });
+
+  it('startFrom an id above every lead keeps that id as the cursor', () => {
+    const step = planStep(fresh, page([7, 6, 5], 3), { pageSize: 10, startFrom: { kind: 'id', id: '100' } }, NOW);
+    expect(ids(step)).toEqual([]);
+    expect(step.update.cursor).toBe('100');
+  });
+
+  it('an empty newest page leaves the cursor unset', () => {
+    const step = planStep(fresh, page([]), { pageSize: 10, startFrom: { kind: 'latest' } }, NOW);
+    expect(step.update.cursor).toBeUndefined();
+    expect(step.next).toBeUndefined();
+  });
+});
+
+describe('planStep: paging', () => {
+  const scanning: SourceState = { version: 3, cursor: '10', seen: [], scan: { top: '50', floor: '10', next: '41', seen: [] } };
+
+  it('drops the offset id when the API repeats it (inclusive offset)', () => {
+    const step = planStep(scanning, page(range(41, 32)), { pageSize: 10, startFrom: { kind: 'all' } }, NOW);
+    expect(ids(step)).toEqual(range(40, 32).map(String));
+    expect(step.next).toBe('32');
+  });
+
+  it('ends the scan at the floor and moves the cursor to the top', () => {
+    const step = planStep({ ...scanning, scan: { top: '50', floor: '10', next: '15', seen: [] } }, page(range(14, 5)), { pageSize: 10, startFrom: { kind: 'all' } }, NOW);
+    expect(ids(step)).toEqual(['14', '13', '12', '11']);
+    expect(step.next).toBeUndefined();
+    expect(step.update).toMatchObject({ cursor: '50', cursorAt: NOW });
+    expect(step.update.scan).toBeUndefined();
+  });
+
+  it('a short page ends the scan', () => {
+    const step = planStep(scanning, page([40, 39], 2), { pageSize: 10, startFrom: { kind: 'all' } }, NOW);
+    expect(step.next).toBeUndefined();
+    expect(step.update.cursor).toBe('50');
+  });
+
+  it('stops with an error when ids are not descending', () => {
+    expect(() => planStep(scanning, page([30, 35, 20]), { pageSize: 10, startFrom: { kind: 'all' } }, NOW)).toThrow(PagingContractError);
+  });
+
+  it('stops with an error when a page returns ids above its offset', () => {
+    expect(() => planStep(scanning, page(range(45, 36)), { pageSize: 10, startFrom: { kind: 'all' } }, NOW)).toThrow(/above it/);
+  });
+
+  it('stops with an error when a page makes no progress (page size 1, inclusive offset)', () => {
+    expect(() => planStep(scanning, page([41]), { pageSize: 1, startFrom: { kind: 'all' } }, NOW)).toThrow(/no progress/);
+  });
+});
+
+describe('planStep: lookback', () => {
+  const handled = range(100, 100 - LOOKBACK_IDS + 1).map(String);
+  const settled: SourceState = { version: 9, cursor: '100', seen: handled };
+
+  it('re-reads the window below the cursor and forwards nothing already handled', () => {
+    const step = planStep(settled, page(range(100, 71), 30), { pageSize: 30, startFrom: { kind: 'latest' } }, NOW);
+    expect(ids(step)).toEqual([]);
+    expect(step.next).toBeUndefined();
+    expect(step.update.cursor).toBe('100');
+  });
+
+  it('forwards an id committed late inside the window', () => {
+    const withGap: SourceState = { ...settled, seen: handled.filter((id) => id !== '95') };
+    const step = planStep(withGap, page(range(100, 71), 30), { pageSize: 30, startFrom: { kind: 'latest' } }, NOW);
+    expect(ids(step)).toEqual(['95']);
+    expect(step.update.seen).toContain('95');
+  });
+});
