@@ -47,6 +47,7 @@ export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResul
   const now = deps.now ?? Date.now;
   let state = await deps.state.load();
   const result: PollResult = { pages: 0, fetched: 0, enqueued: 0, enqueuedIds: [], rejected: [], cursor: state.cursor ?? null, scanInProgress: state.scan !== undefined };
+  if (state.cursorAt !== undefined) result.cursorAt = state.cursorAt;
   const fetch = (offset?: LeadId): Promise<LeadPage> => {
     const request = offset === undefined ? { pageSize: opts.pageSize, deadline: opts.deadline } : { offset, pageSize: opts.pageSize, deadline: opts.deadline };
     return deps.source.fetchPage(request);

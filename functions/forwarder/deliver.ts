@@ -1,0 +1,23 @@
+import type { Dispatcher } from 'undici';
+import type { Endpoint } from '../shared/settings';
+import type { Delivery } from '../shared/webhook/delivery';
+import { renderRequest } from '../shared/webhook/formats';
+import { classify } from '../shared/webhook/outcome';
+import { send } from '../shared/webhook/sender';
+import type { AttemptResult } from './ports';
+
+/** One HTTP attempt to one endpoint: render in its format, send, and read the answer. */
+export function createDeliver(dispatcher: Dispatcher, now: () => Date = () => new Date()): (endpoint: Endpoint, delivery: Delivery) => Promise<AttemptResult> {
+  return async (endpoint, delivery) => {
+    const request = renderRequest(endpoint, delivery, now());
+    const result = await send(dispatcher, request, endpoint.timeoutMs);
+    const verdict = classify(result, endpoint.format, { endpoint: endpoint.name, now: now() });
+    return {
+      outcome: verdict.outcome,
+      reason: verdict.reason,
+      latencyMs: result.latencyMs,
+      ...(result.kind === 'response' ? { status: result.status } : {}),
+      ...(verdict.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: verdict.retryAfterSeconds }),
+    };
+  };
+}

@@ -1,0 +1,172 @@
+import { parseLeadMessage, type LeadMessage, type ParsedLeadMessage } from '../shared/aws/lead-message';
+import { mapLimit } from '../shared/concurrency';
+import { MalformedMessageError, messageOf } from '../shared/errors';
+import type { LeadId } from '../shared/ids';
+import type { Lead } from '../shared/lead';
+import type { Endpoint } from '../shared/settings';
+import type { AttemptResult, ForwardDeps } from './ports';
+
+/** Extra lease beyond the endpoint's timeout, so a claim outlives the attempt that holds it. */
+const LEASE_MARGIN_MS = 30_000;
+/** A record another forwarder is sending right now is looked at again after this long. */
+const BUSY_RETRY_SECONDS = 60;
+
+export interface QueueRecord {
+  messageId: string;
+  receiptHandle: string;
+  /** ApproximateReceiveCount: 1 on the first attempt. */
+  receiveCount: number;
+  message: LeadMessage;
+}
+
+export type EndpointState = 'delivered' | 'already-delivered' | 'gone' | 'rejected' | 'retry' | 'busy';
+
+export interface EndpointResult {
+  endpoint: string;
+  state: EndpointState;
+  reason?: string;
+  status?: number;
+  latencyMs?: number;
+}
+
+export interface RecordResult {
+  messageId: string;
+  leadId?: LeadId;
+  /** done: settled everywhere; retry: back on the queue after `delaySeconds`; parked: in the DLQ. */
+  kind: 'done' | 'retry' | 'parked';
+  delaySeconds?: number;
+  reason?: string;
+  endpoints: EndpointResult[];
+  attempt: number;
+  mobileDecryptFailed?: boolean;
+  malformed?: boolean;
+}
+
+export interface BatchResult {
+  /** Message ids to report as `batchItemFailures`: they stay on the queue for a later attempt. */
+  failures: string[];
+  records: RecordResult[];
+}
+
+/**
+ * Delivers a batch of lead messages to every endpoint. Each (lead, endpoint) is claimed in the
+ * ledger before sending, so an endpoint that accepted a lead never receives it again, whatever
+ * another endpoint does; retries go back through SQS visibility (no sleeping), and a lead that
+ * cannot be delivered is parked in the DLQ with the reason, never dropped.
+ */
+export async function forwardBatch(deps: ForwardDeps, records: QueueRecord[]): Promise<BatchResult> {
+  const now = deps.now ?? Date.now;
+  const gone = new Set<string>();
+  await Promise.all(
+    deps.endpoints.map(async (endpoint) => {
+      if ((await deps.endpointStatus.get(endpoint)).goneAt !== undefined) gone.add(endpoint.name);
+    }),
+  );
+  const results = await mapLimit(records, deps.concurrency, (record) => forwardRecord(deps, record, gone, now));
+  await recordDeliveries(deps, results, now);
+  return { failures: results.filter((r) => r.kind === 'retry').map((r) => r.messageId), records: results };
+}
+
+async function forwardRecord(deps: ForwardDeps, record: QueueRecord, gone: Set<string>, now: () => number): Promise<RecordResult> {
+  const base = { messageId: record.messageId, attempt: record.receiveCount };
+  let parsed: ParsedLeadMessage;
+  try {
+    parsed = parseLeadMessage(record.message);
+  } catch (error) {
+    if (!(error instanceof MalformedMessageError)) throw error;
+    const reason = `malformed message: ${error.message}`;
+    await deps.queue.park(record.message, reason, deps.endpoints.map((e) => e.name));
+    return { ...base, kind: 'parked', reason, endpoints: [], malformed: true };
+  }
+  const { lead, decryptFailed } = decrypt(deps, parsed.lead);
+  const delivery = { lead, seenAt: parsed.seenAt };
+  const replay = parsed.parkedReason !== undefined;
+
+  const endpoints = await Promise.all(deps.endpoints.map((endpoint) => deliverOnce(deps, endpoint, delivery, replay, gone, now)));
+  const result: RecordResult = { ...base, leadId: lead.id, kind: 'done', endpoints };
+  if (decryptFailed) result.mobileDecryptFailed = true;
+
+  const pending = endpoints.filter((e) => e.state === 'retry' || e.state === 'busy');
+  const refused = endpoints.filter((e) => e.state === 'rejected' || e.state === 'gone');
+  if (pending.length > 0 && record.receiveCount < deps.maxReceiveCount) {
+    const retryAfter = Math.max(0, ...pending.map((e) => (e.state === 'busy' ? BUSY_RETRY_SECONDS : 0)), ...endpoints.map((e) => retryAfterOf(e) ?? 0));
+    const delaySeconds = deps.backoffSeconds(record.receiveCount, retryAfter > 0 ? retryAfter : undefined);
+    await deps.queue.delay(record.receiptHandle, delaySeconds);
+    return { ...result, kind: 'retry', delaySeconds, reason: describe(pending) };
+  }
+  const unsettled = [...pending, ...refused];
+  if (unsettled.length === 0) return result;
+  const reason = pending.length > 0 ? `gave up after ${record.receiveCount} attempts: ${describe(unsettled)}` : describe(unsettled);
+  await deps.queue.park(record.message, reason, unsettled.map((e) => e.endpoint));
+  return { ...result, kind: 'parked', reason };
+}
+
+/** One endpoint, at most one HTTP attempt, guarded by the ledger claim. */
+async function deliverOnce(
+  deps: ForwardDeps,
+  endpoint: Endpoint,
+  delivery: { lead: Lead; seenAt: string },
+  replay: boolean,
+  gone: Set<string>,
+  now: () => number,
+): Promise<EndpointResult & { retryAfterSeconds?: number }> {
+  const name = endpoint.name;
+  if (gone.has(name)) return { endpoint: name, state: 'gone', reason: `${name} answered 410 Gone earlier; change its url to resume` };
+  const claim = await deps.ledger.claim(delivery.lead.id, name, endpoint.timeoutMs + LEASE_MARGIN_MS, replay);
+  if (claim.kind === 'delivered') return { endpoint: name, state: 'already-delivered' };
+  if (claim.kind === 'rejected') return { endpoint: name, state: 'rejected', reason: claim.reason };
+  if (claim.kind === 'busy') return { endpoint: name, state: 'busy', reason: `${name}: another attempt is in flight` };
+
+  let attempt: AttemptResult;
+  try {
+    attempt = await deps.deliver(endpoint, delivery);
+  } catch (error) {
+    // The sender reports HTTP outcomes as data; anything thrown is unexpected, so retry later.
+    attempt = { outcome: 'retry', reason: `${name}: ${messageOf(error)}`, latencyMs: 0 };
+  }
+  const facts = { endpoint: name, latencyMs: attempt.latencyMs, ...(attempt.status === undefined ? {} : { status: attempt.status }) };
+  switch (attempt.outcome) {
+    case 'delivered':
+      await deps.ledger.delivered(delivery.lead.id, name, claim.token, attempt.status ?? 200);
+      return { ...facts, state: 'delivered' };
+    case 'reject':
+      await deps.ledger.rejected(delivery.lead.id, name, claim.token, attempt.reason);
+      return { ...facts, state: 'rejected', reason: attempt.reason };
+    case 'gone':
+      gone.add(name);
+      await deps.endpointStatus.markGone(endpoint, new Date(now()));
+      await deps.ledger.release(delivery.lead.id, name, claim.token);
+      return { ...facts, state: 'gone', reason: attempt.reason };
+    case 'retry':
+      await deps.ledger.release(delivery.lead.id, name, claim.token);
+      return { ...facts, state: 'retry', reason: attempt.reason, ...(attempt.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: attempt.retryAfterSeconds }) };
+  }
+}
+
+function decrypt(deps: ForwardDeps, lead: Lead): { lead: Lead; decryptFailed: boolean } {
+  if (deps.decryptMobile === undefined || lead.mobile === undefined || lead.mobile_encrypted !== true) return { lead, decryptFailed: false };
+  const plain = deps.decryptMobile(lead.mobile);
+  // A mobile that does not decrypt goes out as received: never dropped, never logged.
+  return plain === undefined ? { lead, decryptFailed: true } : { lead: { ...lead, mobile: plain, mobile_encrypted: false }, decryptFailed: false };
+}
+
+async function recordDeliveries(deps: ForwardDeps, results: RecordResult[], now: () => number): Promise<void> {
+  const perEndpoint = new Map<string, { count: number; last: LeadId }>();
+  for (const record of results) {
+    for (const e of record.endpoints) {
+      if (e.state !== 'delivered' || record.leadId === undefined) continue;
+      const entry = perEndpoint.get(e.endpoint) ?? { count: 0, last: record.leadId };
+      perEndpoint.set(e.endpoint, { count: entry.count + 1, last: record.leadId });
+    }
+  }
+  // Informational (shown by `status`): a failure here must not turn delivered leads into retries.
+  await Promise.allSettled([...perEndpoint].map(([name, { count, last }]) => deps.endpointStatus.recordDeliveries(name, count, last, new Date(now()))));
+}
+
+function retryAfterOf(result: EndpointResult & { retryAfterSeconds?: number }): number | undefined {
+  return result.retryAfterSeconds;
+}
+
+function describe(results: EndpointResult[]): string {
+  return results.map((e) => e.reason ?? `${e.endpoint}: ${e.state}`).join('; ');
+}

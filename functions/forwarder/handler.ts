@@ -1,0 +1,99 @@
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createClients } from '../shared/aws/clients';
+import { DynamoEndpointStatus } from '../shared/aws/endpoint-status';
+import { SqsForwarderQueue } from '../shared/aws/forwarder-queue';
+import { readForwarderEnvironment } from '../shared/aws/lambda-env';
+import { DynamoLedger } from '../shared/aws/ledger';
+import { once, readSecret } from '../shared/aws/secrets';
+import { parseForwarderSettings, parseJsonSetting } from '../shared/config';
+import { createMobileDecryptor } from '../shared/mobile';
+import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability';
+import { backoffSeconds } from '../shared/webhook/outcome';
+import { createDispatcher } from '../shared/webhook/sender';
+import { createDeliver } from './deliver';
+import { forwardBatch, type BatchResult, type QueueRecord } from './forward';
+
+/** Records of one batch delivered at once (each to every endpoint in parallel). */
+const RECORD_CONCURRENCY = 10;
+
+// Wiring only, built once per container.
+const env = readForwarderEnvironment(process.env);
+const { ddb, sqs, secrets } = createClients();
+const logger = createLogger();
+const metrics = createMetrics();
+const dispatcher = createDispatcher();
+
+const wiring = once(async () => {
+  const [webhooks, mobilePrivateKey] = await Promise.all([
+    readSecret(secrets, env.webhooksSecretArn),
+    env.mobilePrivateKeySecretArn === undefined ? Promise.resolve(undefined) : readSecret(secrets, env.mobilePrivateKeySecretArn),
+  ]);
+  const settings = parseForwarderSettings({ webhooks: parseJsonSetting('Webhooks', webhooks), mobilePrivateKey });
+  return {
+    endpoints: settings.webhooks,
+    ledger: new DynamoLedger(ddb, env.table),
+    endpointStatus: new DynamoEndpointStatus(ddb, env.table),
+    queue: new SqsForwarderQueue(sqs, env.queueUrl, env.dlqUrl),
+    deliver: createDeliver(dispatcher),
+    ...(settings.mobilePrivateKey === undefined ? {} : { decryptMobile: createMobileDecryptor(settings.mobilePrivateKey) }),
+    maxReceiveCount: env.maxReceiveCount,
+    concurrency: RECORD_CONCURRENCY,
+    backoffSeconds: (attempt: number, retryAfter: number | undefined) => backoffSeconds(attempt, retryAfter, Math.random),
+  };
+});
+
+/** SQS batch in, partial batch failures out: only the records that must be retried are reported. */
+export async function handler(event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> {
+  const deps = await wiring();
+  const result = await forwardBatch(deps, event.Records.map(toQueueRecord));
+  report(result);
+  metrics.publishStoredMetrics();
+  return { batchItemFailures: result.failures.map((itemIdentifier) => ({ itemIdentifier })) };
+}
+
+function toQueueRecord(record: SQSRecord): QueueRecord {
+  const attributes: Record<string, string> = {};
+  for (const [key, value] of Object.entries(record.messageAttributes ?? {})) {
+    if (value.stringValue !== undefined) attributes[key] = value.stringValue;
+  }
+  return {
+    messageId: record.messageId,
+    receiptHandle: record.receiptHandle,
+    receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+    message: { body: record.body, attributes, sentTimestamp: record.attributes.SentTimestamp },
+  };
+}
+
+/** A metric with the `endpoint` dimension (EMF allows one dimension set per metric line). */
+function endpointMetric(endpoint: string, name: string, unit: MetricUnit, value: number): void {
+  const single = metrics.singleMetric();
+  single.addDimension('endpoint', endpoint);
+  single.addMetric(name, unit, value);
+}
+
+/** Logs and metrics: lead ids, endpoint names, statuses and timings only. */
+function report(result: BatchResult): void {
+  for (const record of result.records) {
+    if (record.malformed === true) metrics.addMetric(METRIC.malformedMessages, MetricUnit.Count, 1);
+    if (record.mobileDecryptFailed === true) metrics.addMetric(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
+    if (record.kind === 'parked') metrics.addMetric(METRIC.deliveryDeadLettered, MetricUnit.Count, 1);
+    for (const e of record.endpoints) {
+      const fields = { leadId: record.leadId, endpoint: e.endpoint, state: e.state, status: e.status, attempt: record.attempt, latencyMs: e.latencyMs };
+      if (e.state === 'delivered') {
+        endpointMetric(e.endpoint, METRIC.delivered, MetricUnit.Count, 1);
+        if (e.latencyMs !== undefined) endpointMetric(e.endpoint, METRIC.deliveryLatencyMs, MetricUnit.Milliseconds, e.latencyMs);
+        logger.info('lead delivered', fields);
+      } else if (e.state === 'retry' || e.state === 'busy') {
+        endpointMetric(e.endpoint, METRIC.deliveryRetried, MetricUnit.Count, 1);
+        logger.warn('delivery will be retried', { ...fields, reason: e.reason, delaySeconds: record.delaySeconds });
+      } else if (e.state === 'rejected') {
+        endpointMetric(e.endpoint, METRIC.deliveryRejected, MetricUnit.Count, 1);
+        logger.error('delivery rejected', { ...fields, reason: e.reason });
+      } else if (e.state === 'gone') {
+        metrics.addMetric(METRIC.endpointGone, MetricUnit.Count, 1);
+        logger.error('endpoint gone (410): no more deliveries to it until its url changes', fields);
+      }
+    }
+    if (record.kind === 'parked') logger.error('lead parked in the dead-letter queue', { leadId: record.leadId, messageId: record.messageId, reason: record.reason });
+  }
+}

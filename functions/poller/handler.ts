@@ -1,0 +1,72 @@
+import type { Context } from 'aws-lambda';
+import { createClients } from '../shared/aws/clients';
+import { readPollerEnvironment } from '../shared/aws/lambda-env';
+import { SqsLeadQueue } from '../shared/aws/lead-queue';
+import { DynamoStateStore, sourceKey } from '../shared/aws/scan-state';
+import { once, readSecret } from '../shared/aws/secrets';
+import { parsePollerSettings } from '../shared/config';
+import { messageOf } from '../shared/errors';
+import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability';
+import { TopClient } from '../shared/taobao/client';
+import { isAuthorizationFailure, TopError } from '../shared/taobao/errors';
+import { TopLeadSource } from '../shared/taobao/lead-source';
+import { poll, type PollResult } from './poll';
+
+/** Time kept back from the invocation's budget to write state and flush metrics. */
+const SAFETY_MARGIN_MS = 5_000;
+
+// Wiring only, built once per container.
+const env = readPollerEnvironment(process.env);
+const { ddb, sqs, secrets } = createClients();
+const logger = createLogger();
+const metrics = createMetrics();
+
+const wiring = once(async () => {
+  const [appSecret, sessionKey] = await Promise.all([readSecret(secrets, env.appSecretArn), readSecret(secrets, env.sessionKeyArn)]);
+  const settings = parsePollerSettings({ top: { ...env.top, appSecret, sessionKey }, startFrom: env.startFrom, pollIntervalSeconds: env.pollIntervalSeconds });
+  const client = TopClient.fromSettings(settings.top, {
+    onRetry: (event) => logger.warn('TOP call retried', { method: event.method, attempt: event.attempt, delayMs: event.delayMs, error: event.error.message }),
+  });
+  const deps = { source: new TopLeadSource(client), state: new DynamoStateStore(ddb, env.table, sourceKey(settings.top.appKey)), queue: new SqsLeadQueue(sqs, env.queueUrl) };
+  return { settings, deps };
+});
+
+export type PollSummary = Omit<PollResult, 'enqueuedIds'>;
+
+/** One poll cycle: enqueue every new lead within this invocation's time budget. */
+export async function handler(_event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<PollSummary> {
+  const started = Date.now();
+  try {
+    const { settings, deps } = await wiring();
+    const result = await poll(deps, {
+      pageSize: settings.top.pageSize,
+      startFrom: settings.startFrom,
+      deadline: started + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
+      isRateLimit: (error) => error instanceof TopError && error.retryAfterMs !== undefined,
+    });
+    record(result, started);
+    const { enqueuedIds, ...summary } = result;
+    logger.info('poll finished', { ...summary, rejected: result.rejected.length, enqueuedIds });
+    for (const problem of result.rejected) logger.warn('lead record rejected', { problem });
+    return summary;
+  } catch (error) {
+    metrics.addMetric(METRIC.pollFailed, MetricUnit.Count, 1);
+    if (isAuthorizationFailure(error)) metrics.addMetric(METRIC.topAuthFailure, MetricUnit.Count, 1);
+    logger.error('poll failed; the cursor and scan state are unchanged since the last saved page', { error: messageOf(error), errorName: error instanceof Error ? error.name : typeof error });
+    throw error;
+  } finally {
+    metrics.addMetric(METRIC.pollDurationMs, MetricUnit.Milliseconds, Date.now() - started);
+    metrics.publishStoredMetrics();
+  }
+}
+
+function record(result: PollResult, started: number): void {
+  metrics.addMetric(METRIC.pollSucceeded, MetricUnit.Count, 1);
+  metrics.addMetric(METRIC.leadsFetched, MetricUnit.Count, result.fetched);
+  metrics.addMetric(METRIC.leadsEnqueued, MetricUnit.Count, result.enqueued);
+  metrics.addMetric(METRIC.leadsRejected, MetricUnit.Count, result.rejected.length);
+  if (result.stoppedEarly === 'rate-limited') metrics.addMetric(METRIC.topRateLimited, MetricUnit.Count, 1);
+  if (result.cursorAt !== undefined) {
+    metrics.addMetric(METRIC.cursorLagSeconds, MetricUnit.Seconds, Math.max(0, (started - Date.parse(result.cursorAt)) / 1000));
+  }
+}

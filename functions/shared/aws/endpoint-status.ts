@@ -1,0 +1,66 @@
+import { createHash } from 'node:crypto';
+import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { Endpoint } from '../settings';
+
+/** What the state table remembers of an endpoint: whether it is gone, and its last delivery. */
+export interface EndpointRecord {
+  name: string;
+  /** Set after a 410 while the endpoint's url/format are unchanged. */
+  goneAt?: string;
+  lastDeliveredAt?: string;
+  lastLeadId?: string;
+  delivered?: number;
+}
+
+/**
+ * Endpoint status in the state table (`endpoint#<name>`). A 410 marks the endpoint gone for its
+ * current configuration only: changing its URL or format (a fingerprint, not the URL itself, is
+ * stored, since URLs often carry keys) brings it back.
+ */
+export class DynamoEndpointStatus {
+  constructor(
+    private readonly ddb: DynamoDBClient,
+    private readonly table: string,
+  ) {}
+
+  async get(endpoint: Pick<Endpoint, 'name' | 'url' | 'format'>): Promise<EndpointRecord> {
+    const { Item } = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: endpointKey(endpoint.name) } } }));
+    const record: EndpointRecord = { name: endpoint.name };
+    if (Item?.goneAt?.S !== undefined && Item.goneFingerprint?.S === fingerprint(endpoint)) record.goneAt = Item.goneAt.S;
+    if (Item?.lastDeliveredAt?.S !== undefined) record.lastDeliveredAt = Item.lastDeliveredAt.S;
+    if (Item?.lastLeadId?.S !== undefined) record.lastLeadId = Item.lastLeadId.S;
+    if (Item?.delivered?.N !== undefined) record.delivered = Number(Item.delivered.N);
+    return record;
+  }
+
+  async markGone(endpoint: Pick<Endpoint, 'name' | 'url' | 'format'>, at: Date): Promise<void> {
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { pk: { S: endpointKey(endpoint.name) } },
+        UpdateExpression: 'SET goneAt = :at, goneFingerprint = :fp',
+        ExpressionAttributeValues: { ':at': { S: at.toISOString() }, ':fp': { S: fingerprint(endpoint) } },
+      }),
+    );
+  }
+
+  /** Coalesced per batch: one write per endpoint, not per lead. */
+  async recordDeliveries(name: string, count: number, lastLeadId: string, at: Date): Promise<void> {
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { pk: { S: endpointKey(name) } },
+        UpdateExpression: 'SET lastDeliveredAt = :at, lastLeadId = :lead ADD delivered :n',
+        ExpressionAttributeValues: { ':at': { S: at.toISOString() }, ':lead': { S: lastLeadId }, ':n': { N: String(count) } },
+      }),
+    );
+  }
+}
+
+export function endpointKey(name: string): string {
+  return `endpoint#${name}`;
+}
+
+function fingerprint(endpoint: Pick<Endpoint, 'url' | 'format'>): string {
+  return createHash('sha256').update(`${endpoint.format} ${endpoint.url}`).digest('hex').slice(0, 16);
+}

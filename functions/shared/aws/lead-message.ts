@@ -1,0 +1,63 @@
+import { MalformedMessageError } from '../errors';
+import { isLeadId } from '../ids';
+import { isRecord, type Lead } from '../lead';
+
+/** The message attribute carrying when the poller first saw the lead (the payload `timestamp`). */
+export const SEEN_AT_ATTRIBUTE = 'seen_at';
+/** Set on a message the forwarder parked in the DLQ: why, and which endpoints still lack it. */
+export const PARKED_REASON_ATTRIBUTE = 'parked_reason';
+export const PARKED_ENDPOINTS_ATTRIBUTE = 'parked_endpoints';
+
+const TEXT_KEYS = ['seller_user_id', 'seller_nick', 'store_name', 'page_id', 'page_name', 'name', 'mobile', 'location', 'location_code', 'lead_time', 'gmt_create', 'gmt_modified', 'mm_src_cname'] as const;
+
+/** A lead message as the forwarder receives it, whatever the transport (Lambda event, SQS receive). */
+export interface LeadMessage {
+  body: string;
+  /** String message attributes. */
+  attributes: Record<string, string>;
+  /** SQS `SentTimestamp` (epoch ms as text), the fallback for a message without `seen_at`. */
+  sentTimestamp?: string;
+}
+
+export interface ParsedLeadMessage {
+  lead: Lead;
+  seenAt: string;
+  /** Present when the message was parked by the forwarder and replayed. */
+  parkedReason?: string;
+}
+
+/**
+ * Validates a queue message as a lead this version understands: a body that is not JSON, has
+ * no valid id, or carries fields of the wrong type is a MalformedMessageError (the caller parks
+ * it with that reason), never a crash and never a guess.
+ */
+export function parseLeadMessage(message: LeadMessage): ParsedLeadMessage {
+  let body: unknown;
+  try {
+    body = JSON.parse(message.body);
+  } catch (error) {
+    throw new MalformedMessageError('message body is not JSON', { cause: error });
+  }
+  if (!isRecord(body)) throw new MalformedMessageError('message body is not a JSON object');
+  if (!isLeadId(body.id)) throw new MalformedMessageError('message body has no valid lead id (a decimal string)');
+  for (const key of TEXT_KEYS) {
+    if (body[key] !== undefined && typeof body[key] !== 'string') throw new MalformedMessageError(`lead ${body.id}: ${key} is not a string`);
+  }
+  if (body.mobile_encrypted !== undefined && typeof body.mobile_encrypted !== 'boolean') throw new MalformedMessageError(`lead ${body.id}: mobile_encrypted is not a boolean`);
+  if (body.extend_list !== undefined && !(Array.isArray(body.extend_list) && body.extend_list.every(isExtraField))) {
+    throw new MalformedMessageError(`lead ${body.id}: extend_list is not a list of {code, label, value} strings`);
+  }
+  const lead = body as unknown as Lead; // every field checked above
+  const seenAt = message.attributes[SEEN_AT_ATTRIBUTE] ?? fromEpoch(message.sentTimestamp) ?? new Date().toISOString();
+  const parkedReason = message.attributes[PARKED_REASON_ATTRIBUTE];
+  return parkedReason === undefined ? { lead, seenAt } : { lead, seenAt, parkedReason };
+}
+
+function isExtraField(value: unknown): boolean {
+  return isRecord(value) && ['code', 'label', 'value'].every((key) => value[key] === undefined || typeof value[key] === 'string');
+}
+
+function fromEpoch(text: string | undefined): string | undefined {
+  const ms = Number(text);
+  return text !== undefined && Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : undefined;
+}

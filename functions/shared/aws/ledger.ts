@@ -1,0 +1,130 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import type { LeadId } from '../ids';
+
+/** Ledger entries outlive every copy of the message (4-day queue, 14-day DLQ, then a replay). */
+export const LEDGER_TTL_DAYS = 35;
+
+export type ClaimResult =
+  | { kind: 'claimed'; token: string }
+  | { kind: 'delivered' }
+  | { kind: 'rejected'; reason: string }
+  /** Another forwarder is sending this lead to this endpoint right now. */
+  | { kind: 'busy' };
+
+/**
+ * One record per (lead, endpoint) in DynamoDB. A delivery first claims its record with a lease
+ * (a conditional put), so two copies of a message never send to one endpoint at once; a 2xx
+ * turns the claim into `delivered`, which is never sent again; a crash lets the lease expire.
+ */
+export class DynamoLedger {
+  constructor(
+    private readonly ddb: DynamoDBClient,
+    private readonly table: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Claims (lead, endpoint) for `leaseMs`. A `rejected` record is re-claimed only on a replay. */
+  async claim(leadId: LeadId, endpoint: string, leaseMs: number, replay: boolean): Promise<ClaimResult> {
+    const token = `${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const now = this.now();
+    try {
+      await this.ddb.send(
+        new PutItemCommand({
+          TableName: this.table,
+          Item: {
+            pk: { S: ledgerKey(leadId, endpoint) },
+            status: { S: 'sending' },
+            token: { S: token },
+            leaseUntil: { N: String(now + leaseMs) },
+            expiresAt: { N: String(Math.floor(now / 1000) + LEDGER_TTL_DAYS * 86_400) },
+          },
+          ConditionExpression: replay
+            ? 'attribute_not_exists(pk) OR #s = :rejected OR (#s = :sending AND leaseUntil < :now)'
+            : 'attribute_not_exists(pk) OR (#s = :sending AND leaseUntil < :now)',
+          ExpressionAttributeNames: { '#s': 'status' },
+          ExpressionAttributeValues: {
+            ':sending': { S: 'sending' },
+            ':now': { N: String(now) },
+            ...(replay ? { ':rejected': { S: 'rejected' } } : {}),
+          },
+        }),
+      );
+      return { kind: 'claimed', token };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const { Item } = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: ledgerKey(leadId, endpoint) } }, ConsistentRead: true }));
+    const status = Item?.status?.S;
+    if (status === 'delivered') return { kind: 'delivered' };
+    if (status === 'rejected') return { kind: 'rejected', reason: Item?.reason?.S ?? 'rejected' };
+    return { kind: 'busy' };
+  }
+
+  /** The endpoint accepted the lead: it is never sent there again. */
+  async delivered(leadId: LeadId, endpoint: string, token: string, status: number): Promise<void> {
+    void token; // a 2xx is a fact even if our lease ran out meanwhile: recorded unconditionally
+    await this.finish(leadId, endpoint, '#s = :delivered, httpStatus = :code, deliveredAt = :at', {
+      ':delivered': { S: 'delivered' },
+      ':code': { N: String(status) },
+      ':at': { S: new Date(this.now()).toISOString() },
+    });
+  }
+
+  /** The endpoint refused the lead for good: retries skip it; a replay from the DLQ tries again. */
+  async rejected(leadId: LeadId, endpoint: string, token: string, reason: string): Promise<void> {
+    try {
+      await this.finish(
+        leadId,
+        endpoint,
+        '#s = :rejected, reason = :reason',
+        { ':rejected': { S: 'rejected' }, ':reason': { S: reason.slice(0, 500) }, ':token': { S: token } },
+        '#t = :token',
+      );
+    } catch (error) {
+      // Our lease ran out and another attempt owns the record now (it may even be delivered).
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** The attempt failed and will be retried: give the claim up at once rather than wait for the lease. */
+  async release(leadId: LeadId, endpoint: string, token: string): Promise<void> {
+    try {
+      await this.ddb.send(
+        new DeleteItemCommand({
+          TableName: this.table,
+          Key: { pk: { S: ledgerKey(leadId, endpoint) } },
+          ConditionExpression: '#t = :token',
+          ExpressionAttributeNames: { '#t': 'token' },
+          ExpressionAttributeValues: { ':token': { S: token } },
+        }),
+      );
+    } catch (error) {
+      // Our lease already expired and someone else claimed it: theirs to finish.
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  private async finish(leadId: LeadId, endpoint: string, assignments: string, values: Record<string, { S: string } | { N: string }>, condition?: string): Promise<void> {
+    await this.ddb.send(
+      new UpdateItemCommand({
+        TableName: this.table,
+        Key: { pk: { S: ledgerKey(leadId, endpoint) } },
+        UpdateExpression: `SET ${assignments}, expiresAt = :exp REMOVE leaseUntil`,
+        ...(condition === undefined ? {} : { ConditionExpression: condition }),
+        ExpressionAttributeNames: condition === undefined ? { '#s': 'status' } : { '#s': 'status', '#t': 'token' },
+        ExpressionAttributeValues: { ...values, ':exp': { N: String(Math.floor(this.now() / 1000) + LEDGER_TTL_DAYS * 86_400) } },
+      }),
+    );
+  }
+}
+
+export function ledgerKey(leadId: LeadId, endpoint: string): string {
+  return `delivery#${leadId}#${endpoint}`;
+}

@@ -1,0 +1,247 @@
+import { ConfigError } from './errors';
+import { isLeadId } from './ids';
+import { isRecord } from './lead';
+import {
+  DEFAULT_ENDPOINT_TIMEOUT_MS,
+  DEFAULT_GATEWAY_URL,
+  DEFAULT_PAGE_SIZE,
+  DEFAULT_POLL_INTERVAL_SECONDS,
+  ENDPOINT_FORMATS,
+  SIGN_METHODS,
+  type Endpoint,
+  type EndpointFormat,
+  type ForwarderSettings,
+  type PollerSettings,
+  type Settings,
+  type SignMethod,
+  type StartFrom,
+  type TopSettings,
+} from './settings';
+import { validateWebhookSecret } from './webhook/signature';
+import { validatePrivateKey } from './mobile';
+
+/**
+ * Parses and validates settings once, at start. Every problem is collected and thrown together
+ * as one ConfigError, so an operator fixes a config in one round; secrets never appear in it.
+ */
+
+const MAX_ENDPOINT_TIMEOUT_MS = 60_000;
+const ENDPOINT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const TOP_KEYS = ['appKey', 'appSecret', 'sessionKey', 'gatewayUrl', 'signMethod', 'pageSize'];
+const ENDPOINT_KEYS = ['name', 'url', 'secret', 'headers', 'format', 'timeoutMs'];
+const SETTINGS_KEYS = ['top', 'pollIntervalSeconds', 'startFrom', 'webhooks', 'mobilePrivateKey'];
+// Receivers set their own values for these; a custom header must not forge them.
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+
+class Problems {
+  readonly list: string[] = [];
+  add(problem: string): void {
+    this.list.push(problem);
+  }
+  throwIfAny(): void {
+    if (this.list.length > 0) throw new ConfigError(this.list);
+  }
+}
+
+/** The whole local config file (DESIGN §4 keys). */
+export function parseSettings(input: unknown): Settings {
+  const problems = new Problems();
+  if (!isRecord(input)) throw new ConfigError(['the configuration must be a JSON object']);
+  unknownKeys(input, SETTINGS_KEYS, '', problems);
+  const poller = pollerSettings(input, problems);
+  const forwarder = forwarderSettings(input, problems);
+  problems.throwIfAny();
+  return { ...poller!, ...forwarder! };
+}
+
+/** What the poller needs (the Lambda builds this input from its environment and secrets). */
+export function parsePollerSettings(input: Record<string, unknown>): PollerSettings {
+  const problems = new Problems();
+  const settings = pollerSettings(input, problems);
+  problems.throwIfAny();
+  return settings!;
+}
+
+/** What the forwarder needs. */
+export function parseForwarderSettings(input: Record<string, unknown>): ForwarderSettings {
+  const problems = new Problems();
+  const settings = forwarderSettings(input, problems);
+  problems.throwIfAny();
+  return settings!;
+}
+
+/** Parses a JSON text setting (the `Webhooks` parameter), reporting bad JSON as a config problem. */
+export function parseJsonSetting(name: string, text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new ConfigError([`${name} is not valid JSON (${error instanceof Error ? error.message : String(error)})`]);
+  }
+}
+
+function pollerSettings(input: Record<string, unknown>, problems: Problems): PollerSettings | undefined {
+  const top = topSettings(input.top, problems);
+  const startFrom = parseStartFrom(input.startFrom ?? 'latest', problems);
+  const pollIntervalSeconds = integer(input.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS, 'pollIntervalSeconds', 1, 86_400, problems);
+  if (top === undefined || startFrom === undefined || pollIntervalSeconds === undefined) return undefined;
+  return { top, startFrom, pollIntervalSeconds };
+}
+
+function forwarderSettings(input: Record<string, unknown>, problems: Problems): ForwarderSettings | undefined {
+  const webhooks = parseWebhooks(input.webhooks, problems);
+  const key = input.mobilePrivateKey;
+  let mobilePrivateKey: string | undefined;
+  if (key !== undefined && key !== null && key !== '') {
+    if (typeof key !== 'string') problems.add('mobilePrivateKey must be a PEM string');
+    else {
+      const problem = validatePrivateKey(key);
+      if (problem === undefined) mobilePrivateKey = key;
+      else problems.add(`mobilePrivateKey: ${problem}`);
+    }
+  }
+  if (webhooks === undefined) return undefined;
+  return mobilePrivateKey === undefined ? { webhooks } : { webhooks, mobilePrivateKey };
+}
+
+function topSettings(value: unknown, problems: Problems): TopSettings | undefined {
+  if (!isRecord(value)) {
+    problems.add('top is missing: it needs appKey, appSecret and sessionKey');
+    return undefined;
+  }
+  unknownKeys(value, TOP_KEYS, 'top.', problems);
+  const appKey = requiredText(value.appKey, 'top.appKey', problems);
+  const appSecret = requiredText(value.appSecret, 'top.appSecret', problems);
+  const sessionKey = requiredText(value.sessionKey, 'top.sessionKey', problems);
+  const gatewayUrl = url(value.gatewayUrl ?? DEFAULT_GATEWAY_URL, 'top.gatewayUrl', problems);
+  const signMethod = oneOf<SignMethod>(value.signMethod ?? 'hmac-sha256', SIGN_METHODS, 'top.signMethod', problems);
+  const pageSize = integer(value.pageSize ?? DEFAULT_PAGE_SIZE, 'top.pageSize', 1, 100, problems);
+  if (appKey === undefined || appSecret === undefined || sessionKey === undefined) return undefined;
+  if (gatewayUrl === undefined || signMethod === undefined || pageSize === undefined) return undefined;
+  return { appKey, appSecret, sessionKey, gatewayUrl, signMethod, pageSize };
+}
+
+/** `latest`, `all`, or a lead id (digits). */
+export function parseStartFrom(value: unknown, problems: Problems = new Problems()): StartFrom | undefined {
+  const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
+  if (text === 'latest') return { kind: 'latest' };
+  if (text === 'all') return { kind: 'all' };
+  if (isLeadId(text)) return { kind: 'id', id: text };
+  problems.add(`startFrom must be "latest", "all" or a lead id (digits), not ${JSON.stringify(value)}`);
+  return undefined;
+}
+
+function parseWebhooks(value: unknown, problems: Problems): Endpoint[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) {
+    problems.add('webhooks must be a non-empty list of endpoints like {"name": "crm", "url": "https://…"}');
+    return undefined;
+  }
+  const endpoints: Endpoint[] = [];
+  const names = new Set<string>();
+  value.forEach((item: unknown, index) => {
+    const endpoint = parseEndpoint(item, `webhooks[${index}]`, problems);
+    if (endpoint === undefined) return;
+    if (names.has(endpoint.name)) problems.add(`webhooks[${index}].name "${endpoint.name}" is used twice: names key the delivery ledger`);
+    names.add(endpoint.name);
+    endpoints.push(endpoint);
+  });
+  return endpoints.length === value.length ? endpoints : undefined;
+}
+
+function parseEndpoint(value: unknown, where: string, problems: Problems): Endpoint | undefined {
+  if (!isRecord(value)) {
+    problems.add(`${where} must be an object with at least "name" and "url"`);
+    return undefined;
+  }
+  const before = problems.list.length;
+  unknownKeys(value, ENDPOINT_KEYS, `${where}.`, problems);
+  const name = requiredText(value.name, `${where}.name`, problems);
+  if (name !== undefined && !ENDPOINT_NAME.test(name)) {
+    problems.add(`${where}.name must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  const label = name === undefined ? where : `webhooks "${name}"`;
+  const endpointUrl = url(value.url, `${label}.url`, problems);
+  const format = oneOf<EndpointFormat>(value.format ?? 'standard', ENDPOINT_FORMATS, `${label}.format`, problems);
+  const timeoutMs = integer(value.timeoutMs ?? DEFAULT_ENDPOINT_TIMEOUT_MS, `${label}.timeoutMs`, 100, MAX_ENDPOINT_TIMEOUT_MS, problems);
+  const secrets = parseSecrets(value.secret, format, label, problems);
+  const headers = parseHeaders(value.headers, label, problems);
+  if (problems.list.length > before) return undefined;
+  return { name: name!, url: endpointUrl!, format: format!, timeoutMs: timeoutMs!, secrets: secrets!, headers: headers! };
+}
+
+function parseSecrets(value: unknown, format: EndpointFormat | undefined, label: string, problems: Problems): string[] | undefined {
+  if (value === undefined || value === null || value === '') return [];
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((s): s is string => typeof s === 'string' && s !== '')) {
+    problems.add(`${label}.secret must be a string, or a non-empty list of strings while rotating`);
+    return undefined;
+  }
+  if (format === 'standard') {
+    list.forEach((secret, i) => {
+      const problem = validateWebhookSecret(secret);
+      // The secret itself is never echoed: only its position.
+      if (problem !== undefined) problems.add(`${label}.secret${list.length > 1 ? `[${i}]` : ''}: ${problem}`);
+    });
+  }
+  return list;
+}
+
+function parseHeaders(value: unknown, label: string, problems: Problems): Record<string, string> | undefined {
+  if (value === undefined || value === null) return {};
+  if (!isRecord(value)) {
+    problems.add(`${label}.headers must be an object of header names to string values`);
+    return undefined;
+  }
+  const headers: Record<string, string> = {};
+  for (const [key, headerValue] of Object.entries(value)) {
+    const name = key.toLowerCase();
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) problems.add(`${label}.headers: "${key}" is not a valid header name`);
+    else if (RESERVED_HEADERS.has(name)) problems.add(`${label}.headers: "${key}" is set by the forwarder and cannot be overridden`);
+    else if (typeof headerValue !== 'string' || /[\r\n]/.test(headerValue)) problems.add(`${label}.headers["${key}"] must be a single-line string`);
+    else headers[name] = headerValue;
+  }
+  return headers;
+}
+
+function unknownKeys(value: Record<string, unknown>, known: string[], prefix: string, problems: Problems): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) problems.add(`unknown setting "${prefix}${key}" (known: ${known.map((k) => prefix + k).join(', ')})`);
+  }
+}
+
+function requiredText(value: unknown, name: string, problems: Problems): string | undefined {
+  if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  problems.add(`${name} is required (a non-empty string)`);
+  return undefined;
+}
+
+function integer(value: unknown, name: string, min: number, max: number, problems: Problems): number | undefined {
+  const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof number === 'number' && Number.isInteger(number) && number >= min && number <= max) return number;
+  problems.add(`${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`);
+  return undefined;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], name: string, problems: Problems): T | undefined {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  problems.add(`${name} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
+  return undefined;
+}
+
+/** https anywhere; plain http only to this machine (local receivers, the simulated gateway). */
+function url(value: unknown, name: string, problems: Problems): string | undefined {
+  if (typeof value !== 'string' || value === '') {
+    problems.add(`${name} is required (an https URL)`);
+    return undefined;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    problems.add(`${name} is not a URL`); // not echoed: webhook URLs often carry a key
+    return undefined;
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname) || parsed.hostname.startsWith('127.');
+  if (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback)) return value;
+  problems.add(`${name} must use https (plain http is allowed only to localhost), not ${JSON.stringify(`${parsed.protocol}//${parsed.host}`)}`);
+  return undefined;
+}

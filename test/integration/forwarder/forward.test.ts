@@ -1,0 +1,208 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { Webhook } from 'standardwebhooks';
+import { createDeliver } from '../../../functions/forwarder/deliver';
+import type { ForwardDeps } from '../../../functions/forwarder/ports';
+import { DynamoEndpointStatus, endpointKey } from '../../../functions/shared/aws/endpoint-status';
+import { SqsForwarderQueue } from '../../../functions/shared/aws/forwarder-queue';
+import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
+import { DynamoLedger } from '../../../functions/shared/aws/ledger';
+import type { Lead } from '../../../functions/shared/lead';
+import type { Endpoint } from '../../../functions/shared/settings';
+import { createDispatcher } from '../../../functions/shared/webhook/sender';
+import { drain } from '../../support/forwarder-loop';
+import { createQueues, sqsClient, startDynalite, type LocalDynamo, type TestQueues } from '../../support/local-aws';
+import { startReceiver, type Answer, type Receiver } from '../../support/receiver';
+import { createStateTable } from '../../support/tables';
+
+const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
+const dispatcher = createDispatcher();
+let dynamo: LocalDynamo;
+let sqs: SQSClient;
+let table: string;
+let queues: TestQueues;
+const receivers: Receiver[] = [];
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  sqs = sqsClient();
+});
+afterAll(async () => {
+  await dynamo.close();
+  sqs.destroy();
+  await dispatcher.close();
+});
+beforeEach(async () => {
+  table = await createStateTable(dynamo.client);
+  queues = await createQueues(sqs, { maxReceiveCount: 10 });
+});
+afterEach(async () => {
+  await Promise.all(receivers.splice(0).map((r) => r.close()));
+});
+
+async function receiver(answer?: (n: number) => Answer): Promise<Receiver> {
+  const r = await startReceiver(answer);
+  receivers.push(r);
+  return r;
+}
+
+function endpoint(name: string, r: Receiver, extra: Partial<Endpoint> = {}): Endpoint {
+  return { name, url: r.url, secrets: [SECRET], headers: {}, format: 'standard', timeoutMs: 2_000, ...extra };
+}
+
+function deps(endpoints: Endpoint[], extra: Partial<ForwardDeps> = {}): ForwardDeps {
+  return {
+    endpoints,
+    ledger: new DynamoLedger(dynamo.client, table),
+    endpointStatus: new DynamoEndpointStatus(dynamo.client, table),
+    queue: new SqsForwarderQueue(sqs, queues.queueUrl, queues.dlqUrl),
+    deliver: createDeliver(dispatcher),
+    maxReceiveCount: 10,
+    concurrency: 10,
+    // Tests keep retries quick: honour Retry-After, otherwise retry at once.
+    backoffSeconds: (_attempt, retryAfter) => retryAfter ?? 0,
+    ...extra,
+  };
+}
+
+const leads = (n: number, from = 1): Lead[] => Array.from({ length: n }, (_, i) => ({ id: String(from + i), name: '**三', mobile: 'Pci/6KXf', mobile_encrypted: true, page_name: '新半价2' }));
+
+async function enqueue(list: Lead[]): Promise<void> {
+  await new SqsLeadQueue(sqs, queues.queueUrl).enqueue(list, '2026-11-29T06:00:00.000Z');
+}
+
+async function dlqMessages(): Promise<{ body: string; reason?: string; endpoints?: string }[]> {
+  const out: { body: string; reason?: string; endpoints?: string }[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.dlqUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 60 }));
+    if (Messages.length === 0) return out;
+    for (const m of Messages) {
+      const entry: { body: string; reason?: string; endpoints?: string } = { body: m.Body ?? '' };
+      const reason = m.MessageAttributes?.parked_reason?.StringValue;
+      const eps = m.MessageAttributes?.parked_endpoints?.StringValue;
+      if (reason !== undefined) entry.reason = reason;
+      if (eps !== undefined) entry.endpoints = eps;
+      out.push(entry);
+    }
+  }
+}
+
+describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
+  it('delivers every lead once to every endpoint, each delivery verifiable with the standardwebhooks library', async () => {
+    const a = await receiver();
+    const b = await receiver();
+    await enqueue(leads(25));
+    await drain(deps([endpoint('a', a), endpoint('b', b)]), sqs, queues.queueUrl);
+    expect([...a.accepted].sort()).toEqual(leads(25).map((l) => l.id).sort());
+    expect([...b.accepted].sort()).toEqual(leads(25).map((l) => l.id).sort());
+    const wh = new Webhook(SECRET);
+    for (const request of a.requests) {
+      const headers = { 'webhook-id': String(request.headers['webhook-id']), 'webhook-timestamp': String(request.headers['webhook-timestamp']), 'webhook-signature': String(request.headers['webhook-signature']) };
+      expect(() => wh.verify(request.body, headers)).not.toThrow();
+      expect(headers['webhook-id']).toMatch(/^lead_\d+$/);
+      expect(request.json).toMatchObject({ type: 'lead.created', timestamp: '2026-11-29T06:00:00.000Z' });
+    }
+  });
+
+  it('three endpoints, one answering 503 three times: the others get each lead once, the failing one once after recovery, Retry-After honoured', async () => {
+    const ok1 = await receiver();
+    const ok2 = await receiver();
+    const flaky = await receiver((n) => (n < 3 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 }));
+    await enqueue(leads(1, 500));
+    const started = Date.now();
+    const results = await drain(deps([endpoint('ok1', ok1), endpoint('ok2', ok2), endpoint('flaky', flaky)]), sqs, queues.queueUrl, { idleMs: 2_500 });
+    expect(ok1.accepted).toEqual(['500']);
+    expect(ok2.accepted).toEqual(['500']);
+    expect(flaky.requests).toHaveLength(4);
+    expect(flaky.accepted).toEqual(['500']);
+    expect(results.filter((r) => r.kind === 'retry').map((r) => r.delaySeconds)).toEqual([1, 1, 1]);
+    // Three retries each hidden for Retry-After: 1 s.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3_000);
+    expect(await dlqMessages()).toEqual([]);
+  });
+
+  it('410 marks the endpoint gone, parks its leads for replay, and never touches the other endpoint twice', async () => {
+    const good = await receiver();
+    const gone = await receiver(() => ({ status: 410 }));
+    const d = deps([endpoint('good', good), endpoint('gone', gone)]);
+    await enqueue(leads(3, 10));
+    await drain(d, sqs, queues.queueUrl);
+    const seenByGone = gone.requests.length; // one batch is in flight at once: at most its three
+    expect(seenByGone).toBeLessThanOrEqual(3);
+    await enqueue(leads(2, 13));
+    await drain(d, sqs, queues.queueUrl);
+    expect(gone.requests).toHaveLength(seenByGone); // after the 410 nothing more is sent there
+    expect([...good.accepted].sort()).toEqual(['10', '11', '12', '13', '14']);
+    const item = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: endpointKey('gone') } } }));
+    expect(item.Item?.goneAt?.S).toBeDefined();
+    const parked = await dlqMessages();
+    expect(parked).toHaveLength(5);
+    expect(parked.every((m) => m.endpoints === 'gone' && /410|gone/i.test(m.reason ?? ''))).toBe(true);
+  });
+
+  it('400 parks the lead in the DLQ with the reason, body intact; a replay reaches only the endpoint that refused it', async () => {
+    let refuse = true;
+    const good = await receiver();
+    const picky = await receiver(() => (refuse ? { status: 400, body: 'missing field phone' } : { status: 204 }));
+    const d = deps([endpoint('good', good), endpoint('picky', picky)]);
+    await enqueue(leads(1, 77));
+    await drain(d, sqs, queues.queueUrl);
+    const parked = await dlqMessages();
+    expect(parked).toHaveLength(1);
+    expect(JSON.parse(parked[0]!.body)).toMatchObject({ id: '77', page_name: '新半价2' });
+    expect(parked[0]!.reason).toMatch(/400.*missing field phone/);
+    expect(picky.requests).toHaveLength(1);
+
+    // Replay: the parked message goes back with its attributes; the receiver was fixed meanwhile.
+    refuse = false;
+    await sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: parked[0]!.body, MessageAttributes: { parked_reason: { DataType: 'String', StringValue: parked[0]!.reason! } } }));
+    await drain(d, sqs, queues.queueUrl);
+    expect(good.accepted).toEqual(['77']);
+    expect(picky.accepted).toEqual(['77']);
+  });
+
+  it('a message that exhausts its receives lands in the DLQ with its body intact and the reason', async () => {
+    const down = await receiver(() => ({ status: 500, body: 'db down' }));
+    await enqueue(leads(1, 9));
+    await drain(deps([endpoint('down', down)], { maxReceiveCount: 3 }), sqs, queues.queueUrl);
+    expect(down.requests).toHaveLength(3);
+    const parked = await dlqMessages();
+    expect(parked).toHaveLength(1);
+    expect(JSON.parse(parked[0]!.body)).toMatchObject({ id: '9' });
+    expect(parked[0]!.reason).toMatch(/gave up after 3 attempts.*500/);
+  });
+
+  it('timeouts and connection resets are retried; a redirect is not followed and is permanent', async () => {
+    const slow = await receiver((n) => (n === 0 ? { status: 200, delayMs: 1_500 } : { status: 200 }));
+    const reset = await receiver((n) => (n === 0 ? 'reset' : { status: 200 }));
+    const target = await receiver();
+    const redirect = await receiver(() => ({ status: 302, headers: { location: target.url } }));
+    await enqueue(leads(1, 3));
+    await drain(deps([endpoint('slow', slow, { timeoutMs: 300 }), endpoint('reset', reset), endpoint('redirect', redirect)]), sqs, queues.queueUrl, { idleMs: 2_500 });
+    expect(slow.accepted.filter((id) => id === '3').length).toBeGreaterThanOrEqual(1);
+    expect(reset.accepted).toEqual(['3']);
+    expect(target.requests).toHaveLength(0);
+    const parked = await dlqMessages();
+    expect(parked).toHaveLength(1);
+    expect(parked[0]!.endpoints).toBe('redirect');
+  });
+
+  it('a malformed message is parked with the reason and does not stop the batch', async () => {
+    const r = await receiver();
+    await sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: '{not json' }));
+    await sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: JSON.stringify({ id: 'abc' }) }));
+    await enqueue(leads(2, 40));
+    await drain(deps([endpoint('r', r)]), sqs, queues.queueUrl);
+    expect([...r.accepted].sort()).toEqual(['40', '41']);
+    const parked = await dlqMessages();
+    expect(parked.map((m) => m.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/malformed.*not JSON/), expect.stringMatching(/malformed.*lead id/)]));
+    expect(parked).toHaveLength(2);
+  });
+
+  it('two copies of one lead processed at once reach an endpoint once', async () => {
+    const r = await receiver(() => ({ status: 200, delayMs: 200 }));
+    await enqueue([...leads(1, 123), ...leads(1, 123)]);
+    await drain(deps([endpoint('r', r)], { backoffSeconds: () => 1 }), sqs, queues.queueUrl, { idleMs: 2_500 });
+    expect(r.accepted).toEqual(['123']);
+  });
+});

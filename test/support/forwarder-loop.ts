@@ -1,0 +1,46 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { forwardBatch, type QueueRecord, type RecordResult } from '../../functions/forwarder/forward';
+import type { ForwardDeps } from '../../functions/forwarder/ports';
+
+/** Receives one batch the way Lambda's SQS event source does. */
+export async function receive(sqs: SQSClient, queueUrl: string, waitSeconds = 0): Promise<QueueRecord[]> {
+  const { Messages = [] } = await sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+  );
+  return Messages.map((m) => {
+    const attributes: Record<string, string> = {};
+    for (const [key, value] of Object.entries(m.MessageAttributes ?? {})) if (value.StringValue !== undefined) attributes[key] = value.StringValue;
+    return {
+      messageId: m.MessageId!,
+      receiptHandle: m.ReceiptHandle!,
+      receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
+      message: { body: m.Body ?? '', attributes, ...(m.Attributes?.SentTimestamp === undefined ? {} : { sentTimestamp: m.Attributes.SentTimestamp }) },
+    };
+  });
+}
+
+/**
+ * Lambda's event-source semantics: forward each batch, delete what is not reported as a
+ * failure, until the queue stays empty for `idleMs` (or `maxMs` passes).
+ */
+export async function drain(deps: ForwardDeps, sqs: SQSClient, queueUrl: string, opts: { idleMs?: number; maxMs?: number } = {}): Promise<RecordResult[]> {
+  const results: RecordResult[] = [];
+  const end = Date.now() + (opts.maxMs ?? 20_000);
+  let idleSince = Date.now();
+  while (Date.now() < end) {
+    const records = await receive(sqs, queueUrl);
+    if (records.length === 0) {
+      if (Date.now() - idleSince >= (opts.idleMs ?? 1_500)) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      continue;
+    }
+    idleSince = Date.now();
+    const batch = await forwardBatch(deps, records);
+    results.push(...batch.records);
+    const done = records.filter((r) => !batch.failures.includes(r.messageId));
+    if (done.length > 0) {
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
+    }
+  }
+  return results;
+}
