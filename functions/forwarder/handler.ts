@@ -65,7 +65,7 @@ function toQueueRecord(record: SQSRecord): QueueRecord {
 }
 
 /** A metric with the `endpoint` dimension (EMF allows one dimension set per metric line). */
-function endpointMetric(endpoint: string, name: string, unit: MetricUnit, value: number): void {
+function endpointMetric(endpoint: string, name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void {
   const single = metrics.singleMetric();
   single.addDimension('endpoint', endpoint);
   single.addMetric(name, unit, value);

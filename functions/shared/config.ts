@@ -138,11 +138,11 @@ function parseWebhooks(value: unknown, problems: Problems): Endpoint[] | undefin
   const endpoints: Endpoint[] = [];
   const names = new Set<string>();
   value.forEach((item: unknown, index) => {
+    const name = isRecord(item) ? item.name : undefined;
+    if (typeof name === 'string' && names.has(name)) problems.add(`webhooks[${index}].name "${name}" is used twice: names key the delivery ledger`);
+    if (typeof name === 'string') names.add(name);
     const endpoint = parseEndpoint(item, `webhooks[${index}]`, problems);
-    if (endpoint === undefined) return;
-    if (names.has(endpoint.name)) problems.add(`webhooks[${index}].name "${endpoint.name}" is used twice: names key the delivery ledger`);
-    names.add(endpoint.name);
-    endpoints.push(endpoint);
+    if (endpoint !== undefined) endpoints.push(endpoint);
   });
   return endpoints.length === value.length ? endpoints : undefined;
 }
