@@ -99,7 +99,7 @@ export function normalizeLead(record: unknown): NormalizeResult {
  */
 export function unwrapList(value: unknown, preferredKey?: string): unknown[] | undefined {
   if (value === undefined || value === null) return undefined;
-  if (Array.isArray(value)) return value;
+  if (Array.isArray(value)) return value as unknown[];
   if (!isRecord(value)) return undefined;
   if (preferredKey !== undefined && Array.isArray(value[preferredKey])) return value[preferredKey] as unknown[];
   const arrays = Object.values(value).filter(Array.isArray);

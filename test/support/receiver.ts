@@ -65,8 +65,8 @@ export async function startReceiver(answer: (n: number, request: ReceivedRequest
 
 function leadIdOf(json: unknown): string {
   if (typeof json === 'object' && json !== null && 'data' in json) {
-    const data = (json as { data: unknown }).data;
-    if (typeof data === 'object' && data !== null && 'id' in data) return String((data as { id: unknown }).id);
+    const data = (json).data;
+    if (typeof data === 'object' && data !== null && 'id' in data) return String((data).id);
   }
   return '?';
 }
