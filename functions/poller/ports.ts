@@ -11,6 +11,8 @@ export interface LeadPage {
   /** Records that could not be normalized (no id): reported, not forwarded. */
   rejected: { problem: string }[];
   requestId?: string;
+  /** Cosmetic problems with accepted leads (a field left out): lead id and field only. */
+  warnings?: { leadId: LeadId; problem: string }[];
 }
 
 export interface LeadSource {

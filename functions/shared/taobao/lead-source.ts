@@ -1,0 +1,49 @@
+import type { LeadPage, LeadSource } from '../../poller/ports';
+import type { LeadId } from '../ids';
+import { isRecord, normalizeLead, unwrapList } from '../lead';
+import type { TopCaller } from './client';
+import { TopProtocolError } from './errors';
+import { writeLeadQueryDto } from './json';
+
+/** The API this adapter reads (the page is in seed/taobao.mama.crm.lead.list.txt). */
+export const LEAD_LIST_METHOD = 'taobao.mama.crm.lead.list';
+
+/**
+ * LeadSource over `taobao.mama.crm.lead.list`. Failures come out as the client's TopErrors
+ * (`result_ok: false` included, as a retryable TopResultError); a `result_data` that is neither
+ * a list nor a wrapped list is a TopProtocolError rather than an empty page, because an empty
+ * page ends a scan and a misread one would skip leads.
+ */
+export class TopLeadSource implements LeadSource {
+  constructor(private readonly client: TopCaller) {}
+
+  /** Fetches the page below `offset` (the newest page without it). Missing or empty `result_data` is an empty page. */
+  async fetchPage(request: { offset?: LeadId; pageSize: number; deadline: number }): Promise<LeadPage> {
+    const dto = writeLeadQueryDto({ pageSize: request.pageSize, ...(request.offset === undefined ? {} : { offset: request.offset }) });
+    const { body, requestId } = await this.client.call(LEAD_LIST_METHOD, { lead_external_query_dto: dto }, { deadline: request.deadline });
+    const records = leadRecords(body.result_data);
+    const page: LeadPage = { rawCount: 0, leads: [], rejected: [], ...(requestId === undefined ? {} : { requestId }) };
+    const warnings: { leadId: LeadId; problem: string }[] = [];
+    for (const record of records) {
+      page.rawCount += 1;
+      const result = normalizeLead(record);
+      if (!result.ok) {
+        page.rejected.push({ problem: result.problem });
+        continue;
+      }
+      page.leads.push(result.lead);
+      for (const problem of result.warnings) warnings.push({ leadId: result.lead.id, problem });
+    }
+    if (warnings.length > 0) page.warnings = warnings;
+    return page;
+  }
+}
+
+/** The records of `result_data`: bare or wrapped list; absent, null, '' or `{}` mean none. */
+function leadRecords(resultData: unknown): unknown[] {
+  if (resultData === undefined || resultData === null || resultData === '') return [];
+  if (isRecord(resultData) && Object.keys(resultData).length === 0) return [];
+  const records = unwrapList(resultData, 'result');
+  if (records === undefined) throw new TopProtocolError(LEAD_LIST_METHOD, `result_data is not a list (${Array.isArray(resultData) ? 'array' : typeof resultData})`);
+  return records;
+}
