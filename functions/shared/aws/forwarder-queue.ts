@@ -2,8 +2,11 @@ import { ChangeMessageVisibilityCommand, SendMessageCommand, type MessageAttribu
 import type { ForwarderQueue } from '../../forwarder/ports';
 import { PARKED_ENDPOINTS_ATTRIBUTE, PARKED_REASON_ATTRIBUTE, type LeadMessage } from './lead-message';
 
-/** SQS caps a message's visibility at 12 hours. */
-const MAX_VISIBILITY_SECONDS = 43_200;
+/**
+ * SQS caps a message's visibility at 12 hours from its receive; the forwarder asks some time
+ * after receiving, so it stays one Lambda timeout (15 min at most) below the cap.
+ */
+const MAX_VISIBILITY_SECONDS = 43_200 - 900;
 /** SQS caps a message attribute value at 256 KB with the body; reasons are kept short. */
 const MAX_REASON_CHARS = 1_000;
 

@@ -1,0 +1,19 @@
+import type { Lead } from '../lead';
+
+/** One lead on its way to one endpoint: what every payload format renders. */
+export interface Delivery {
+  lead: Lead;
+  /** When the poller first saw the lead (ISO-8601): the payload `timestamp`, the same on every retry. */
+  seenAt: string;
+  /** A test send (`status`/demo tooling): marked in the payload and never mistaken for a real lead. */
+  test?: boolean;
+}
+
+/**
+ * The Standard Webhooks `webhook-id`: `lead_<id>`, the same on every retry so that receivers can
+ * drop duplicates; a test send gets `test_<id>` so it can never be deduplicated against, or
+ * suppress, the real lead with the same id.
+ */
+export function webhookIdOf(delivery: Delivery): string {
+  return `${delivery.test === true ? 'test' : 'lead'}_${delivery.lead.id}`;
+}

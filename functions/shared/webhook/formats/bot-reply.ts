@@ -1,0 +1,81 @@
+import { isRecord } from '../../lead';
+import type { ResponseVerdict } from './types';
+
+/**
+ * Reads the JSON reply of a chat robot. WeCom, DingTalk and Feishu answer HTTP 200 even when
+ * they refuse a message, with the verdict in a numeric body code (0 = accepted), so a 200 is
+ * "delivered" only when that code says so.
+ */
+
+export interface RetryableCode {
+  /** Why it is worth retrying, for the operator reading the reason. */
+  meaning: string;
+  /** The robot's documented penalty window, when it has one. */
+  retryAfterSeconds?: number;
+}
+
+export interface BotReplyRules {
+  /** Shown in reasons: `企业微信`, `钉钉`, `飞书`. */
+  bot: string;
+  /** Body keys holding the code, first present wins (Feishu has a legacy `StatusCode`). */
+  codeKeys: readonly string[];
+  messageKeys: readonly string[];
+  /** Codes that mean "later" (rate limits, busy); every other non-zero code is permanent. */
+  retryable: ReadonlyMap<number, RetryableCode>;
+}
+
+const MAX_REASON_TEXT = 200;
+
+/**
+ * The verdict of a robot's reply, or undefined when the HTTP status should decide (410, 429,
+ * 5xx, or a non-2xx answer without a robot code). A 2xx that is not the robot's JSON (a proxy or
+ * captive page answered) is retried: it is no proof the group received the lead.
+ */
+export function interpretBotReply(status: number, bodyText: string, rules: BotReplyRules): ResponseVerdict | undefined {
+  if (status === 410 || status === 429 || status >= 500) return undefined;
+  const success = status >= 200 && status < 300;
+  const reply = parseJson(bodyText);
+  const code = reply === undefined ? undefined : firstCode(reply, rules.codeKeys);
+  if (reply === undefined || code === undefined) {
+    return success ? { outcome: 'retry', reason: `HTTP ${status} from ${rules.bot} without a robot reply code: ${excerpt(bodyText)}` } : undefined;
+  }
+  if (code === 0) return success ? { outcome: 'delivered' } : undefined;
+  const message = excerpt(firstText(reply, rules.messageKeys) ?? '');
+  const retry = rules.retryable.get(code);
+  if (retry !== undefined) {
+    const reason = `${rules.bot} error ${code} (${retry.meaning}): ${message}`;
+    return retry.retryAfterSeconds === undefined ? { outcome: 'retry', reason } : { outcome: 'retry', reason, retryAfterSeconds: retry.retryAfterSeconds };
+  }
+  return { outcome: 'reject', reason: `${rules.bot} error ${code}: ${message}` };
+}
+
+function parseJson(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isRecord(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstCode(reply: Record<string, unknown>, keys: readonly string[]): number | undefined {
+  for (const key of keys) {
+    const value = reply[key];
+    if (typeof value === 'number' && Number.isInteger(value)) return value;
+    if (typeof value === 'string' && /^-?\d+$/.test(value)) return Number(value);
+  }
+  return undefined;
+}
+
+function firstText(reply: Record<string, unknown>, keys: readonly string[]): string | undefined {
+  for (const key of keys) {
+    const value = reply[key];
+    if (typeof value === 'string') return value;
+  }
+  return undefined;
+}
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= MAX_REASON_TEXT ? flat : `${flat.slice(0, MAX_REASON_TEXT)}…`;
+}

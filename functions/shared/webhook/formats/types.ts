@@ -1,0 +1,27 @@
+import type { Endpoint } from '../../settings';
+import type { Delivery } from '../delivery';
+
+/** An HTTP POST ready to send: the sender adds nothing but transport. */
+export interface RenderedRequest {
+  url: string;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * What a format reads in a response beyond its status line. Chat bots answer HTTP 200 with an
+ * error code in the JSON body, so for them the body decides; `undefined` means "no opinion":
+ * the HTTP status rules of DESIGN §3 apply.
+ */
+export type ResponseVerdict =
+  | { outcome: 'delivered' }
+  | { outcome: 'retry'; reason: string; retryAfterSeconds?: number }
+  | { outcome: 'reject'; reason: string };
+
+/** One payload format: how a delivery becomes a request, and how its answers are read. */
+export interface WebhookFormat {
+  /** Pure: the same endpoint, delivery and `now` give the same request. */
+  renderRequest(endpoint: Endpoint, delivery: Delivery, now: Date): RenderedRequest;
+  interpretResponse(status: number, bodyText: string): ResponseVerdict | undefined;
+}

@@ -1,0 +1,113 @@
+import { performance } from 'node:perf_hooks';
+import { Agent, request, type Dispatcher } from 'undici';
+import type { RenderedRequest } from './formats/types';
+
+/**
+ * The HTTP transport for webhook deliveries: one POST, one result, never an exception. What the
+ * result means (delivered, retry, …) is decided elsewhere (outcome.ts), so this stays small.
+ */
+
+/** Enough of a response body to explain a refusal or read a chat robot's reply code. */
+export const MAX_RESPONSE_BODY_BYTES = 4096;
+/** Concurrent sockets per origin: one SQS batch (≤ 10 records) can go to one endpoint at once. */
+export const CONNECTIONS_PER_ORIGIN = 10;
+/** Idle sockets are kept this long for the next lead; servers' own keep-alive hints can shorten it. */
+export const KEEP_ALIVE_TIMEOUT_MS = 10_000;
+export const KEEP_ALIVE_MAX_TIMEOUT_MS = 60_000;
+
+export type SendResult =
+  | { kind: 'response'; status: number; retryAfter?: string; body: string; latencyMs: number }
+  | { kind: 'network'; reason: 'timeout' | 'connection'; message: string; latencyMs: number };
+
+/**
+ * The connection pool for a container: create it once at module scope and pass it to every
+ * `send`. Keep-alive reuses sockets across sequential leads; pipelining stays at 1 because one
+ * slow receiver must not hold back requests queued behind it, and many servers mishandle it.
+ * undici 7 follows no redirects unless a redirect interceptor is composed in, and none is.
+ */
+export function createDispatcher(): Dispatcher {
+  return new Agent({
+    connections: CONNECTIONS_PER_ORIGIN,
+    pipelining: 1,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    keepAliveMaxTimeout: KEEP_ALIVE_MAX_TIMEOUT_MS,
+  });
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/**
+ * POSTs `req` and reports what happened. Guarantees: resolves (never rejects); `timeoutMs`
+ * bounds the whole exchange, connect + headers + body, so a receiver that trickles its body
+ * counts as a timeout; a 3xx comes back as a response and is not followed; at most
+ * MAX_RESPONSE_BODY_BYTES of the body are kept (a longer body is cut off and its socket closed);
+ * a body that breaks off mid-way is a network error, since nothing proves the receiver kept the
+ * lead. Messages never include the URL, which often carries the endpoint's key.
+ */
+export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeoutMs: number): Promise<SendResult> {
+  const started = performance.now();
+  const elapsed = (): number => Math.round(performance.now() - started);
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const response = await request(req.url, {
+      dispatcher,
+      method: 'POST',
+      headers: req.headers,
+      body: req.body,
+      signal: controller.signal,
+      // Backstops in case the abort is late; the signal is what enforces the total budget.
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+    });
+    const body = await readHead(response.body, MAX_RESPONSE_BODY_BYTES);
+    const latencyMs = elapsed();
+    // undici hands a finished keep-alive socket back to the pool one event-loop turn later
+    // (setImmediate, so it can notice a FIN the server sent meanwhile). Yielding that turn here
+    // lets the caller's next send reuse the socket instead of opening, and TLS-handshaking, another.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const retryAfter = firstHeader(response.headers['retry-after']);
+    const result: SendResult = { kind: 'response', status: response.statusCode, body, latencyMs };
+    return retryAfter === undefined ? result : { ...result, retryAfter };
+  } catch (error) {
+    const timedOut = controller.signal.aborted || TIMEOUT_CODES.has(codeOf(error));
+    return {
+      kind: 'network',
+      reason: timedOut ? 'timeout' : 'connection',
+      message: timedOut ? `no complete response within ${timeoutMs} ms` : describe(error),
+      latencyMs: elapsed(),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readHead(body: AsyncIterable<unknown>, maxBytes: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    chunks.push(bytes.subarray(0, maxBytes - size));
+    size += Math.min(bytes.length, maxBytes - size);
+    // Leaving the loop destroys the stream: the rest of a huge body is never downloaded.
+    if (size >= maxBytes) break;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined || first.trim() === '' ? undefined : first.trim();
+}
+
+function codeOf(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
+  return '';
+}
+
+function describe(error: unknown): string {
+  const code = codeOf(error);
+  const message = error instanceof Error ? error.message : String(error);
+  const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
+  return `${code === '' ? '' : `${code}: `}${message}${cause}`;
+}
