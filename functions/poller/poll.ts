@@ -146,7 +146,9 @@ export function planStep(state: SourceState, page: LeadPage, opts: Pick<PollOpti
     const where = offset === undefined ? 'the newest page' : `the page at offset ${offset}`;
     throw new PagingContractError(`no progress: ${where} was full (${page.rawCount} rows) but brought no new lead id to continue from (page size ${opts.pageSize}); stopping instead of looping`);
   }
-  const update: Omit<SourceState, 'version'> = { ...withoutScan(state), scan: { ...scan, next: lowest } };
+  // The highest ids of the scan so far: with pages smaller than the lookback, they span pages.
+  const scanSeen = highest([...scan.seen, ...fresh.map((lead) => lead.id)], LOOKBACK_IDS);
+  const update: Omit<SourceState, 'version'> = { ...withoutScan(state), scan: { ...scan, next: lowest, seen: scanSeen } };
   return { enqueue, update, next: lowest };
 }
 

@@ -83,6 +83,15 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     expect(new Set(queued)).toEqual(new Set(allIds(gw)));
   });
 
+  it.each([5, 10, 19])('with page size %d (smaller than the lookback) a settled source re-enqueues nothing', async (pageSize) => {
+    const gw = await start(57);
+    const deps = wire(gw);
+    expect((await poll(deps, options({ kind: 'all' }, pageSize))).enqueued).toBe(57);
+    expect((await poll(deps, options({ kind: 'all' }, pageSize))).enqueued).toBe(0);
+    expect((await poll(deps, options({ kind: 'all' }, pageSize))).enqueued).toBe(0);
+    expect(await takeLeadIds(sqs, queueUrl)).toHaveLength(57);
+  });
+
   it('leads arriving mid-scan are picked up by the next run, none lost', async () => {
     const gw = await start(500);
     const deps = wire(gw);
