@@ -1,0 +1,71 @@
+import * as path from 'node:path';
+import type { BuildOptions } from 'esbuild';
+import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+
+/**
+ * The one esbuild configuration of both functions. The stack hands it to NodejsFunction and
+ * test/infra/bundle.test.ts hands the same values to esbuild's JS API, so the bundle the tests
+ * run is the bundle that deploys.
+ */
+
+const PROJECT_ROOT = path.resolve(__dirname, '..');
+
+/** The handlers' source files, by function. */
+export const FUNCTION_ENTRIES = {
+  poller: path.join(PROJECT_ROOT, 'functions', 'poller', 'handler.ts'),
+  forwarder: path.join(PROJECT_ROOT, 'functions', 'forwarder', 'handler.ts'),
+} as const;
+
+export const LOCK_FILE = path.join(PROJECT_ROOT, 'package-lock.json');
+
+/** The exported function name the Lambda runtime calls in each bundle. */
+export const HANDLER_EXPORT = 'handler';
+
+export const BUNDLE_SETTINGS = {
+  // node20, not the runtime's node22: the same bundle then also runs on this project's own
+  // machines (Node 20), which is how the bundle test exercises it.
+  target: 'node20',
+  minify: true,
+  sourceMap: true,
+  // Stack traces need the mappings, not a second copy of every source file: half the size.
+  sourcesContent: false,
+  // The AWS SDK is bundled, not taken from the runtime: the lockfile pins the versions that
+  // were tested, and the runtime's copy changes under a deployed function without notice.
+  externalModules: [] as string[],
+  // Prefer ES module builds so esbuild can drop the unused parts of the SDK.
+  mainFields: ['module', 'main'],
+} as const;
+
+/** Runtime environment every function gets so stack traces point into the TypeScript sources. */
+export const SOURCE_MAP_ENVIRONMENT = { NODE_OPTIONS: '--enable-source-maps' } as const;
+
+/** The settings as NodejsFunction takes them. */
+export function lambdaBundling(): BundlingOptions {
+  return {
+    target: BUNDLE_SETTINGS.target,
+    format: OutputFormat.CJS,
+    minify: BUNDLE_SETTINGS.minify,
+    sourceMap: BUNDLE_SETTINGS.sourceMap,
+    sourcesContent: BUNDLE_SETTINGS.sourcesContent,
+    externalModules: [...BUNDLE_SETTINGS.externalModules],
+    mainFields: [...BUNDLE_SETTINGS.mainFields],
+  };
+}
+
+/** The same settings as esbuild's JS API takes them (what NodejsFunction passes on its command line). */
+export function esbuildOptions(entry: string, outfile: string): BuildOptions {
+  return {
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: BUNDLE_SETTINGS.target,
+    minify: BUNDLE_SETTINGS.minify,
+    sourcemap: BUNDLE_SETTINGS.sourceMap,
+    sourcesContent: BUNDLE_SETTINGS.sourcesContent,
+    external: [...BUNDLE_SETTINGS.externalModules],
+    mainFields: [...BUNDLE_SETTINGS.mainFields],
+    logLevel: 'warning',
+  };
+}

@@ -1,0 +1,75 @@
+import { Aws, Validations, type Duration } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { HANDLER_EXPORT, LOCK_FILE, SOURCE_MAP_ENVIRONMENT, lambdaBundling } from './bundling';
+import { METRICS_NAMESPACE } from './metrics';
+
+/** Logs carry lead ids and outcomes, never lead contents; a month covers any investigation. */
+export const LOG_RETENTION = RetentionDays.ONE_MONTH;
+
+/** Both functions are I/O-bound (HTTP and AWS calls); 256 MB also buys enough CPU for TLS and JSON. */
+export const MEMORY_MB = 256;
+
+/** Node 22 runtime on Graviton (cheaper per ms); the bundle itself targets node20 (bundling.ts). */
+export const RUNTIME = Runtime.NODEJS_22_X;
+export const ARCHITECTURE = Architecture.ARM_64;
+
+export interface LeadFunctionProps {
+  entry: string;
+  description: string;
+  timeout: Duration;
+  /** Settings only: names, URLs and secret ARNs. Never a secret value. */
+  environment: Record<string, string>;
+  reservedConcurrentExecutions?: number;
+}
+
+/**
+ * A function of this stack: the shared bundling, runtime and metrics settings, its own log
+ * group with a retention, and its own role that starts with nothing but writing to that log
+ * group; each caller grants exactly what its function needs.
+ */
+export class LeadFunction extends Construct {
+  readonly fn: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: LeadFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', { retention: LOG_RETENTION });
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.description} (${id})`,
+    });
+    this.logGroup.grantWrite(this.role);
+    this.fn = new NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: HANDLER_EXPORT,
+      depsLockFilePath: LOCK_FILE,
+      description: props.description,
+      runtime: RUNTIME,
+      architecture: ARCHITECTURE,
+      memorySize: MEMORY_MB,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      bundling: lambdaBundling(),
+      ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+      environment: {
+        ...SOURCE_MAP_ENVIRONMENT,
+        // The stack name: several stacks in one account keep their metrics apart.
+        POWERTOOLS_SERVICE_NAME: Aws.STACK_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        ...props.environment,
+      },
+    });
+    Validations.of(this.fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is a supported Lambda runtime; the bundle targets node20 and the code is tested on Node 20/22 (LOCAL-STACK.md). ' +
+        'Move RUNTIME to NODEJS_24_X once the suite runs on Node 24.',
+    });
+  }
+}

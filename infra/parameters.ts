@@ -1,0 +1,165 @@
+import { CfnCondition, CfnParameter, Fn, type IResolvable, type Stack } from 'aws-cdk-lib';
+
+/**
+ * The stack parameters of DESIGN §4, created at the stack's top level so their logical ids are
+ * exactly the names the README and the operator use. Every constraint CloudFormation can check
+ * is declared here, so a bad value fails at deploy time instead of at the first poll.
+ * No secret parameter has a default: a template never carries a secret.
+ */
+
+export const DEFAULT_GATEWAY_URL = 'https://eco.taobao.com/router/rest';
+export const SIGN_METHODS = ['hmac-sha256', 'hmac', 'md5'] as const;
+export const MAX_PAGE_SIZE = 100; // the API's own limit for page_size
+
+/**
+ * The poll schedules on offer and their interval in seconds. A fixed list (not any EventBridge
+ * expression) because the interval is derived from it: the poller's POLL_INTERVAL_SECONDS and
+ * the period of the "no successful poll" alarm. Cron expressions are left out on purpose: a
+ * schedule that pauses at night would make that alarm fire every night.
+ */
+export const POLL_SCHEDULES: ReadonlyArray<{ expression: string; seconds: number }> = [
+  { expression: 'rate(1 minute)', seconds: 60 },
+  { expression: 'rate(2 minutes)', seconds: 120 },
+  { expression: 'rate(5 minutes)', seconds: 300 },
+  { expression: 'rate(10 minutes)', seconds: 600 },
+  { expression: 'rate(15 minutes)', seconds: 900 },
+  { expression: 'rate(30 minutes)', seconds: 1800 },
+  { expression: 'rate(1 hour)', seconds: 3600 },
+];
+export const DEFAULT_POLL_SCHEDULE = 'rate(1 minute)';
+
+/** The names of the parameters whose values are secret (NoEcho, and kept in Secrets Manager). */
+export const SECRET_PARAMETER_NAMES = ['TopAppSecret', 'TopSessionKey', 'Webhooks', 'MobilePrivateKey'] as const;
+
+const NON_BLANK = '^\\S+$';
+
+export class LeadForwarderParameters {
+  readonly topAppKey: CfnParameter;
+  readonly topAppSecret: CfnParameter;
+  readonly topSessionKey: CfnParameter;
+  readonly topGatewayUrl: CfnParameter;
+  readonly topSignMethod: CfnParameter;
+  readonly pageSize: CfnParameter;
+  readonly pollSchedule: CfnParameter;
+  readonly startFrom: CfnParameter;
+  readonly webhooks: CfnParameter;
+  readonly mobilePrivateKey: CfnParameter;
+  readonly alarmEmail: CfnParameter;
+
+  /** True when MobilePrivateKey is set: only then does its secret exist. */
+  readonly hasMobilePrivateKey: CfnCondition;
+  /** True when AlarmEmail is set: only then is the email subscription created. */
+  readonly hasAlarmEmail: CfnCondition;
+  /** The interval of PollSchedule in seconds, resolved by CloudFormation: as text (environment)… */
+  readonly pollIntervalSeconds: string;
+  /** …and as a number (an alarm period). */
+  readonly pollIntervalSecondsNumber: IResolvable | number;
+
+  constructor(stack: Stack) {
+    this.topAppKey = new CfnParameter(stack, 'TopAppKey', {
+      type: 'String',
+      description: 'TOP app key of your Alimama / Taobao Open Platform application.',
+      allowedPattern: '^[A-Za-z0-9_-]{1,64}$',
+      constraintDescription: 'must be the app key: letters, digits, _ or -, no spaces',
+    });
+    this.topAppSecret = new CfnParameter(stack, 'TopAppSecret', {
+      type: 'String',
+      noEcho: true,
+      description: 'TOP app secret. Stored in Secrets Manager; read only by the poller.',
+      allowedPattern: NON_BLANK,
+      constraintDescription: 'must be non-empty, without spaces or line breaks',
+    });
+    this.topSessionKey = new CfnParameter(stack, 'TopSessionKey', {
+      type: 'String',
+      noEcho: true,
+      description: "The merchant's session key (access token from authorizing the app). Stored in Secrets Manager; read only by the poller.",
+      allowedPattern: NON_BLANK,
+      constraintDescription: 'must be non-empty, without spaces or line breaks',
+    });
+    this.topGatewayUrl = new CfnParameter(stack, 'TopGatewayUrl', {
+      type: 'String',
+      default: DEFAULT_GATEWAY_URL,
+      description: 'TOP gateway endpoint, e.g. https://gw.api.taobao.com/router/rest.',
+      allowedPattern: '^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\\S*)?$',
+      constraintDescription: 'must be an https URL',
+    });
+    this.topSignMethod = new CfnParameter(stack, 'TopSignMethod', {
+      type: 'String',
+      default: 'hmac-sha256',
+      allowedValues: [...SIGN_METHODS],
+      description: 'How TOP requests are signed.',
+    });
+    this.pageSize = new CfnParameter(stack, 'PageSize', {
+      type: 'Number',
+      default: MAX_PAGE_SIZE,
+      minValue: 1,
+      maxValue: MAX_PAGE_SIZE,
+      description: 'Leads per API page (1-100).',
+    });
+    this.pollSchedule = new CfnParameter(stack, 'PollSchedule', {
+      type: 'String',
+      default: DEFAULT_POLL_SCHEDULE,
+      allowedValues: POLL_SCHEDULES.map((s) => s.expression),
+      description: 'How often the poller runs (an EventBridge Scheduler rate expression).',
+    });
+    this.startFrom = new CfnParameter(stack, 'StartFrom', {
+      type: 'String',
+      default: 'latest',
+      allowedPattern: '^(latest|all|0|[1-9][0-9]{0,39})$',
+      constraintDescription: 'must be latest, all, or a lead id (digits)',
+      description: 'First run only: latest = forward leads from now on; all = everything; a lead id = leads above it.',
+    });
+    this.webhooks = new CfnParameter(stack, 'Webhooks', {
+      type: 'String',
+      noEcho: true,
+      description: 'JSON array of endpoints, e.g. [{"name":"crm","url":"https://...","secret":"whsec_..."}]. Stored in Secrets Manager; read only by the forwarder.',
+      // A non-empty array of objects; the forwarder validates the rest and names each problem.
+      allowedPattern: '^\\s*\\[\\s*\\{[\\s\\S]*\\}\\s*\\]\\s*$',
+      constraintDescription: 'must be a non-empty JSON array of endpoint objects',
+    });
+    this.mobilePrivateKey = new CfnParameter(stack, 'MobilePrivateKey', {
+      type: 'String',
+      noEcho: true,
+      // Optional, so it needs a default; the empty string is "not set", not a secret.
+      default: '',
+      description: 'Optional PEM private key (PKCS#8 or PKCS#1) that decrypts the mobile field. Empty: forward it encrypted.',
+      allowedPattern: '^$|^\\s*-----BEGIN (RSA )?PRIVATE KEY-----[\\s\\S]+-----END (RSA )?PRIVATE KEY-----\\s*$',
+      constraintDescription: 'must be empty or a PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)',
+    });
+    this.alarmEmail = new CfnParameter(stack, 'AlarmEmail', {
+      type: 'String',
+      default: '',
+      description: 'Optional email address that receives alarms (confirm the subscription email).',
+      allowedPattern: '^$|^[^\\s@]+@[^\\s@]+\\.[^\\s@]+$',
+      constraintDescription: 'must be empty or an email address',
+    });
+
+    this.hasMobilePrivateKey = new CfnCondition(stack, 'HasMobilePrivateKey', {
+      expression: Fn.conditionNot(Fn.conditionEquals(this.mobilePrivateKey.valueAsString, '')),
+    });
+    this.hasAlarmEmail = new CfnCondition(stack, 'HasAlarmEmail', {
+      expression: Fn.conditionNot(Fn.conditionEquals(this.alarmEmail.valueAsString, '')),
+    });
+    const conditions = POLL_SCHEDULES.slice(0, -1).map(
+      (schedule) =>
+        new CfnCondition(stack, `PollEvery${schedule.seconds}Seconds`, {
+          expression: Fn.conditionEquals(this.pollSchedule.valueAsString, schedule.expression),
+        }),
+    );
+    this.pollIntervalSeconds = intervalOf(conditions, String).toString();
+    this.pollIntervalSecondsNumber = intervalOf(conditions, (seconds) => seconds);
+  }
+}
+
+/**
+ * Folds the schedules into Fn::If(every 60 s, 60, Fn::If(every 120 s, 120, … the last)):
+ * `conditions[i]` is true when PollSchedule is POLL_SCHEDULES[i].
+ */
+function intervalOf<T extends string | number>(conditions: CfnCondition[], value: (seconds: number) => T): IResolvable | T {
+  const last = POLL_SCHEDULES[POLL_SCHEDULES.length - 1]!;
+  let folded: IResolvable | T = value(last.seconds);
+  for (let i = conditions.length - 1; i >= 0; i -= 1) {
+    folded = Fn.conditionIf(conditions[i]!.logicalId, value(POLL_SCHEDULES[i]!.seconds), folded);
+  }
+  return folded;
+}

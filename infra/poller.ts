@@ -1,0 +1,91 @@
+import { Aws, Duration, Stack, Validations, type CfnElement } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import { Construct } from 'constructs';
+import { FUNCTION_ENTRIES } from './bundling';
+import { LeadFunction } from './lead-function';
+import type { LeadForwarderParameters } from './parameters';
+import type { ParameterSecrets } from './secrets';
+import { KEY_PREFIXES, type StateTable } from './state-table';
+
+/**
+ * Time budget of one poll. Long enough to page through a backlog and to wait out a short TOP
+ * rate-limit ban (DESIGN §1); the scan is resumable, so a longer budget only helps backlogs.
+ */
+export const POLLER_TIMEOUT = Duration.seconds(90);
+
+/**
+ * One poller at a time (DESIGN §2): with the version check on every state write, two
+ * invocations can never move the cursor backwards or race on a page.
+ */
+export const POLLER_CONCURRENCY = 1;
+
+/**
+ * A tick that cannot start within a minute (the previous poll still runs) is dropped: the next
+ * tick resumes the scan anyway, and retrying a failed poll is the next tick's job too.
+ */
+export const TICK_MAX_AGE = Duration.minutes(1);
+export const TICK_RETRIES = 0;
+
+export interface PollerProps {
+  parameters: LeadForwarderParameters;
+  secrets: ParameterSecrets;
+  state: StateTable;
+  leads: Queue;
+}
+
+/** The poller Lambda and its schedule: pulls new leads from TOP and enqueues one message per lead. */
+export class Poller extends Construct {
+  readonly function: LeadFunction;
+  readonly schedule: Schedule;
+
+  constructor(scope: Construct, id: string, props: PollerProps) {
+    super(scope, id);
+    const { parameters, secrets, state, leads } = props;
+    this.function = new LeadFunction(this, 'Poller', {
+      entry: FUNCTION_ENTRIES.poller,
+      description: 'Pulls new Alimama leads past the cursor and enqueues one message per lead',
+      timeout: POLLER_TIMEOUT,
+      reservedConcurrentExecutions: POLLER_CONCURRENCY,
+      environment: {
+        STATE_TABLE_NAME: state.table.tableName,
+        LEADS_QUEUE_URL: leads.queueUrl,
+        TOP_APP_KEY: parameters.topAppKey.valueAsString,
+        TOP_GATEWAY_URL: parameters.topGatewayUrl.valueAsString,
+        TOP_SIGN_METHOD: parameters.topSignMethod.valueAsString,
+        PAGE_SIZE: parameters.pageSize.valueAsString,
+        START_FROM: parameters.startFrom.valueAsString,
+        POLL_INTERVAL_SECONDS: parameters.pollIntervalSeconds,
+        TOP_APP_SECRET_ARN: secrets.topAppSecret.secretArn,
+        TOP_SESSION_KEY_ARN: secrets.topSessionKey.secretArn,
+      },
+    });
+    const fn = this.function.fn;
+    fn.configureAsyncInvoke({ retryAttempts: TICK_RETRIES, maxEventAge: TICK_MAX_AGE });
+
+    // Send only: the poller can put leads on the queue but never read or delete them.
+    leads.grantSendMessages(fn);
+    secrets.topAppSecret.grantRead(fn);
+    secrets.topSessionKey.grantRead(fn);
+    // GetItem to load the scan state; PutItem for its conditional (versioned) writes.
+    state.grantItems(fn, [KEY_PREFIXES.source], ['dynamodb:GetItem', 'dynamodb:PutItem']);
+
+    // The scheduler's own role, so that its permissions sit with the poller.
+    const schedulerRole = new Role(this, 'SchedulerRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
+      description: 'Lets EventBridge Scheduler invoke the lead poller',
+    });
+    this.schedule = new Schedule(this, 'Schedule', {
+      description: 'Runs the lead poller',
+      schedule: ScheduleExpression.expression(parameters.pollSchedule.valueAsString),
+      target: new LambdaInvoke(fn, { role: schedulerRole, retryAttempts: TICK_RETRIES, maxEventAge: TICK_MAX_AGE }),
+    });
+    const fnLogicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement);
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
+      reason: 'Granted by aws-scheduler-targets: invoke the poller function and its own versions/aliases ("<arn>:*"), nothing else.',
+    });
+  }
+}

@@ -1,0 +1,50 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { LeadForwarderAlarms } from './alarms';
+import { LeadForwarderDashboard } from './dashboard';
+import { Forwarder, FORWARDER_TIMEOUT } from './forwarder';
+import { LeadForwarderParameters } from './parameters';
+import { Poller } from './poller';
+import { LeadQueues } from './queues';
+import { ParameterSecrets } from './secrets';
+import { StateTable } from './state-table';
+
+/**
+ * The lead forwarder (DESIGN): EventBridge Scheduler → poller → SQS leads queue → forwarder →
+ * webhooks, with state in DynamoDB, secrets in Secrets Manager, alarms and a dashboard.
+ * Configured only by stack parameters (parameters.ts); this file only wires the parts.
+ */
+export class LeadForwarderStack extends Stack {
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, {
+      description: 'alimama-lead-forwarder: pulls Alimama (taobao.mama.crm.lead.list) leads and forwards each to your webhooks',
+      ...props,
+    });
+    const parameters = new LeadForwarderParameters(this);
+    const secrets = new ParameterSecrets(this, 'Secrets', parameters);
+    const state = new StateTable(this, 'State');
+    const queues = new LeadQueues(this, 'Queues', { forwarderTimeout: FORWARDER_TIMEOUT });
+    const poller = new Poller(this, 'Polling', { parameters, secrets, state, leads: queues.leads });
+    const forwarder = new Forwarder(this, 'Forwarding', { secrets, state, leads: queues.leads, deadLetters: queues.deadLetters });
+    const monitored = { leads: queues.leads, deadLetters: queues.deadLetters, poller: poller.function.fn, forwarder: forwarder.function.fn };
+    new LeadForwarderAlarms(this, 'Alarms', { parameters, ...monitored });
+    const dashboard = new LeadForwarderDashboard(this, 'Dashboard', monitored);
+
+    // The operator CLI reads these by stack name.
+    const outputs: Record<string, string> = {
+      StackName: this.stackName,
+      StateTableName: state.table.tableName,
+      LeadsQueueUrl: queues.leads.queueUrl,
+      LeadsQueueArn: queues.leads.queueArn,
+      DeadLetterQueueUrl: queues.deadLetters.queueUrl,
+      DeadLetterQueueArn: queues.deadLetters.queueArn,
+      WebhooksSecretArn: secrets.webhooks.secretArn,
+      TopAppKey: parameters.topAppKey.valueAsString,
+      DashboardUrl: dashboard.url,
+    };
+    // A scope of their own (TopAppKey is also a parameter's construct id); the logical ids are
+    // the plain names.
+    const outputScope = new Construct(this, 'Outputs');
+    for (const [name, value] of Object.entries(outputs)) new CfnOutput(outputScope, name, { value }).overrideLogicalId(name);
+  }
+}

@@ -1,0 +1,303 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { build } from 'esbuild';
+import { Webhook } from 'standardwebhooks';
+import { ledgerKey } from '../../functions/shared/aws/ledger';
+import { sourceKey } from '../../functions/shared/aws/scan-state';
+import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../functions/shared/taobao/simulated-gateway';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../functions/local/secrets-server';
+import { FUNCTION_ENTRIES, esbuildOptions } from '../../infra/bundling';
+import { FORWARDER_BATCH_SIZE } from '../../infra/forwarder';
+import { MAX_RECEIVE_COUNT } from '../../infra/queues';
+import { STATE_TABLE_LOGICAL_ID } from '../../infra/state-table';
+import { createQueues, fauxqsEndpoint, sqsClient, startDynalite, type LocalDynamo, type TestQueues } from '../support/local-aws';
+import { startReceiver, type Receiver } from '../support/receiver';
+import { createStateTable } from '../support/tables';
+import { Intrinsics, environmentOf, functions, props, resourcesOfType, synth } from './support';
+
+/**
+ * The deployable bundles, built with the stack's own esbuild settings, run as Lambda runs them:
+ * `require`d by a plain Node process (not jest's module sandbox) and called with an event and a
+ * context, with exactly the environment the stack gives each function (resolved from the
+ * template), against local DynamoDB (dynalite), SQS (fauxqs), Secrets Manager and the
+ * simulated gateway.
+ */
+
+/** Today ~1.3 MB each (the AWS SDK and Powertools are bundled): room to grow, not to double. */
+const BUNDLE_BUDGET_BYTES = 2 * 1024 * 1024;
+const LEAD_COUNT = 45;
+/**
+ * Smaller than the backlog, so the poller pages (DESIGN §2). Not below the poller's lookback
+ * window (LOOKBACK_IDS = 20): with smaller pages the poller re-enqueues the middle pages'
+ * leads on every later cycle (reported; the ledger keeps them from being re-delivered).
+ */
+const PAGE_SIZE = 20;
+const REGION = 'us-east-1';
+const STACK = 'bundle-test';
+const WEBHOOK_SECRET = `whsec_${Buffer.from('bundle-test-webhook-signing-key!').toString('base64')}`;
+const ARN = (name: string): string => `arn:aws:secretsmanager:${REGION}:000000000000:secret:${STACK}-${name}-AbCdEf`;
+
+/** What one invocation printed (logs and EMF) and returned. */
+interface Invocation<T> {
+  result: T;
+  stdout: string;
+}
+interface PollSummary {
+  enqueued: number;
+  fetched: number;
+  pages: number;
+  cursor: string | null;
+}
+
+/**
+ * A minimal Lambda runtime: requires the bundle, calls `handler(event, context)` once, prints
+ * the result after a marker line and exits (the SDK's keep-alive sockets would hold it open).
+ */
+const RESULT_MARKER = '@@RESULT@@ ';
+const RUNTIME = `
+const { handler } = require(process.argv[1]);
+let input = '';
+process.stdin.on('data', (chunk) => { input += chunk; });
+process.stdin.on('end', async () => {
+  const { event, remainingMs } = JSON.parse(input);
+  const deadline = Date.now() + remainingMs;
+  const context = { getRemainingTimeInMillis: () => deadline - Date.now(), functionName: 'bundle-test', awsRequestId: 'local' };
+  try {
+    const result = await handler(event, context);
+    const line = ${JSON.stringify(`\n${RESULT_MARKER}`)} + JSON.stringify(result === undefined ? null : result) + ${JSON.stringify('\n')};
+    process.stdout.write(line, () => process.exit(0));
+  } catch (error) {
+    process.stderr.write(String((error && error.stack) || error), () => process.exit(1));
+  }
+});
+`;
+const INVOCATION_BUDGET_MS = 60_000;
+
+let outDir: string;
+let dynamo: LocalDynamo;
+let sqs: SQSClient;
+let queues: TestQueues;
+let table: string;
+let gateway: SimulatedGateway;
+let receiver: Receiver;
+let secrets: LocalSecretsManager;
+let environment: Record<string, string>;
+const printed: string[] = [];
+const bundles: Record<keyof typeof FUNCTION_ENTRIES, string> = { poller: '', forwarder: '' };
+
+beforeAll(async () => {
+  outDir = mkdtempSync(path.join(tmpdir(), 'lead-forwarder-bundles-'));
+  for (const [name, entry] of Object.entries(FUNCTION_ENTRIES) as [keyof typeof FUNCTION_ENTRIES, string][]) {
+    bundles[name] = path.join(outDir, name, 'index.js');
+    const result = await build(esbuildOptions(entry, bundles[name]));
+    expect(result.errors).toEqual([]);
+  }
+
+  dynamo = await startDynalite();
+  table = await createStateTable(dynamo.client);
+  sqs = sqsClient();
+  queues = await createQueues(sqs, { maxReceiveCount: MAX_RECEIVE_COUNT });
+  gateway = await startSimulatedGateway({ leads: generateLeads(LEAD_COUNT) });
+  receiver = await startReceiver();
+  secrets = await startLocalSecretsManager({
+    [ARN('TopAppSecret')]: gateway.appSecret,
+    [ARN('TopSessionKey')]: gateway.sessionKey,
+    [ARN('Webhooks')]: JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]),
+  });
+
+  environment = {
+    // What Lambda provides, and where the SDK finds the local servers.
+    PATH: process.env.PATH ?? '',
+    AWS_REGION: REGION,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_SQS: fauxqsEndpoint(),
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    ...stackEnvironment(),
+  };
+});
+
+afterAll(async () => {
+  await Promise.all([secrets.close(), receiver.close(), gateway.close(), dynamo.close()]);
+  sqs.destroy();
+  rmSync(outDir, { recursive: true, force: true });
+});
+
+/**
+ * The variables the stack sets on both functions, resolved as CloudFormation would with these
+ * parameters and with the local servers standing in for the stack's resources.
+ */
+function stackEnvironment(): Record<string, string> {
+  const { json } = synth();
+  const { poller, forwarder } = functions(json);
+  const secretOf = (parameter: string): string =>
+    resourcesOfType(json, 'AWS::SecretsManager::Secret').find(([, s]) => JSON.stringify(props(s).SecretString) === JSON.stringify({ Ref: parameter }))![0];
+  const queueIds = resourcesOfType(json, 'AWS::SQS::Queue');
+  const leadsId = queueIds.find(([, q]) => props(q).RedrivePolicy !== undefined)![0];
+  const dlqId = queueIds.find(([, q]) => props(q).RedrivePolicy === undefined)![0];
+  const intrinsics = new Intrinsics(
+    json,
+    { TopAppKey: gateway.appKey, TopGatewayUrl: gateway.url, PageSize: String(PAGE_SIZE), StartFrom: 'all', MobilePrivateKey: '' },
+    {
+      'AWS::StackName': STACK,
+      [STATE_TABLE_LOGICAL_ID]: table,
+      [leadsId]: queues.queueUrl,
+      [dlqId]: queues.dlqUrl,
+      [secretOf('TopAppSecret')]: ARN('TopAppSecret'),
+      [secretOf('TopSessionKey')]: ARN('TopSessionKey'),
+      [secretOf('Webhooks')]: ARN('Webhooks'),
+      [secretOf('MobilePrivateKey')]: ARN('MobilePrivateKey'),
+    },
+  );
+  return {
+    ...(intrinsics.evaluate(environmentOf(poller[1])) as Record<string, string>),
+    ...(intrinsics.evaluate(environmentOf(forwarder[1])) as Record<string, string>),
+  };
+}
+
+/** One invocation of a bundle in its own Node process; rejects with its stderr if the handler throws. */
+function invoke<T>(bundle: string, event: unknown): Promise<Invocation<T>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['-e', RUNTIME, bundle], { env: environment, stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      printed.push(out);
+      const marker = out.lastIndexOf(RESULT_MARKER);
+      if (code !== 0 || marker < 0) return reject(new Error(`${path.basename(path.dirname(bundle))} exited ${code}: ${err.trim() || out.slice(-2000)}`));
+      resolve({ result: JSON.parse(out.slice(marker + RESULT_MARKER.length)) as T, stdout: out.slice(0, marker) });
+    });
+    child.stdin.end(JSON.stringify({ event, remainingMs: INVOCATION_BUDGET_MS }));
+  });
+}
+
+async function receiveAll(count: number): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (let tries = 0; messages.length < count && tries < 20; tries += 1) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 300, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+    );
+    messages.push(...Messages);
+  }
+  return messages;
+}
+
+/** An SQS message as Lambda's event source hands it to the function. */
+function toRecord(message: Message): SQSRecord {
+  const attributes = message.Attributes ?? {};
+  return {
+    messageId: message.MessageId!,
+    receiptHandle: message.ReceiptHandle!,
+    body: message.Body ?? '',
+    attributes: {
+      ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+      SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+      SenderId: 'AIDATEST',
+      ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+    },
+    messageAttributes: Object.fromEntries(
+      Object.entries(message.MessageAttributes ?? {}).map(([key, value]) => [key, { dataType: value.DataType ?? 'String', ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }) }]),
+    ),
+    md5OfBody: message.MD5OfBody ?? '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: `arn:aws:sqs:${REGION}:000000000000:leads`,
+    awsRegion: REGION,
+  };
+}
+
+/** The EMF documents the invocations printed: each metric with its namespace and dimensions. */
+function emittedMetrics(): { name: string; namespace: string; dimensions: Record<string, string> }[] {
+  const found: { name: string; namespace: string; dimensions: Record<string, string> }[] = [];
+  for (const output of printed) {
+    for (const line of output.split('\n')) {
+      if (!line.includes('"_aws"')) continue;
+      const doc = JSON.parse(line) as { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } } & Record<string, unknown>;
+      for (const directive of doc._aws.CloudWatchMetrics) {
+        for (const metric of directive.Metrics) {
+          const dimensions = Object.fromEntries((directive.Dimensions[0] ?? []).map((d) => [d, String(doc[d])]));
+          found.push({ name: metric.Name, namespace: directive.Namespace, dimensions });
+        }
+      }
+    }
+  }
+  return found;
+}
+
+describe('the deployable bundles', () => {
+  let enqueued: Message[] = [];
+
+  it('stay within the size budget', () => {
+    for (const file of Object.values(bundles)) {
+      const size = statSync(file).size;
+      expect(size).toBeGreaterThan(10_000);
+      expect(size).toBeLessThan(BUNDLE_BUDGET_BYTES);
+    }
+  });
+
+  it('poller: pages through the gateway, enqueues every lead once and saves the cursor', async () => {
+    const { result: summary } = await invoke<PollSummary>(bundles.poller, {});
+    const newest = gateway.leads[0]!.id;
+    expect(summary).toMatchObject({ enqueued: LEAD_COUNT, fetched: LEAD_COUNT, cursor: newest });
+    expect(summary.pages).toBeGreaterThanOrEqual(Math.ceil(LEAD_COUNT / PAGE_SIZE));
+
+    enqueued = await receiveAll(LEAD_COUNT);
+    const ids = enqueued.map((m) => (JSON.parse(m.Body!) as { id: string }).id);
+    expect(ids.sort()).toEqual(gateway.leads.map((l) => l.id).sort());
+
+    const { Item } = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: sourceKey(gateway.appKey) } }, ConsistentRead: true }));
+    expect(Item?.cursor).toEqual({ S: newest });
+
+    const { result: again } = await invoke<PollSummary>(bundles.poller, {});
+    expect(again.enqueued).toBe(0);
+
+    expect(emittedMetrics()).toContainEqual({ name: 'PollSucceeded', namespace: 'LeadForwarder', dimensions: { service: STACK } });
+  });
+
+  it('forwarder: delivers each queued lead once, signed, to the webhook', async () => {
+    expect(enqueued).toHaveLength(LEAD_COUNT);
+    for (let i = 0; i < enqueued.length; i += FORWARDER_BATCH_SIZE) {
+      const batch = enqueued.slice(i, i + FORWARDER_BATCH_SIZE);
+      const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, { Records: batch.map(toRecord) } satisfies SQSEvent);
+      expect(response.batchItemFailures).toEqual([]);
+      // What the event source does with a successful batch.
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queues.queueUrl, Entries: batch.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })) }));
+    }
+
+    expect(receiver.requests).toHaveLength(LEAD_COUNT);
+    const verifier = new Webhook(WEBHOOK_SECRET);
+    const delivered = receiver.requests.map((request) => {
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
+      expect(() => verifier.verify(request.body, headers)).not.toThrow();
+      const payload = request.json as { type: string; data: { id: string } };
+      expect(payload.type).toBe('lead.created');
+      expect(headers['webhook-id']).toBe(`lead_${payload.data.id}`);
+      return payload.data.id;
+    });
+    expect(delivered.sort()).toEqual(gateway.leads.map((l) => l.id).sort());
+
+    const sample = gateway.leads[0]!.id;
+    const { Item } = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey(sample, 'crm') } }, ConsistentRead: true }));
+    expect(Item).toBeDefined();
+
+    // A batch delivered again (an event source retry) reaches nobody twice: the ledger.
+    const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, { Records: enqueued.slice(0, FORWARDER_BATCH_SIZE).map(toRecord) } satisfies SQSEvent);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(receiver.requests).toHaveLength(LEAD_COUNT);
+
+    const attributes = async (url: string): Promise<Record<string, string>> =>
+      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes ?? {};
+    expect(await attributes(queues.queueUrl)).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+    expect((await attributes(queues.dlqUrl)).ApproximateNumberOfMessages).toBe('0');
+
+    expect(emittedMetrics()).toContainEqual({ name: 'Delivered', namespace: 'LeadForwarder', dimensions: { service: STACK, endpoint: 'crm' } });
+  });
+});

@@ -1,0 +1,389 @@
+import { Duration } from 'aws-cdk-lib';
+import { FORWARDER_BATCHING_WINDOW, FORWARDER_BATCH_SIZE, FORWARDER_MAX_CONCURRENCY } from '../../infra/forwarder';
+import { POLL_SCHEDULES, SECRET_PARAMETER_NAMES } from '../../infra/parameters';
+import { DLQ_RETENTION, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../infra/queues';
+import { PARTITION_KEY, STATE_TABLE_LOGICAL_ID, TTL_ATTRIBUTE } from '../../infra/state-table';
+import {
+  Intrinsics,
+  STACK_NAME,
+  actionsOf,
+  environmentOf,
+  functions,
+  globMatches,
+  only,
+  props,
+  refersTo,
+  refsIn,
+  resourcesOf,
+  resourcesOfType,
+  roleOf,
+  statementsOfRole,
+  synth,
+  type CfnResource,
+  type CfnTemplate,
+  type Statement,
+} from './support';
+
+const { json } = synth();
+const { poller, forwarder } = functions(json);
+const [pollerId, pollerFn] = poller;
+const [forwarderId, forwarderFn] = forwarder;
+
+const DESIGN_PARAMETERS = [
+  'TopAppKey',
+  'TopAppSecret',
+  'TopSessionKey',
+  'TopGatewayUrl',
+  'TopSignMethod',
+  'PageSize',
+  'PollSchedule',
+  'StartFrom',
+  'Webhooks',
+  'MobilePrivateKey',
+  'AlarmEmail',
+];
+
+function secretOf(template: CfnTemplate, parameter: string): [string, CfnResource] {
+  return only(
+    resourcesOfType(template, 'AWS::SecretsManager::Secret').filter(([, secret]) => JSON.stringify(props(secret).SecretString) === JSON.stringify({ Ref: parameter })),
+    `secret holding ${parameter}`,
+  );
+}
+
+function queueByRole(): { leadsId: string; leads: CfnResource; dlqId: string; dlq: CfnResource } {
+  const queues = resourcesOfType(json, 'AWS::SQS::Queue');
+  const [leadsId, leads] = only(queues.filter(([, q]) => props(q).RedrivePolicy !== undefined), 'queue with a redrive policy');
+  const target = (props(leads).RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } }).deadLetterTargetArn['Fn::GetAtt'][0];
+  return { leadsId, leads, dlqId: target, dlq: json.Resources[target]! };
+}
+
+function matchesRegex(pattern: string, value: string): boolean {
+  // CloudFormation matches AllowedPattern against the whole value.
+  return new RegExp(`^(?:${pattern})$`).test(value);
+}
+
+describe('stack parameters (DESIGN §4)', () => {
+  it('are exactly the documented ones', () => {
+    expect(Object.keys(json.Parameters).filter((name) => !name.startsWith('BootstrapVersion')).sort()).toEqual([...DESIGN_PARAMETERS].sort());
+  });
+
+  it('hide every secret (NoEcho) and give none a secret default', () => {
+    for (const name of SECRET_PARAMETER_NAMES) {
+      const parameter = json.Parameters[name]!;
+      expect(parameter.NoEcho).toBe(true);
+      // Only the optional key may have a default, and only "not set".
+      if (name === 'MobilePrivateKey') expect(parameter.Default).toBe('');
+      else expect(parameter).not.toHaveProperty('Default');
+    }
+    for (const [name, parameter] of Object.entries(json.Parameters)) {
+      if (parameter.NoEcho === true) expect(SECRET_PARAMETER_NAMES).toContain(name);
+      if (parameter.NoEcho === true && parameter.Default !== undefined) expect(parameter.Default).toBe('');
+    }
+  });
+
+  it('catch bad values at deploy time', () => {
+    const p = json.Parameters;
+    const accepts = (name: string, value: string): boolean => matchesRegex(p[name]!.AllowedPattern!, value);
+    expect(['latest', 'all', '0', '221985', '123456789012345678901234567890'].every((v) => accepts('StartFrom', v))).toBe(true);
+    expect(['', 'Latest', '-1', '007', '12a', 'latest '].some((v) => accepts('StartFrom', v))).toBe(false);
+    expect(accepts('TopGatewayUrl', 'https://eco.taobao.com/router/rest')).toBe(true);
+    expect(accepts('TopGatewayUrl', 'https://gw.api.taobao.com/router/rest')).toBe(true);
+    expect(accepts('TopGatewayUrl', 'http://eco.taobao.com/router/rest')).toBe(false);
+    expect(accepts('Webhooks', '[{"name":"crm","url":"https://crm.example.com/hook"}]')).toBe(true);
+    expect(accepts('Webhooks', ' [\n  {"name": "a", "url": "https://a"},\n  {"name": "b", "url": "https://b"}\n]\n')).toBe(true);
+    expect(['[]', '{}', '', 'https://crm.example.com'].some((v) => accepts('Webhooks', v))).toBe(false);
+    expect(accepts('MobilePrivateKey', '')).toBe(true);
+    expect(accepts('MobilePrivateKey', '-----BEGIN PRIVATE KEY-----\nMIIC\n-----END PRIVATE KEY-----\n')).toBe(true);
+    expect(accepts('MobilePrivateKey', '-----BEGIN RSA PRIVATE KEY-----\nMIIC\n-----END RSA PRIVATE KEY-----')).toBe(true);
+    expect(accepts('MobilePrivateKey', '-----BEGIN PUBLIC KEY-----\nMIIC\n-----END PUBLIC KEY-----')).toBe(false);
+    expect(accepts('AlarmEmail', '')).toBe(true);
+    expect(accepts('AlarmEmail', 'ops@example.com')).toBe(true);
+    expect(accepts('AlarmEmail', 'ops')).toBe(false);
+    for (const name of ['TopAppKey', 'TopAppSecret', 'TopSessionKey']) {
+      expect(accepts(name, '')).toBe(false);
+      expect(accepts(name, 'has space')).toBe(false);
+    }
+    expect(p.PageSize).toMatchObject({ Type: 'Number', MinValue: 1, MaxValue: 100, Default: 100 });
+    expect(p.TopSignMethod).toMatchObject({ AllowedValues: ['hmac-sha256', 'hmac', 'md5'], Default: 'hmac-sha256' });
+    expect(p.PollSchedule!.AllowedValues).toContain(p.PollSchedule!.Default);
+    expect(p.PollSchedule!.Default).toBe('rate(1 minute)');
+    for (const expression of p.PollSchedule!.AllowedValues!) expect(expression).toMatch(/^rate\((1 (minute|hour)|[2-9]\d* minutes|\d{2,} minutes)\)$/);
+  });
+});
+
+describe('secrets', () => {
+  it('keep each secret parameter in its own Secrets Manager secret, as the raw value', () => {
+    for (const name of SECRET_PARAMETER_NAMES) expect(secretOf(json, name)).toBeDefined();
+  });
+
+  it('create the mobile key secret only when the parameter is set, and tell the forwarder its ARN or ""', () => {
+    const [mobileId, mobile] = secretOf(json, 'MobilePrivateKey');
+    expect(mobile.Condition).toBeDefined();
+    const stand = { [mobileId]: 'arn:aws:secretsmanager:us-east-1:1:secret:mobile' };
+    const unset = new Intrinsics(json, { MobilePrivateKey: '' }, stand);
+    const set = new Intrinsics(json, { MobilePrivateKey: '-----BEGIN PRIVATE KEY-----\n…' }, stand);
+    expect(unset.condition(mobile.Condition!)).toBe(false);
+    expect(set.condition(mobile.Condition!)).toBe(true);
+    const arnVariable = environmentOf(forwarderFn).MOBILE_PRIVATE_KEY_SECRET_ARN;
+    expect(unset.evaluate(arnVariable)).toBe('');
+    expect(set.evaluate(arnVariable)).toBe(stand[mobileId]);
+    // Nothing unconditional may name the secret: the stack must deploy without it.
+    for (const [id, resource] of Object.entries(json.Resources)) {
+      if (id !== mobileId && resource.Condition === undefined && resource.Type !== 'AWS::Lambda::Function') expect(refersTo(resource, mobileId)).toBe(false);
+    }
+  });
+
+  it('never appear in the template, wherever a careless app might pick them up', () => {
+    const samples = {
+      TOP_APP_SECRET: 'sample-app-secret-7f3a9c',
+      TOP_SESSION_KEY: 'sample-session-6102b5e2',
+      WEBHOOKS: '[{"name":"crm","url":"https://crm.example.com/hook","secret":"whsec_c2FtcGxlLXdlYmhvb2stc2VjcmV0"}]',
+      MOBILE_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nsample-private-key-4d2e\n-----END PRIVATE KEY-----',
+    };
+    const saved = { ...process.env };
+    Object.assign(process.env, samples, { TopAppSecret: samples.TOP_APP_SECRET, TopSessionKey: samples.TOP_SESSION_KEY, Webhooks: samples.WEBHOOKS });
+    try {
+      const context = { TopAppSecret: samples.TOP_APP_SECRET, TopSessionKey: samples.TOP_SESSION_KEY, Webhooks: samples.WEBHOOKS, MobilePrivateKey: samples.MOBILE_PRIVATE_KEY };
+      const text = JSON.stringify(synth(context).json);
+      for (const value of Object.values(samples)) {
+        expect(text).not.toContain(value);
+        expect(text).not.toContain(JSON.stringify(value).slice(1, -1)); // nor JSON-escaped
+      }
+      expect(text).not.toContain('whsec_c2FtcGxl');
+    } finally {
+      process.env = saved;
+    }
+  });
+});
+
+describe('function environments', () => {
+  const noEcho = Object.entries(json.Parameters).filter(([, p]) => p.NoEcho === true).map(([name]) => name);
+  const secretIds = new Set(resourcesOfType(json, 'AWS::SecretsManager::Secret').map(([id]) => id));
+
+  it.each([
+    ['poller', pollerFn],
+    ['forwarder', forwarderFn],
+  ])('of the %s carry no secret value, only secret ARNs', (_name, fn) => {
+    const environment = environmentOf(fn);
+    expect(Object.keys(environment).length).toBeGreaterThan(0);
+    for (const [key, value] of Object.entries(environment)) {
+      expect(refsIn(value).filter((ref) => noEcho.includes(ref))).toEqual([]);
+      if (/SECRET|SESSION|PRIVATE|PASSWORD|TOKEN|WEBHOOK|CREDENTIAL/.test(key)) {
+        expect(key).toMatch(/_ARN$/);
+        const refs = refsIn(value);
+        expect(refs.length).toBeGreaterThan(0);
+        for (const ref of refs) expect(secretIds.has(ref)).toBe(true);
+      }
+    }
+  });
+
+  it('tell the poller the interval of the chosen schedule', () => {
+    for (const { expression, seconds } of POLL_SCHEDULES) {
+      const intrinsics = new Intrinsics(json, { PollSchedule: expression });
+      expect(intrinsics.evaluate(environmentOf(pollerFn).POLL_INTERVAL_SECONDS)).toBe(String(seconds));
+    }
+  });
+
+  it('name the stack as the metrics service, in the LeadForwarder namespace, with source maps on', () => {
+    for (const fn of [pollerFn, forwarderFn]) {
+      const environment = environmentOf(fn);
+      expect(environment.POWERTOOLS_SERVICE_NAME).toEqual({ Ref: 'AWS::StackName' });
+      expect(environment.POWERTOOLS_METRICS_NAMESPACE).toBe('LeadForwarder');
+      expect(environment.NODE_OPTIONS).toContain('--enable-source-maps');
+    }
+  });
+});
+
+describe('functions', () => {
+  it('run Node.js 22 or later on arm64', () => {
+    for (const fn of [pollerFn, forwarderFn]) {
+      const runtime = String(props(fn).Runtime);
+      expect(runtime).toMatch(/^nodejs(\d+)\.x$/);
+      expect(Number(/^nodejs(\d+)\.x$/.exec(runtime)![1])).toBeGreaterThanOrEqual(22);
+      expect(props(fn).Architectures).toEqual(['arm64']);
+    }
+  });
+
+  it('run one poller at a time, on the PollSchedule, without async retries', () => {
+    expect(props(pollerFn).ReservedConcurrentExecutions).toBe(1);
+    const schedule = only(resourcesOfType(json, 'AWS::Scheduler::Schedule'), 'schedule')[1];
+    expect(props(schedule).ScheduleExpression).toEqual({ Ref: 'PollSchedule' });
+    expect(refersTo((props(schedule).Target as { Arn: unknown }).Arn, pollerId)).toBe(true);
+    const invokeConfig = only(
+      resourcesOfType(json, 'AWS::Lambda::EventInvokeConfig').filter(([, c]) => refersTo(props(c).FunctionName, pollerId)),
+      'poller invoke config',
+    )[1];
+    expect(props(invokeConfig).MaximumRetryAttempts).toBe(0);
+  });
+
+  it('log to their own log groups, with a retention', () => {
+    for (const fn of [pollerFn, forwarderFn]) {
+      const logGroupId = ((props(fn).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup).Ref;
+      expect(json.Resources[logGroupId]!.Type).toBe('AWS::Logs::LogGroup');
+      expect(props(json.Resources[logGroupId]!).RetentionInDays).toBeGreaterThan(0);
+    }
+  });
+
+  it('start the forwarder from the leads queue with partial batch failures', () => {
+    const { leadsId } = queueByRole();
+    const mapping = only(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping'), 'event source mapping')[1];
+    expect(refersTo(props(mapping).EventSourceArn, leadsId)).toBe(true);
+    expect(refersTo(props(mapping).FunctionName, forwarderId)).toBe(true);
+    expect(props(mapping).FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(props(mapping)).toMatchObject({
+      BatchSize: FORWARDER_BATCH_SIZE,
+      MaximumBatchingWindowInSeconds: FORWARDER_BATCHING_WINDOW.toSeconds(),
+      ScalingConfig: { MaximumConcurrency: FORWARDER_MAX_CONCURRENCY },
+    });
+  });
+});
+
+describe('queues', () => {
+  const { leads, dlqId, dlq } = queueByRole();
+
+  it('hide a lead being delivered for at least 6× the forwarder timeout', () => {
+    expect(VISIBILITY_TIMEOUT_FACTOR).toBeGreaterThanOrEqual(6);
+    expect(Number(props(leads).VisibilityTimeout)).toBeGreaterThanOrEqual(6 * Number(props(forwarderFn).Timeout));
+  });
+
+  it('redrive to the DLQ after MAX_RECEIVE_COUNT receives, which the forwarder also knows', () => {
+    expect(props(leads).RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: MAX_RECEIVE_COUNT });
+    expect(environmentOf(forwarderFn).MAX_RECEIVE_COUNT).toBe(String(MAX_RECEIVE_COUNT));
+  });
+
+  it('keep dead letters 14 days and leads long enough, but shorter than the DLQ', () => {
+    expect(props(dlq).MessageRetentionPeriod).toBe(DLQ_RETENTION.toSeconds());
+    expect(DLQ_RETENTION.toDays()).toBe(14);
+    const leadsRetention = Number(props(leads).MessageRetentionPeriod);
+    expect(leadsRetention).toBeGreaterThanOrEqual(Duration.days(4).toSeconds());
+    expect(leadsRetention).toBeLessThan(DLQ_RETENTION.toSeconds());
+  });
+
+  it('are encrypted and refuse plain HTTP', () => {
+    for (const [id, queue] of resourcesOfType(json, 'AWS::SQS::Queue')) {
+      expect(props(queue).SqsManagedSseEnabled).toBe(true);
+      const policy = only(
+        resourcesOfType(json, 'AWS::SQS::QueuePolicy').filter(([, p]) => refersTo(props(p).Queues, id)),
+        `policy of ${id}`,
+      )[1];
+      expect((props(policy).PolicyDocument as { Statement: Statement[] }).Statement).toContainEqual(
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      );
+    }
+  });
+});
+
+describe('state table', () => {
+  const table = json.Resources[STATE_TABLE_LOGICAL_ID]!;
+
+  it('is keyed by pk only, on demand, with PITR, TTL and AWS-managed encryption, and outlives the stack', () => {
+    expect(table.Type).toBe('AWS::DynamoDB::Table');
+    expect(props(table).KeySchema).toEqual([{ AttributeName: PARTITION_KEY, KeyType: 'HASH' }]);
+    expect(props(table).AttributeDefinitions).toEqual([{ AttributeName: PARTITION_KEY, AttributeType: 'S' }]);
+    expect(props(table).BillingMode).toBe('PAY_PER_REQUEST');
+    expect(props(table).PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    expect(props(table).TimeToLiveSpecification).toEqual({ AttributeName: TTL_ATTRIBUTE, Enabled: true });
+    expect(props(table).SSESpecification).toEqual({ SSEEnabled: true });
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+  });
+});
+
+describe('least privilege', () => {
+  const pollerStatements = statementsOfRole(json, roleOf(pollerFn));
+  const forwarderStatements = statementsOfRole(json, roleOf(forwarderFn));
+  const { leadsId, dlqId } = queueByRole();
+  const [appSecretId] = secretOf(json, 'TopAppSecret');
+  const [sessionKeyId] = secretOf(json, 'TopSessionKey');
+  const [webhooksId] = secretOf(json, 'Webhooks');
+  const [mobileId] = secretOf(json, 'MobilePrivateKey');
+  const ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+  const withAction = (statements: Statement[], action: string): Statement[] => statements.filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
+  const keyPatterns = (statements: Statement[]): string[][] =>
+    statements
+      .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))
+      .map((s) => {
+        const values = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+        return Array.isArray(values) ? (values as string[]) : [];
+      });
+  const mayTouch = (statements: Statement[], key: string): boolean => keyPatterns(statements).some((patterns) => patterns.some((p) => globMatches(p, key)));
+
+  it('gives no function a wildcard action or a managed policy', () => {
+    for (const fn of [pollerFn, forwarderFn]) {
+      for (const statement of statementsOfRole(json, roleOf(fn))) for (const action of actionsOf(statement)) expect(action).not.toMatch(/\*/);
+      expect(props(json.Resources[roleOf(fn)]!).ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('lets the poller send to the leads queue only, never receive', () => {
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue']) expect(withAction(pollerStatements, action)).toEqual([]);
+    const send = withAction(pollerStatements, 'sqs:SendMessage');
+    expect(send.length).toBeGreaterThan(0);
+    for (const statement of send) {
+      expect(refersTo(statement.Resource, leadsId)).toBe(true);
+      expect(refersTo(statement.Resource, dlqId)).toBe(false);
+    }
+  });
+
+  it('lets the poller read its two secrets and not the webhooks or the mobile key', () => {
+    const reads = withAction(pollerStatements, 'secretsmanager:GetSecretValue');
+    const read = reads.flatMap((s) => resourcesOf(s));
+    expect(read).toEqual(expect.arrayContaining([{ Ref: appSecretId }, { Ref: sessionKeyId }]));
+    for (const statement of pollerStatements) {
+      expect(refersTo(statement, webhooksId)).toBe(false);
+      expect(refersTo(statement, mobileId)).toBe(false);
+    }
+    for (const [, policy] of resourcesOfType(json, 'AWS::IAM::Policy')) {
+      if (refersTo(props(policy).Roles, roleOf(pollerFn))) expect(refersTo(policy, webhooksId) || refersTo(policy, mobileId)).toBe(false);
+    }
+  });
+
+  it('lets the forwarder consume the leads queue, delay retries and park in the DLQ, and read only its secrets', () => {
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']) {
+      expect(withAction(forwarderStatements, action).some((s) => refersTo(s.Resource, leadsId))).toBe(true);
+    }
+    const send = withAction(forwarderStatements, 'sqs:SendMessage');
+    expect(send.length).toBeGreaterThan(0);
+    for (const statement of send) expect(refersTo(statement.Resource, dlqId) && !refersTo(statement.Resource, leadsId)).toBe(true);
+    const read = withAction(forwarderStatements, 'secretsmanager:GetSecretValue').flatMap((s) => resourcesOf(s));
+    expect(read).toEqual(expect.arrayContaining([{ Ref: webhooksId }, { Ref: mobileId }]));
+    for (const statement of forwarderStatements) {
+      expect(refersTo(statement, appSecretId)).toBe(false);
+      expect(refersTo(statement, sessionKeyId)).toBe(false);
+    }
+  });
+
+  it('limits each function to its own table items, with single-item actions only', () => {
+    for (const statements of [pollerStatements, forwarderStatements]) {
+      const dynamo = statements.filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+      expect(dynamo.length).toBeGreaterThan(0);
+      for (const statement of dynamo) {
+        for (const action of actionsOf(statement)) expect(ITEM_ACTIONS).toContain(action);
+        expect(refersTo(statement.Resource, STATE_TABLE_LOGICAL_ID)).toBe(true);
+        expect(statement.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toBeDefined();
+      }
+    }
+    expect(mayTouch(pollerStatements, 'source#12345678')).toBe(true);
+    expect(mayTouch(pollerStatements, 'delivery#221985#crm')).toBe(false);
+    expect(mayTouch(pollerStatements, 'endpoint#crm')).toBe(false);
+    expect(mayTouch(forwarderStatements, 'delivery#221985#crm')).toBe(true);
+    expect(mayTouch(forwarderStatements, 'endpoint#crm')).toBe(true);
+    expect(mayTouch(forwarderStatements, 'source#12345678')).toBe(false);
+  });
+});
+
+describe('outputs', () => {
+  it('are the ones the operator CLI reads', () => {
+    expect(Object.keys(json.Outputs).sort()).toEqual(
+      ['StackName', 'StateTableName', 'LeadsQueueUrl', 'LeadsQueueArn', 'DeadLetterQueueUrl', 'DeadLetterQueueArn', 'WebhooksSecretArn', 'TopAppKey', 'DashboardUrl'].sort(),
+    );
+    const { leadsId, dlqId } = queueByRole();
+    expect(json.Outputs.StackName!.Value).toBe(STACK_NAME);
+    expect(json.Outputs.StateTableName!.Value).toEqual({ Ref: STATE_TABLE_LOGICAL_ID });
+    expect(json.Outputs.LeadsQueueUrl!.Value).toEqual({ Ref: leadsId });
+    expect(json.Outputs.DeadLetterQueueArn!.Value).toEqual({ 'Fn::GetAtt': [dlqId, 'Arn'] });
+    expect(json.Outputs.WebhooksSecretArn!.Value).toEqual({ Ref: secretOf(json, 'Webhooks')[0] });
+    expect(json.Outputs.TopAppKey!.Value).toEqual({ Ref: 'TopAppKey' });
+  });
+});
