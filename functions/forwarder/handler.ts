@@ -4,7 +4,7 @@ import { DynamoEndpointStatus } from '../shared/aws/endpoint-status';
 import { SqsForwarderQueue } from '../shared/aws/forwarder-queue';
 import { readForwarderEnvironment } from '../shared/aws/lambda-env';
 import { DynamoLedger } from '../shared/aws/ledger';
-import { once, readSecret } from '../shared/aws/secrets';
+import { cachedFor, readSecret, SECRET_CACHE_MS } from '../shared/aws/secrets';
 import { parseForwarderSettings, parseJsonSetting } from '../shared/config';
 import { createMobileDecryptor } from '../shared/mobile';
 import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability';
@@ -23,7 +23,7 @@ const logger = createLogger();
 const metrics = createMetrics();
 const dispatcher = createDispatcher();
 
-const wiring = once(async () => {
+const wiring = cachedFor(SECRET_CACHE_MS, async () => {
   const [webhooks, mobilePrivateKey] = await Promise.all([
     readSecret(secrets, env.webhooksSecretArn),
     env.mobilePrivateKeySecretArn === undefined ? Promise.resolve(undefined) : readSecret(secrets, env.mobilePrivateKeySecretArn),

@@ -15,17 +15,24 @@ export async function readSecret(client: SecretsManagerClient, arn: string): Pro
   return value;
 }
 
+/** How long a container trusts what it read: a rotated secret takes effect within this. */
+export const SECRET_CACHE_MS = 5 * 60_000;
+
 /**
- * Memoizes an async initializer per container; a failure is not cached, so the next invocation
- * tries again (a throttled Secrets Manager must not poison a warm container).
+ * Memoizes an async initializer per container for `ttlMs`; a failure is not cached, so the
+ * next invocation tries again (a throttled Secrets Manager must not poison a warm container).
  */
-export function once<T>(init: () => Promise<T>): () => Promise<T> {
+export function cachedFor<T>(ttlMs: number, init: () => Promise<T>, now: () => number = Date.now): () => Promise<T> {
   let pending: Promise<T> | undefined;
+  let loadedAt = 0;
   return () => {
-    pending ??= init().catch((error: unknown) => {
-      pending = undefined;
-      throw error;
-    });
+    if (pending === undefined || now() - loadedAt > ttlMs) {
+      loadedAt = now();
+      pending = init().catch((error: unknown) => {
+        pending = undefined;
+        throw error;
+      });
+    }
     return pending;
   };
 }
