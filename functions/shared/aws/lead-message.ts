@@ -1,6 +1,6 @@
 import { MalformedMessageError } from '../errors';
 import { isLeadId } from '../ids';
-import { isRecord, type Lead } from '../lead';
+import { isRecord, type Lead, type LeadExtraField } from '../lead';
 
 /** The message attribute carrying when the poller first saw the lead (the payload `timestamp`). */
 export const SEEN_AT_ATTRIBUTE = 'seen_at';
@@ -47,10 +47,20 @@ export function parseLeadMessage(message: LeadMessage): ParsedLeadMessage {
   if (body.extend_list !== undefined && !(Array.isArray(body.extend_list) && body.extend_list.every(isExtraField))) {
     throw new MalformedMessageError(`lead ${body.id}: extend_list is not a list of {code, label, value} strings`);
   }
-  const lead = body as unknown as Lead; // every field checked above
+  // Only the fields a Lead has travel on: a hand-made message cannot add fields to a payload.
+  const lead: Lead = { id: body.id };
+  for (const key of TEXT_KEYS) if (typeof body[key] === 'string') lead[key] = body[key];
+  if (typeof body.mobile_encrypted === 'boolean') lead.mobile_encrypted = body.mobile_encrypted;
+  if (Array.isArray(body.extend_list)) lead.extend_list = body.extend_list.filter(isRecord).map(extraField);
   const seenAt = message.attributes[SEEN_AT_ATTRIBUTE] ?? fromEpoch(message.sentTimestamp) ?? new Date().toISOString();
   const parkedReason = message.attributes[PARKED_REASON_ATTRIBUTE];
   return parkedReason === undefined ? { lead, seenAt } : { lead, seenAt, parkedReason };
+}
+
+function extraField(item: Record<string, unknown>): LeadExtraField {
+  const field: LeadExtraField = {};
+  for (const key of ['code', 'label', 'value'] as const) if (typeof item[key] === 'string') field[key] = item[key];
+  return field;
 }
 
 function isExtraField(value: unknown): boolean {
