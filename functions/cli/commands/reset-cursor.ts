@@ -1,0 +1,80 @@
+import type { SourceState } from '../../poller/ports';
+import { DynamoStateStore, sourceKey } from '../../shared/aws/scan-state';
+import { StateConflictError } from '../../shared/errors';
+import { compareIds, isLeadId, type LeadId } from '../../shared/ids';
+import type { Command } from '../command';
+import { OperatorError, UsageError } from '../errors';
+import { parseFlags, TARGET_FLAGS, TARGET_HELP } from '../flags';
+import type { Io } from '../io';
+import { newestLeadId } from '../newest-lead';
+import { resolveTarget } from '../target/resolve-target';
+
+const HELP = `Usage: lead-forwarder reset-cursor --to latest|ID [--yes] [--state-dir DIR | --stack NAME [--region R]] [--config FILE]
+
+Moves the cursor: the next poll enqueues the leads above it. A scan in progress is dropped and
+the lookback starts afresh. The write is conditional on the state not changing meanwhile, so
+it never races a poll.
+
+  --to latest   skip everything up to the newest lead now (asks the gateway which one that is)
+  --to ID       forward again every lead above ID; webhooks that already got a lead are skipped
+                by the ledger, so this is how a new webhook is back-filled
+  --yes         do not ask for confirmation (required when not on a terminal)
+
+${TARGET_HELP}`;
+
+export const resetCursorCommand: Command = {
+  name: 'reset-cursor',
+  summary: 'move the cursor: --to latest skips the backlog, --to ID re-sends from there',
+  help: HELP,
+  async run(args, io) {
+    const flags = parseFlags('reset-cursor', args, { ...TARGET_FLAGS, to: { type: 'string' }, yes: { type: 'boolean', short: 'y' } });
+    if (flags.help === true) {
+      io.out(HELP);
+      return 0;
+    }
+    const to = flags.to;
+    if (to === undefined) throw new UsageError('--to is required: "latest" or a lead id', 'reset-cursor');
+    if (to !== 'latest' && !isLeadId(to)) throw new UsageError(`--to must be "latest" or a lead id (digits), not ${JSON.stringify(to)}`, 'reset-cursor');
+    if (flags.yes !== true && !io.interactive) throw new UsageError('reset-cursor changes what gets forwarded and there is no terminal to confirm on: pass --yes', 'reset-cursor');
+
+    const target = await resolveTarget('reset-cursor', flags);
+    const appKey = await target.appKey();
+    const cursor = to === 'latest' ? await newestLeadId(await target.top()) : to;
+    if (cursor === undefined) throw new OperatorError('the source has no leads yet, so there is nothing to skip: the first poll starts from startFrom');
+
+    const stores = await target.open();
+    try {
+      const store = new DynamoStateStore(stores.ddb, stores.table, sourceKey(appKey));
+      const state = await store.load();
+      for (const line of describeChange(state, cursor)) io.out(line);
+      if (flags.yes !== true && !(await confirm(io))) {
+        io.out('nothing changed');
+        return 1;
+      }
+      try {
+        await store.save({ cursor, seen: [], cursorAt: new Date().toISOString() }, state.version);
+      } catch (error) {
+        if (error instanceof StateConflictError) throw new OperatorError('a poll wrote the state while this ran; nothing was changed: run reset-cursor again', { cause: error });
+        throw error;
+      }
+      io.out(`cursor set to ${cursor} on ${target.description}`);
+      return 0;
+    } finally {
+      await stores.close();
+    }
+  },
+};
+
+/** What the reset will do, in the operator's terms. */
+export function describeChange(state: SourceState, cursor: LeadId): string[] {
+  const lines = [`cursor: ${state.cursor ?? '(none)'} -> ${cursor}`];
+  if (state.scan !== undefined) lines.push(`the scan in progress (newest ${state.scan.top}) is dropped; the next poll starts a new one`);
+  if (state.cursor === undefined || compareIds(cursor, state.cursor) < 0) lines.push(`the next poll enqueues every lead above ${cursor}; webhooks that already accepted one are not sent it again`);
+  else if (compareIds(cursor, state.cursor) > 0) lines.push(`leads ${state.cursor} < id <= ${cursor} that were not enqueued yet will never be forwarded`);
+  return lines;
+}
+
+async function confirm(io: Io): Promise<boolean> {
+  const answer = await io.ask('reset the cursor? [y/N] ');
+  return /^y(es)?$/i.test(answer.trim());
+}

@@ -1,0 +1,120 @@
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoEndpointStatus, type EndpointRecord } from '../../shared/aws/endpoint-status';
+import { DynamoStateStore, sourceKey } from '../../shared/aws/scan-state';
+import { messageOf } from '../../shared/errors';
+import type { ScanProgress } from '../../poller/ports';
+import type { Command } from '../command';
+import { parseFlags, TARGET_FLAGS, TARGET_HELP } from '../flags';
+import { resolveTarget } from '../target/resolve-target';
+import type { Stores, Target } from '../target/target';
+
+const HELP = `Usage: lead-forwarder status [--json] [--state-dir DIR | --stack NAME [--region R]] [--config FILE]
+
+Shows the cursor (every lead up to it has been enqueued), a scan in progress, the depth of the
+leads queue and of the dead-letter queue, and per webhook its last delivery or that it is gone
+(answered 410: nothing is sent to it until its url changes).
+
+  --json    the same as one JSON object
+
+${TARGET_HELP}`;
+
+interface QueueDepth {
+  waiting: number;
+  inFlight: number;
+  delayed: number;
+}
+
+export interface StatusReport {
+  target: string;
+  cursor: string | null;
+  cursorAt?: string;
+  scan?: ScanProgress;
+  leadsQueue: QueueDepth;
+  deadLetters: number;
+  endpoints: EndpointRecord[];
+  /** Why the endpoints could not be listed, when they could not. */
+  endpointsUnknown?: string;
+}
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'cursor, scan in progress, queue and dead-letter depth, last delivery per webhook',
+  help: HELP,
+  async run(args, io) {
+    const flags = parseFlags('status', args, { ...TARGET_FLAGS, json: { type: 'boolean' } });
+    if (flags.help === true) {
+      io.out(HELP);
+      return 0;
+    }
+    const target = await resolveTarget('status', flags);
+    const stores = await target.open();
+    let report: StatusReport;
+    try {
+      report = await gather(stores, target);
+    } finally {
+      await stores.close();
+    }
+    if (flags.json === true) io.out(JSON.stringify(report));
+    else for (const line of render(report)) io.out(line);
+    return 0;
+  },
+};
+
+async function gather(stores: Stores, target: Target): Promise<StatusReport> {
+  const state = await new DynamoStateStore(stores.ddb, stores.table, sourceKey(await target.appKey())).load();
+  const [leadsQueue, dead] = await Promise.all([depth(stores.sqs, stores.leads.url), depth(stores.sqs, stores.deadLetters.url)]);
+  const report: StatusReport = { target: target.description, cursor: state.cursor ?? null, leadsQueue, deadLetters: dead.waiting + dead.inFlight + dead.delayed, endpoints: [] };
+  if (state.cursorAt !== undefined) report.cursorAt = state.cursorAt;
+  if (state.scan !== undefined) report.scan = state.scan;
+  const status = new DynamoEndpointStatus(stores.ddb, stores.table);
+  try {
+    report.endpoints = await Promise.all((await target.endpoints()).map((endpoint) => status.get(endpoint)));
+  } catch (error) {
+    try {
+      // Without the configuration a 410 cannot be matched to the endpoint's current url, but
+      // the last deliveries can still be shown.
+      report.endpoints = await Promise.all((await target.endpointNames()).map((name) => status.get({ name, url: '', format: 'standard' })));
+      report.endpointsUnknown = `gone state not shown: ${messageOf(error)}`;
+    } catch {
+      report.endpointsUnknown = messageOf(error);
+    }
+  }
+  return report;
+}
+
+async function depth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+  );
+  return {
+    waiting: Number(Attributes.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0),
+  };
+}
+
+/** The report as aligned lines for a person. */
+export function render(report: StatusReport): string[] {
+  const lines = [`target        ${report.target}`];
+  lines.push(`cursor        ${report.cursor ?? '(none yet: the first poll sets it)'}${report.cursorAt === undefined ? '' : `  (up to date as of ${report.cursorAt})`}`);
+  lines.push(
+    report.scan === undefined
+      ? 'scan          none in progress'
+      : `scan          in progress: newest ${report.scan.top}, down to ${report.scan.floor}, next page below ${report.scan.next ?? '(first page)'}`,
+  );
+  const q = report.leadsQueue;
+  lines.push(`leads queue   ${q.waiting} waiting, ${q.inFlight} in flight or waiting to retry, ${q.delayed} delayed`);
+  lines.push(`dead letters  ${report.deadLetters}${report.deadLetters > 0 ? '  (fix the cause, then `lead-forwarder replay`)' : ''}`);
+  if (report.endpoints.length === 0 && report.endpointsUnknown !== undefined) lines.push(`webhooks      unknown: ${report.endpointsUnknown}`);
+  else if (report.endpoints.length > 0) {
+    lines.push('webhooks');
+    const width = Math.max(...report.endpoints.map((e) => e.name.length));
+    for (const e of report.endpoints) {
+      const last = e.lastDeliveredAt === undefined ? 'no delivery yet' : `last delivery ${e.lastDeliveredAt} (lead ${e.lastLeadId ?? '?'}), ${e.delivered ?? 0} delivered`;
+      const gone = e.goneAt === undefined ? '' : `  GONE since ${e.goneAt} (answered 410): change its url to resume`;
+      lines.push(`  ${e.name.padEnd(width)}  ${last}${gone}`);
+    }
+    if (report.endpointsUnknown !== undefined) lines.push(`  (${report.endpointsUnknown})`);
+  }
+  return lines;
+}

@@ -1,0 +1,21 @@
+import { ConfigError, LeadForwarderError } from '../shared/errors';
+
+/** The command line itself is wrong (unknown command or flag, a missing value): exit 2 with usage. */
+export class UsageError extends LeadForwarderError {
+  constructor(
+    message: string,
+    /** The command whose help to point at, if any. */
+    readonly command?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** An operator command cannot do what was asked; the message says what to do instead. Exit 1. */
+export class OperatorError extends LeadForwarderError {}
+
+/** 2 for usage and configuration problems (nothing was started), 1 for anything else. */
+export function exitCodeOf(error: unknown): number {
+  return error instanceof UsageError || error instanceof ConfigError ? 2 : 1;
+}

@@ -1,0 +1,33 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './errors';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * Strict flag parsing for one command (node:util parseArgs): an unknown flag, a missing value or
+ * a stray argument is a UsageError naming the command, so the user gets its usage and exit 2.
+ */
+export function parseFlags<T extends Options>(command: string, args: string[], options: T): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>>['values'] {
+  try {
+    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, '') : String(error), command, { cause: error });
+  }
+}
+
+/** Flags every operator command takes to choose where it acts. */
+export const TARGET_FLAGS = {
+  'state-dir': { type: 'string' },
+  stack: { type: 'string' },
+  region: { type: 'string' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export const TARGET_HELP = `Where it acts (one of):
+  --state-dir DIR          the local state of \`lead-forwarder dev\` (default .lead-forwarder);
+                           a running runner is used through its servers, a stopped one is
+                           opened directly
+  --stack NAME             a deployed stack (reads its CloudFormation outputs)
+    --region REGION        its region (default: AWS_REGION / your AWS profile)
+  --config FILE            local only: the config file (default: the one \`dev\` last ran with)`;

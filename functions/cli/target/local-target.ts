@@ -1,0 +1,89 @@
+import { existsSync } from 'node:fs';
+import { localClients } from '../../local/aws-clients';
+import { fromObject, loadConfigFile, type LoadedConfig } from '../../local/config-file';
+import { DEMO_ENDPOINT_NAME } from '../../local/demo/demo-config';
+import { openLocalStores } from '../../local/local-stores';
+import { STACK_MAX_RECEIVE_COUNT, STACK_VISIBILITY_TIMEOUT_SECONDS } from '../../local/resources';
+import { readProfile, readRunnerInfo, type RunnerInfo } from '../../local/runtime-files';
+import { stateDir, type StateDir } from '../../local/state-dir';
+import { SIMULATED_APP_KEY } from '../../shared/taobao/simulated-gateway';
+import { OperatorError } from '../errors';
+import type { Stores, Target } from './target';
+
+/**
+ * The local state of `lead-forwarder dev`. With a runner running, commands talk to its servers
+ * (runner.json says where); otherwise they open the directory themselves (dynalite on its
+ * LevelDB, fauxqs filled from the saved queues, saved again on close), under the directory's
+ * lock so that a runner cannot start meanwhile.
+ */
+export async function localTarget(root: string, configFile: string | undefined): Promise<Target> {
+  const dir = stateDir(root);
+  if (!existsSync(dir.root)) {
+    throw new OperatorError(`no local state in ${dir.root}: run \`lead-forwarder dev\` there first, or pass --state-dir DIR, or --stack NAME for a deployed stack`);
+  }
+  const runner = await readRunnerInfo(dir.runnerFile);
+  const source = await settingsSource(dir, runner, configFile);
+  const config = async (): Promise<LoadedConfig> => {
+    if (source.kind === 'config') return source.load();
+    throw new OperatorError(
+      source.kind === 'stopped-demo'
+        ? `${dir.root} holds the demo, whose gateway and inbox exist only while \`lead-forwarder dev\` runs: start it, then run this command in another terminal`
+        : `${dir.root} does not say which config file it runs with: pass --config FILE`,
+    );
+  };
+  return {
+    kind: 'local',
+    description: `local state in ${dir.root} (${runner === undefined ? 'runner stopped' : `runner running, pid ${runner.pid}`})`,
+    forwarding: runner === undefined ? 'the next `lead-forwarder dev` forwards them' : 'the running runner forwards them now',
+    open: () => (runner === undefined ? openStopped(dir) : attach(runner)),
+    appKey: async () => (source.kind === 'stopped-demo' ? SIMULATED_APP_KEY : (await config()).settings.top.appKey),
+    endpoints: async () => (await config()).settings.webhooks,
+    endpointNames: async () => (source.kind === 'stopped-demo' ? [DEMO_ENDPOINT_NAME] : (await config()).settings.webhooks.map((endpoint) => endpoint.name)),
+    top: async () => (await config()).settings.top,
+  };
+}
+
+type SettingsSource = { kind: 'config'; load(): Promise<LoadedConfig> } | { kind: 'stopped-demo' } | { kind: 'unknown' };
+
+/** --config, else the running demo's settings, else the config file the directory was last run with. */
+async function settingsSource(dir: StateDir, runner: RunnerInfo | undefined, configFile: string | undefined): Promise<SettingsSource> {
+  if (configFile !== undefined) return { kind: 'config', load: () => loadConfigFile(configFile) };
+  if (runner?.demoConfig !== undefined) {
+    const demo = runner.demoConfig;
+    return { kind: 'config', load: () => Promise.resolve(fromObject(demo)) };
+  }
+  const profile = await readProfile(dir.profileFile);
+  if (profile?.kind === 'demo') return { kind: 'stopped-demo' };
+  if (profile?.kind === 'config') {
+    const file = profile.configFile;
+    return {
+      kind: 'config',
+      load: () =>
+        loadConfigFile(file).catch((error: unknown) => {
+          throw new OperatorError(`${dir.root} was last run with ${file}, which cannot be used now: pass --config FILE`, { cause: error });
+        }),
+    };
+  }
+  return { kind: 'unknown' };
+}
+
+function attach(runner: RunnerInfo): Promise<Stores> {
+  const { ddb, sqs } = localClients(runner.endpoints);
+  return Promise.resolve({
+    ddb,
+    sqs,
+    table: runner.table,
+    leads: runner.queues.leads,
+    deadLetters: runner.queues.deadLetters,
+    close: () => {
+      ddb.destroy();
+      sqs.destroy();
+      return Promise.resolve();
+    },
+  });
+}
+
+async function openStopped(dir: StateDir): Promise<Stores> {
+  const stores = await openLocalStores(dir, { purpose: 'command', maxReceiveCount: STACK_MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: STACK_VISIBILITY_TIMEOUT_SECONDS });
+  return { ddb: stores.ddb, sqs: stores.sqs, table: stores.table, leads: stores.queues.leads, deadLetters: stores.queues.deadLetters, close: () => stores.close() };
+}

@@ -1,0 +1,57 @@
+import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand, type StackResourceSummary } from '@aws-sdk/client-cloudformation';
+import { OperatorError } from '../errors';
+
+/** The stack outputs the operator commands read (infra/stack.ts). */
+export const REQUIRED_OUTPUTS = ['StackName', 'StateTableName', 'LeadsQueueUrl', 'LeadsQueueArn', 'DeadLetterQueueUrl', 'DeadLetterQueueArn', 'WebhooksSecretArn', 'TopAppKey'] as const;
+export type StackOutputs = Record<(typeof REQUIRED_OUTPUTS)[number], string>;
+
+export interface StackDescription {
+  name: string;
+  region: string;
+  outputs: StackOutputs;
+  /** Every output, the optional ones included. */
+  allOutputs: Record<string, string>;
+  /** Parameter values (NoEcho ones come back masked). */
+  parameters: Record<string, string>;
+}
+
+/** Reads a stack's outputs and parameters; a missing stack or output is an OperatorError saying what to do. */
+export async function describeStack(cfn: CloudFormationClient, name: string, region: string): Promise<StackDescription> {
+  let stack;
+  try {
+    stack = (await cfn.send(new DescribeStacksCommand({ StackName: name }))).Stacks?.[0];
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (/does not exist/i.test(message)) throw new OperatorError(`stack ${name} was not found in ${region}: check --stack and --region`, { cause: error });
+    throw new OperatorError(`cannot read stack ${name} in ${region}: ${message} (are AWS credentials set, e.g. AWS_PROFILE?)`, { cause: error });
+  }
+  if (stack === undefined) throw new OperatorError(`stack ${name} was not found in ${region}: check --stack and --region`);
+  const allOutputs: Record<string, string> = {};
+  for (const output of stack.Outputs ?? []) if (output.OutputKey !== undefined && output.OutputValue !== undefined) allOutputs[output.OutputKey] = output.OutputValue;
+  const missing = REQUIRED_OUTPUTS.filter((key) => allOutputs[key] === undefined);
+  if (missing.length > 0) throw new OperatorError(`stack ${name} has no output ${missing.join(', ')}: deploy the current version of the stack (npx cdk deploy)`);
+  const parameters: Record<string, string> = {};
+  for (const parameter of stack.Parameters ?? []) if (parameter.ParameterKey !== undefined && parameter.ParameterValue !== undefined) parameters[parameter.ParameterKey] = parameter.ParameterValue;
+  const outputs = Object.fromEntries(REQUIRED_OUTPUTS.map((key) => [key, allOutputs[key]!])) as StackOutputs;
+  return { name, region, outputs, allOutputs, parameters };
+}
+
+/**
+ * The ARN of the secret holding a secret parameter's value. The stack does not output these ARNs,
+ * so they are found among its resources by logical id (construct path Secrets/<Parameter>),
+ * unless an output `<Parameter>Arn` names them.
+ */
+export async function secretArnOf(cfn: CloudFormationClient, stack: StackDescription, parameter: 'TopAppSecret' | 'TopSessionKey'): Promise<string> {
+  const fromOutput = stack.allOutputs[`${parameter}Arn`];
+  if (fromOutput !== undefined) return fromOutput;
+  const resources: StackResourceSummary[] = [];
+  let token: string | undefined;
+  do {
+    const page = await cfn.send(new ListStackResourcesCommand({ StackName: stack.name, NextToken: token }));
+    resources.push(...(page.StackResourceSummaries ?? []));
+    token = page.NextToken;
+  } while (token !== undefined);
+  const found = resources.find((r) => r.ResourceType === 'AWS::SecretsManager::Secret' && (r.LogicalResourceId ?? '').startsWith(`Secrets${parameter}`));
+  if (found?.PhysicalResourceId === undefined) throw new OperatorError(`stack ${stack.name} has no secret for ${parameter}: deploy the current version of the stack`);
+  return found.PhysicalResourceId;
+}

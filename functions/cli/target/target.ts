@@ -1,0 +1,36 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Endpoint, TopSettings } from '../../shared/settings';
+
+/** The table and queues of a pipeline, local or deployed, as the operator commands use them. */
+export interface Stores {
+  ddb: DynamoDBClient;
+  sqs: SQSClient;
+  table: string;
+  leads: { url: string; arn: string };
+  deadLetters: { url: string; arn: string };
+  /** Releases the clients; for a stopped local runner also saves the queues and frees the directory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Where an operator command acts: the local state directory or a deployed stack. Everything
+ * is read lazily, so that a command asks only for what it needs (send-test-lead never opens the
+ * table, status needs no TOP secret).
+ */
+export interface Target {
+  kind: 'local' | 'aws';
+  /** For output: "local state in /…/.lead-forwarder (runner running, pid 123)", "stack X in eu-west-1". */
+  description: string;
+  /** Who forwards replayed leads, and when. */
+  forwarding: string;
+  open(): Promise<Stores>;
+  /** The app key that names the source's state item (sourceKey). */
+  appKey(): Promise<string>;
+  /** The configured webhooks, validated. */
+  endpoints(): Promise<Endpoint[]>;
+  /** Their names, known in more cases than the full configuration (a stopped demo). */
+  endpointNames(): Promise<string[]>;
+  /** TOP settings with the secrets, for calls to the gateway (reset-cursor --to latest). */
+  top(): Promise<TopSettings>;
+}

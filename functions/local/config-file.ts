@@ -1,0 +1,48 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseSettings } from '../shared/config';
+import { ConfigError } from '../shared/errors';
+import { isRecord } from '../shared/lead';
+import type { Settings } from '../shared/settings';
+
+/** A validated configuration and the object it came from (the handlers get their secrets from it verbatim). */
+export interface LoadedConfig {
+  settings: Settings;
+  raw: Record<string, unknown>;
+  /** Absolute path, or undefined for the built-in demo. */
+  path?: string;
+}
+
+/**
+ * Reads and validates a config file (DESIGN §4 keys). Every problem — unreadable, not JSON, or
+ * each invalid setting — comes out as one ConfigError, before anything is started.
+ */
+export async function loadConfigFile(file: string): Promise<LoadedConfig> {
+  const path = resolve(file);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    const code = isRecord(error) && typeof error.code === 'string' ? error.code : 'unreadable';
+    throw new ConfigError([`cannot read the config file ${path} (${code}): check the --config path`]);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([`the config file ${path} is not valid JSON (${error instanceof Error ? error.message : String(error)})`]);
+  }
+  return { ...fromObject(raw), path };
+}
+
+/** Validates a configuration object (the demo builds one in memory). */
+export function fromObject(raw: unknown): { settings: Settings; raw: Record<string, unknown> } {
+  const settings = parseSettings(raw);
+  // parseSettings accepts only an object, so this holds once it returned.
+  return { settings, raw: isRecord(raw) ? raw : {} };
+}
+
+/** Names of the endpoints whose deliveries go out unsigned (DESIGN §6: the runner warns at start). */
+export function unsignedEndpoints(settings: Settings): string[] {
+  return settings.webhooks.filter((endpoint) => endpoint.secrets.length === 0).map((endpoint) => endpoint.name);
+}

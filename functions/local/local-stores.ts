@@ -1,0 +1,104 @@
+import { mkdir } from 'node:fs/promises';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { localClients } from './aws-clients';
+import { ensureStateTable, startDynamoServer } from './dynamo-server';
+import { acquireLock, type LockPurpose } from './lock';
+import { readSnapshot, restoreSnapshot, takeSnapshot, writeSnapshot } from './queue-snapshot';
+import { readSourceItems, rewindSources } from './source-checkpoint';
+import { LOCAL_TABLE } from './resources';
+import { startSqsServer, type FauxqsServer, type LocalQueues } from './sqs-server';
+import type { StateDir } from './state-dir';
+
+/**
+ * The embedded DynamoDB and SQS of one state directory, opened by one process at a time:
+ * the table (created on first use), both queues with the saved messages put back, and SDK
+ * clients for them. `close()` saves the queues, stops both servers and frees the directory.
+ */
+export interface LocalStores {
+  endpoints: { dynamo: string; sqs: string };
+  ddb: DynamoDBClient;
+  sqs: SQSClient;
+  table: string;
+  queues: LocalQueues;
+  fauxqs: FauxqsServer;
+  /** Writes the queues to the state directory if they changed since the last save. */
+  save(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  purpose: LockPurpose;
+  maxReceiveCount: number;
+  visibilityTimeoutSeconds: number;
+  /** A saved message waiting out a backoff comes back at most this much later (`--once`: now). */
+  restoreDelayCapSeconds?: number;
+}
+
+export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise<LocalStores> {
+  await mkdir(dir.root, { recursive: true, mode: 0o700 });
+  const lock = await acquireLock(dir.lockFile, dir.root, opts.purpose);
+  const cleanup: (() => Promise<void>)[] = [() => lock.release()];
+  const unwind = async (): Promise<void> => {
+    for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
+  };
+  try {
+    // Read before anything starts: a corrupt file stops the run with the queues untouched.
+    const saved = await readSnapshot(dir.queuesFile);
+    const dynamo = await startDynamoServer(dir.dynamoDir);
+    cleanup.push(() => dynamo.close());
+    const sqsServer = await startSqsServer(opts);
+    cleanup.push(() => sqsServer.close());
+    const endpoints = { dynamo: dynamo.endpoint, sqs: sqsServer.endpoint };
+    const { ddb, sqs } = localClients(endpoints);
+    cleanup.push(() => {
+      ddb.destroy();
+      sqs.destroy();
+      return Promise.resolve();
+    });
+    await ensureStateTable(ddb, LOCAL_TABLE);
+    // After an unclean stop the cursor may be past leads whose messages were never saved.
+    await rewindSources(ddb, LOCAL_TABLE, saved.sources ?? []);
+    await restoreSnapshot(sqs, sqsServer.queues, saved, opts.restoreDelayCapSeconds);
+
+    let lastSaved = JSON.stringify(saved);
+    const saveNow = async (): Promise<void> => {
+      // Sources first, queues second: every lead at or below a recorded cursor is then either
+      // in the saved queues or already settled (see source-checkpoint.ts).
+      const sources = await readSourceItems(ddb, LOCAL_TABLE);
+      const snapshot = { ...takeSnapshot(sqsServer.fauxqs, sqsServer.queues), sources };
+      const text = JSON.stringify(snapshot);
+      if (text === lastSaved) return;
+      await writeSnapshot(dir.queuesFile, snapshot);
+      lastSaved = text;
+    };
+    // One save at a time: a periodic save and the final one must not race on the file.
+    let saving: Promise<void> = Promise.resolve();
+    const save = (): Promise<void> => {
+      saving = saving.catch(() => undefined).then(saveNow);
+      return saving;
+    };
+    let closed = false;
+    return {
+      endpoints,
+      ddb,
+      sqs,
+      table: LOCAL_TABLE,
+      queues: sqsServer.queues,
+      fauxqs: sqsServer.fauxqs,
+      save,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        try {
+          await save();
+        } finally {
+          await unwind();
+        }
+      },
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}

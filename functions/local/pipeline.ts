@@ -1,0 +1,181 @@
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { DynamoStateStore, sourceKey } from '../shared/aws/scan-state';
+import { messageOf } from '../shared/errors';
+import type { Settings } from '../shared/settings';
+import { startLocalSecretsManager, type LocalSecretsManager } from './secrets-server';
+import { unsignedEndpoints, fromObject, type LoadedConfig } from './config-file';
+import { readOutcomes } from './delivery-outcomes';
+import { demoConfig } from './demo/demo-config';
+import { inboxLine, startDemoInbox, type DemoInbox } from './demo/demo-inbox';
+import { startDemoSource, type DemoSource } from './demo/demo-source';
+import { SqsEventSource } from './event-source';
+import { handlerWiring } from './handler-env';
+import { loadLambdas, type LocalLambdas } from './lambda-host';
+import { openLocalStores, type LocalStores } from './local-stores';
+import type { QueueDepths, Reporter } from './progress';
+import { LOCAL_REGION, ONCE_MAX_RECEIVE_COUNT, ONCE_RETRY_SECONDS, STACK_MAX_RECEIVE_COUNT, STACK_VISIBILITY_TIMEOUT_SECONDS } from './resources';
+import { removeRunnerInfo, writeProfile, writeRunnerInfo, type RunnerInfo } from './runtime-files';
+import type { StateDir } from './state-dir';
+import { Tally } from './tally';
+
+/** How often the queues are written to the state directory while running. */
+const SAVE_EVERY_MS = 5_000;
+
+export interface PipelineOptions {
+  dir: StateDir;
+  /** A validated config file; absent: the demo. */
+  config?: LoadedConfig;
+  once: boolean;
+  reporter: Reporter;
+}
+
+/** The whole pipeline on this machine: servers, the real handlers, the event source. */
+export interface LocalPipeline {
+  settings: Settings;
+  stores: LocalStores;
+  lambdas: LocalLambdas;
+  tally: Tally;
+  forwarder: SqsEventSource;
+  /** Message ids the forwarder has received (kept only for `--once`). */
+  received: Set<string>;
+  demo?: { gatewayUrl: string; inboxUrl: string };
+  cursor(): Promise<string | null>;
+  depths(): Promise<QueueDepths>;
+  /** Stops receiving (finishing the batch in flight), saves the queues, closes everything. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the pipeline in the order the handlers need: state directory (locked) with DynamoDB
+ * and SQS, the secrets, then the handlers (they read env and secrets on load), then the
+ * forwarder's event source. Polling is the caller's (run-once / run-continuous).
+ */
+export async function startPipeline(opts: PipelineOptions): Promise<LocalPipeline> {
+  const { dir, reporter, once } = opts;
+  const closers: (() => Promise<void>)[] = [];
+  const unwind = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) {
+      try {
+        await close();
+      } catch (error) {
+        reporter.warn(`while stopping: ${messageOf(error)}`);
+      }
+    }
+  };
+  try {
+    const maxReceiveCount = once ? ONCE_MAX_RECEIVE_COUNT : STACK_MAX_RECEIVE_COUNT;
+    const stores = await openLocalStores(dir, {
+      purpose: 'runner',
+      maxReceiveCount,
+      visibilityTimeoutSeconds: STACK_VISIBILITY_TIMEOUT_SECONDS,
+      // --once fast-forwards retry waits, the saved ones included.
+      ...(once ? { restoreDelayCapSeconds: 0 } : {}),
+    });
+    closers.push(() => stores.close());
+    const secretsManager: LocalSecretsManager = await startLocalSecretsManager();
+    closers.push(() => secretsManager.close());
+
+    let config = opts.config;
+    let demo: { source: DemoSource; inbox: DemoInbox } | undefined;
+    if (config === undefined) {
+      const inbox = await startDemoInbox({ onLead: (lead) => reporter.line(inboxLine(lead)), onRefused: (reason) => reporter.warn(`inbox refused a request: ${reason}`) });
+      closers.push(() => inbox.close());
+      const source = await startDemoSource();
+      closers.push(() => source.stop());
+      demo = { source, inbox };
+      config = fromObject(demoConfig(source.gateway.url, inbox));
+    }
+    const { settings } = config;
+    for (const name of unsignedEndpoints(settings)) {
+      reporter.warn(`warning: webhook "${name}" has no secret, so its deliveries go out without a webhook-signature; add "secret": "whsec_…" to sign them`);
+    }
+
+    await writeProfile(dir.profileFile, config.path === undefined ? { kind: 'demo' } : { kind: 'config', configFile: config.path });
+    const info: RunnerInfo = { pid: process.pid, endpoints: stores.endpoints, table: stores.table, queues: stores.queues };
+    if (demo !== undefined) info.demoConfig = config.raw;
+    await writeRunnerInfo(dir.runnerFile, info);
+    closers.push(() => removeRunnerInfo(dir.runnerFile));
+
+    const wiring = handlerWiring({
+      settings,
+      webhooks: config.raw.webhooks,
+      endpoints: { ...stores.endpoints, secretsManager: secretsManager.endpoint },
+      table: stores.table,
+      queues: stores.queues,
+      maxReceiveCount,
+    });
+    for (const [arn, value] of Object.entries(wiring.secrets)) secretsManager.set(arn, value);
+    const lambdas = loadLambdas(wiring.env, dir.handlerLog);
+    closers.push(() => lambdas.close());
+
+    const endpointNames = settings.webhooks.map((endpoint) => endpoint.name);
+    const tally = new Tally(endpointNames);
+    const received = new Set<string>();
+    const depths = async (): Promise<QueueDepths> => {
+      const [queued, dead] = await Promise.all([depthOf(stores, stores.queues.leads.url), depthOf(stores, stores.queues.deadLetters.url)]);
+      return { queued, dead };
+    };
+    const forwarder = new SqsEventSource({
+      sqs: stores.sqs,
+      queue: stores.queues.leads,
+      region: LOCAL_REGION,
+      invoke: (event) => lambdas.forward(event),
+      // --once short-polls so that it can stop the moment the queue is drained.
+      waitSeconds: once ? 0 : 2,
+      idleMs: once ? 100 : 0,
+      ...(once ? { retrySeconds: ONCE_RETRY_SECONDS } : {}),
+      onBatch: async (report) => {
+        if (once) for (const record of report.records) received.add(record.messageId);
+        if (report.error !== undefined) {
+          reporter.warn(`the forwarder failed on a batch of ${report.records.length} (${messageOf(report.error)}); the messages stay on the queue (see ${dir.handlerLog})`);
+        }
+        try {
+          const outcomes = await readOutcomes(stores.ddb, stores.table, endpointNames, report);
+          tally.batch(outcomes);
+          reporter.batch(outcomes);
+        } catch (error) {
+          // Only the progress display is affected: the batch itself is settled.
+          reporter.warn(`could not read what the forwarder delivered: ${messageOf(error)}`);
+        }
+      },
+      onError: (error) => reporter.warn(`receiving from the local queue failed: ${messageOf(error)}`),
+    });
+    closers.push(() => forwarder.stop());
+    forwarder.start();
+
+    // Saved on a clean stop anyway; saving as it runs keeps what a crash (kill -9) can lose small.
+    const saver = setInterval(() => {
+      stores.save().catch((error: unknown) => reporter.warn(`saving the queues failed: ${messageOf(error)}`));
+    }, SAVE_EVERY_MS);
+    closers.push(() => {
+      clearInterval(saver);
+      return Promise.resolve();
+    });
+
+    const state = new DynamoStateStore(stores.ddb, stores.table, sourceKey(settings.top.appKey));
+    return {
+      settings,
+      stores,
+      lambdas,
+      tally,
+      forwarder,
+      received,
+      ...(demo === undefined ? {} : { demo: { gatewayUrl: demo.source.gateway.url, inboxUrl: demo.inbox.url } }),
+      cursor: async () => (await state.load()).cursor ?? null,
+      depths,
+      close: unwind,
+    };
+  } catch (error) {
+    await unwind();
+    throw error;
+  }
+}
+
+/** Messages on a queue: visible, in flight (incl. waiting out a retry) and delayed. */
+export async function depthOf(stores: Pick<LocalStores, 'sqs'>, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await stores.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+  );
+  const count = (value: string | undefined): number => Number(value ?? 0) || 0;
+  return count(Attributes.ApproximateNumberOfMessages) + count(Attributes.ApproximateNumberOfMessagesNotVisible) + count(Attributes.ApproximateNumberOfMessagesDelayed);
+}

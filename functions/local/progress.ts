@@ -1,0 +1,101 @@
+import type { RecordOutcome } from './delivery-outcomes';
+import type { TallySnapshot } from './tally';
+
+/** Where the runner's human output goes: lines on stdout, problems on stderr, a live line on a TTY. */
+export interface Reporter {
+  /** A live status line is shown (stdout is a terminal). */
+  readonly live: boolean;
+  line(text: string): void;
+  warn(text: string): void;
+  /** Redraws the live status line (a no-op when stdout is not a terminal). */
+  status(tally: TallySnapshot, queues?: QueueDepths): void;
+  /** Lines worth printing about one forwarded batch. */
+  batch(outcomes: readonly RecordOutcome[]): void;
+  close(): void;
+}
+
+export interface QueueDepths {
+  queued: number;
+  dead: number;
+}
+
+interface Stream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+const CLEAR_LINE = '\r\x1b[2K';
+
+/**
+ * A TTY gets one status line kept at the bottom (rewritten in place) with events printed above
+ * it; anything else gets plain lines only, one per event, so logs and pipes stay readable.
+ */
+export function createReporter(out: Stream = process.stdout, err: Stream = process.stderr): Reporter {
+  const live = out.isTTY === true;
+  let statusText = '';
+  const above = (stream: Stream, text: string): void => {
+    if (live && statusText !== '') out.write(CLEAR_LINE);
+    stream.write(`${text}\n`);
+    if (live && statusText !== '') out.write(statusText);
+  };
+  return {
+    live,
+    line: (text) => above(out, text),
+    warn: (text) => above(err, text),
+    status: (tally, queues) => {
+      if (!live) return;
+      const text = statusLine(tally, queues);
+      statusText = text.length > (out.columns ?? 120) - 1 ? `${text.slice(0, (out.columns ?? 120) - 2)}…` : text;
+      out.write(`${CLEAR_LINE}${statusText}`);
+    },
+    batch: (outcomes) => {
+      for (const text of batchLines(outcomes, live)) above(out, text);
+    },
+    close: () => {
+      if (live && statusText !== '') out.write('\n');
+      statusText = '';
+    },
+  };
+}
+
+/** `polls 3 · fetched 40 · enqueued 40 · cursor 222024 · queue 0 · dlq 0 | crm 38 ok, 2 retrying, 0 dead | …` */
+export function statusLine(tally: TallySnapshot, queues?: QueueDepths): string {
+  const head = [`polls ${tally.polls}${tally.pollErrors > 0 ? ` (${tally.pollErrors} failed)` : ''}`, `fetched ${tally.fetched}`, `enqueued ${tally.enqueued}`, `cursor ${tally.cursor ?? '-'}`];
+  if (queues !== undefined) head.push(`queue ${queues.queued}`, `dlq ${queues.dead}`);
+  const endpoints = Object.entries(tally.endpoints).map(([name, c]) => `${name} ${c.delivered} delivered, ${c.retrying} retrying, ${c.dead} dead`);
+  return [head.join(' · '), ...endpoints].join(' | ');
+}
+
+/**
+ * Plain output: one line per batch with the totals per endpoint, plus one line per lead that
+ * did not simply get delivered. On a TTY the status line carries the totals, so only the
+ * exceptions are printed.
+ */
+export function batchLines(outcomes: readonly RecordOutcome[], live: boolean): string[] {
+  const lines: string[] = [];
+  const perEndpoint = new Map<string, { delivered: number; pending: number; refused: number; failed: number }>();
+  for (const record of outcomes) {
+    for (const pair of record.pairs) {
+      const counts = perEndpoint.get(pair.endpoint) ?? { delivered: 0, pending: 0, refused: 0, failed: 0 };
+      if (pair.state === 'delivered' || pair.state === 'pending' || pair.state === 'refused' || pair.state === 'failed') counts[pair.state] += 1;
+      perEndpoint.set(pair.endpoint, counts);
+    }
+    const lead = record.leadId === undefined ? `message ${record.messageId} (not a lead)` : `lead ${record.leadId}`;
+    const pending = record.pairs.filter((pair) => pair.state === 'pending').map((pair) => pair.endpoint);
+    const failed = record.pairs.filter((pair) => pair.state === 'failed');
+    const refused = record.pairs.filter((pair) => pair.state === 'refused').map((pair) => `${pair.endpoint} refused it${pair.reason === undefined ? '' : ` (${pair.reason})`}`);
+    if (pending.length > 0) lines.push(`${lead}: attempt ${record.receiveCount} failed for ${pending.join(', ')}; retrying later${refused.length > 0 ? `; ${refused.join('; ')}` : ''}`);
+    if (failed.length > 0) {
+      const why = failed.map((pair) => (pair.reason === undefined ? pair.endpoint : `${pair.endpoint} (${pair.reason})`)).join('; ');
+      lines.push(`${lead}: parked in the dead-letter queue, not delivered to ${why}; fix the endpoint, then run \`lead-forwarder replay\``);
+    }
+  }
+  if (!live && outcomes.length > 0) {
+    const parts = [...perEndpoint].map(([name, c]) =>
+      [`${name} ${c.delivered} delivered`, c.pending > 0 ? `${c.pending} retrying` : '', c.refused > 0 ? `${c.refused} refused` : '', c.failed > 0 ? `${c.failed} dead` : ''].filter((p) => p !== '').join(', '),
+    );
+    lines.unshift(`forwarded ${outcomes.length} lead${outcomes.length === 1 ? '' : 's'}: ${parts.join('; ')}`);
+  }
+  return lines;
+}

@@ -1,0 +1,81 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCli, tempDir, writeJson } from './cli-process';
+
+// Bad input stops before anything starts: every problem in one message, exit 2, no state.
+
+let dir: { path: string; remove(): Promise<void> };
+beforeAll(async () => {
+  dir = await tempDir('bad');
+});
+afterAll(() => dir.remove());
+
+async function devWith(file: string): Promise<{ code: number | null; stderr: string; state: string }> {
+  const state = join(dir.path, `state-${Math.random().toString(36).slice(2)}`);
+  const result = await runCli(['dev', '--once', '--config', file, '--state-dir', state]);
+  return { code: result.code, stderr: result.stderr, state };
+}
+
+it('lists every problem of a config file at once and starts nothing', async () => {
+  const file = await writeJson(join(dir.path, 'bad.json'), {
+    top: { appKey: 'k', appSecret: 's', sessionKey: 'x', colour: 'blue' },
+    extra: true,
+    webhooks: [
+      { name: 'crm', url: 'http://crm.example.com/hook', secret: 'whsec_tooshort' },
+      { name: 'bot', url: 'https://bot.example.com/hook', secret: 'not-a-whsec' },
+    ],
+    mobilePrivateKey: '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----',
+  });
+  const result = await devWith(file);
+  expect(result.code).toBe(2);
+  for (const problem of [
+    'unknown setting "extra"',
+    'unknown setting "top.colour"',
+    'webhooks "crm".url must use https',
+    'webhooks "crm".secret',
+    'webhooks "bot".secret: must start with "whsec_"',
+    'mobilePrivateKey:',
+  ]) {
+    expect(result.stderr).toContain(problem);
+  }
+  expect(result.stderr).toContain('nothing was started');
+  expect(existsSync(result.state)).toBe(false);
+});
+
+it('refuses a file that is not JSON, one without webhooks, and one that does not exist', async () => {
+  const notJson = join(dir.path, 'not.json');
+  await writeFile(notJson, '{"top": ');
+  const noWebhooks = await writeJson(join(dir.path, 'empty.json'), { top: { appKey: 'k', appSecret: 's', sessionKey: 'x' }, webhooks: [] });
+  const cases: [string, string][] = [
+    [notJson, 'is not valid JSON'],
+    [noWebhooks, 'webhooks must be a non-empty list'],
+    [join(dir.path, 'missing.json'), 'cannot read the config file'],
+  ];
+  for (const [file, message] of cases) {
+    const result = await devWith(file);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(existsSync(result.state)).toBe(false);
+  }
+});
+
+it('answers an unknown command or flag with usage and exit 2', async () => {
+  const command = await runCli(['frobnicate']);
+  expect(command.code).toBe(2);
+  expect(command.stderr).toContain('unknown command "frobnicate"');
+  expect(command.stderr).toContain('Usage: lead-forwarder <command>');
+
+  const flag = await runCli(['status', '--bogus']);
+  expect(flag.code).toBe(2);
+  expect(flag.stderr).toContain("Unknown option '--bogus'");
+  expect(flag.stderr).toContain('Usage: lead-forwarder status');
+});
+
+it('prints help for every command', async () => {
+  for (const command of ['dev', 'status', 'replay', 'reset-cursor', 'send-test-lead']) {
+    const result = await runCli([command, '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Usage: lead-forwarder ${command}`);
+  }
+});

@@ -1,0 +1,34 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { finished, runCli, startCli, tempDir, waitForOutput } from './cli-process';
+
+// `npm start` for a newcomer: the demo delivers leads within seconds and Ctrl-C leaves the
+// state directory ready for the next start.
+
+it('delivers leads to its inbox and stops cleanly on SIGINT with the state kept', async () => {
+  const dir = await tempDir('demo');
+  try {
+    const state = join(dir.path, 'state');
+    const cli = startCli(['dev', '--state-dir', state]);
+    await waitForOutput(cli, /inbox <- lead \d+ · .+ · signature ok/, 30_000);
+    expect(existsSync(join(state, 'runner.json'))).toBe(true);
+    cli.child.kill('SIGINT');
+    const result = await finished(cli, 20_000);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`stopped; state kept in ${state}`);
+    // Personal data stays masked: the inbox line shows one character of the name at most.
+    expect(result.stdout).not.toMatch(/\*\*[^\s·]/);
+    expect(existsSync(join(state, 'dynamo'))).toBe(true);
+    expect(existsSync(join(state, 'runner.json'))).toBe(false);
+    expect(existsSync(join(state, 'lock'))).toBe(false);
+
+    const status = await runCli(['status', '--json', '--state-dir', state]);
+    expect(status.code).toBe(0);
+    const report = JSON.parse(status.stdout) as { cursor: string | null; endpoints: { name: string; delivered?: number }[] };
+    expect(report.cursor).toMatch(/^\d+$/);
+    expect(report.endpoints[0]).toMatchObject({ name: 'demo-inbox' });
+    expect(report.endpoints[0]!.delivered).toBeGreaterThan(0);
+  } finally {
+    await dir.remove();
+  }
+});

@@ -1,0 +1,82 @@
+import { generateLeads, type SampleLead } from '../../../functions/shared/taobao/simulated-gateway';
+import type { ReceivedRequest } from '../../support/receiver';
+import { runCli, summaryOf, tempDir } from './cli-process';
+import { assertSigned, leadIdOf, sortIds, startFixture, type Fixture } from './pipeline-fixture';
+
+// `dev --once --config` end to end: the real CLI against the simulated gateway and real local
+// receivers, one state directory across runs.
+
+let dir: { path: string; remove(): Promise<void> };
+let fixture: Fixture;
+let config: string;
+const leads: SampleLead[] = generateLeads(25, { maxIdGap: 3 });
+const ids = sortIds(leads.map((lead) => lead.id));
+/** The flaky receiver fails the first attempt of every lead whose id ends in 0 or 5. */
+const failedOnce = new Set<string>();
+
+beforeAll(async () => {
+  dir = await tempDir('once');
+  fixture = await startFixture(dir.path, leads, {
+    crm: () => ({ status: 200 }),
+    flaky: (_n, request: ReceivedRequest) => {
+      const id = leadIdOf(request);
+      if (/[05]$/.test(id) && !failedOnce.has(id)) {
+        failedOnce.add(id);
+        return { status: 503, headers: { 'retry-after': '1' } };
+      }
+      return { status: 200 };
+    },
+  });
+  config = await fixture.writeConfig('config');
+});
+afterAll(async () => {
+  await fixture.close();
+  await dir.remove();
+});
+
+const once = () => runCli(['dev', '--once', '--config', config, '--state-dir', `${dir.path}/state`]);
+
+it('delivers every lead to every webhook exactly once, signed, retries included, and the summary says so', async () => {
+  const result = await once();
+  expect(result.code).toBe(0);
+  const { crm, flaky } = fixture.receivers;
+  expect(sortIds(crm!.accepted)).toEqual(ids);
+  expect(sortIds(flaky!.accepted)).toEqual(ids);
+  for (const request of [...crm!.requests, ...flaky!.requests]) {
+    assertSigned(request);
+    expect(request.headers['webhook-id']).toBe(`lead_${leadIdOf(request)}`);
+  }
+  expect(failedOnce.size).toBeGreaterThan(0);
+  expect(summaryOf(result)).toEqual({
+    enqueued: 25,
+    delivered: crm!.accepted.length + flaky!.accepted.length,
+    failed: 0,
+    cursor: ids.at(-1),
+    retried: failedOnce.size,
+    parked: 0,
+  });
+  // Nothing but progress on stderr: no SDK version notice, no handler JSON logs.
+  expect(result.stderr).toBe('');
+  expect(result.stdout).not.toContain('"level"');
+});
+
+it('sends nothing on a second run', async () => {
+  const before = fixture.receivers.crm!.requests.length + fixture.receivers.flaky!.requests.length;
+  const result = await once();
+  expect(result.code).toBe(0);
+  expect(summaryOf(result)).toMatchObject({ enqueued: 0, delivered: 0, failed: 0, cursor: ids.at(-1) });
+  expect(fixture.receivers.crm!.requests.length + fixture.receivers.flaky!.requests.length).toBe(before);
+});
+
+it('sends only the leads that arrived since', async () => {
+  const newer = generateLeads(4, { startId: (BigInt(ids.at(-1)!) + 10n).toString(), seed: 'newer' });
+  fixture.gateway.addLeads(newer);
+  const { crm, flaky } = fixture.receivers;
+  const [crmBefore, flakyBefore] = [crm!.accepted.length, flaky!.accepted.length];
+  const result = await once();
+  expect(result.code).toBe(0);
+  const newIds = sortIds(newer.map((lead) => lead.id));
+  expect(sortIds(crm!.accepted.slice(crmBefore))).toEqual(newIds);
+  expect(sortIds(flaky!.accepted.slice(flakyBefore))).toEqual(newIds);
+  expect(summaryOf(result)).toMatchObject({ enqueued: 4, delivered: 8, failed: 0, cursor: newIds.at(-1) });
+});

@@ -1,0 +1,84 @@
+import { runCli } from '../../../functions/cli/cli';
+import { describeChange } from '../../../functions/cli/commands/reset-cursor';
+import type { Io } from '../../../functions/cli/io';
+import { localAdvice } from '../../../functions/local/advice';
+import { handlerWiring, LOCAL_SECRET_ARNS } from '../../../functions/local/handler-env';
+import { ENV } from '../../../functions/shared/aws/lambda-env';
+import { parseSettings } from '../../../functions/shared/config';
+
+function io(interactive = false): Io & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return { stdout, stderr, out: (line) => stdout.push(line), err: (line) => stderr.push(line), interactive, ask: () => Promise.resolve('n') };
+}
+
+describe('runCli', () => {
+  it('prints usage and exits 2 without a command or with an unknown one', async () => {
+    for (const argv of [[], ['frobnicate']]) {
+      const terminal = io();
+      expect(await runCli(argv, terminal)).toBe(2);
+      expect(terminal.stderr.join('\n')).toContain('Usage: lead-forwarder <command>');
+    }
+  });
+
+  it('prints help with exit 0', async () => {
+    const terminal = io();
+    expect(await runCli(['help', 'replay'], terminal)).toBe(0);
+    expect(terminal.stdout.join('\n')).toContain('Usage: lead-forwarder replay');
+  });
+
+  it.each([
+    [['status', '--stack']],
+    [['status', 'extra']],
+    [['status', '--region', 'eu-west-1']],
+    [['status', '--stack', 's', '--state-dir', 'd']],
+    [['status', '--stack', 's', '--config', 'c.json']],
+    [['dev', '--stack', 's']],
+    [['reset-cursor']],
+    [['reset-cursor', '--to', 'yesterday']],
+    [['reset-cursor', '--to', '123']],
+  ])('rejects %j with usage and exit 2 before touching anything', async (argv) => {
+    const terminal = io();
+    expect(await runCli(argv, terminal)).toBe(2);
+    expect(terminal.stderr.join('\n')).toMatch(/Run `lead-forwarder [a-z-]+ --help` for details/);
+  });
+
+  it('names the fix when there is no local state', async () => {
+    const terminal = io();
+    expect(await runCli(['status', '--state-dir', '/nonexistent/lead-forwarder-state'], terminal)).toBe(1);
+    expect(terminal.stderr.join('\n')).toContain('run `lead-forwarder dev` there first');
+  });
+});
+
+describe('describeChange', () => {
+  it('says what moving the cursor back or forward means', () => {
+    expect(describeChange({ version: 3, cursor: '200', seen: [] }, '150')).toEqual([
+      'cursor: 200 -> 150',
+      'the next poll enqueues every lead above 150; webhooks that already accepted one are not sent it again',
+    ]);
+    expect(describeChange({ version: 3, cursor: '200', seen: [], scan: { top: '260', floor: '200', seen: [] } }, '300')).toEqual([
+      'cursor: 200 -> 300',
+      'the scan in progress (newest 260) is dropped; the next poll starts a new one',
+      'leads 200 < id <= 300 that were not enqueued yet will never be forwarded',
+    ]);
+  });
+});
+
+it('translates stack parameter names in error advice to config-file keys', () => {
+  const error = new Error('TOP error 27 (session expired): the merchant must re-authorize the app and you must update TopSessionKey');
+  expect(localAdvice(error)).toBe('TOP error 27 (session expired): the merchant must re-authorize the app and you must update top.sessionKey');
+});
+
+it('gives the handlers the stack environment contract, with secrets only behind ARNs', () => {
+  const settings = parseSettings({
+    top: { appKey: 'k', appSecret: 'S3CRET-value', sessionKey: 'S3SSION-value', gatewayUrl: 'http://127.0.0.1:1/router/rest' },
+    webhooks: [{ name: 'crm', url: 'https://crm.example.com/hook' }],
+  });
+  const queues = { leads: { name: 'l', url: 'http://q/l', arn: 'arn:l' }, deadLetters: { name: 'd', url: 'http://q/d', arn: 'arn:d' } };
+  const { env, secrets } = handlerWiring({ settings, webhooks: [{ name: 'crm', url: 'https://crm.example.com/hook' }], endpoints: { dynamo: 'http://d', sqs: 'http://s', secretsManager: 'http://sm' }, table: 't', queues, maxReceiveCount: 5 });
+  expect(env).toMatchObject({ [ENV.stateTable]: 't', [ENV.leadsQueueUrl]: 'http://q/l', [ENV.dlqUrl]: 'http://q/d', [ENV.maxReceiveCount]: '5', [ENV.startFrom]: 'latest', AWS_ENDPOINT_URL_SQS: 'http://s', POWERTOOLS_METRICS_DISABLED: 'true' });
+  expect(Object.values(env).join(' ')).not.toMatch(/S3CRET|S3SSION/);
+  expect(env[ENV.mobilePrivateKeySecretArn]).toBeUndefined();
+  expect(secrets[LOCAL_SECRET_ARNS.topAppSecret]).toBe('S3CRET-value');
+  expect(JSON.parse(secrets[LOCAL_SECRET_ARNS.webhooks]!)).toEqual([{ name: 'crm', url: 'https://crm.example.com/hook' }]);
+});

@@ -1,0 +1,43 @@
+import type { RecordOutcome } from '../../../functions/local/delivery-outcomes';
+import { batchLines, createReporter, statusLine } from '../../../functions/local/progress';
+import { Tally } from '../../../functions/local/tally';
+
+const outcomes: RecordOutcome[] = [
+  { messageId: 'm1', leadId: '1', receiveCount: 1, settled: true, pairs: [{ endpoint: 'crm', state: 'delivered' }] },
+  { messageId: 'm2', leadId: '2', receiveCount: 2, settled: false, pairs: [{ endpoint: 'crm', state: 'pending' }] },
+  { messageId: 'm3', leadId: '3', receiveCount: 1, settled: true, pairs: [{ endpoint: 'crm', state: 'failed', reason: 'HTTP 400 from crm: bad' }] },
+];
+
+it('prints a total per batch and one line per lead that was not simply delivered', () => {
+  expect(batchLines(outcomes, false)).toEqual([
+    'forwarded 3 leads: crm 1 delivered, 1 retrying, 1 dead',
+    'lead 2: attempt 2 failed for crm; retrying later',
+    'lead 3: parked in the dead-letter queue, not delivered to crm (HTTP 400 from crm: bad); fix the endpoint, then run `lead-forwarder replay`',
+  ]);
+  // On a terminal the status line carries the totals.
+  expect(batchLines(outcomes, true)).toHaveLength(2);
+});
+
+it('keeps a live status line below the events on a terminal, and plain lines elsewhere', () => {
+  const tty = { text: '', isTTY: true, columns: 200, write(s: string) { this.text += s; } };
+  const err = { text: '', write(s: string) { this.text += s; } };
+  const reporter = createReporter(tty, err);
+  const tally = new Tally(['crm']);
+  reporter.status(tally.snapshot(), { queued: 2, dead: 0 });
+  reporter.line('inbox <- lead 1');
+  expect(tty.text).toBe(`\r\x1b[2K${statusLine(tally.snapshot(), { queued: 2, dead: 0 })}\r\x1b[2Kinbox <- lead 1\n${statusLine(tally.snapshot(), { queued: 2, dead: 0 })}`);
+
+  const plain = { text: '', write(s: string) { this.text += s; } };
+  const quiet = createReporter(plain, err);
+  quiet.status(tally.snapshot());
+  quiet.line('inbox <- lead 1');
+  expect(plain.text).toBe('inbox <- lead 1\n');
+});
+
+it('shows polls, cursor, queues and every endpoint in the status line', () => {
+  const tally = new Tally(['crm', 'bot']);
+  tally.poll({ pages: 1, fetched: 5, enqueued: 4, rejected: [], cursor: '9', scanInProgress: false });
+  expect(statusLine(tally.snapshot(), { queued: 1, dead: 2 })).toBe(
+    'polls 1 · fetched 5 · enqueued 4 · cursor 9 · queue 1 · dlq 2 | crm 0 delivered, 0 retrying, 0 dead | bot 0 delivered, 0 retrying, 0 dead',
+  );
+});

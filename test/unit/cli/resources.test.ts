@@ -1,0 +1,10 @@
+import { FORWARDER_BATCH_SIZE, FORWARDER_TIMEOUT } from '../../../infra/forwarder';
+import { MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../../infra/queues';
+import { BATCH_SIZE, STACK_MAX_RECEIVE_COUNT, STACK_VISIBILITY_TIMEOUT_SECONDS } from '../../../functions/local/resources';
+
+// The local runner mirrors the stack's queue semantics without loading the CDK app at run time.
+it('gives the local queues the same redrive count, visibility timeout and batch size as the stack', () => {
+  expect(STACK_MAX_RECEIVE_COUNT).toBe(MAX_RECEIVE_COUNT);
+  expect(STACK_VISIBILITY_TIMEOUT_SECONDS).toBe(FORWARDER_TIMEOUT.toSeconds() * VISIBILITY_TIMEOUT_FACTOR);
+  expect(BATCH_SIZE).toBe(FORWARDER_BATCH_SIZE);
+});
