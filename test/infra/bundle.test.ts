@@ -42,6 +42,9 @@ const STACK = 'bundle-test';
 const WEBHOOK_SECRET = `whsec_${Buffer.from('bundle-test-webhook-signing-key!').toString('base64')}`;
 const ARN = (name: string): string => `arn:aws:secretsmanager:${REGION}:000000000000:secret:${STACK}-${name}-AbCdEf`;
 
+/** What the invocations wrote on stderr (kept to prove no personal data or secret is logged). */
+const printedErrors: string[] = [];
+
 /** What one invocation printed (logs and EMF) and returned. */
 interface Invocation<T> {
   result: T;
@@ -172,6 +175,7 @@ function invoke<T>(bundle: string, event: unknown): Promise<Invocation<T>> {
     child.on('error', reject);
     child.on('close', (code) => {
       printed.push(out);
+      printedErrors.push(err);
       const marker = out.lastIndexOf(RESULT_MARKER);
       if (code !== 0 || marker < 0) return reject(new Error(`${path.basename(path.dirname(bundle))} exited ${code}: ${err.trim() || out.slice(-2000)}`));
       resolve({ result: JSON.parse(out.slice(marker + RESULT_MARKER.length)) as T, stdout: out.slice(0, marker) });
@@ -233,6 +237,7 @@ function emittedMetrics(): { name: string; namespace: string; dimensions: Record
 }
 
 describe('the deployable bundles', () => {
+
   let enqueued: Message[] = [];
 
   it('stay within the size budget', () => {
@@ -299,5 +304,16 @@ describe('the deployable bundles', () => {
     expect((await attributes(queues.dlqUrl)).ApproximateNumberOfMessages).toBe('0');
 
     expect(emittedMetrics()).toContainEqual({ name: 'Delivered', namespace: 'LeadForwarder', dimensions: { service: STACK, endpoint: 'crm' } });
+  });
+
+  it('their logs carry lead ids, never names, mobiles or secrets', () => {
+    // Runs last (tests run in order): every invocation above has printed by now.
+    const everything = [...printed, ...printedErrors].join('\n');
+    // Not vacuous: the forwarder does log each delivery, by lead id.
+    expect(everything).toContain(`"leadId":"${gateway.leads[0]!.id}"`);
+    const personal = gateway.leads.flatMap((lead) => [lead.name, lead.mobile]).filter((v): v is string => v !== undefined && v.length > 3);
+    const secretValues = [WEBHOOK_SECRET, WEBHOOK_SECRET.slice('whsec_'.length), gateway.appSecret, gateway.sessionKey];
+    for (const value of [...personal, ...secretValues]) expect(everything).not.toContain(value);
+    for (const lead of gateway.leads) if (lead.name !== undefined) expect(everything).not.toContain(`"${lead.name}"`);
   });
 });
