@@ -28,6 +28,10 @@ export const NO_POLL_INTERVALS = 5;
 export const FAILURE_PERIOD = Duration.minutes(5);
 export const FAILURE_PERIODS = 3;
 
+/** An endpoint failing (retries) in this many consecutive periods of this length is worth a look. */
+export const RETRY_PERIOD = Duration.minutes(10);
+export const RETRY_PERIODS = 3;
+
 export interface AlarmsProps {
   parameters: LeadForwarderParameters;
   leads: Queue;
@@ -100,6 +104,15 @@ export class LeadForwarderAlarms extends Construct {
       metric: serviceMetric(FORWARDER_METRICS.endpointGone, { period: Duration.minutes(1) }),
       threshold: 1,
       description: 'A webhook endpoint answered 410 Gone and no longer receives leads. Fix or remove it by updating the Webhooks parameter.',
+    });
+    this.add('DeliveriesFailing', {
+      // Per-endpoint metrics cannot be alarmed on across endpoints (no SEARCH in alarms), and SQS
+      // stops counting a retried message's age after its third receive: this service-level count
+      // is what shows an endpoint failing for a while, long before its leads reach the DLQ.
+      metric: serviceMetric(FORWARDER_METRICS.deliveriesRetrying, { period: RETRY_PERIOD }),
+      threshold: 1,
+      evaluationPeriods: RETRY_PERIODS,
+      description: `Deliveries have been retried in each of the last ${RETRY_PERIODS} periods of ${RETRY_PERIOD.toHumanString()}: an endpoint keeps failing (429/5xx/timeouts). The forwarder log names it; its leads wait on the queue and reach the DLQ after ~a day.`,
     });
     this.add('ForwarderErrors', {
       metric: forwarder.metricErrors({ period: Duration.minutes(5), statistic: Stats.SUM }),

@@ -35,6 +35,8 @@ export const ENDPOINT_METRICS = {
 
 /** Emitted with the dimension service only. */
 export const FORWARDER_METRICS = {
+  /** A lead went back on the queue to retry an endpoint. */
+  deliveriesRetrying: 'DeliveriesRetrying',
   endpointGone: 'EndpointGone',
   deliveryDeadLettered: 'DeliveryDeadLettered',
   malformedMessages: 'MalformedMessages',

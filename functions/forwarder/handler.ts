@@ -77,6 +77,7 @@ function report(result: BatchResult): void {
     if (record.malformed === true) metrics.addMetric(METRIC.malformedMessages, MetricUnit.Count, 1);
     if (record.mobileDecryptFailed === true) metrics.addMetric(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
     if (record.kind === 'parked') metrics.addMetric(METRIC.deliveryDeadLettered, MetricUnit.Count, 1);
+    if (record.kind === 'retry') metrics.addMetric(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
     for (const e of record.endpoints) {
       const fields = { leadId: record.leadId, endpoint: e.endpoint, state: e.state, status: e.status, attempt: record.attempt, latencyMs: e.latencyMs };
       if (e.state === 'delivered') {

@@ -20,6 +20,8 @@ export const METRIC = {
   deliveryRetried: 'DeliveryRetried',
   deliveryRejected: 'DeliveryRejected',
   deliveryLatencyMs: 'DeliveryLatencyMs',
+  /** Service-level: a lead went back on the queue to retry an endpoint (alarms when sustained). */
+  deliveriesRetrying: 'DeliveriesRetrying',
   endpointGone: 'EndpointGone',
   deliveryDeadLettered: 'DeliveryDeadLettered',
   malformedMessages: 'MalformedMessages',

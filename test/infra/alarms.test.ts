@@ -1,4 +1,4 @@
-import { LEADS_AGE_ALARM_THRESHOLD, NO_POLL_INTERVALS } from '../../infra/alarms';
+import { RETRY_PERIOD, RETRY_PERIODS, LEADS_AGE_ALARM_THRESHOLD, NO_POLL_INTERVALS } from '../../infra/alarms';
 import { ENDPOINT_METRICS, FORWARDER_METRICS, POLLER_METRICS } from '../../infra/metrics';
 import { POLL_SCHEDULES } from '../../infra/parameters';
 import { Intrinsics, functions, only, props, refersTo, resourcesOfType, synth, type CfnResource } from './support';
@@ -63,6 +63,10 @@ describe('alarms', () => {
 
   it('fire when an endpoint is gone (410)', () => {
     expect(theAlarm(FORWARDER_METRICS.endpointGone, 'LeadForwarder', ofStack)).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  });
+
+  it('fire when deliveries keep being retried (an endpoint failing for a while)', () => {
+    expect(theAlarm(FORWARDER_METRICS.deliveriesRetrying, 'LeadForwarder', ofStack)).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: RETRY_PERIODS, Period: RETRY_PERIOD.toSeconds() });
   });
 
   it('fire on forwarder function errors', () => {
