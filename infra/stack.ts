@@ -39,6 +39,9 @@ export class LeadForwarderStack extends Stack {
       DeadLetterQueueUrl: queues.deadLetters.queueUrl,
       DeadLetterQueueArn: queues.deadLetters.queueArn,
       WebhooksSecretArn: secrets.webhooks.secretArn,
+      // ARNs, not values: `reset-cursor --to latest --stack` calls TOP with the operator's own rights.
+      TopAppSecretArn: secrets.topAppSecret.secretArn,
+      TopSessionKeyArn: secrets.topSessionKey.secretArn,
       TopAppKey: parameters.topAppKey.valueAsString,
       DashboardUrl: dashboard.url,
     };

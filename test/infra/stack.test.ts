@@ -1,3 +1,4 @@
+import { REQUIRED_OUTPUTS } from '../../functions/cli/target/stack-description';
 import { Duration } from 'aws-cdk-lib';
 import { FORWARDER_BATCHING_WINDOW, FORWARDER_BATCH_SIZE, FORWARDER_MAX_CONCURRENCY } from '../../infra/forwarder';
 import { POLL_SCHEDULES, SECRET_PARAMETER_NAMES } from '../../infra/parameters';
@@ -375,9 +376,7 @@ describe('least privilege', () => {
 
 describe('outputs', () => {
   it('are the ones the operator CLI reads', () => {
-    expect(Object.keys(json.Outputs).sort()).toEqual(
-      ['StackName', 'StateTableName', 'LeadsQueueUrl', 'LeadsQueueArn', 'DeadLetterQueueUrl', 'DeadLetterQueueArn', 'WebhooksSecretArn', 'TopAppKey', 'DashboardUrl'].sort(),
-    );
+    expect(Object.keys(json.Outputs).sort()).toEqual([...REQUIRED_OUTPUTS, 'DashboardUrl'].sort());
     const { leadsId, dlqId } = queueByRole();
     expect(json.Outputs.StackName!.Value).toBe(STACK_NAME);
     expect(json.Outputs.StateTableName!.Value).toEqual({ Ref: STATE_TABLE_LOGICAL_ID });
@@ -385,5 +384,7 @@ describe('outputs', () => {
     expect(json.Outputs.DeadLetterQueueArn!.Value).toEqual({ 'Fn::GetAtt': [dlqId, 'Arn'] });
     expect(json.Outputs.WebhooksSecretArn!.Value).toEqual({ Ref: secretOf(json, 'Webhooks')[0] });
     expect(json.Outputs.TopAppKey!.Value).toEqual({ Ref: 'TopAppKey' });
+    expect(json.Outputs.TopAppSecretArn!.Value).toEqual({ Ref: secretOf(json, 'TopAppSecret')[0] });
+    expect(json.Outputs.TopSessionKeyArn!.Value).toEqual({ Ref: secretOf(json, 'TopSessionKey')[0] });
   });
 });

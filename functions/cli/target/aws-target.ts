@@ -6,7 +6,7 @@ import { OperatorError } from '../errors';
 import { readSecret } from '../../shared/aws/secrets';
 import { parseForwarderSettings, parseJsonSetting, parsePollerSettings } from '../../shared/config';
 import type { Endpoint, TopSettings } from '../../shared/settings';
-import { describeStack, secretArnOf, type StackDescription } from './stack-description';
+import { describeStack, type StackDescription } from './stack-description';
 import type { Stores, Target } from './target';
 
 /**
@@ -63,14 +63,7 @@ export async function awsTarget(name: string, region: string | undefined): Promi
     endpointNames: async () => (await endpoints()).map((endpoint) => endpoint.name),
     top: (): Promise<TopSettings> =>
       withSecrets(async (client) => {
-        const lookup = new CloudFormationClient(config);
-        let arns: [string, string];
-        try {
-          arns = [await secretArnOf(lookup, stack, 'TopAppSecret'), await secretArnOf(lookup, stack, 'TopSessionKey')];
-        } finally {
-          lookup.destroy();
-        }
-        const [appSecret, sessionKey] = await Promise.all(arns.map((arn) => readSecret(client, arn)));
+        const [appSecret, sessionKey] = await Promise.all([stack.outputs.TopAppSecretArn, stack.outputs.TopSessionKeyArn].map((arn) => readSecret(client, arn)));
         const { TopGatewayUrl, TopSignMethod, PageSize } = stack.parameters;
         return parsePollerSettings({
           top: { appKey: stack.outputs.TopAppKey, appSecret, sessionKey, ...(TopGatewayUrl === undefined ? {} : { gatewayUrl: TopGatewayUrl }), ...(TopSignMethod === undefined ? {} : { signMethod: TopSignMethod }), ...(PageSize === undefined ? {} : { pageSize: PageSize }) },

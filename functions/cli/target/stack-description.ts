@@ -1,8 +1,19 @@
-import { CloudFormationClient, DescribeStacksCommand, ListStackResourcesCommand, type StackResourceSummary } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { OperatorError } from '../errors';
 
 /** The stack outputs the operator commands read (infra/stack.ts). */
-export const REQUIRED_OUTPUTS = ['StackName', 'StateTableName', 'LeadsQueueUrl', 'LeadsQueueArn', 'DeadLetterQueueUrl', 'DeadLetterQueueArn', 'WebhooksSecretArn', 'TopAppKey'] as const;
+export const REQUIRED_OUTPUTS = [
+  'StackName',
+  'StateTableName',
+  'LeadsQueueUrl',
+  'LeadsQueueArn',
+  'DeadLetterQueueUrl',
+  'DeadLetterQueueArn',
+  'WebhooksSecretArn',
+  'TopAppSecretArn',
+  'TopSessionKeyArn',
+  'TopAppKey',
+] as const;
 export type StackOutputs = Record<(typeof REQUIRED_OUTPUTS)[number], string>;
 
 export interface StackDescription {
@@ -34,24 +45,4 @@ export async function describeStack(cfn: CloudFormationClient, name: string, reg
   for (const parameter of stack.Parameters ?? []) if (parameter.ParameterKey !== undefined && parameter.ParameterValue !== undefined) parameters[parameter.ParameterKey] = parameter.ParameterValue;
   const outputs = Object.fromEntries(REQUIRED_OUTPUTS.map((key) => [key, allOutputs[key]!])) as StackOutputs;
   return { name, region, outputs, allOutputs, parameters };
-}
-
-/**
- * The ARN of the secret holding a secret parameter's value. The stack does not output these ARNs,
- * so they are found among its resources by logical id (construct path Secrets/<Parameter>),
- * unless an output `<Parameter>Arn` names them.
- */
-export async function secretArnOf(cfn: CloudFormationClient, stack: StackDescription, parameter: 'TopAppSecret' | 'TopSessionKey'): Promise<string> {
-  const fromOutput = stack.allOutputs[`${parameter}Arn`];
-  if (fromOutput !== undefined) return fromOutput;
-  const resources: StackResourceSummary[] = [];
-  let token: string | undefined;
-  do {
-    const page = await cfn.send(new ListStackResourcesCommand({ StackName: stack.name, NextToken: token }));
-    resources.push(...(page.StackResourceSummaries ?? []));
-    token = page.NextToken;
-  } while (token !== undefined);
-  const found = resources.find((r) => r.ResourceType === 'AWS::SecretsManager::Secret' && (r.LogicalResourceId ?? '').startsWith(`Secrets${parameter}`));
-  if (found?.PhysicalResourceId === undefined) throw new OperatorError(`stack ${stack.name} has no secret for ${parameter}: deploy the current version of the stack`);
-  return found.PhysicalResourceId;
 }
