@@ -240,7 +240,8 @@ function url(value: unknown, name: string, problems: Problems): string | undefin
     problems.add(`${name} is not a URL`); // not echoed: webhook URLs often carry a key
     return undefined;
   }
-  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname) || parsed.hostname.startsWith('127.');
+  // Only this machine: a name like 127.0.0.1.example.com resolves wherever its owner likes.
+  const loopback = parsed.hostname === 'localhost' || parsed.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(parsed.hostname);
   if (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback)) return value;
   problems.add(`${name} must use https (plain http is allowed only to localhost), not ${JSON.stringify(`${parsed.protocol}//${parsed.host}`)}`);
   return undefined;

@@ -10,6 +10,19 @@ export const PARKED_ENDPOINTS_ATTRIBUTE = 'parked_endpoints';
 
 const TEXT_KEYS = ['seller_user_id', 'seller_nick', 'store_name', 'page_id', 'page_name', 'name', 'mobile', 'location', 'location_code', 'lead_time', 'gmt_create', 'gmt_modified', 'mm_src_cname'] as const;
 
+/**
+ * SQS accepts only #x9, #xA, #xD, #x20–#xD7FF, #xE000–#xFFFD and #x10000–#x10FFFF in a body, and
+ * JSON.stringify leaves U+FFFE/U+FFFF as they are; some local SQS servers refuse every character
+ * beyond the BMP. Both are written as JSON \u escapes, so one visitor's emoji or stray
+ * noncharacter can never make a page unqueueable (and stall every later lead): the body parses
+ * back to exactly the same lead.
+ */
+export function encodeLeadBody(lead: Lead): string {
+  return JSON.stringify(lead).replace(/[\uFFFE\uFFFF]|[\u{10000}-\u{10FFFF}]/gu, (char) =>
+    Array.from({ length: char.length }, (_, i) => `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''),
+  );
+}
+
 /** A lead message as the forwarder receives it, whatever the transport (Lambda event, SQS receive). */
 export interface LeadMessage {
   body: string;

@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSCli
 import type { LeadQueue } from '../../poller/ports';
 import { EnqueueError } from '../errors';
 import type { Lead } from '../lead';
-import { SEEN_AT_ATTRIBUTE } from './lead-message';
+import { encodeLeadBody, SEEN_AT_ATTRIBUTE } from './lead-message';
 
 /** SQS takes at most ten entries per SendMessageBatch. */
 const BATCH = 10;
@@ -40,7 +40,7 @@ export class SqsLeadQueue implements LeadQueue {
   private async sendBatch(batch: Lead[], seenAt: string): Promise<string[]> {
     let entries: SendMessageBatchRequestEntry[] = batch.map((lead, index) => ({
       Id: String(index),
-      MessageBody: JSON.stringify(lead),
+      MessageBody: encodeLeadBody(lead),
       MessageAttributes: { [SEEN_AT_ATTRIBUTE]: { DataType: 'String', StringValue: seenAt } },
     }));
     for (let attempt = 0; ; attempt += 1) {

@@ -1,4 +1,4 @@
-import { parseLeadMessage } from '../../../functions/shared/aws/lead-message';
+import { encodeLeadBody, parseLeadMessage } from '../../../functions/shared/aws/lead-message';
 import { MalformedMessageError } from '../../../functions/shared/errors';
 
 const message = (body: string, attributes: Record<string, string> = {}, sentTimestamp?: string) => ({ body, attributes, ...(sentTimestamp === undefined ? {} : { sentTimestamp }) });
@@ -29,5 +29,15 @@ describe('parseLeadMessage', () => {
   ])('a malformed body %s is a MalformedMessageError', (body, pattern) => {
     expect(() => parseLeadMessage(message(body))).toThrow(MalformedMessageError);
     expect(() => parseLeadMessage(message(body))).toThrow(pattern);
+  });
+});
+
+describe('encodeLeadBody', () => {
+  it('writes emoji and noncharacters as escapes that SQS accepts, and they parse back unchanged', () => {
+    const lead = { id: '7', name: '张😀三\uFFFF\uFFFE', page_name: '新半价2 🎁' };
+    const body = encodeLeadBody(lead);
+    expect(body).not.toMatch(/[\uFFFE\uFFFF]|[\u{10000}-\u{10FFFF}]/u);
+    expect(body).toContain('新半价2'); // ordinary CJK stays readable
+    expect(parseLeadMessage({ body, attributes: {} }).lead).toEqual(lead);
   });
 });
