@@ -1,0 +1,168 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../../functions/local/secrets-server';
+import type { QueueRecord } from '../../../functions/forwarder/forward';
+import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
+import { ledgerKey } from '../../../functions/shared/aws/ledger';
+import { realisticLeads } from '../../support/bench-leads';
+import { buildBundles, lambdaEnvironment, startLambda, type Bundles, type LambdaProcess } from '../../support/bench-lambda';
+import { receive } from '../../support/forwarder-loop';
+import { createQueues, fauxqsEndpoint, sqsClient, startDynalite, type LocalDynamo, type TestQueues } from '../../support/local-aws';
+import { recordFigures } from '../../support/reliability-figures';
+import { deadLetters, drainWith, endpoint } from '../../support/reliability-forwarder';
+import { between, seededRandom } from '../../support/reliability-random';
+import { audit, startRecordingReceiver, type RecordingReceiver } from '../../support/reliability-receiver';
+import { createStateTable } from '../../support/tables';
+
+/**
+ * The forwarder's crash window, measured: the deployed forwarder bundle runs in its own process
+ * (a warm container reused across batches, replaced after each crash) and is SIGKILLed in the
+ * middle of batches. Its ledger claims then hold each (lead, endpoint) it was sending until
+ * their lease runs out; the drain afterwards runs with the ledger's clock past those leases.
+ * Nothing may be lost. A lead may reach an endpoint twice only if that endpoint had answered
+ * 2xx to the killed process before the ledger recorded it: the one window that "exactly once
+ * in effect" leaves to the receiver's webhook-id de-duplication (DESIGN §3). Anything beyond
+ * that window would be a bug.
+ */
+
+const SEED = 7;
+const LEADS = 150;
+const KILLS = 8;
+/** Short, so a killed batch comes back within the test. */
+const VISIBILITY_SECONDS = 2;
+/** Past every lease a killed attempt left (endpoint timeout + the ledger's 30 s margin). */
+const LEASE_SKIP_MS = 120_000;
+
+let dynamo: LocalDynamo;
+let sqs: SQSClient;
+let secrets: LocalSecretsManager;
+let bundles: Bundles;
+let table: string;
+let queues: TestQueues;
+const receivers: Record<string, RecordingReceiver> = {};
+
+beforeAll(async () => {
+  [dynamo, secrets, bundles] = await Promise.all([startDynalite(), startLocalSecretsManager(), buildBundles(['forwarder'])]);
+  sqs = sqsClient();
+  table = await createStateTable(dynamo.client);
+  queues = await createQueues(sqs, { maxReceiveCount: 20, visibilityTimeout: VISIBILITY_SECONDS });
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(Object.values(receivers).map((r) => r.close()));
+  await secrets.close();
+  await dynamo.close();
+  sqs.destroy();
+  await bundles.remove();
+});
+
+/** The SQS event Lambda's event source would build from received messages. */
+function sqsEventOf(records: QueueRecord[]): SQSEvent {
+  return {
+    Records: records.map(
+      (r): SQSRecord => ({
+        messageId: r.messageId,
+        receiptHandle: r.receiptHandle,
+        body: r.message.body,
+        attributes: { ApproximateReceiveCount: String(r.receiveCount), SentTimestamp: r.message.sentTimestamp ?? String(Date.now()), SenderId: 'test', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+        messageAttributes: Object.fromEntries(Object.entries(r.message.attributes).map(([k, v]) => [k, { dataType: 'String', stringValue: v, stringListValues: [], binaryListValues: [] }])),
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:leads',
+        awsRegion: 'us-east-1',
+      }),
+    ),
+  };
+}
+
+it('SIGKILL in the middle of forwarder batches: nothing lost, and a lead reaches an endpoint twice only where a killed attempt had already got its 2xx', async () => {
+  const random = seededRandom(SEED);
+  for (const name of ['crm', 'erp', 'bot']) receivers[name] = await startRecordingReceiver(() => ({ kind: 'answer', status: 200, delayMs: 25 }));
+  const webhooksArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:reliability/webhooks';
+  secrets.set(webhooksArn, JSON.stringify(Object.entries(receivers).map(([name, r]) => ({ name, url: r.url }))));
+  const env = lambdaEnvironment({
+    endpoints: { dynamo: dynamo.endpoint, sqs: fauxqsEndpoint(), secretsManager: secrets.endpoint },
+    table,
+    ...queues,
+    maxReceiveCount: 20,
+    secretArns: { webhooks: webhooksArn },
+  });
+  const leads = realisticLeads(LEADS, { startId: '80000', seed: SEED });
+  await new SqsLeadQueue(sqs, queues.queueUrl).enqueue(leads, new Date().toISOString());
+
+  const start = async (): Promise<LambdaProcess> => {
+    const lambda = startLambda(bundles, bundles.files.forwarder, env);
+    await lambda.loaded;
+    return lambda;
+  };
+  const depth = async (): Promise<number> => {
+    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
+  };
+  let lambda = await start();
+  let kills = 0;
+  let invocations = 0;
+  // Lambda's event source: receive up to ten, invoke, delete what the function did not report.
+  while (kills < KILLS) {
+    const records = await receive(sqs, queues.queueUrl);
+    if (records.length === 0) {
+      // Killed batches are hidden until their visibility timeout ends: wait for them.
+      if ((await depth()) === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      continue;
+    }
+    invocations += 1;
+    const pending = lambda.invoke(sqsEventOf(records)).then(
+      (result) => result,
+      () => undefined,
+    );
+    // Half the batches are killed somewhere between the ledger claims and the ledger records.
+    const timer = random() < 0.5 ? setTimeout(() => lambda.child.kill('SIGKILL'), between(random, 3, 120)) : undefined;
+    const result = await pending;
+    clearTimeout(timer);
+    if (result === undefined || lambda.child.signalCode === 'SIGKILL') {
+      kills += 1;
+      await lambda.exited;
+      lambda = await start();
+      continue;
+    }
+    expect(result.ok ? '' : result.error).toBe('');
+    const failed = new Set(result.ok ? (result.value as SQSBatchResponse).batchItemFailures.map((f) => f.itemIdentifier) : []);
+    const done = records.filter((r) => !failed.has(r.messageId));
+    if (done.length > 0) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queues.queueUrl, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
+  }
+  await lambda.stop();
+
+  // The crash window: (lead, endpoint) pairs an endpoint accepted while the ledger still says "sending".
+  const window = new Set<string>();
+  for (const [name, receiver] of Object.entries(receivers)) {
+    for (const [webhookId, record] of receiver.leads) {
+      if (record.accepted === 0) continue;
+      const { Item } = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey(webhookId.replace(/^lead_/, ''), name) } }, ConsistentRead: true }));
+      if (Item?.status?.S !== 'delivered') window.add(`${webhookId}@${name}`);
+    }
+  }
+
+  await drainWith(
+    { ddb: dynamo.client, sqs, table, queues, endpoints: Object.entries(receivers).map(([name, r]) => endpoint(name, r.url)), maxReceiveCount: 20, backoffSeconds: 0, ledgerNow: () => Date.now() + LEASE_SKIP_MS },
+    2,
+    { idleMs: (VISIBILITY_SECONDS + 1) * 1000 },
+  );
+  const result = audit(receivers, leads.map((l) => l.id));
+  recordFigures('forwarder-crash', {
+    leads: LEADS,
+    endpoints: Object.keys(receivers).length,
+    invocations,
+    crashesInjected: kills,
+    acceptedButUnrecordedAtCrash: window.size,
+    deliveries: result.deliveries,
+    losses: result.losses.length,
+    duplicates: result.duplicates.length,
+    duplicatesOutsideCrashWindow: result.duplicates.filter((d) => !window.has(d)).length,
+  });
+  // Kills are timed at random; an invocation that finishes first is not killed.
+  expect(kills).toBeGreaterThanOrEqual(KILLS / 2);
+  expect(result.losses).toEqual([]);
+  expect(result.duplicates.filter((d) => !window.has(d))).toEqual([]);
+  expect(await deadLetters(sqs, queues.dlqUrl)).toEqual([]);
+}, 90_000);
