@@ -1,5 +1,4 @@
 import type { Context } from 'aws-lambda';
-import { Agent } from 'undici';
 import { createClients } from '../shared/aws/clients';
 import { readPollerEnvironment } from '../shared/aws/lambda-env';
 import { SqsLeadQueue } from '../shared/aws/lead-queue';
@@ -21,14 +20,11 @@ const env = readPollerEnvironment(process.env);
 const { ddb, sqs, secrets } = createClients();
 const logger = createLogger();
 const metrics = createMetrics();
-// One connection pool for the container, shared by every TopClient the wiring builds.
-const topDispatcher = new Agent({ keepAliveTimeout: 10_000 });
 
 const wiring = cachedFor(SECRET_CACHE_MS, async () => {
   const [appSecret, sessionKey] = await Promise.all([readSecret(secrets, env.appSecretArn), readSecret(secrets, env.sessionKeyArn)]);
   const settings = parsePollerSettings({ top: { ...env.top, appSecret, sessionKey }, startFrom: env.startFrom, pollIntervalSeconds: env.pollIntervalSeconds });
   const client = TopClient.fromSettings(settings.top, {
-    dispatcher: topDispatcher,
     onRetry: (event) => logger.warn('TOP call retried', { method: event.method, attempt: event.attempt, delayMs: event.delayMs, error: event.error.message }),
   });
   const deps = { source: new TopLeadSource(client), state: new DynamoStateStore(ddb, env.table, sourceKey(settings.top.appKey)), queue: new SqsLeadQueue(sqs, env.queueUrl) };

@@ -18,7 +18,7 @@ import {
   type TopSettings,
 } from './settings';
 import { validateWebhookSecret } from './webhook/signature';
-import { validatePrivateKey } from './mobile';
+import { validatePrivateKey } from './private-key';
 
 /**
  * Parses and validates settings once, at start. Every problem is collected and thrown together

@@ -1,19 +1,18 @@
-import { constants, createPrivateKey, privateDecrypt, type KeyObject } from 'node:crypto';
+import { constants, privateDecrypt, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
-import { LeadForwarderError } from './errors';
+import { loadKey, type LoadedKey } from './private-key';
+
+export { PrivateKeyError, validatePrivateKey } from './private-key';
 
 /**
- * Decryption of the RSA-encrypted `mobile` (DESIGN §5, §6): RSA-OAEP with SHA-1 first (Java's and
- * Node's default), then PKCS#1 v1.5. Node 20+ refuses PKCS#1 v1.5 in `privateDecrypt` (the Marvin
+ * Decryption of the RSA-encrypted `mobile` (DESIGN §5, §6): RSA-OAEP with SHA-1 first (Node's OAEP
+ * default; Java's plain "RSA" cipher is PKCS#1 v1.5, hence the fallback), then PKCS#1 v1.5. Node 20+ refuses PKCS#1 v1.5 in `privateDecrypt` (the Marvin
  * attack fix), so that padding goes through node-forge. The timing side channel that motivated
  * Node's refusal needs an attacker who can submit chosen ciphertexts and time our answers; ours
  * come only from the Alimama API, and a failure changes nothing an outsider can observe.
  *
  * Nothing here logs, and no error carries the key or a plaintext.
  */
-
-/** A `mobilePrivateKey` that cannot be used; the message says why and never quotes the key. */
-export class PrivateKeyError extends LeadForwarderError {}
 
 export type MobileDecryptor = (ciphertextBase64: string) => string | undefined;
 
@@ -22,20 +21,6 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 const MAX_PLAINTEXT_CHARS = 64;
 // Random bytes that slip through PKCS#1 v1.5 unpadding with a wrong key are rarely clean text.
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\ufffd]/;
-const PEM = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/;
-
-/**
- * What is wrong with `pem`, or undefined when createMobileDecryptor will accept it. The config
- * parser reports the problem under the setting's name.
- */
-export function validatePrivateKey(pem: string): string | undefined {
-  try {
-    loadKey(pem);
-    return undefined;
-  } catch (error) {
-    return error instanceof PrivateKeyError ? error.message : 'is not a usable private key';
-  }
-}
 
 /**
  * Parses the key once (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY` PEM; literal `\n` escapes
@@ -45,7 +30,7 @@ export function validatePrivateKey(pem: string): string | undefined {
  * garbage), or what comes out is not a line of text; it never throws.
  */
 export function createMobileDecryptor(pem: string): MobileDecryptor {
-  const { key, forgeKey, sizeBytes } = loadKey(pem);
+  const { key, forgeKey, sizeBytes } = loadDecryptionKey(pem);
   return (ciphertextBase64) => {
     const text = ciphertextBase64.trim();
     if (!BASE64.test(text)) return undefined;
@@ -55,57 +40,15 @@ export function createMobileDecryptor(pem: string): MobileDecryptor {
   };
 }
 
-interface LoadedKey {
-  key: KeyObject;
+interface DecryptionKey extends LoadedKey {
   forgeKey: forge.pki.rsa.PrivateKey;
-  sizeBytes: number;
 }
 
-function loadKey(pem: string): LoadedKey {
-  const block = pemBlock(pem);
-  if (block === undefined) throw new PrivateKeyError('is not a PEM private key (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----")');
-  if (block.label.includes('PUBLIC') || block.label.includes('CERTIFICATE')) throw new PrivateKeyError(`is a ${block.label.toLowerCase()}: the private key is needed`);
-  if (block.encrypted) throw new PrivateKeyError('is encrypted with a passphrase: provide the key unencrypted');
-  let key: KeyObject;
-  try {
-    key = createPrivateKey({ key: block.text, format: 'pem' });
-  } catch (error) {
-    // The cause is OpenSSL's decoder message; it never contains key material.
-    throw new PrivateKeyError('is not a valid PKCS#8 or PKCS#1 private key', { cause: error });
-  }
-  if (key.asymmetricKeyType !== 'rsa') throw new PrivateKeyError(`is a ${key.asymmetricKeyType ?? 'non-RSA'} key; the mobile is RSA-encrypted`);
-  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+function loadDecryptionKey(pem: string): DecryptionKey {
+  const loaded = loadKey(pem);
   // node-forge reads PKCS#1 PEM whatever form the key was given in.
-  const forgeKey = forge.pki.privateKeyFromPem(key.export({ type: 'pkcs1', format: 'pem' }).toString());
-  return { key, forgeKey, sizeBytes: Math.ceil(bits / 8) };
-}
-
-interface PemBlock {
-  label: string;
-  /** The block re-wrapped at 64 columns, as OpenSSL expects. */
-  text: string;
-  /** PKCS#8 `ENCRYPTED PRIVATE KEY`, or a PKCS#1 key with `Proc-Type: 4,ENCRYPTED`. */
-  encrypted: boolean;
-}
-
-/** The first PEM block of `input`, or undefined when there is none. */
-function pemBlock(input: string): PemBlock | undefined {
-  const match = PEM.exec(input.replace(/\\n/g, '\n'));
-  const label = match?.[1];
-  const rawBody = match?.[2];
-  if (label === undefined || rawBody === undefined) return undefined;
-  // A PEM pasted into a one-line field arrives with spaces where the line breaks were, so the
-  // body is re-assembled from whitespace-separated pieces; "Name: value" headers are kept apart.
-  const headerPattern = /[A-Za-z-]+: [^\n]*/g;
-  const headers = rawBody.match(headerPattern) ?? [];
-  const base64 = rawBody.replace(headerPattern, '').replace(/\s+/g, '');
-  const wrapped = base64.match(/.{1,64}/g)?.join('\n') ?? '';
-  const head = headers.length > 0 ? `${headers.map((h) => h.trim()).join('\n')}\n\n` : '';
-  return {
-    label,
-    text: `-----BEGIN ${label}-----\n${head}${wrapped}\n-----END ${label}-----\n`,
-    encrypted: label.includes('ENCRYPTED') || headers.some((h) => /^Proc-Type:.*ENCRYPTED/.test(h)),
-  };
+  const forgeKey = forge.pki.privateKeyFromPem(loaded.key.export({ type: 'pkcs1', format: 'pem' }).toString());
+  return { ...loaded, forgeKey };
 }
 
 function decryptOaep(key: KeyObject, ciphertext: Buffer): Buffer | undefined {

@@ -1,4 +1,3 @@
-import { Agent, request, type Dispatcher } from 'undici';
 import { isRecord } from '../lead';
 import type { SignMethod, TopSettings } from '../settings';
 import { parseJsonKeepingBigInts } from './json';
@@ -52,8 +51,6 @@ export interface TopClientOptions {
   /** Ask for `simplify=true` (fields at the root). Both shapes are parsed either way. */
   simplify?: boolean;
   partnerId?: string;
-  /** A pooled dispatcher to share; without it the client creates its own Agent, closed by `close()`. */
-  dispatcher?: Dispatcher;
   /** Upper bound of one HTTP request (further capped by the deadline). Default 15 s. */
   requestTimeoutMs?: number;
   /** Requests per call, first included. Default 4. */
@@ -77,8 +74,6 @@ const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded;charset=utf-8';
 const SYSTEM_PARAMS = new Set(['method', 'app_key', 'session', 'timestamp', 'v', 'format', 'sign_method', 'sign', 'simplify', 'partner_id']);
 
 export class TopClient implements TopCaller {
-  private readonly dispatcher: Dispatcher;
-  private readonly ownsDispatcher: boolean;
   private readonly signMethod: SignMethod;
   private readonly requestTimeoutMs: number;
   private readonly maxAttempts: number;
@@ -90,11 +85,13 @@ export class TopClient implements TopCaller {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 
-  /** Builds the client; create it once per process (it holds the connection pool). */
+  /**
+   * Builds the client. Requests go through Node's built-in fetch, whose process-wide pool keeps
+   * connections alive across the pages of a scan (no TLS handshake per page). It is undici
+   * inside, already in the runtime: bundling the npm package as well would more than double the
+   * poller's bundle and its cold start for nothing the TOP client needs.
+   */
   constructor(private readonly options: TopClientOptions) {
-    this.ownsDispatcher = options.dispatcher === undefined;
-    // One pool per process: keep-alive saves a TLS handshake on every page of a scan.
-    this.dispatcher = options.dispatcher ?? new Agent({ keepAliveTimeout: 10_000, connections: 8, connect: { timeout: 10_000 } });
     this.signMethod = options.signMethod ?? 'hmac-sha256';
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 4);
@@ -140,9 +137,9 @@ export class TopClient implements TopCaller {
     }
   }
 
-  /** Closes the connection pool if this client created it. */
-  async close(): Promise<void> {
-    if (this.ownsDispatcher) await this.dispatcher.close();
+  /** Nothing to release (the pool is the process's); kept so callers can end a client's life explicitly. */
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   private backoff(failedAttempt: number): number {
@@ -154,17 +151,17 @@ export class TopClient implements TopCaller {
     const body = new URLSearchParams(this.signedParams(method, apiParams)).toString();
     let response: { status: number; location?: string; text: string };
     try {
-      const { statusCode, headers, body: stream } = await request(this.options.gatewayUrl, {
+      const answer = await fetch(this.options.gatewayUrl, {
         method: 'POST',
-        dispatcher: this.dispatcher,
         headers: { 'content-type': FORM_CONTENT_TYPE, accept: 'application/json' },
         body,
+        // A redirect is reported, never followed: a signed request goes to the configured gateway only.
+        redirect: 'manual',
+        // Covers the body too: a gateway that stalls mid-page times out like one that never answers.
         signal: AbortSignal.timeout(timeoutMs),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
       });
-      const location = typeof headers.location === 'string' ? headers.location : undefined;
-      response = { status: statusCode, ...(location === undefined ? {} : { location }), text: await readCapped(stream, this.maxResponseBytes) };
+      const location = answer.headers.get('location') ?? undefined;
+      response = { status: answer.status, ...(location === undefined ? {} : { location }), text: await readCapped(answer.body, this.maxResponseBytes) };
     } catch (error) {
       throw new TopTransportError(method, { kind: 'network', detail: networkDetail(error, timeoutMs) }, { cause: error });
     }
@@ -254,17 +251,20 @@ function stringParams(params: TopApiParams): Record<string, string> {
   return out;
 }
 
-async function readCapped(stream: AsyncIterable<unknown> & { destroy(): unknown }, maxBytes: number): Promise<string> {
-  const chunks: Buffer[] = [];
+async function readCapped(stream: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
+  if (stream === null) return '';
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of stream) {
-    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += bytes.length;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
     if (size > maxBytes) {
-      stream.destroy();
+      await reader.cancel();
       throw new Error(`response body larger than ${maxBytes} bytes`);
     }
-    chunks.push(bytes);
+    chunks.push(value);
   }
   return Buffer.concat(chunks).toString('utf8');
 }

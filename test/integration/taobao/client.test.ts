@@ -1,4 +1,3 @@
-import { Agent } from 'undici';
 import { TopClient, type TopClientOptions, type TopRetryEvent } from '../../../functions/shared/taobao/client';
 import { TopApiError, TopError, TopResultError, TopTransportError } from '../../../functions/shared/taobao/errors';
 import { writeLeadQueryDto } from '../../../functions/shared/taobao/json';
@@ -9,15 +8,8 @@ import { generateLeads, startSimulatedGateway, type GatewayFault, type Simulated
 const LIST = 'taobao.mama.crm.lead.list';
 const newestPage = { lead_external_query_dto: writeLeadQueryDto({ pageSize: 10 }) };
 
-let agent: Agent;
 let gateway: SimulatedGateway;
 
-beforeAll(() => {
-  agent = new Agent({ keepAliveTimeout: 1_000 });
-});
-afterAll(async () => {
-  await agent.close();
-});
 beforeEach(async () => {
   gateway = await startSimulatedGateway({ leads: generateLeads(25, { startId: '1000' }) });
 });
@@ -32,7 +24,6 @@ function client(overrides: Partial<TopClientOptions> = {}): TopClient {
     appSecret: gateway.appSecret,
     sessionKey: gateway.sessionKey,
     gatewayUrl: gateway.url,
-    dispatcher: agent,
     backoffBaseMs: 5,
     backoffMaxMs: 20,
     minAttemptMs: 50,

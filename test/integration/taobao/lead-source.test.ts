@@ -1,4 +1,3 @@
-import { Agent } from 'undici';
 import { TopClient } from '../../../functions/shared/taobao/client';
 import { TopProtocolError, TopResultError } from '../../../functions/shared/taobao/errors';
 import type { LeadPage } from '../../../functions/poller/ports';
@@ -7,17 +6,10 @@ import { generateLeads, startSimulatedGateway, type SimulatedGateway, type Simul
 
 // TopLeadSource → TopClient → simulated gateway over loopback.
 
-let agent: Agent;
 const gateways: SimulatedGateway[] = [];
 
-beforeAll(() => {
-  agent = new Agent({ keepAliveTimeout: 1_000 });
-});
 afterEach(async () => {
   await Promise.all(gateways.splice(0).map((gateway) => gateway.close()));
-});
-afterAll(async () => {
-  await agent.close();
 });
 
 async function setup(options: SimulatedGatewayOptions = {}, clientOptions: { simplify?: boolean; maxAttempts?: number } = {}) {
@@ -28,7 +20,6 @@ async function setup(options: SimulatedGatewayOptions = {}, clientOptions: { sim
     appSecret: gateway.appSecret,
     sessionKey: gateway.sessionKey,
     gatewayUrl: gateway.url,
-    dispatcher: agent,
     backoffBaseMs: 5,
     backoffMaxMs: 20,
     minAttemptMs: 50,
