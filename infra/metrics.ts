@@ -1,5 +1,6 @@
 import { Aws, Duration } from 'aws-cdk-lib';
 import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import { ENDPOINT_DIMENSION, METRICS_NAMESPACE, SERVICE_DIMENSION } from '../functions/shared/metric-names';
 
 /**
  * The custom metrics the functions emit (Powertools EMF). Every metric carries the dimension
@@ -7,41 +8,7 @@ import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
  * per-endpoint delivery metrics add the dimension `endpoint` (the endpoint's name).
  */
 
-export const METRICS_NAMESPACE = 'LeadForwarder';
-export const SERVICE_DIMENSION = 'service';
-export const ENDPOINT_DIMENSION = 'endpoint';
-
-export const POLLER_METRICS = {
-  pollSucceeded: 'PollSucceeded',
-  pollFailed: 'PollFailed',
-  leadsFetched: 'LeadsFetched',
-  leadsEnqueued: 'LeadsEnqueued',
-  leadsRejected: 'LeadsRejected',
-  /** TOP codes 26/27/11: the merchant must re-authorize (or the IP whitelist is wrong). */
-  topAuthFailure: 'TopAuthFailure',
-  topRateLimited: 'TopRateLimited',
-  pollDurationMs: 'PollDurationMs',
-  /** Seconds since the cursor was last brought up to date. */
-  cursorLagSeconds: 'CursorLagSeconds',
-} as const;
-
-/** Emitted with the dimensions service + endpoint. */
-export const ENDPOINT_METRICS = {
-  delivered: 'Delivered',
-  deliveryRetried: 'DeliveryRetried',
-  deliveryRejected: 'DeliveryRejected',
-  deliveryLatencyMs: 'DeliveryLatencyMs',
-} as const;
-
-/** Emitted with the dimension service only. */
-export const FORWARDER_METRICS = {
-  /** A lead went back on the queue to retry an endpoint. */
-  deliveriesRetrying: 'DeliveriesRetrying',
-  endpointGone: 'EndpointGone',
-  deliveryDeadLettered: 'DeliveryDeadLettered',
-  malformedMessages: 'MalformedMessages',
-  mobileDecryptFailed: 'MobileDecryptFailed',
-} as const;
+export { ENDPOINT_DIMENSION, ENDPOINT_METRICS, FORWARDER_METRICS, METRICS_NAMESPACE, POLLER_METRICS, SERVICE_DIMENSION } from '../functions/shared/metric-names';
 
 /** A service-level metric of this stack. */
 export function serviceMetric(metricName: string, options: { statistic?: string; period?: Duration; label?: string } = {}): Metric {
