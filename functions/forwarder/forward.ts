@@ -127,7 +127,7 @@ async function deliverOnce(
   const facts = { endpoint: name, latencyMs: attempt.latencyMs, ...(attempt.status === undefined ? {} : { status: attempt.status }) };
   switch (attempt.outcome) {
     case 'delivered':
-      await deps.ledger.delivered(delivery.lead.id, name, claim.token, attempt.status ?? 200);
+      await deps.ledger.delivered(delivery.lead.id, name, attempt.status ?? 200);
       return { ...facts, state: 'delivered' };
     case 'reject':
       await deps.ledger.rejected(delivery.lead.id, name, claim.token, attempt.reason);

@@ -15,7 +15,7 @@ export interface AttemptResult {
 
 export interface Ledger {
   claim(leadId: LeadId, endpoint: string, leaseMs: number, replay: boolean): Promise<ClaimResult>;
-  delivered(leadId: LeadId, endpoint: string, token: string, status: number): Promise<void>;
+  delivered(leadId: LeadId, endpoint: string, status: number): Promise<void>;
   rejected(leadId: LeadId, endpoint: string, token: string, reason: string): Promise<void>;
   release(leadId: LeadId, endpoint: string, token: string): Promise<void>;
 }

@@ -182,7 +182,7 @@ async function runNaive(ctx: Context): Promise<ForwarderRun> {
           const attempt = await createDeliver(agent)(endpoint, { lead, seenAt });
           await agent.close();
           if (attempt.outcome !== 'delivered') throw new Error(`naive forwarder: ${attempt.reason}`);
-          await ledger.delivered(lead.id, endpoint.name, claim.token, attempt.status ?? 200);
+          await ledger.delivered(lead.id, endpoint.name, attempt.status ?? 200);
           deliveries += 1;
           latencies.push(attempt.latencyMs);
         }

@@ -67,9 +67,11 @@ export class DynamoLedger {
     return { kind: 'busy' };
   }
 
-  /** The endpoint accepted the lead: it is never sent there again. */
-  async delivered(leadId: LeadId, endpoint: string, token: string, status: number): Promise<void> {
-    void token; // a 2xx is a fact even if our lease ran out meanwhile: recorded unconditionally
+  /**
+   * The endpoint accepted the lead: it is never sent there again. Unconditional (no token): a
+   * 2xx is a fact even if the claim's lease ran out meanwhile.
+   */
+  async delivered(leadId: LeadId, endpoint: string, status: number): Promise<void> {
     await this.finish(leadId, endpoint, '#s = :delivered, httpStatus = :code, deliveredAt = :at', {
       ':delivered': { S: 'delivered' },
       ':code': { N: String(status) },
