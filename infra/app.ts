@@ -11,5 +11,5 @@ const DEFAULT_STACK_NAME = 'alimama-lead-forwarder';
 const app = new App();
 const stackName = app.node.tryGetContext('stackName') as unknown;
 new LeadForwarderStack(app, typeof stackName === 'string' && stackName !== '' ? stackName : DEFAULT_STACK_NAME);
-// AWS Solutions checks: any unacknowledged finding fails synth.
+// AWS Solutions checks: every unacknowledged finding fails synth.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -179,3 +179,17 @@ export async function depthOf(stores: Pick<LocalStores, 'sqs'>, queueUrl: string
   const count = (value: string | undefined): number => Number(value ?? 0) || 0;
   return count(Attributes.ApproximateNumberOfMessages) + count(Attributes.ApproximateNumberOfMessagesNotVisible) + count(Attributes.ApproximateNumberOfMessagesDelayed);
 }
+
+/** How often a terminal's live status line is redrawn. */
+const STATUS_EVERY_MS = 1_000;
+
+/** Redraws the live status line (on a terminal only) until the returned timer is cleared. */
+export function startStatusLine(pipeline: LocalPipeline, reporter: Reporter): NodeJS.Timeout {
+  return setInterval(() => {
+    if (!reporter.live) return;
+    pipeline
+      .depths()
+      .then((depths) => reporter.status(pipeline.tally.snapshot(), depths))
+      .catch(() => undefined);
+  }, STATUS_EVERY_MS);
+}

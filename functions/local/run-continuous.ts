@@ -1,9 +1,8 @@
 import { localAdvice } from './advice';
-import type { LocalPipeline } from './pipeline';
+import { startStatusLine, type LocalPipeline } from './pipeline';
 import type { Reporter } from './progress';
 import { POLL_BUDGET_MS } from './resources';
 
-const STATUS_EVERY_MS = 1_000;
 /** A poll error that repeats is printed again only this often (an expired session fails every poll). */
 const REPEAT_ERROR_EVERY = 10;
 
@@ -19,13 +18,7 @@ export async function runContinuous(pipeline: LocalPipeline, reporter: Reporter,
     stop = true;
     wake();
   });
-  const status = setInterval(() => {
-    if (!reporter.live) return;
-    pipeline
-      .depths()
-      .then((depths) => reporter.status(pipeline.tally.snapshot(), depths))
-      .catch(() => undefined);
-  }, STATUS_EVERY_MS);
+  const status = startStatusLine(pipeline, reporter);
   const intervalMs = pipeline.settings.pollIntervalSeconds * 1000;
   let lastError = '';
   let repeats = 0;

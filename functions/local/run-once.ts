@@ -1,12 +1,11 @@
 import { localAdvice } from './advice';
-import type { LocalPipeline } from './pipeline';
+import { startStatusLine, type LocalPipeline } from './pipeline';
 import type { Reporter } from './progress';
 import { POLL_BUDGET_MS } from './resources';
 import { onceSummary, type OnceSummary } from './tally';
 
 /** How often `--once` looks whether the queue has drained. */
 const DRAIN_CHECK_MS = 200;
-const STATUS_EVERY_MS = 1_000;
 
 export interface OnceResult {
   summary: OnceSummary & { interrupted?: true };
@@ -25,13 +24,7 @@ export async function runOnce(pipeline: LocalPipeline, reporter: Reporter, inter
   });
   const before = messageIds(pipeline);
   const deadBefore = (await pipeline.depths()).dead;
-  const status = setInterval(() => {
-    if (!reporter.live) return;
-    pipeline
-      .depths()
-      .then((depths) => reporter.status(pipeline.tally.snapshot(), depths))
-      .catch(() => undefined);
-  }, STATUS_EVERY_MS);
+  const status = startStatusLine(pipeline, reporter);
 
   let error: string | undefined;
   try {
