@@ -236,27 +236,33 @@ class Gateway implements SimulatedGateway {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const arrived = performance.now();
     const bodyText = await readBody(req);
     const record: GatewayRequestRecord = { seq: ++this.seq, simplify: false, outcome: 'ok' };
     const fault = this.queued.shift() ?? this.standingFault;
     if (fault !== undefined) record.fault = fault.kind;
     this.log.push(record);
 
-    await this.pause(this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0));
-    if (this.closed) return void res.destroy();
+    // The configured latency is the whole call as the client sees it: the time spent building
+    // the answer is taken out of the wait, not added to it.
+    const respond = async (write: () => void): Promise<void> => {
+      await this.pause(this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0) - (performance.now() - arrived));
+      if (this.closed) return void res.destroy();
+      write();
+    };
 
     const url = new URL(req.url ?? '/', 'http://gateway');
     if (url.pathname !== SIMULATED_GATEWAY_PATH) {
       record.outcome = 'fault';
-      return send(res, 404, 'text/plain', 'Not Found');
+      return respond(() => send(res, 404, 'text/plain', 'Not Found'));
     }
     if (fault?.kind === 'drop-connection') {
       record.outcome = 'fault';
-      return void req.socket.destroy();
+      return respond(() => void req.socket.destroy());
     }
     if (fault?.kind === 'html') {
       record.outcome = 'fault';
-      return send(res, fault.status ?? 502, 'text/html', HTML_502);
+      return respond(() => send(res, fault.status ?? 502, 'text/html', HTML_502));
     }
 
     const params = requestParams(req, url, bodyText);
@@ -271,22 +277,22 @@ class Gateway implements SimulatedGateway {
     const refusal = wrongVerb ?? this.verify(params) ?? faultRefusal(fault);
     if (refusal !== undefined) {
       record.outcome = refusal.code;
-      return send(res, 200, 'application/json;charset=UTF-8', errorBody(refusal, requestId(record.seq)));
+      return respond(() => send(res, 200, 'application/json;charset=UTF-8', errorBody(refusal, requestId(record.seq))));
     }
     if (fault?.kind === 'raw-body' || fault?.kind === 'result-not-ok') record.outcome = 'fault';
-    if (fault?.kind === 'raw-body') return send(res, fault.status ?? 200, 'application/json;charset=UTF-8', fault.body);
+    if (fault?.kind === 'raw-body') return respond(() => send(res, fault.status ?? 200, 'application/json;charset=UTF-8', fault.body));
 
     const query = parseQuery(params.lead_external_query_dto);
     if ('code' in query) {
       record.outcome = query.code;
-      return send(res, 200, 'application/json;charset=UTF-8', errorBody(query, requestId(record.seq)));
+      return respond(() => send(res, 200, 'application/json;charset=UTF-8', errorBody(query, requestId(record.seq))));
     }
     const inner =
       fault?.kind === 'result-not-ok'
         ? `"result_ok":false,"result_error_code":${JSON.stringify(fault.resultErrorCode ?? 'SYSTEM_BUSY')},"error_msg":${JSON.stringify(fault.errorMsg ?? '系统繁忙，请稍后重试')}`
         : this.pageFields(query, record, fault);
     const withId = `${inner},"request_id":"${requestId(record.seq)}"`;
-    send(res, 200, 'application/json;charset=UTF-8', record.simplify ? `{${withId}}` : `{"mama_crm_lead_list_response":{${withId}}}`);
+    return respond(() => send(res, 200, 'application/json;charset=UTF-8', record.simplify ? `{${withId}}` : `{"mama_crm_lead_list_response":{${withId}}}`));
   }
 
   /** The platform's own checks, in roughly the real gateway's order; undefined when the call may proceed. */
