@@ -27,6 +27,8 @@ export interface EndpointResult {
   reason?: string;
   status?: number;
   latencyMs?: number;
+  /** What the endpoint asked for (Retry-After, a robot's penalty) when it is to be retried. */
+  retryAfterSeconds?: number;
 }
 
 export interface RecordResult {
@@ -89,7 +91,7 @@ async function forwardRecord(deps: ForwardDeps, record: QueueRecord, gone: Set<s
   const pending = endpoints.filter((e) => e.state === 'retry' || e.state === 'busy');
   const refused = endpoints.filter((e) => e.state === 'rejected' || e.state === 'gone');
   if (pending.length > 0 && record.receiveCount < deps.maxReceiveCount) {
-    const retryAfter = Math.max(0, ...pending.map((e) => (e.state === 'busy' ? BUSY_RETRY_SECONDS : 0)), ...endpoints.map((e) => retryAfterOf(e) ?? 0));
+    const retryAfter = Math.max(0, ...pending.map((e) => (e.state === 'busy' ? BUSY_RETRY_SECONDS : 0)), ...endpoints.map((e) => e.retryAfterSeconds ?? 0));
     const delaySeconds = deps.backoffSeconds(record.receiveCount, retryAfter > 0 ? retryAfter : undefined);
     await deps.queue.delay(record.receiptHandle, delaySeconds);
     return { ...result, kind: 'retry', delaySeconds, reason: describe(pending) };
@@ -109,7 +111,7 @@ async function deliverOnce(
   replay: boolean,
   gone: Set<string>,
   now: () => number,
-): Promise<EndpointResult & { retryAfterSeconds?: number }> {
+): Promise<EndpointResult> {
   const name = endpoint.name;
   if (gone.has(name)) return { endpoint: name, state: 'gone', reason: `${name} answered 410 Gone earlier; change its url to resume` };
   const claim = await deps.ledger.claim(delivery.lead.id, name, endpoint.timeoutMs + LEASE_MARGIN_MS, replay);
@@ -161,10 +163,6 @@ async function recordDeliveries(deps: ForwardDeps, results: RecordResult[], now:
   }
   // Informational (shown by `status`): a failure here must not turn delivered leads into retries.
   await Promise.allSettled([...perEndpoint].map(([name, { count, last }]) => deps.endpointStatus.recordDeliveries(name, count, last, new Date(now()))));
-}
-
-function retryAfterOf(result: EndpointResult & { retryAfterSeconds?: number }): number | undefined {
-  return result.retryAfterSeconds;
 }
 
 function describe(results: EndpointResult[]): string {

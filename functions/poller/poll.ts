@@ -66,7 +66,7 @@ export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResul
     result.fetched += page.leads.length;
     result.rejected.push(...page.rejected.map((r) => r.problem));
 
-    const step = planPage(state, page, opts);
+    const step = planStep(state, page, opts, new Date(now()).toISOString());
     // Fetch the following page while this one is enqueued: the next offset is already known.
     const more = step.next !== undefined && now() < opts.deadline;
     if (more) {
@@ -84,10 +84,6 @@ export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResul
     if (state.cursorAt !== undefined) result.cursorAt = state.cursorAt;
     if (step.next === undefined) return result;
     if (!more) return { ...result, stoppedEarly: 'deadline' };
-  }
-
-  function planPage(current: SourceState, page: LeadPage, options: PollOptions): PageStep {
-    return planStep(current, page, options, new Date(now()).toISOString());
   }
 }
 
