@@ -72,6 +72,9 @@ export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResul
     if (more) {
       pending = fetch(step.next);
       pending.catch(() => undefined); // awaited on the next turn; a crash before then must not be unhandled
+      // Let that request reach the wire before the enqueue's serializing and signing takes the
+      // CPU: pages are the scan's critical path, and without this turn the request waited ~8 ms.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     if (step.enqueue.length > 0) {
       await deps.queue.enqueue(step.enqueue, new Date(now()).toISOString());

@@ -4,6 +4,7 @@ import { parseJsonKeepingBigInts } from './json';
 import { isEmptyParam, signTopRequest } from './sign';
 import { TopApiError, TopError, TopProtocolError, TopResultError, TopTransportError } from './errors';
 import { formatTopTimestamp } from './timestamp';
+import { postForm, type FormPostResponse } from './transport';
 
 /**
  * A client for the TOP gateway (DESIGN §1): signs and POSTs one API call, turns the answer into
@@ -85,13 +86,14 @@ export class TopClient implements TopCaller {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
 
+  private readonly gatewayUrl: URL;
+
   /**
-   * Builds the client. Requests go through Node's built-in fetch, whose process-wide pool keeps
-   * connections alive across the pages of a scan (no TLS handshake per page). It is undici
-   * inside, already in the runtime: bundling the npm package as well would more than double the
-   * poller's bundle and its cold start for nothing the TOP client needs.
+   * Builds the client. Requests go through node:http(s) (./transport): nothing to bundle, and
+   * the global agents keep connections alive across the pages of a scan.
    */
   constructor(private readonly options: TopClientOptions) {
+    this.gatewayUrl = new URL(options.gatewayUrl);
     this.signMethod = options.signMethod ?? 'hmac-sha256';
     this.requestTimeoutMs = options.requestTimeoutMs ?? 15_000;
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 4);
@@ -148,20 +150,10 @@ export class TopClient implements TopCaller {
   }
 
   private async attempt(method: string, apiParams: Record<string, string>, timeoutMs: number): Promise<Omit<TopSuccess, 'attempts'>> {
-    const body = new URLSearchParams(this.signedParams(method, apiParams)).toString();
-    let response: { status: number; location?: string; text: string };
+    const form = new URLSearchParams(this.signedParams(method, apiParams)).toString();
+    let response: FormPostResponse;
     try {
-      const answer = await fetch(this.options.gatewayUrl, {
-        method: 'POST',
-        headers: { 'content-type': FORM_CONTENT_TYPE, accept: 'application/json' },
-        body,
-        // A redirect is reported, never followed: a signed request goes to the configured gateway only.
-        redirect: 'manual',
-        // Covers the body too: a gateway that stalls mid-page times out like one that never answers.
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const location = answer.headers.get('location') ?? undefined;
-      response = { status: answer.status, ...(location === undefined ? {} : { location }), text: await readCapped(answer.body, this.maxResponseBytes) };
+      response = await postForm(this.gatewayUrl, form, FORM_CONTENT_TYPE, { timeoutMs, maxResponseBytes: this.maxResponseBytes });
     } catch (error) {
       throw new TopTransportError(method, { kind: 'network', detail: networkDetail(error, timeoutMs) }, { cause: error });
     }
@@ -251,27 +243,9 @@ function stringParams(params: TopApiParams): Record<string, string> {
   return out;
 }
 
-async function readCapped(stream: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<string> {
-  if (stream === null) return '';
-  const reader = stream.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel();
-      throw new Error(`response body larger than ${maxBytes} bytes`);
-    }
-    chunks.push(value);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 function networkDetail(error: unknown, timeoutMs: number): string {
-  // Duck-typed: undici and AbortSignal errors may come from another realm (DOMException), where
-  // `instanceof Error` is false.
+  // Duck-typed: a timeout's AbortError wraps a DOMException, for which `instanceof Error` has
+  // not always held.
   if (typeof error !== 'object' || error === null) return String(error);
   const name = 'name' in error && typeof error.name === 'string' ? error.name : 'Error';
   const message = 'message' in error && typeof error.message === 'string' ? error.message : 'no message';

@@ -8,6 +8,7 @@ import { isLeadId, type LeadId } from '../ids';
  */
 
 const CANONICAL_INTEGER = /^-?(0|[1-9][0-9]*)$/;
+const SIXTEEN_DIGITS = /[0-9]{16}/;
 
 /**
  * `JSON.parse`, except that every integer literal that is not a safe integer comes back as its
@@ -25,6 +26,9 @@ export function parseJsonKeepingBigInts(text: string): unknown {
  * everything up to the closing unescaped quote is copied as is.
  */
 export function quoteUnsafeIntegers(text: string): string {
+  // An unsafe integer has at least 16 digits; most pages have no such run, and the native regex
+  // finds that out several times faster than the scanner below.
+  if (!SIXTEEN_DIGITS.test(text)) return text;
   const parts: string[] = [];
   let copiedUpTo = 0;
   let i = 0;

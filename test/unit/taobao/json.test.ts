@@ -34,6 +34,9 @@ describe('parseJsonKeepingBigInts', () => {
   it('returns the text itself when nothing needs quoting', () => {
     const text = '{"id":221985,"name":"**三"}';
     expect(quoteUnsafeIntegers(text)).toBe(text);
+    // Fifteen digits are always safe; sixteen may or may not be, and 2^53 itself is not.
+    expect(quoteUnsafeIntegers('[999999999999999,-999999999999999]')).toBe('[999999999999999,-999999999999999]');
+    expect(quoteUnsafeIntegers('[9007199254740991,9007199254740992]')).toBe('[9007199254740991,"9007199254740992"]');
   });
 });
 
