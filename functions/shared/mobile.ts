@@ -1,6 +1,6 @@
 import { constants, privateDecrypt, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
-import { loadKey, type LoadedKey } from './private-key';
+import type { pki } from 'node-forge';
+import { loadKey } from './private-key';
 
 export { PrivateKeyError, validatePrivateKey } from './private-key';
 
@@ -30,38 +30,52 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\ufffd]/;
  * garbage), or what comes out is not a line of text; it never throws.
  */
 export function createMobileDecryptor(pem: string): MobileDecryptor {
-  const { key, forgeKey, sizeBytes } = loadDecryptionKey(pem);
+  const { key, sizeBytes } = loadKey(pem);
+  const decryptPkcs1 = pkcs1Decryptor(key);
   return (ciphertextBase64) => {
     const text = ciphertextBase64.trim();
     if (!BASE64.test(text)) return undefined;
     const ciphertext = Buffer.from(text, 'base64');
     if (ciphertext.length !== sizeBytes) return undefined;
-    return plausible(decryptOaep(key, ciphertext) ?? decryptPkcs1(forgeKey, ciphertext));
+    return plausible(decryptOaep(key, ciphertext) ?? decryptPkcs1(ciphertext));
   };
 }
 
-interface DecryptionKey extends LoadedKey {
-  forgeKey: forge.pki.rsa.PrivateKey;
+function pkcs1Decryptor(key: KeyObject): (ciphertext: Buffer) => Buffer | undefined {
+  let forgeKey: pki.rsa.PrivateKey | undefined;
+  return (ciphertext) => {
+    try {
+      forgeKey ??= toForgeKey(key);
+      return Buffer.from(forgeKey.decrypt(ciphertext.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary');
+    } catch {
+      return undefined;
+    }
+  };
 }
 
-function loadDecryptionKey(pem: string): DecryptionKey {
-  const loaded = loadKey(pem);
-  // node-forge reads PKCS#1 PEM whatever form the key was given in.
-  const forgeKey = forge.pki.privateKeyFromPem(loaded.key.export({ type: 'pkcs1', format: 'pem' }).toString());
-  return { ...loaded, forgeKey };
+/**
+ * The key as node-forge's RSA module takes it, built from its JWK numbers. Loaded here, on the
+ * first ciphertext that is not OAEP, and only node-forge's RSA and big-integer modules: its
+ * index (TLS, X.509, PKCS#12, …) would triple what the forwarder bundles for this one padding
+ * and add ~30 ms to every cold start, key or no key.
+ */
+function toForgeKey(key: KeyObject): pki.rsa.PrivateKey {
+  /* eslint-disable @typescript-eslint/no-require-imports -- a lazy require: see above */
+  const rsa = require('node-forge/lib/rsa') as typeof import('node-forge/lib/rsa');
+  const { BigInteger } = require('node-forge/lib/jsbn') as typeof import('node-forge/lib/jsbn');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const jwk = key.export({ format: 'jwk' });
+  const big = (field: string | undefined): InstanceType<typeof BigInteger> => {
+    // Node exports every component of an RSA private key; a missing one fails this ciphertext only.
+    if (field === undefined) throw new RangeError('the RSA private key lacks a component');
+    return new BigInteger(Buffer.from(field, 'base64url').toString('hex'), 16);
+  };
+  return rsa.setPrivateKey(big(jwk.n), big(jwk.e), big(jwk.d), big(jwk.p), big(jwk.q), big(jwk.dp), big(jwk.dq), big(jwk.qi));
 }
 
 function decryptOaep(key: KeyObject, ciphertext: Buffer): Buffer | undefined {
   try {
     return privateDecrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, ciphertext);
-  } catch {
-    return undefined;
-  }
-}
-
-function decryptPkcs1(key: forge.pki.rsa.PrivateKey, ciphertext: Buffer): Buffer | undefined {
-  try {
-    return Buffer.from(key.decrypt(ciphertext.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary');
   } catch {
     return undefined;
   }

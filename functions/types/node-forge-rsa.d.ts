@@ -1,0 +1,14 @@
+// node-forge's RSA and big-integer modules alone, without its index (TLS, X.509, PKCS#12, …):
+// shared/mobile.ts loads them on the first PKCS#1 v1.5 ciphertext only. Typed with
+// @types/node-forge; node-forge has no `exports` map, so the paths resolve as files.
+declare module 'node-forge/lib/rsa' {
+  import type { pki } from 'node-forge';
+  const rsa: Pick<typeof pki.rsa, 'setPrivateKey'>;
+  export = rsa;
+}
+
+declare module 'node-forge/lib/jsbn' {
+  import type { jsbn } from 'node-forge';
+  const mod: { BigInteger: typeof jsbn.BigInteger };
+  export = mod;
+}
