@@ -118,7 +118,12 @@ function deps(ctx: Context, deliver: ForwardDeps['deliver']): ForwardDeps {
   };
 }
 
-/** `count` instances side by side, each its own container: its own connection pool, one batch at a time. */
+/**
+ * `count` instances side by side, each its own container: its own connection pool, one batch at
+ * a time. Receiving and deleting are modelled as Lambda's SQS event source does them: it polls
+ * while the function works and deletes a batch after the function returns, so neither is on
+ * the container's clock; the container runs handler after handler.
+ */
 async function runInstances(ctx: Context, count: number, deliver?: ForwardDeps['deliver']): Promise<ForwarderRun> {
   const latencies: number[] = [];
   const batchMs: number[] = [];
@@ -126,20 +131,24 @@ async function runInstances(ctx: Context, count: number, deliver?: ForwardDeps['
   const instance = async (): Promise<void> => {
     const dispatcher = createDispatcher();
     const d = deps(ctx, deliver ?? createDeliver(dispatcher));
+    const deletes: Promise<unknown>[] = [];
+    let next = receive(ctx.servers.sqs, ctx.queueUrl);
     try {
       for (;;) {
-        const records = await receive(ctx.servers.sqs, ctx.queueUrl);
+        const records = await next;
+        next = receive(ctx.servers.sqs, ctx.queueUrl);
         if (records.length === 0) {
           // Another instance may still hold messages in flight; stop once the queue is really empty.
+          await Promise.all(deletes.splice(0));
           if ((await ctx.servers.depth(ctx.queueUrl)) === 0) return;
           await new Promise((resolve) => setTimeout(resolve, 20));
           continue;
         }
         const started = performance.now();
         const batch = await forwardBatch(d, records);
-        const done = records.filter((r) => !batch.failures.includes(r.messageId));
-        if (done.length > 0) await ctx.servers.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: ctx.queueUrl, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
         batchMs.push(performance.now() - started);
+        const done = records.filter((r) => !batch.failures.includes(r.messageId));
+        if (done.length > 0) deletes.push(ctx.servers.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: ctx.queueUrl, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) })));
         for (const record of batch.records) {
           for (const e of record.endpoints) {
             if (e.state !== 'delivered') continue;
@@ -149,6 +158,9 @@ async function runInstances(ctx: Context, count: number, deliver?: ForwardDeps['
         }
       }
     } finally {
+      // The last look-ahead receive found nothing (the loop ends on an empty queue); settle it anyway.
+      await next.catch(() => undefined);
+      await Promise.all(deletes);
       await dispatcher.close();
     }
   };
