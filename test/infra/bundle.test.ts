@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { constants, generateKeyPairSync, publicEncrypt } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -29,7 +30,9 @@ import { Intrinsics, environmentOf, functions, props, resourcesOfType, synth } f
  */
 
 /** Today ~1.3 MB each (the AWS SDK and Powertools are bundled): room to grow, not to double. */
-const BUNDLE_BUDGET_BYTES = 2 * 1024 * 1024;
+// A guard, not the issue-6 target (that is measured by `npm run bench`): loading undici's or
+// node-forge's whole index again would take the forwarder past it.
+const BUNDLE_BUDGET_BYTES = 1024 * 1024;
 const LEAD_COUNT = 45;
 /**
  * Smaller than the backlog, so the poller pages (DESIGN §2). Not below the poller's lookback
@@ -40,6 +43,11 @@ const PAGE_SIZE = 20;
 const REGION = 'us-east-1';
 const STACK = 'bundle-test';
 const WEBHOOK_SECRET = `whsec_${Buffer.from('bundle-test-webhook-signing-key!').toString('base64')}`;
+/** The merchant's mobile key: leads carry mobiles encrypted to it, half OAEP, half PKCS#1 v1.5. */
+const MOBILE_KEY = generateKeyPairSync('rsa', { modulusLength: 1024 });
+const mobileOf = (index: number): string => `1380013${String(index).padStart(4, '0')}`;
+/** Lead id → the mobile its ciphertext holds. */
+const plainMobiles = new Map<string, string>();
 const ARN = (name: string): string => `arn:aws:secretsmanager:${REGION}:000000000000:secret:${STACK}-${name}-AbCdEf`;
 
 /** What the invocations wrote on stderr (kept to prove no personal data or secret is logged). */
@@ -105,12 +113,18 @@ beforeAll(async () => {
   table = await createStateTable(dynamo.client);
   sqs = sqsClient();
   queues = await createQueues(sqs, { maxReceiveCount: MAX_RECEIVE_COUNT });
-  gateway = await startSimulatedGateway({ leads: generateLeads(LEAD_COUNT) });
+  const leads = generateLeads(LEAD_COUNT).map((lead, i) => {
+    plainMobiles.set(lead.id, mobileOf(i));
+    const padding = i % 2 === 0 ? { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' } : { padding: constants.RSA_PKCS1_PADDING };
+    return { ...lead, mobile: publicEncrypt({ key: MOBILE_KEY.publicKey, ...padding }, Buffer.from(mobileOf(i))).toString('base64') };
+  });
+  gateway = await startSimulatedGateway({ leads });
   receiver = await startReceiver();
   secrets = await startLocalSecretsManager({
     [ARN('TopAppSecret')]: gateway.appSecret,
     [ARN('TopSessionKey')]: gateway.sessionKey,
     [ARN('Webhooks')]: JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]),
+    [ARN('MobilePrivateKey')]: MOBILE_KEY.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   });
 
   environment = {
@@ -146,7 +160,7 @@ function stackEnvironment(): Record<string, string> {
   const dlqId = queueIds.find(([, q]) => props(q).RedrivePolicy === undefined)![0];
   const intrinsics = new Intrinsics(
     json,
-    { TopAppKey: gateway.appKey, TopGatewayUrl: gateway.url, PageSize: String(PAGE_SIZE), StartFrom: 'all', MobilePrivateKey: '' },
+    { TopAppKey: gateway.appKey, TopGatewayUrl: gateway.url, PageSize: String(PAGE_SIZE), StartFrom: 'all', MobilePrivateKey: '(set)' },
     {
       'AWS::StackName': STACK,
       [STATE_TABLE_LOGICAL_ID]: table,
@@ -267,7 +281,7 @@ describe('the deployable bundles', () => {
     expect(emittedMetrics()).toContainEqual({ name: 'PollSucceeded', namespace: 'LeadForwarder', dimensions: { service: STACK } });
   });
 
-  it('forwarder: delivers each queued lead once, signed, to the webhook', async () => {
+  it('forwarder: delivers each queued lead once, signed, with its mobile decrypted, to the webhook', async () => {
     expect(enqueued).toHaveLength(LEAD_COUNT);
     for (let i = 0; i < enqueued.length; i += FORWARDER_BATCH_SIZE) {
       const batch = enqueued.slice(i, i + FORWARDER_BATCH_SIZE);
@@ -282,9 +296,12 @@ describe('the deployable bundles', () => {
     const delivered = receiver.requests.map((request) => {
       const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
       expect(() => verifier.verify(request.body, headers)).not.toThrow();
-      const payload = request.json as { type: string; data: { id: string } };
+      const payload = request.json as { type: string; data: { id: string; mobile?: string; mobile_encrypted?: boolean } };
       expect(payload.type).toBe('lead.created');
       expect(headers['webhook-id']).toBe(`lead_${payload.data.id}`);
+      // Both paddings open in the bundle: OAEP through node:crypto, PKCS#1 v1.5 through the
+      // node-forge modules the bundle loads on first use.
+      expect(payload.data).toMatchObject({ mobile: plainMobiles.get(payload.data.id), mobile_encrypted: false });
       return payload.data.id;
     });
     expect(delivered.sort()).toEqual(gateway.leads.map((l) => l.id).sort());
@@ -311,7 +328,7 @@ describe('the deployable bundles', () => {
     const everything = [...printed, ...printedErrors].join('\n');
     // Not vacuous: the forwarder does log each delivery, by lead id.
     expect(everything).toContain(`"leadId":"${gateway.leads[0]!.id}"`);
-    const personal = gateway.leads.flatMap((lead) => [lead.name, lead.mobile]).filter((v): v is string => v !== undefined && v.length > 3);
+    const personal = [...gateway.leads.flatMap((lead) => [lead.name, lead.mobile]), ...plainMobiles.values()].filter((v): v is string => v !== undefined && v.length > 3);
     const secretValues = [WEBHOOK_SECRET, WEBHOOK_SECRET.slice('whsec_'.length), gateway.appSecret, gateway.sessionKey];
     for (const value of [...personal, ...secretValues]) expect(everything).not.toContain(value);
     for (const lead of gateway.leads) if (lead.name !== undefined) expect(everything).not.toContain(`"${lead.name}"`);
