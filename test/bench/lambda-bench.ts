@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { realisticLeads, sqsEvent } from '../support/bench-leads';
 import { bundleBytes, buildBundles, lambdaEnvironment, startLambda, type Bundles, type FunctionName } from '../support/bench-lambda';
@@ -6,6 +7,8 @@ import { median } from './stats';
 
 /** Fresh processes per function; the median is reported. */
 export const COLD_START_RUNS = 3;
+/** Stands in for the Lambda runtime's /var/runtime/node_modules: the same SDK versions, unbundled. */
+const RUNTIME_SDK_PATH = path.resolve(__dirname, '..', '..', 'node_modules');
 /** Batches of ten leads the memory run feeds one forwarder process. */
 export const MEMORY_BATCHES = 300;
 export const BATCH_SIZE = 10;
@@ -38,11 +41,17 @@ export interface LambdaFigures {
   coldStarts: ColdStart[];
   /** Same, without --enable-source-maps (the stack sets it through NODE_OPTIONS). */
   coldStartsNoSourceMaps: ColdStart[];
+  /**
+   * The alternative the stack does not deploy: `@aws-sdk/*` left to the Lambda runtime's copy
+   * (NodejsFunction's default), found through NODE_PATH in this project's node_modules.
+   */
+  coldStartsRuntimeSdk: ColdStart[];
   memory: { batches: number; leads: number; deliveries: number; peakRssMb: number; rssAfterFirstBatchMb: number; rssAtEndMb: number };
 }
 
 export async function benchLambdas(servers: BenchServers): Promise<LambdaFigures> {
   const bundles = await buildBundles();
+  const runtimeSdkBundles = await buildBundles(['poller', 'forwarder'], { runtimeSdk: true });
   const receivers = await servers.receivers(3, 0);
   const gateway = await servers.gateway({ count: 150, startId: '700000000', latencyMs: 0 });
   try {
@@ -51,7 +60,9 @@ export async function benchLambdas(servers: BenchServers): Promise<LambdaFigures
     await servers.setSecret(ARN.webhooks, JSON.stringify(receivers.urls.map((url, i) => ({ name: `crm${i + 1}`, url, secret: SECRET }))));
     const { queueUrl, dlqUrl } = await servers.newQueues();
     let leadSeq = 0;
-    const coldRun = async (name: FunctionName, sourceMaps: boolean): Promise<Omit<ColdStart, 'bundleKb'>> => {
+    /** One fresh process; `variant` picks the bundles and where their external modules are found. */
+    type Variant = { built: Bundles; nodePath?: string };
+    const coldRun = async (name: FunctionName, sourceMaps: boolean, { built, nodePath }: Variant): Promise<Omit<ColdStart, 'bundleKb'>> => {
       const table = await servers.newTable();
       const env = lambdaEnvironment({
         endpoints: { dynamo: servers.dynamoEndpoint, sqs: servers.sqsEndpoint, secretsManager: servers.secretsEndpoint },
@@ -62,7 +73,7 @@ export async function benchLambdas(servers: BenchServers): Promise<LambdaFigures
         secretArns: ARN,
         top: { appKey: gateway.appKey, gatewayUrl: gateway.url, pageSize: 100, startFrom: 'all' },
       });
-      const lambda = startLambda(bundles, bundles.files[name], env, { sourceMaps });
+      const lambda = startLambda(built, built.files[name], env, { sourceMaps, ...(nodePath === undefined ? {} : { nodePath }) });
       try {
         const loaded = await lambda.loaded;
         const event = name === 'poller' ? {} : sqsEvent(realisticLeads(1, { startId: String(800_000_000 + leadSeq++), seed: 'cold' }));
@@ -73,14 +84,14 @@ export async function benchLambdas(servers: BenchServers): Promise<LambdaFigures
         await lambda.stop();
       }
     };
-    const coldStarts = async (sourceMaps: boolean): Promise<ColdStart[]> => {
+    const coldStarts = async (sourceMaps: boolean, variant: Variant = { built: bundles }): Promise<ColdStart[]> => {
       const out: ColdStart[] = [];
       for (const name of ['poller', 'forwarder'] as const) {
         const runs: Omit<ColdStart, 'bundleKb'>[] = [];
-        for (let i = 0; i < COLD_START_RUNS; i += 1) runs.push(await coldRun(name, sourceMaps));
+        for (let i = 0; i < COLD_START_RUNS; i += 1) runs.push(await coldRun(name, sourceMaps, variant));
         out.push({
           function: name,
-          bundleKb: (await bundleBytes(bundles.files[name])) / 1024,
+          bundleKb: (await bundleBytes(variant.built.files[name])) / 1024,
           requireMs: median(runs.map((r) => r.requireMs)),
           firstEventMs: median(runs.map((r) => r.firstEventMs)),
           coldStartMs: median(runs.map((r) => r.coldStartMs)),
@@ -91,12 +102,13 @@ export async function benchLambdas(servers: BenchServers): Promise<LambdaFigures
     };
     const withMaps = await coldStarts(true);
     const withoutMaps = await coldStarts(false);
+    const runtimeSdk = await coldStarts(true, { built: runtimeSdkBundles, nodePath: RUNTIME_SDK_PATH });
     const memory = await memoryRun(servers, bundles, { queueUrl, dlqUrl });
-    return { composition: bundles.composition, coldStarts: withMaps, coldStartsNoSourceMaps: withoutMaps, memory };
+    return { composition: bundles.composition, coldStarts: withMaps, coldStartsNoSourceMaps: withoutMaps, coldStartsRuntimeSdk: runtimeSdk, memory };
   } finally {
     await gateway.close();
     await receivers.close();
-    await bundles.remove();
+    await Promise.all([bundles.remove(), runtimeSdkBundles.remove()]);
   }
 }
 

@@ -46,7 +46,12 @@ export interface ChildMemory {
 export type InvokeResult = Extract<ChildReply, { type: 'result' }>;
 
 /** Builds the requested function bundles and the child harness into a fresh temp directory. */
-export async function buildBundles(functions: readonly FunctionName[] = ['poller', 'forwarder']): Promise<Bundles> {
+/**
+ * Bundles the functions with the stack's esbuild settings. `runtimeSdk` leaves `@aws-sdk/*` out,
+ * as NodejsFunction does by default, for the Lambda runtime's own copy to be used: startLambda's
+ * `nodePath` then stands in for the runtime's /var/runtime/node_modules.
+ */
+export async function buildBundles(functions: readonly FunctionName[] = ['poller', 'forwarder'], opts: { runtimeSdk?: boolean } = {}): Promise<Bundles> {
   const dir = await mkdtemp(path.join(tmpdir(), 'lead-forwarder-bundles-'));
   const files = {} as Record<FunctionName, string>;
   const composition = {} as Bundles['composition'];
@@ -54,7 +59,7 @@ export async function buildBundles(functions: readonly FunctionName[] = ['poller
     functions.map(async (name) => {
       files[name] = path.join(dir, name, 'index.js');
       // The stack's settings, plus a metafile (it does not change the output).
-      const { metafile } = await build({ ...esbuildOptions(FUNCTION_ENTRIES[name], files[name]), metafile: true });
+      const { metafile } = await build({ ...esbuildOptions(FUNCTION_ENTRIES[name], files[name]), metafile: true, ...(opts.runtimeSdk === true ? { external: ['@aws-sdk/*'] } : {}) });
       composition[name] = byPackage(metafile);
     }),
   );
@@ -138,11 +143,11 @@ export interface LambdaProcess {
 /**
  * Starts `bundles.child` on `bundle` with exactly `env` (plus PATH), as Lambda starts a
  * container. `sourceMaps` adds the stack's NODE_OPTIONS (--enable-source-maps), which the
- * deployed functions run with.
+ * deployed functions run with; `nodePath` sets NODE_PATH (where externalized modules are found).
  */
-export function startLambda(bundles: Bundles, bundle: string, env: Record<string, string>, opts: { sourceMaps?: boolean } = {}): LambdaProcess {
+export function startLambda(bundles: Bundles, bundle: string, env: Record<string, string>, opts: { sourceMaps?: boolean; nodePath?: string } = {}): LambdaProcess {
   const child = fork(bundles.child, [], {
-    env: { PATH: process.env.PATH ?? '', ...env, BENCH_LAMBDA_BUNDLE: bundle, ...(opts.sourceMaps === true ? SOURCE_MAP_ENVIRONMENT : {}) },
+    env: { PATH: process.env.PATH ?? '', ...(opts.nodePath === undefined ? {} : { NODE_PATH: opts.nodePath }), ...env, BENCH_LAMBDA_BUNDLE: bundle, ...(opts.sourceMaps === true ? SOURCE_MAP_ENVIRONMENT : {}) },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     // The parent may run under tsx or jest; the child is plain node.
     execArgv: [],
