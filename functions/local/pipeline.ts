@@ -83,7 +83,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
       const source = await startDemoSource();
       closers.push(() => source.stop());
       demo = { source, inbox };
-      config = fromObject(demoConfig(source.gateway.url, inbox));
+      config = fromObject(demoConfig(source.gateway.url, inbox, source.mobilePrivateKey));
     }
     const { settings } = config;
     for (const name of unsignedEndpoints(settings)) {
