@@ -18,7 +18,7 @@ import { createStateTable } from '../../support/tables';
  */
 
 const SEED = 6;
-const LEADS = 400;
+const LEADS = 1_000;
 const MAX_RECEIVE_COUNT = 25;
 /**
  * The endpoints' timeout. Slow answers stay far inside it and hangs outside it: on a loaded
