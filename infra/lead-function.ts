@@ -10,7 +10,14 @@ import { METRICS_NAMESPACE } from './metrics';
 /** Logs carry lead ids and outcomes, never lead contents; a month covers any investigation. */
 export const LOG_RETENTION = RetentionDays.ONE_MONTH;
 
-/** Both functions are I/O-bound (HTTP and AWS calls); 256 MB also buys enough CPU for TLS and JSON. */
+/**
+ * 256 MB is about 1/7 of a vCPU. At lead rates (people filling in forms) both functions mostly
+ * wait on HTTP and AWS calls, and that is enough. Work that is CPU-bound on a full core
+ * (test/bench/RESULTS.md: ~18 ms a 100-lead page, ~1.3 ms a delivery, ~250 ms of cold start)
+ * stretches about sevenfold here: a large backlog drains at roughly 800 leads/s rather than
+ * 1,800. Raise it if backlogs must drain faster; the cost per lead barely changes while the
+ * work is CPU-bound.
+ */
 export const MEMORY_MB = 256;
 
 /** Node 22 runtime on Graviton (cheaper per ms); the bundle itself targets node20 (bundling.ts). */
