@@ -3,15 +3,15 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 
-/** dynalite on loopback, its LevelDB under `dir`: the cursor and the ledger survive restarts. */
+/** dynalite on loopback, its LevelDB under `dir` (the cursor and the ledger survive restarts), or in memory without one. */
 export interface DynamoServer {
   endpoint: string;
   close(): Promise<void>;
 }
 
-/** Starts dynalite; the caller must hold the state directory's lock (see lock.ts). */
-export async function startDynamoServer(dir: string): Promise<DynamoServer> {
-  const server: Server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+/** Starts dynalite; with a `dir`, the caller must hold the state directory's lock (see lock.ts). */
+export async function startDynamoServer(dir?: string): Promise<DynamoServer> {
+  const server: Server = dynalite({ ...(dir === undefined ? {} : { path: dir }), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import dynalite from 'dynalite';
+import { startDynamoServer } from '../../functions/local/dynamo-server';
 
 /** Real local servers for tests: an in-process dynalite per test file, the run's fauxqs. */
 
@@ -15,17 +14,16 @@ export interface LocalDynamo {
   close(): Promise<void>;
 }
 
+/** The local runner's dynalite, in memory, with a client for it. */
 export async function startDynalite(): Promise<LocalDynamo> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const client = new DynamoDBClient({ endpoint, region, credentials });
+  const server = await startDynamoServer();
+  const client = new DynamoDBClient({ endpoint: server.endpoint, region, credentials });
   return {
-    endpoint,
+    endpoint: server.endpoint,
     client,
     close: async () => {
       client.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
   };
 }

@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ensureStateTable } from '../../functions/local/dynamo-server';
 
-/** The stack's table shape (partition key `pk`), under a fresh name. */
+/** The stack's table shape (partition key `pk`), as the local runner creates it, under a fresh name. */
 export async function createStateTable(ddb: DynamoDBClient): Promise<string> {
   const name = `state-${randomUUID().slice(0, 8)}`;
-  await ddb.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-    }),
-  );
+  await ensureStateTable(ddb, name);
   return name;
 }
