@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { LeadForwarderError } from '../errors';
 
 /**
  * One form POST to the TOP gateway over node:http(s). Not `fetch`: a scan's pages are strictly
@@ -23,8 +24,7 @@ export interface FormPostResponse {
 }
 
 /** The body went over FormPostOptions.maxResponseBytes. */
-export class ResponseTooLargeError extends Error {
-  override readonly name = 'ResponseTooLargeError';
+export class ResponseTooLargeError extends LeadForwarderError {
   constructor(readonly maxBytes: number) {
     super(`response body larger than ${maxBytes} bytes`);
   }
