@@ -1,5 +1,5 @@
 import { PagingContractError } from '../shared/errors';
-import { compareIds, maxId, type LeadId } from '../shared/ids';
+import { compareIds, maxId, minId, type LeadId } from '../shared/ids';
 import type { Lead } from '../shared/lead';
 import type { StartFrom } from '../shared/settings';
 import type { LeadPage, LeadQueue, LeadSource, ScanProgress, SourceState, StateStore } from './ports';
@@ -112,8 +112,11 @@ export function planStep(state: SourceState, page: LeadPage, opts: Pick<PollOpti
   else {
     const top = ids[0];
     if (top === undefined) {
-      // Nothing newer than nothing: the cursor is as current as it can be.
-      return { enqueue: [], update: { ...withoutScan(state), cursorAt: nowIso } };
+      // No lead at all yet. A first run still fixes the cursor (below every id for `latest` and
+      // `all`): left unset, the next run would be "the first" again and `latest` would skip
+      // whatever arrived in between.
+      const settled = cursor ?? firstFloor(opts.startFrom, '0');
+      return { enqueue: [], update: { ...withoutScan(state), cursor: settled, cursorAt: nowIso } };
     }
     const newCursor = cursor === undefined ? undefined : maxId(cursor, top);
     const floor = cursor ?? firstFloor(opts.startFrom, top);
@@ -123,8 +126,9 @@ export function planStep(state: SourceState, page: LeadPage, opts: Pick<PollOpti
   // Repeats: an inclusive offset returns the previous page's lowest id again.
   const fresh = offset === undefined ? page.leads : page.leads.filter((lead) => compareIds(lead.id, offset) < 0);
   // The lookback window: (lowest handled id kept in `seen`, cursor]. Empty `seen` (first run,
-  // or just after an operator reset the cursor) means no lookback this cycle.
-  const windowLow = cursor === undefined ? undefined : seen.at(-1);
+  // or just after an operator reset the cursor) means no lookback this cycle. It never reaches
+  // below a `startFrom` id: "ids above it" holds for leads committed late too.
+  const windowLow = cursor === undefined ? undefined : lookbackLow(seen.at(-1), cursor, opts.startFrom);
   const seenSet = new Set(seen);
   const enqueue = fresh.filter((lead) => {
     if (compareIds(lead.id, scan.floor) > 0) return true;
@@ -173,6 +177,12 @@ function firstFloor(startFrom: StartFrom, top: LeadId): LeadId {
     case 'id':
       return startFrom.id;
   }
+}
+
+/** Never above the cursor either: the scan stops at this id, so a higher one would skip leads. */
+function lookbackLow(lowestSeen: LeadId | undefined, cursor: LeadId, startFrom: StartFrom): LeadId | undefined {
+  if (lowestSeen === undefined || startFrom.kind !== 'id') return lowestSeen;
+  return minId(maxId(lowestSeen, startFrom.id), cursor);
 }
 
 function withoutScan(state: SourceState): Omit<SourceState, 'version'> {

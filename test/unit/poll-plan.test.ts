@@ -1,6 +1,7 @@
 import { LOOKBACK_IDS, planStep } from '../../functions/poller/poll';
 import type { LeadPage, SourceState } from '../../functions/poller/ports';
 import { PagingContractError } from '../../functions/shared/errors';
+import type { StartFrom } from '../../functions/shared/settings';
 
 const NOW = '2026-11-29T06:00:00.000Z';
 const page = (ids: number[], rawCount = ids.length): LeadPage => ({ rawCount, leads: ids.map((id) => ({ id: String(id) })), rejected: [] });
@@ -38,10 +39,26 @@ describe('planStep: first run', () => {
     expect(step.update.cursor).toBe('100');
   });
 
-  it('an empty newest page leaves the cursor unset', () => {
-    const step = planStep(fresh, page([]), { pageSize: 10, startFrom: { kind: 'latest' } }, NOW);
-    expect(step.update.cursor).toBeUndefined();
+  it.each([
+    [{ kind: 'latest' }, '0'],
+    [{ kind: 'all' }, '0'],
+    [{ kind: 'id', id: '45' }, '45'],
+  ] as [StartFrom, string][])('a first run that finds no lead at all (startFrom %j) fixes the cursor at %s', (startFrom, cursor) => {
+    const step = planStep(fresh, page([]), { pageSize: 10, startFrom }, NOW);
+    expect(step.update).toMatchObject({ cursor, seen: [], cursorAt: NOW });
     expect(step.next).toBeUndefined();
+  });
+
+  it('startFrom latest: leads that arrive after an empty first run are all forwarded', () => {
+    const first = planStep(fresh, page([]), { pageSize: 10, startFrom: { kind: 'latest' } }, NOW);
+    const second = planStep({ version: 1, ...first.update }, page([103, 102, 101], 3), { pageSize: 10, startFrom: { kind: 'latest' } }, NOW);
+    expect(ids(second)).toEqual(['103', '102', '101']);
+    expect(second.update.cursor).toBe('103');
+  });
+
+  it('an empty page later on keeps the cursor where it was', () => {
+    const step = planStep({ version: 4, cursor: '77', seen: ['77'] }, page([]), { pageSize: 10, startFrom: { kind: 'latest' } }, NOW);
+    expect(step.update).toMatchObject({ cursor: '77', seen: ['77'] });
   });
 });
 
@@ -90,6 +107,34 @@ describe('planStep: lookback', () => {
     expect(ids(step)).toEqual([]);
     expect(step.next).toBeUndefined();
     expect(step.update.cursor).toBe('100');
+  });
+
+  it('never forwards an id at or below a startFrom id, even one committed late', () => {
+    const opts = { pageSize: 10, startFrom: { kind: 'id', id: '100' } } as const;
+    const first = planStep(fresh, page([7, 6, 5], 3), opts, NOW);
+    expect(first.update.cursor).toBe('100');
+    // 50 appears later: below the startFrom id, so it is not a lead to forward.
+    const second = planStep({ version: 1, ...first.update }, page([50, 7, 6, 5], 4), opts, NOW);
+    expect(ids(second)).toEqual([]);
+    expect(second.update.cursor).toBe('100');
+  });
+
+  it('a startFrom id above the cursor (changed after the first run) does not cut the scan short', () => {
+    // Cursor 50 with a lookback down to 40; the setting now says 1000. Ids 51..1200 are all new.
+    const state: SourceState = { version: 5, cursor: '50', seen: range(50, 40).map(String) };
+    const opts = { pageSize: 100, startFrom: { kind: 'id', id: '1000' } } as const;
+    let current: SourceState = state;
+    const forwarded: string[] = [];
+    for (let offset: string | undefined, guard = 0; guard < 20; guard += 1) {
+      const hi = offset === undefined ? 1200 : Number(offset) - 1;
+      const step = planStep(current, page(range(hi, Math.max(1, hi - 99)), 100), opts, NOW);
+      forwarded.push(...ids(step));
+      current = { version: current.version + 1, ...step.update };
+      offset = step.next;
+      if (offset === undefined) break;
+    }
+    expect(forwarded).toEqual(range(1200, 51).map(String));
+    expect(current.cursor).toBe('1200');
   });
 
   it('forwards an id committed late inside the window', () => {
