@@ -54,12 +54,16 @@ export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResul
   };
 
   let pending: Promise<LeadPage> = fetch(state.scan?.next);
+  let prefetched = false;
   for (;;) {
     let page: LeadPage;
     try {
       page = await pending;
     } catch (error) {
       if (opts.isRateLimit?.(error) === true) return { ...result, stoppedEarly: 'rate-limited' };
+      // A page fetched ahead had only what was left of the budget: running out is the deadline
+      // stopping the cycle (the scan is saved up to the last page), not a failing gateway.
+      if (prefetched && now() >= opts.deadline) return { ...result, stoppedEarly: 'deadline' };
       throw error;
     }
     result.pages += 1;
@@ -71,6 +75,7 @@ export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResul
     const more = step.next !== undefined && now() < opts.deadline;
     if (more) {
       pending = fetch(step.next);
+      prefetched = true;
       pending.catch(() => undefined); // awaited on the next turn; a crash before then must not be unhandled
       // Let that request reach the wire before the enqueue's serializing and signing takes the
       // CPU: pages are the scan's critical path, and without this turn the request waited ~8 ms.

@@ -133,6 +133,31 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     expect(counts(await takeLeadIds(sqs, queueUrl)).size).toBe(400);
   });
 
+  it('a real time budget that runs out mid-scan ends the cycle with stoppedEarly, not an error, and nothing is skipped', async () => {
+    const gw = await start(3_000);
+    gw.setLatency(50);
+    const deps = wire(gw);
+    // A page takes ~50 ms: the page fetched ahead when the budget ends is cut short by it.
+    const first = await poll(deps, { ...options(), deadline: Date.now() + 400 });
+    expect(first).toMatchObject({ stoppedEarly: 'deadline', scanInProgress: true });
+    expect(first.enqueued).toBeGreaterThan(0);
+    gw.setLatency(0);
+    const rest = await poll(deps, options());
+    expect(rest).toMatchObject({ scanInProgress: false, cursor: highest(gw) });
+    const queued = counts(await takeLeadIds(sqs, queueUrl));
+    expect(new Set(queued.keys())).toEqual(new Set(allIds(gw)));
+    expect([...queued.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('startFrom latest with no lead at all on the first run forwards every lead that arrives afterwards', async () => {
+    const gw = await start(0);
+    const deps = wire(gw);
+    expect(await poll(deps, options({ kind: 'latest' }))).toMatchObject({ enqueued: 0, cursor: '0' });
+    gw.addLeads(generateLeads(3, { startId: '5000000', seed: 4 }));
+    expect(await poll(deps, options({ kind: 'latest' }))).toMatchObject({ enqueued: 3, cursor: '5000002' });
+    expect((await takeLeadIds(sqs, queueUrl)).sort()).toEqual(['5000000', '5000001', '5000002']);
+  });
+
   describe('a crash after each I/O step, then a new run: nothing skipped, duplicates only for the interrupted page', () => {
     type Step = 'fetch' | 'partial-enqueue' | 'state-write';
     const crash = new Error('injected crash');
