@@ -18,6 +18,7 @@ export function createDeliver(dispatcher: Dispatcher, now: () => Date = () => ne
       latencyMs: result.latencyMs,
       ...(result.kind === 'response' ? { status: result.status } : {}),
       ...(verdict.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: verdict.retryAfterSeconds }),
+      ...(verdict.response === undefined ? {} : { response: verdict.response }),
     };
   };
 }

@@ -29,6 +29,8 @@ export interface EndpointResult {
   latencyMs?: number;
   /** What the endpoint asked for (Retry-After, a robot's penalty) when it is to be retried. */
   retryAfterSeconds?: number;
+  /** The start of its answer when it did not accept (never logged; goes with the lead to the DLQ). */
+  response?: string;
 }
 
 export interface RecordResult {
@@ -99,7 +101,8 @@ async function forwardRecord(deps: ForwardDeps, record: QueueRecord, gone: Set<s
   const unsettled = [...pending, ...refused];
   if (unsettled.length === 0) return result;
   const reason = pending.length > 0 ? `gave up after ${record.receiveCount} attempts: ${describe(unsettled)}` : describe(unsettled);
-  await deps.queue.park(record.message, reason, unsettled.map((e) => e.endpoint));
+  // The DLQ message holds the lead itself, so what the endpoints answered can go with it there.
+  await deps.queue.park(record.message, `${reason}${answers(unsettled)}`, unsettled.map((e) => e.endpoint));
   return { ...result, kind: 'parked', reason };
 }
 
@@ -126,7 +129,12 @@ async function deliverOnce(
     // The sender reports HTTP outcomes as data; anything thrown is unexpected, so retry later.
     attempt = { outcome: 'retry', reason: `${name}: ${messageOf(error)}`, latencyMs: 0 };
   }
-  const facts = { endpoint: name, latencyMs: attempt.latencyMs, ...(attempt.status === undefined ? {} : { status: attempt.status }) };
+  const facts = {
+    endpoint: name,
+    latencyMs: attempt.latencyMs,
+    ...(attempt.status === undefined ? {} : { status: attempt.status }),
+    ...(attempt.response === undefined ? {} : { response: attempt.response }),
+  };
   switch (attempt.outcome) {
     case 'delivered':
       await deps.ledger.delivered(delivery.lead.id, name, attempt.status ?? 200);
@@ -167,4 +175,9 @@ async function recordDeliveries(deps: ForwardDeps, results: RecordResult[], now:
 
 function describe(results: EndpointResult[]): string {
   return results.map((e) => e.reason ?? `${e.endpoint}: ${e.state}`).join('; ');
+}
+
+function answers(results: EndpointResult[]): string {
+  const said = results.filter((e) => e.response !== undefined).map((e) => `${e.endpoint} answered: ${e.response}`);
+  return said.length === 0 ? '' : ` — ${said.join('; ')}`;
 }

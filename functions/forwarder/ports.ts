@@ -7,7 +7,10 @@ import type { Delivery } from '../shared/webhook/delivery';
 /** What one HTTP attempt to one endpoint came to (DESIGN §3). */
 export interface AttemptResult {
   outcome: 'delivered' | 'gone' | 'retry' | 'reject';
+  /** Safe to log: status, endpoint, a robot's error code; never the receiver's body. */
   reason: string;
+  /** The start of the receiver's body when it did not accept: for the DLQ and test leads, never logs. */
+  response?: string;
   status?: number;
   retryAfterSeconds?: number;
   latencyMs: number;

@@ -56,7 +56,8 @@ function pick(endpoints: Endpoint[], name: string | undefined): Endpoint[] {
 /** `crm (standard): accepted, HTTP 200 in 35 ms` / `bot (wecom): refused, … — a real lead would be parked`. */
 function describe(endpoint: Endpoint, result: AttemptResult): string {
   const head = `${endpoint.name} (${endpoint.format}${endpoint.secrets.length === 0 && endpoint.format === 'standard' ? ', unsigned' : ''})`;
-  const timing = `${result.status === undefined ? '' : `HTTP ${result.status} `}in ${result.latencyMs} ms`;
+  // The test lead is synthetic, so the receiver's own words can be shown: they say what to fix.
+  const timing = `${result.status === undefined ? '' : `HTTP ${result.status} `}in ${result.latencyMs} ms${result.response === undefined ? '' : `, answered "${result.response}"`}`;
   switch (result.outcome) {
     case 'delivered':
       return `${head}: accepted, ${timing}`;

@@ -12,10 +12,15 @@ export type Outcome = 'delivered' | 'gone' | 'retry' | 'reject';
 export interface Classification {
   outcome: Outcome;
   /**
-   * For logs and the DLQ: what happened and where. It quotes the start of the receiver's body,
-   * which is not ours to control, so mainland mobile numbers in it are masked.
+   * For logs, the ledger and the DLQ: what happened and where. Never the receiver's body: a
+   * validation error often echoes the lead it was sent (name, phone), and logs carry ids only.
    */
   reason: string;
+  /**
+   * The start of the receiver's body when it did not accept the lead, for the places that already
+   * hold the lead (the DLQ message) or a synthetic one (`send-test-lead`). Never logged.
+   */
+  response?: string;
   /** From `Retry-After` or a robot's documented penalty; backoffSeconds never goes below it. */
   retryAfterSeconds?: number;
 }
@@ -42,25 +47,26 @@ export function classify(result: SendResult, format: EndpointFormat, opts: { end
   if (result.kind === 'network') return { outcome: 'retry', reason: `${result.reason === 'timeout' ? 'timeout' : 'connection error'} from ${where}: ${result.message}` };
 
   const { status } = result;
-  const summary = `HTTP ${status} from ${where}: ${excerpt(result.body)}`;
+  const summary = `HTTP ${status} from ${where}`;
+  const response = excerpt(result.body);
   const retryAfterSeconds = parseRetryAfter(result.retryAfter, opts.now ?? new Date());
-  if (status === 410) return { outcome: 'gone', reason: summary };
+  if (status === 410) return { outcome: 'gone', reason: summary, response };
 
   const verdict = interpretResponse(format, status, result.body);
   if (verdict !== undefined) {
-    if (verdict.outcome === 'delivered') return { outcome: 'delivered', reason: `HTTP ${status} from ${where}` };
-    const reason = `${verdict.reason} (HTTP ${status} from ${where})`;
-    if (verdict.outcome === 'reject') return { outcome: 'reject', reason };
+    if (verdict.outcome === 'delivered') return { outcome: 'delivered', reason: summary };
+    const reason = `${verdict.reason} (${summary})`;
+    if (verdict.outcome === 'reject') return { outcome: 'reject', reason, response };
     const wait = maxDefined(verdict.retryAfterSeconds, retryAfterSeconds);
-    return wait === undefined ? { outcome: 'retry', reason } : { outcome: 'retry', reason, retryAfterSeconds: wait };
+    return wait === undefined ? { outcome: 'retry', reason, response } : { outcome: 'retry', reason, response, retryAfterSeconds: wait };
   }
 
-  if (status >= 200 && status < 300) return { outcome: 'delivered', reason: `HTTP ${status} from ${where}` };
+  if (status >= 200 && status < 300) return { outcome: 'delivered', reason: summary };
   if (status === 429 || status >= 500) {
-    return retryAfterSeconds === undefined ? { outcome: 'retry', reason: summary } : { outcome: 'retry', reason: summary, retryAfterSeconds };
+    return retryAfterSeconds === undefined ? { outcome: 'retry', reason: summary, response } : { outcome: 'retry', reason: summary, response, retryAfterSeconds };
   }
   // 1xx cannot end an exchange; 3xx (never followed: update the URL) and the other 4xx are permanent.
-  return { outcome: 'reject', reason: summary };
+  return { outcome: 'reject', reason: summary, response };
 }
 
 /**
@@ -100,8 +106,8 @@ function maxDefined(a: number | undefined, b: number | undefined): number | unde
   return Math.max(a, b);
 }
 
-// A receiver that echoes the payload in its error (common in validation errors) must not put the
-// visitor's phone number into our logs.
+// Even where the excerpt may go, a mobile number the receiver echoes is masked: the DLQ body
+// keeps the lead as received (possibly still encrypted), and the excerpt must not add a plain one.
 const MOBILE = /(?<!\d)1[3-9]\d{9}(?!\d)/g;
 
 function excerpt(body: string): string {

@@ -100,6 +100,13 @@ it('send-test-lead sends one signed test lead to the named webhook only', async 
   expect(request.headers['webhook-id']).toBe(`test_${leadIdOf(request)}`);
   expect([fixture.receivers.picky!.requests.length, fixture.receivers.late!.requests.length]).toEqual(before);
 
+  // A refusal shows the receiver's own answer (the lead is synthetic, so it may be shown).
+  pickyAccepts = false;
+  const refused = await runCli(['send-test-lead', '--endpoint', 'picky', '--state-dir', state, '--config', config]);
+  pickyAccepts = true;
+  expect(refused.code).toBe(1);
+  expect(refused.stdout).toMatch(/picky \(standard\): refused, HTTP 422 in \d+ ms, answered "\{"error":"unknown field page_name"\}": HTTP 422 from picky \(a real lead would be parked/);
+
   const unknown = await runCli(['send-test-lead', '--endpoint', 'nope', '--state-dir', state, '--config', config]);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain('no webhook named "nope" (configured: crm, picky, late)');

@@ -6,7 +6,7 @@ import type { ForwardDeps } from '../../../functions/forwarder/ports';
 import { DynamoEndpointStatus, endpointKey } from '../../../functions/shared/aws/endpoint-status';
 import { SqsForwarderQueue } from '../../../functions/shared/aws/forwarder-queue';
 import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
-import { DynamoLedger } from '../../../functions/shared/aws/ledger';
+import { DynamoLedger, ledgerKey } from '../../../functions/shared/aws/ledger';
 import type { Lead } from '../../../functions/shared/lead';
 import type { Endpoint } from '../../../functions/shared/settings';
 import { createDispatcher } from '../../../functions/shared/webhook/sender';
@@ -143,15 +143,21 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
   it('400 parks the lead in the DLQ with the reason, body intact; a replay reaches only the endpoint that refused it', async () => {
     let refuse = true;
     const good = await receiver();
-    const picky = await receiver(() => (refuse ? { status: 400, body: 'missing field phone' } : { status: 204 }));
+    // Receivers often echo the lead in a validation error: that must not reach logs or the ledger.
+    const picky = await receiver(() => (refuse ? { status: 400, body: 'missing field phone for 张三' } : { status: 204 }));
     const d = deps([endpoint('good', good), endpoint('picky', picky)]);
     await enqueue(leads(1, 77));
-    await drain(d, sqs, queues.queueUrl);
+    const results = await drain(d, sqs, queues.queueUrl);
     const parked = await dlqMessages();
     expect(parked).toHaveLength(1);
     expect(JSON.parse(parked[0]!.body)).toMatchObject({ id: '77', page_name: '新半价2' });
-    expect(parked[0]!.reason).toMatch(/400.*missing field phone/);
+    expect(parked[0]!.reason).toMatch(/HTTP 400 from picky.*picky answered: missing field phone for 张三/);
     expect(picky.requests).toHaveLength(1);
+    // What the handler logs (record and endpoint reasons) and what the ledger keeps: no body.
+    expect(JSON.stringify(results)).toMatch(/HTTP 400 from picky/);
+    expect(JSON.stringify(results.map((r) => ({ reason: r.reason, endpoints: r.endpoints.map((e) => e.reason) })))).not.toContain('张三');
+    const { Item } = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey('77', 'picky') } } }));
+    expect(Item?.reason?.S).toBe('HTTP 400 from picky');
 
     // Replay: the parked message goes back with its attributes; the receiver was fixed meanwhile.
     refuse = false;

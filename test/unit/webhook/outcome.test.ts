@@ -34,16 +34,28 @@ describe('classify (DESIGN §3)', () => {
     expect(classify(response(status), 'standard', { endpoint: 'crm', now: NOW }).outcome).toBe(outcome);
   });
 
-  it('explains a rejection with the endpoint name and the start of the body', () => {
+  it('explains a rejection with the endpoint name; the start of the body is kept apart from the reason', () => {
     const body = `{"error":"invalid","detail":"${'x'.repeat(400)}"}`;
-    const { reason } = classify(response(400, body), 'standard', { endpoint: 'crm', now: NOW });
-    expect(reason).toBe(`HTTP 400 from crm: ${body.slice(0, 200)}…`);
+    expect(classify(response(400, body), 'standard', { endpoint: 'crm', now: NOW })).toEqual({ outcome: 'reject', reason: 'HTTP 400 from crm', response: `${body.slice(0, 200)}…` });
   });
 
-  it('masks a mobile number a receiver echoes in its error', () => {
-    const { reason } = classify(response(422, '{"mobile":"13800138000 is a duplicate"}'), 'standard', { endpoint: 'crm' });
-    expect(reason).not.toContain('13800138000');
-    expect(reason).toContain('1**********');
+  it.each([
+    [422, 'standard'],
+    [503, 'standard'],
+    [410, 'standard'],
+    [200, 'wecom'],
+    [400, 'feishu'],
+  ] as const)('a body that echoes the lead (HTTP %i, %s) never reaches the reason, which is logged', (status, format) => {
+    const body = '{"error":"duplicate","name":"张三","mobile":"+86 138-0013-8000","phone":"13800138000"}';
+    const { reason, response: answer } = classify(response(status, body), format, { endpoint: 'crm', now: NOW });
+    expect(reason).not.toMatch(/张三|138|duplicate/);
+    expect(answer).toContain('张三'); // kept for the DLQ, which holds the lead anyway
+  });
+
+  it('masks a mainland mobile number a receiver echoes in the kept answer', () => {
+    const { response: answer } = classify(response(422, '{"mobile":"13800138000 is a duplicate"}'), 'standard', { endpoint: 'crm' });
+    expect(answer).not.toContain('13800138000');
+    expect(answer).toContain('1**********');
   });
 
   it('retries timeouts and connection errors', () => {
@@ -65,6 +77,7 @@ describe('classify (DESIGN §3)', () => {
     expect(classify(response(200, '{"errcode":310000,"errmsg":"sign not match"}'), 'dingtalk', { endpoint: 'sales' })).toEqual({
       outcome: 'reject',
       reason: '钉钉 error 310000: sign not match (HTTP 200 from sales)',
+      response: '{"errcode":310000,"errmsg":"sign not match"}',
     });
     expect(classify(response(200, '{"errcode":130101,"errmsg":"send too fast"}'), 'dingtalk')).toMatchObject({ outcome: 'retry', retryAfterSeconds: 600 });
     expect(classify(response(200, '{"code":11232,"msg":"limited"}', '30'), 'feishu', { now: NOW })).toMatchObject({ outcome: 'retry', retryAfterSeconds: 30 });

@@ -37,7 +37,8 @@ export function interpretBotReply(status: number, bodyText: string, rules: BotRe
   const reply = parseJson(bodyText);
   const code = reply === undefined ? undefined : firstCode(reply, rules.codeKeys);
   if (reply === undefined || code === undefined) {
-    return success ? { outcome: 'retry', reason: `HTTP ${status} from ${rules.bot} without a robot reply code: ${excerpt(bodyText)}` } : undefined;
+    // The body itself is kept out of the reason (it is not the robot's, so it may echo anything).
+    return success ? { outcome: 'retry', reason: `HTTP ${status} from ${rules.bot} without a robot reply code` } : undefined;
   }
   if (code === 0) return success ? { outcome: 'delivered' } : undefined;
   const message = excerpt(firstText(reply, rules.messageKeys) ?? '');
