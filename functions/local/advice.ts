@@ -10,7 +10,7 @@ const CONFIG_KEYS: readonly [RegExp, string][] = [
   [/\bTopSessionKey\b/g, 'top.sessionKey'],
   [/\bTopGatewayUrl\b/g, 'top.gatewayUrl'],
   [/\bTopSignMethod\b/g, 'top.signMethod'],
-  [/\bTopPageSize\b/g, 'top.pageSize'],
+  [/\bPageSize\b/g, 'top.pageSize'],
 ];
 
 /** One line: the error's message with config-file names, newlines folded. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseSettings } from '../shared/config';
+import { parseJsonSetting, parseSettings } from '../shared/config';
 import { ConfigError } from '../shared/errors';
 import { isRecord } from '../shared/lead';
 import type { Settings } from '../shared/settings';
@@ -26,12 +26,8 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
     const code = isRecord(error) && typeof error.code === 'string' ? error.code : 'unreadable';
     throw new ConfigError([`cannot read the config file ${path} (${code}): check the --config path`]);
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError([`the config file ${path} is not valid JSON (${error instanceof Error ? error.message : String(error)})`]);
-  }
+  // Bad JSON is located by line and column; the text, which holds secrets, is never quoted.
+  const raw = parseJsonSetting(`the config file ${path}`, text);
   return { ...fromObject(raw), path };
 }
 

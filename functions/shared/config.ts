@@ -1,5 +1,6 @@
 import { ConfigError } from './errors';
 import { isLeadId } from './ids';
+import { jsonSyntaxProblem } from './json-syntax';
 import { isRecord } from './lead';
 import {
   DEFAULT_ENDPOINT_TIMEOUT_MS,
@@ -70,12 +71,18 @@ export function parseForwarderSettings(input: Record<string, unknown>): Forwarde
   return settings!;
 }
 
-/** Parses a JSON text setting (the `Webhooks` parameter), reporting bad JSON as a config problem. */
-export function parseJsonSetting(name: string, text: string): unknown {
+/**
+ * Parses JSON text (the `Webhooks` parameter, a local config file), reporting bad JSON as a
+ * ConfigError that names `what` and locates the problem by line and column. It never quotes the
+ * text: Node's own message quotes the input around the error, and that input may be a secret.
+ */
+export function parseJsonSetting(what: string, text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new ConfigError([`${name} is not valid JSON (${error instanceof Error ? error.message : String(error)})`]);
+  } catch {
+    // No `cause`: the SyntaxError's message quotes the input, and a cause is printed wherever
+    // an error is inspected or logged (console, Powertools Logger).
+    throw new ConfigError([`${what} is not valid JSON: ${jsonSyntaxProblem(text)}`]);
   }
 }
 

@@ -1,5 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { parseSettings } from '../../functions/shared/config';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspect } from 'node:util';
+import { loadConfigFile } from '../../functions/local/config-file';
+import { parseJsonSetting, parseSettings } from '../../functions/shared/config';
+import { jsonSyntaxErrorOffset } from '../../functions/shared/json-syntax';
 import { ConfigError } from '../../functions/shared/errors';
 
 const good = {
@@ -93,5 +99,70 @@ describe('parseSettings', () => {
     const problems = problemsOf({ top: { appKey: 'k', appSecret: 'TOPSECRET', sessionKey: 'SESSIONSECRET', pageSize: 0 }, webhooks: [{ name: 'w', url: 'http://example.com/?key=URLKEY', secret: 'whsec_BADSECRET' }] });
     const text = problems.join('\n');
     for (const secret of ['TOPSECRET', 'SESSIONSECRET', 'URLKEY', 'BADSECRET']) expect(text).not.toContain(secret);
+  });
+});
+
+/** The ConfigError `run` throws, and the text printing it shows (message, stack and any cause chain). */
+async function configErrorOf(run: () => unknown): Promise<{ error: ConfigError; text: string }> {
+  let thrown: unknown;
+  try {
+    await run();
+  } catch (error) {
+    thrown = error;
+  }
+  if (!(thrown instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${inspect(thrown)}`);
+  return { error: thrown, text: inspect(thrown, { depth: 10 }) };
+}
+
+describe('bad JSON text', () => {
+  it.each([
+    ['an unquoted secret', '[{"name":"crm","url":"https://crm.example.com/hook","secret":whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}]', ['whsec_', 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], 'line 1, column 62'],
+    ['an unquoted URL with a key', '[\n  {"name": "bot",\n   "url": https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=SECRETKEY}\n]', ['SECRETKEY', 'qyapi'], 'line 3, column 11'],
+    ['a missing comma after a secret', '[{"name":"crm" "secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}]', ['MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], 'line 1, column 16'],
+  ])('locates %s by line and column without quoting the text', async (_label, text, secrets, location) => {
+    const { error, text: message } = await configErrorOf(() => parseJsonSetting('Webhooks', text));
+    expect(error.problems).toEqual([expect.stringMatching(/^Webhooks is not valid JSON: /)]);
+    expect(message).toContain(location);
+    for (const secret of secrets) expect(message).not.toContain(secret);
+  });
+
+  it('finds an error exactly where JSON.parse does, and none where it finds none', () => {
+    const texts = ['{"a":1,}', '{"a":1 "b":2}', '{"a":01}', '{"a":-}', '{"a":1.}', '{"a":1e}', '{"a":tru}', '["\\x"]', '["\\u12G4"]', '["a\tb"]', '{"a" 1}', '{a:1}', '[1,,2]', '[1] x', '\uFEFF[]', '{"top": ', ''];
+    const valid = ['{"a":[1,-0.5e+3,"\\u00e9\\n",true,false,null,{}]}', ' \r\n[] ', '"x"', '0'];
+    for (const text of valid) expect(jsonSyntaxErrorOffset(text)).toBeUndefined();
+    for (const text of texts) {
+      let nodeMessage = '';
+      try {
+        JSON.parse(text);
+      } catch (error) {
+        nodeMessage = (error as Error).message;
+      }
+      expect(nodeMessage).not.toBe('');
+      const offset = jsonSyntaxErrorOffset(text);
+      expect(offset).toBeDefined();
+      const nodeOffset = /at position (\d+)/.exec(nodeMessage)?.[1];
+      if (nodeOffset !== undefined) expect([text, offset]).toEqual([text, Number(nodeOffset)]);
+      if (nodeMessage.startsWith('Unexpected end')) expect(offset).toBe(text.length);
+    }
+  });
+
+  it('says where text ends early', async () => {
+    const { error } = await configErrorOf(() => parseJsonSetting('Webhooks', '[{"name": "crm",\n  "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'));
+    expect(error.problems[0]).toMatch(/ends early at line 2, column 52/);
+    expect(error.message).not.toContain('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  });
+
+  it('keeps a config file secret out of the error, and says where to look', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'config-'));
+    try {
+      const file = join(dir, 'lead-forwarder.json');
+      await writeFile(file, '{\n  "top": {"appKey": "k", "appSecret": TOPSECRETVALUE, "sessionKey": "SESSIONVALUE"},\n  "webhooks": []\n}\n');
+      const { error, text } = await configErrorOf(() => loadConfigFile(file));
+      expect(error.problems).toEqual([expect.stringContaining(`the config file ${file} is not valid JSON`)]);
+      expect(text).toContain('line 2, column 39');
+      for (const secret of ['TOPSECRETVALUE', 'SESSIONVALUE']) expect(text).not.toContain(secret);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

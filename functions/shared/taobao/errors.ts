@@ -29,7 +29,7 @@ const AUTHORIZATION_CODES = new Set([11, 26, 27]);
 /** Why each platform code that is never retried happens, and what fixes it. */
 const PERMANENT_CODES: ReadonlyMap<number, { reason: string; action: string }> = new Map([
   [9, { reason: 'HTTP method not allowed', action: 'the gateway must be called with POST; report it' }],
-  [11, { reason: 'insufficient app permissions or IP not whitelisted', action: "grant the app access to this API and add the caller's outbound IP to the app's IP whitelist" }],
+  [11, { reason: 'insufficient app permissions or IP not whitelisted', action: "grant the app access to this API; Lambda has no fixed outbound IP, so switch off the app's IP whitelist (run locally, adding this machine's public IP to it also works)" }],
   [12, { reason: 'insufficient user permissions', action: 'the merchant must authorize the app for this API' }],
   [21, { reason: 'missing method', action: 'this is a client bug; report it' }],
   [22, { reason: 'invalid method', action: 'this gateway does not know the API; check TopGatewayUrl' }],
@@ -46,7 +46,7 @@ const PERMANENT_CODES: ReadonlyMap<number, { reason: string; action: string }> =
   [33, { reason: 'invalid version', action: 'this is a client bug; report it' }],
   [34, { reason: 'unsupported version', action: 'this is a client bug; report it' }],
   [40, { reason: 'missing required arguments', action: 'this is a client bug or the API changed; report it' }],
-  [41, { reason: 'invalid arguments', action: 'check TopPageSize (1-100); otherwise report it' }],
+  [41, { reason: 'invalid arguments', action: 'check PageSize (1-100); otherwise report it' }],
 ]);
 
 const BAN_SECONDS = /ban will last for (\d+) more seconds?/i;

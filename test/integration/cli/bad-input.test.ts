@@ -60,6 +60,17 @@ it('refuses a file that is not JSON, one without webhooks, and one that does not
   }
 });
 
+it('never prints a secret from a config file that is not JSON, and says where to look', async () => {
+  const file = join(dir.path, 'unquoted.json');
+  await writeFile(file, '{"top": {"appKey": "k", "appSecret": "s", "sessionKey": "x"},\n "webhooks": [{"name": "crm", "url": "https://crm.example.com/hook", "secret": whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}]}\n');
+  const result = await devWith(file);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain('is not valid JSON');
+  expect(result.stderr).toContain('line 2, column 80');
+  expect(result.stderr).not.toContain('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  expect(result.stderr).not.toContain('whsec_');
+});
+
 it('answers an unknown command or flag with usage and exit 2', async () => {
   const command = await runCli(['frobnicate']);
   expect(command.code).toBe(2);

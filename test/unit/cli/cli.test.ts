@@ -5,6 +5,7 @@ import { localAdvice } from '../../../functions/local/advice';
 import { handlerWiring, LOCAL_SECRET_ARNS } from '../../../functions/local/handler-env';
 import { ENV } from '../../../functions/shared/aws/lambda-env';
 import { parseSettings } from '../../../functions/shared/config';
+import { classifyTopFailure } from '../../../functions/shared/taobao/errors';
 
 function io(interactive = false): Io & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
@@ -67,6 +68,11 @@ describe('describeChange', () => {
 it('translates stack parameter names in error advice to config-file keys', () => {
   const error = new Error('TOP error 27 (session expired): the merchant must re-authorize the app and you must update TopSessionKey');
   expect(localAdvice(error)).toBe('TOP error 27 (session expired): the merchant must re-authorize the app and you must update top.sessionKey');
+});
+
+it('names the config-file key where TOP advice names the PageSize stack parameter', () => {
+  expect(localAdvice(new Error('TOP error 41 (invalid arguments): check PageSize (1-100); otherwise report it'))).toBe('TOP error 41 (invalid arguments): check top.pageSize (1-100); otherwise report it');
+  expect(localAdvice(new Error(classifyTopFailure({ kind: 'api-error', code: 41 }).summary))).toContain('check top.pageSize (1-100)');
 });
 
 it('gives the handlers the stack environment contract, with secrets only behind ARNs', () => {

@@ -29,14 +29,14 @@ describe('classifyTopFailure (DESIGN §1 retry table)', () => {
   });
 
   it.each<[string, TopFailure, RegExp]>([
-    ['code 11', api(11), /TOP error 11 .*whitelist/],
+    ['code 11', api(11), /TOP error 11 .*Lambda has no fixed outbound IP, so switch off the app's IP whitelist \(run locally, adding this machine's public IP to it also works\)/],
     ['code 25', api(25), /TOP error 25 \(invalid signature\): check TopAppSecret and TopSignMethod/],
     ['code 26', api(26), /TOP error 26 \(session missing\).*TopSessionKey/],
     ['code 27', api(27), /TOP error 27 \(session expired\): the merchant must re-authorize the app and you must update TopSessionKey/],
     ['code 29', api(29), /TOP error 29 \(invalid app key\): check TopAppKey/],
     ['code 31', api(31), /TOP error 31 \(invalid timestamp\).*clock/],
     ['code 40', api(40), /TOP error 40 \(missing required arguments\)/],
-    ['code 41', api(41), /TOP error 41 \(invalid arguments\)/],
+    ['code 41', api(41), /TOP error 41 \(invalid arguments\): check PageSize \(1-100\)/],
     ['an isv.* sub-code', api(15, 'isv.invalid-parameter', '非法参数'), /TOP error 15 \(request refused as invalid: isv\.invalid-parameter\)/],
     ['isv.* even under code 10', api(10, 'isv.missing-parameter'), /TOP error 10 .*isv\.missing-parameter/],
     ['an unknown code', api(999), /TOP error 999 \(not a known transient error\)/],
