@@ -23,10 +23,32 @@ export const NO_POLL_INTERVALS = 5;
 
 /**
  * A poll failure that the next poll recovers from (a network blip, a TOP "system busy") is not
- * worth a page: failures alarm when they occur in this many consecutive periods of this length.
+ * worth a page; failures that persist are, on every schedule. The failure alarms look at the last
+ * FAILURE_PERIODS periods of one poll interval, but at least FAILURE_PERIOD_FLOOR:
+ * - Faster schedules (1, 2 minutes): every 5-minute period holds two or more polls, so the alarm
+ *   fires when each of the last 3 periods had a failure, i.e. polls have failed for 15 minutes.
+ * - Slower schedules (5 minutes to 1 hour): a period is one interval, but a poll reports some time
+ *   after its tick (the scheduler may deliver up to TICK_MAX_AGE late, the poll runs up to
+ *   POLLER_TIMEOUT), so a period may hold no poll and its neighbour two. Two periods in a row are
+ *   never both empty, so "failures in FAILURE_DATAPOINTS_SLOW of the last 3" fires whenever the
+ *   last 3 polls failed (and also for 2 failed polls out of 3); "all 3" would miss it.
+ * A period without a report of failure is not breaching: a poll that succeeds reports none.
  */
-export const FAILURE_PERIOD = Duration.minutes(5);
+export const FAILURE_PERIOD_FLOOR = Duration.minutes(5);
 export const FAILURE_PERIODS = 3;
+export const FAILURE_DATAPOINTS_SLOW = 2;
+
+/** The failure alarms' period (seconds) for a poll interval. */
+export function failurePeriodSeconds(intervalSeconds: number): number {
+  return Math.max(FAILURE_PERIOD_FLOOR.toSeconds(), intervalSeconds);
+}
+
+/** How many of the FAILURE_PERIODS periods must hold a failure, for a poll interval. */
+export function failureDatapoints(intervalSeconds: number): number {
+  return intervalSeconds < FAILURE_PERIOD_FLOOR.toSeconds() ? FAILURE_PERIODS : FAILURE_DATAPOINTS_SLOW;
+}
+
+const PERSISTENT_FAILURES = `in each of the last ${FAILURE_PERIODS * FAILURE_PERIOD_FLOOR.toMinutes()} minutes (schedules faster than ${FAILURE_PERIOD_FLOOR.toHumanString()}) or in ${FAILURE_DATAPOINTS_SLOW} of the last ${FAILURE_PERIODS} poll intervals (slower schedules)`;
 
 /** An endpoint failing (retries) in this many consecutive periods of this length is worth a look. */
 export const RETRY_PERIOD = Duration.minutes(10);
@@ -71,17 +93,13 @@ export class LeadForwarderAlarms extends Construct {
       operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       description: `A lead has waited on the queue for over ${LEADS_AGE_ALARM_THRESHOLD.toHumanString()}: the forwarder is not consuming or not keeping up. See its logs and errors.`,
     });
-    this.add('PollerErrors', {
-      metric: poller.metricErrors({ period: FAILURE_PERIOD, statistic: Stats.SUM }),
-      threshold: 1,
-      evaluationPeriods: FAILURE_PERIODS,
-      description: `The poller function has failed in each of the last ${FAILURE_PERIODS} periods of ${FAILURE_PERIOD.toHumanString()}. See its logs.`,
+    this.addFailureAlarm(parameters, 'PollerErrors', {
+      metric: poller.metricErrors({ period: FAILURE_PERIOD_FLOOR, statistic: Stats.SUM }),
+      description: `The poller function has failed ${PERSISTENT_FAILURES}. See its logs.`,
     });
-    this.add('PollFailed', {
-      metric: serviceMetric(POLLER_METRICS.pollFailed, { period: FAILURE_PERIOD }),
-      threshold: 1,
-      evaluationPeriods: FAILURE_PERIODS,
-      description: `Polls of the Alimama API have failed in each of the last ${FAILURE_PERIODS} periods of ${FAILURE_PERIOD.toHumanString()}. The poller log names the TOP error code.`,
+    this.addFailureAlarm(parameters, 'PollFailed', {
+      metric: serviceMetric(POLLER_METRICS.pollFailed, { period: FAILURE_PERIOD_FLOOR }),
+      description: `Polls of the Alimama API have failed ${PERSISTENT_FAILURES}. The poller log names the TOP error code.`,
     });
     this.add('TopAuthFailure', {
       metric: serviceMetric(POLLER_METRICS.topAuthFailure, { period: Duration.minutes(1) }),
@@ -100,6 +118,13 @@ export class LeadForwarderAlarms extends Construct {
     });
     // CDK checks a metric period when it is built and cannot check a deploy-time value.
     (noPoll.node.defaultChild as CfnAlarm).addPropertyOverride('Period', parameters.pollIntervalSecondsNumber);
+    this.add('LeadsRejected', {
+      // The poller skips a record it cannot read (e.g. an unusable id) and goes on with the page:
+      // without this alarm that lead would silently never be delivered.
+      metric: serviceMetric(POLLER_METRICS.leadsRejected, { period: Duration.minutes(1) }),
+      threshold: 1,
+      description: 'The poller rejected a lead record it could not read (e.g. no usable id): that lead is not forwarded. The poller log ("lead record rejected") names each record\'s problem; look the lead up in Alimama and pass it on by hand.',
+    });
     this.add('EndpointGone', {
       metric: serviceMetric(FORWARDER_METRICS.endpointGone, { period: Duration.minutes(1) }),
       threshold: 1,
@@ -119,6 +144,16 @@ export class LeadForwarderAlarms extends Construct {
       threshold: 1,
       description: 'The forwarder function failed (a crash or timeout, not a failing endpoint): its whole batch is retried. See its logs.',
     });
+  }
+
+  /** An alarm on poll failures that persist, its period and "M out of N" resolved from PollSchedule (above). */
+  private addFailureAlarm(parameters: LeadForwarderParameters, id: string, spec: { metric: IMetric; description: string }): Alarm {
+    const alarm = this.add(id, { ...spec, threshold: 1, evaluationPeriods: FAILURE_PERIODS });
+    // CDK checks a metric period when it is built and cannot check a deploy-time value.
+    const cfn = alarm.node.defaultChild as CfnAlarm;
+    cfn.addPropertyOverride('Period', parameters.bySchedule(failurePeriodSeconds));
+    cfn.addPropertyOverride('DatapointsToAlarm', parameters.bySchedule(failureDatapoints));
+    return alarm;
   }
 
   private add(id: string, spec: { metric: IMetric; threshold: number; operator?: ComparisonOperator; evaluationPeriods?: number; treatMissingData?: TreatMissingData; description: string }): Alarm {

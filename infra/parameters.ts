@@ -54,6 +54,8 @@ export class LeadForwarderParameters {
   readonly pollIntervalSeconds: string;
   /** …and as a number (an alarm period). */
   readonly pollIntervalSecondsNumber: IResolvable | number;
+  /** `PollEvery<n>Seconds` for every schedule but the last: true when PollSchedule is that one. */
+  private readonly scheduleConditions: CfnCondition[];
 
   constructor(stack: Stack) {
     this.topAppKey = new CfnParameter(stack, 'TopAppKey', {
@@ -90,11 +92,13 @@ export class LeadForwarderParameters {
       description: 'How TOP requests are signed.',
     });
     this.pageSize = new CfnParameter(stack, 'PageSize', {
-      type: 'Number',
-      default: MAX_PAGE_SIZE,
-      minValue: 1,
-      maxValue: MAX_PAGE_SIZE,
-      description: 'Leads per API page (1-100).',
+      // A String with a pattern, not a Number: a Number parameter takes 50.5, and every poll
+      // would then fail. The value reaches the poller as text (PAGE_SIZE), which it validates again.
+      type: 'String',
+      default: String(MAX_PAGE_SIZE),
+      allowedPattern: '^([1-9][0-9]?|100)$', // 1 to MAX_PAGE_SIZE, no sign, decimals or leading zeros
+      constraintDescription: `must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
+      description: `Leads per API page (a whole number, 1-${MAX_PAGE_SIZE}).`,
     });
     this.pollSchedule = new CfnParameter(stack, 'PollSchedule', {
       type: 'String',
@@ -140,26 +144,28 @@ export class LeadForwarderParameters {
     this.hasAlarmEmail = new CfnCondition(stack, 'HasAlarmEmail', {
       expression: Fn.conditionNot(Fn.conditionEquals(this.alarmEmail.valueAsString, '')),
     });
-    const conditions = POLL_SCHEDULES.slice(0, -1).map(
+    this.scheduleConditions = POLL_SCHEDULES.slice(0, -1).map(
       (schedule) =>
         new CfnCondition(stack, `PollEvery${schedule.seconds}Seconds`, {
           expression: Fn.conditionEquals(this.pollSchedule.valueAsString, schedule.expression),
         }),
     );
-    this.pollIntervalSeconds = intervalOf(conditions, String).toString();
-    this.pollIntervalSecondsNumber = intervalOf(conditions, (seconds) => seconds);
+    this.pollIntervalSeconds = this.bySchedule(String).toString();
+    this.pollIntervalSecondsNumber = this.bySchedule((seconds) => seconds);
   }
-}
 
-/**
- * Folds the schedules into Fn::If(every 60 s, 60, Fn::If(every 120 s, 120, … the last)):
- * `conditions[i]` is true when PollSchedule is POLL_SCHEDULES[i].
- */
-function intervalOf<T extends string | number>(conditions: CfnCondition[], value: (seconds: number) => T): IResolvable | T {
-  const last = POLL_SCHEDULES[POLL_SCHEDULES.length - 1]!;
-  let folded: IResolvable | T = value(last.seconds);
-  for (let i = conditions.length - 1; i >= 0; i -= 1) {
-    folded = Fn.conditionIf(conditions[i]!.logicalId, value(POLL_SCHEDULES[i]!.seconds), folded);
+  /**
+   * A value derived from the poll interval, resolved by CloudFormation for the chosen
+   * PollSchedule: Fn::If(every 60 s, value(60), Fn::If(every 120 s, value(120), … value(last))).
+   */
+  bySchedule<T extends string | number>(value: (seconds: number) => T): IResolvable | T {
+    const last = POLL_SCHEDULES[POLL_SCHEDULES.length - 1]!;
+    let folded: IResolvable | T = value(last.seconds);
+    for (let i = this.scheduleConditions.length - 1; i >= 0; i -= 1) {
+      const here = value(POLL_SCHEDULES[i]!.seconds);
+      // Fn::If(c, x, x) is just x: a run of equal values at the end folds into one.
+      folded = here === folded ? folded : Fn.conditionIf(this.scheduleConditions[i]!.logicalId, here, folded);
+    }
+    return folded;
   }
-  return folded;
 }

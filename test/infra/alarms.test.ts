@@ -1,6 +1,7 @@
 import { RETRY_PERIOD, RETRY_PERIODS, LEADS_AGE_ALARM_THRESHOLD, NO_POLL_INTERVALS } from '../../infra/alarms';
 import { ENDPOINT_METRICS, FORWARDER_METRICS, POLLER_METRICS } from '../../infra/metrics';
 import { POLL_SCHEDULES } from '../../infra/parameters';
+import { POLLER_TIMEOUT, TICK_MAX_AGE } from '../../infra/poller';
 import { Intrinsics, functions, only, props, refersTo, resourcesOfType, synth, type CfnResource } from './support';
 
 const { json } = synth();
@@ -33,6 +34,67 @@ function theAlarm(metricName: string, namespace: string, dimension: (d: Dimensio
   return props(found);
 }
 
+/** How long after its tick a poll can report: the scheduler may deliver late, and the poll runs until its timeout. */
+const MAX_REPORT_DELAY = TICK_MAX_AGE.toSeconds() + POLLER_TIMEOUT.toSeconds();
+
+interface FailureRule {
+  period: number;
+  periods: number;
+  datapoints: number;
+}
+
+/** The failure alarm's period and "M out of N", as CloudFormation resolves them for a schedule. */
+function failureRule(alarm: Record<string, unknown>, schedule: string): FailureRule {
+  const intrinsics = new Intrinsics(json, { PollSchedule: schedule });
+  const periods = intrinsics.evaluate(alarm.EvaluationPeriods) as number;
+  return { period: intrinsics.evaluate(alarm.Period) as number, periods, datapoints: (intrinsics.evaluate(alarm.DatapointsToAlarm) as number | undefined) ?? periods };
+}
+
+/** Delays of each poll's report after its tick (seconds), from tame to adversarial. */
+const DELAYS: [string, (k: number) => number][] = [
+  ['none', () => 0],
+  ['longest', () => MAX_REPORT_DELAY - 1],
+  ['alternating', (k) => (k % 2 === 0 ? 0 : MAX_REPORT_DELAY - 1)],
+  ['every third late', (k) => (k % 3 === 0 ? MAX_REPORT_DELAY - 1 : 0)],
+  ...[1, 2, 3].map((seed): [string, (k: number) => number] => ['random ' + seed, (k) => Math.floor(pseudoRandom(seed * 1000 + k) * MAX_REPORT_DELAY)]),
+];
+
+function pseudoRandom(n: number): number {
+  const x = Math.sin(n * 12.9898) * 43758.5453;
+  return x - Math.floor(x);
+}
+
+/** Where the first tick falls against the alarm's periods (which start at multiples of the period). */
+function phasesFor(seconds: number): number[] {
+  return [0, 1, 30, 75, 149, 150, 299, seconds - MAX_REPORT_DELAY, seconds - 60, seconds - 1].filter((p) => p >= 0 && p < seconds);
+}
+
+/** When each failing poll reports: a tick every interval from `phase`, each poll `failing(k)` or not. */
+function failureReports(seconds: number, phase: number, delay: (k: number) => number, failing: (k: number) => boolean, polls = Math.ceil((6 * 3600) / seconds) + 10): number[] {
+  const reports: number[] = [];
+  for (let k = 0; k < polls; k += 1) if (failing(k)) reports.push(3600 + phase + k * seconds + delay(k));
+  return reports.sort((a, b) => a - b);
+}
+
+const periodEnd = (time: number, period: number): number => (Math.floor(time / period) + 1) * period;
+
+/**
+ * When CloudWatch first puts the alarm in ALARM: at the end of each period it looks at the last
+ * `periods` periods, a period with a report is breaching (threshold 1), one without is missing
+ * data, treated as not breaching.
+ */
+function firstAlarm(rule: FailureRule, reports: number[]): number | undefined {
+  if (reports.length === 0) return undefined;
+  const breaching = new Set(reports.map((t) => Math.floor(t / rule.period)));
+  const last = Math.floor(reports[reports.length - 1]! / rule.period) + rule.periods;
+  for (let end = 1; end <= last + 1; end += 1) {
+    let count = 0;
+    for (let p = end - rule.periods; p < end; p += 1) if (breaching.has(p)) count += 1;
+    if (count >= rule.datapoints) return end * rule.period;
+  }
+  return undefined;
+}
+
 describe('alarms', () => {
   it('fire when anything is in the dead-letter queue', () => {
     const alarm = theAlarm('ApproximateNumberOfMessagesVisible', 'AWS/SQS', ofResource(dlqId));
@@ -49,6 +111,40 @@ describe('alarms', () => {
     expect(theAlarm(POLLER_METRICS.pollFailed, 'LeadForwarder', ofStack).Threshold).toBe(1);
   });
 
+  describe.each([
+    ['poller function errors', () => theAlarm('Errors', 'AWS/Lambda', ofResource(poller[0]))],
+    ['failed polls', () => theAlarm(POLLER_METRICS.pollFailed, 'LeadForwarder', ofStack)],
+  ])('on %s', (_, alarmOf) => {
+    const alarm = alarmOf();
+
+    it('look at 5-minute periods on fast schedules and at one poll interval on slow ones', () => {
+      expect(failureRule(alarm, 'rate(1 minute)')).toEqual({ period: 300, periods: 3, datapoints: 3 });
+      expect(failureRule(alarm, 'rate(5 minutes)')).toEqual({ period: 300, periods: 3, datapoints: 2 });
+      expect(failureRule(alarm, 'rate(1 hour)')).toEqual({ period: 3600, periods: 3, datapoints: 2 });
+      expect(alarm).toMatchObject({ ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching' });
+    });
+
+    it.each(POLL_SCHEDULES.map((s) => [s.expression, s.seconds]))(
+      'at %s, fire once the last 3 polls (and at least 15 minutes of polls) have failed, however the ticks jitter',
+      (expression, seconds) => {
+        const rule = failureRule(alarm, expression);
+        for (const phase of phasesFor(seconds))
+          for (const [name, delay] of DELAYS) {
+            const reports = failureReports(seconds, phase, delay, () => true);
+            const fired = firstAlarm(rule, reports);
+            const deadline = Math.max(periodEnd(reports[2]!, rule.period), reports[0]! + 15 * 60);
+            expect({ phase, name, fired: fired !== undefined && fired <= deadline }).toEqual({ phase, name, fired: true });
+          }
+      },
+    );
+
+    it.each(POLL_SCHEDULES.map((s) => [s.expression, s.seconds]))('at %s, never fire for one failed poll that the next poll recovers from', (expression, seconds) => {
+      const rule = failureRule(alarm, expression);
+      for (const phase of phasesFor(seconds))
+        for (const [name, delay] of DELAYS) expect({ phase, name, fired: firstAlarm(rule, failureReports(seconds, phase, delay, (k) => k === 5)) }).toEqual({ phase, name, fired: undefined });
+    });
+  });
+
   it('fire on the first TOP authorization failure (the merchant must re-authorize)', () => {
     const alarm = theAlarm(POLLER_METRICS.topAuthFailure, 'LeadForwarder', ofStack);
     expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1 });
@@ -59,6 +155,13 @@ describe('alarms', () => {
     expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching', EvaluationPeriods: NO_POLL_INTERVALS });
     // One period is one poll interval, whichever schedule is chosen.
     for (const { expression, seconds } of POLL_SCHEDULES) expect(new Intrinsics(json, { PollSchedule: expression }).evaluate(alarm.Period)).toBe(seconds);
+  });
+
+  it('fire on the first lead record the poller rejects (that lead is not forwarded)', () => {
+    const alarm = theAlarm(POLLER_METRICS.leadsRejected, 'LeadForwarder', ofStack);
+    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, Statistic: 'Sum', TreatMissingData: 'notBreaching' });
+    expect(JSON.stringify(alarm.AlarmDescription)).toMatch(/not forwarded/);
+    expect(JSON.stringify(alarm.AlarmDescription)).toMatch(/lead record rejected/);
   });
 
   it('fire when an endpoint is gone (410)', () => {

@@ -2,6 +2,7 @@ import { readForwarderEnvironment, readPollerEnvironment, ENV } from '../../func
 import { endpointKey } from '../../functions/shared/aws/endpoint-status';
 import { ledgerKey } from '../../functions/shared/aws/ledger';
 import { sourceKey } from '../../functions/shared/aws/scan-state';
+import { parsePollerSettings } from '../../functions/shared/config';
 import { METRIC } from '../../functions/shared/observability';
 import { DEFAULT_GATEWAY_URL as PRODUCT_GATEWAY_URL, DEFAULT_PAGE_SIZE, DEFAULT_POLL_INTERVAL_SECONDS, SIGN_METHODS as PRODUCT_SIGN_METHODS } from '../../functions/shared/settings';
 import { backoffSeconds } from '../../functions/shared/webhook/outcome';
@@ -31,6 +32,20 @@ describe('the stack and the handlers', () => {
     const forwarderEnv = readForwarderEnvironment(resolve(environmentOf(forwarder[1])));
     expect(forwarderEnv.maxReceiveCount).toBe(MAX_RECEIVE_COUNT);
     expect(forwarderEnv.mobilePrivateKeySecretArn).toBeUndefined();
+  });
+
+  it('agree on PageSize: the poller accepts every value the template lets through', () => {
+    const pattern = new RegExp(`^(?:${json.Parameters.PageSize!.AllowedPattern!})$`);
+    const pollerAccepts = (pageSize: string): boolean => {
+      try {
+        return parsePollerSettings({ top: { appKey: 'k', appSecret: 's', sessionKey: 'k', pageSize } }).top.pageSize === Number(pageSize);
+      } catch {
+        return false;
+      }
+    };
+    const samples = [...Array.from({ length: 102 }, (_, n) => String(n)), '50.5', '1e2', '-1', ''];
+    for (const value of samples.filter((v) => pattern.test(v))) expect({ value, accepted: pollerAccepts(value) }).toEqual({ value, accepted: true });
+    expect(samples.filter((v) => pattern.test(v))).toHaveLength(MAX_PAGE_SIZE);
   });
 
   it('agree on the metric names the alarms and the dashboard watch', () => {

@@ -104,7 +104,10 @@ describe('stack parameters (DESIGN §4)', () => {
       expect(accepts(name, '')).toBe(false);
       expect(accepts(name, 'has space')).toBe(false);
     }
-    expect(p.PageSize).toMatchObject({ Type: 'Number', MinValue: 1, MaxValue: 100, Default: 100 });
+    // A String with a pattern: a Number parameter would take 50.5, and every poll would then fail.
+    expect(p.PageSize).toMatchObject({ Type: 'String', Default: '100' });
+    expect(['1', '9', '10', '50', '99', '100'].every((v) => accepts('PageSize', v))).toBe(true);
+    expect(['50.5', '0', '101', '', '-1', '050', '1e2', ' 50', '50 ', '1000'].some((v) => accepts('PageSize', v))).toBe(false);
     expect(p.TopSignMethod).toMatchObject({ AllowedValues: ['hmac-sha256', 'hmac', 'md5'], Default: 'hmac-sha256' });
     expect(p.PollSchedule!.AllowedValues).toContain(p.PollSchedule!.Default);
     expect(p.PollSchedule!.Default).toBe('rate(1 minute)');
