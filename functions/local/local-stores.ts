@@ -58,7 +58,9 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
     });
     await ensureStateTable(ddb, LOCAL_TABLE);
     // After an unclean stop the cursor may be past leads whose messages were never saved.
-    await rewindSources(ddb, LOCAL_TABLE, saved.sources ?? []);
+    // Without a recorded list (no snapshot: a new directory, or the file was moved aside)
+    // there is nothing to go by, and the sources stay as they are.
+    if (saved.sources !== undefined) await rewindSources(ddb, LOCAL_TABLE, saved.sources);
     await restoreSnapshot(sqs, sqsServer.queues, saved, opts.restoreDelayCapSeconds);
 
     let lastSaved = JSON.stringify(saved);
@@ -78,6 +80,9 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
       saving = saving.catch(() => undefined).then(saveNow);
       return saving;
     };
+    // Record the sources before anything can poll: from here on, a source the snapshot does
+    // not list was created since the last save, and the start after a kill deletes it.
+    if (saved.sources === undefined) await save();
     let closed = false;
     return {
       endpoints,

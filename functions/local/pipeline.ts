@@ -2,6 +2,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoStateStore, sourceKey } from '../shared/aws/scan-state';
 import { messageOf } from '../shared/errors';
 import type { Settings } from '../shared/settings';
+import type { PollSummary } from '../poller/handler';
 import { startLocalSecretsManager, type LocalSecretsManager } from './secrets-server';
 import { unsignedEndpoints, fromObject, type LoadedConfig } from './config-file';
 import { readOutcomes } from './delivery-outcomes';
@@ -38,6 +39,12 @@ export interface LocalPipeline {
   forwarder: SqsEventSource;
   /** Message ids the forwarder has received (kept only for `--once`). */
   received: Set<string>;
+  /**
+   * One poller invocation, then a save of the queues: what it queued and where it left the
+   * cursor are on disk before the next poll, so a kill -9 later rewinds to this point at worst
+   * (source-checkpoint.ts). Above all the first run of `startFrom: latest` is recorded at once.
+   */
+  poll(budgetMs: number): Promise<PollSummary>;
   demo?: { gatewayUrl: string; inboxUrl: string };
   cursor(): Promise<string | null>;
   depths(): Promise<QueueDepths>;
@@ -161,6 +168,13 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
       forwarder,
       received,
       ...(demo === undefined ? {} : { demo: { gatewayUrl: demo.source.gateway.url, inboxUrl: demo.inbox.url } }),
+      poll: async (budgetMs) => {
+        try {
+          return await lambdas.poll(budgetMs);
+        } finally {
+          await stores.save().catch((error: unknown) => reporter.warn(`saving the queues failed: ${messageOf(error)}`));
+        }
+      },
       cursor: async () => (await state.load()).cursor ?? null,
       depths,
       close: unwind,

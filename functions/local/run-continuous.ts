@@ -25,7 +25,7 @@ export async function runContinuous(pipeline: LocalPipeline, reporter: Reporter,
   try {
     while (!stop) {
       try {
-        const summary = await pipeline.lambdas.poll(POLL_BUDGET_MS);
+        const summary = await pipeline.poll(POLL_BUDGET_MS);
         pipeline.tally.poll(summary);
         if (summary.enqueued > 0 || summary.stoppedEarly !== undefined) {
           const more = summary.stoppedEarly === undefined ? '' : ` (stopped early: ${summary.stoppedEarly}; resuming next poll)`;

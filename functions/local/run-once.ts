@@ -28,7 +28,7 @@ export async function runOnce(pipeline: LocalPipeline, reporter: Reporter, inter
 
   let error: string | undefined;
   try {
-    const summary = await pipeline.lambdas.poll(POLL_BUDGET_MS);
+    const summary = await pipeline.poll(POLL_BUDGET_MS);
     pipeline.tally.poll(summary);
     const more = summary.stoppedEarly === undefined ? '' : ` (stopped early: ${summary.stoppedEarly}; the next run resumes the scan)`;
     reporter.line(`poll: fetched ${summary.fetched}, enqueued ${summary.enqueued}, cursor ${summary.cursor ?? '-'}${more}`);
