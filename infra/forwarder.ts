@@ -4,7 +4,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FUNCTION_ENTRIES } from './bundling';
 import { LeadFunction } from './lead-function';
-import { MAX_RECEIVE_COUNT } from './queues';
+import { LEADS_RETENTION, MAX_RECEIVE_COUNT } from './queues';
 import type { ParameterSecrets } from './secrets';
 import { KEY_PREFIXES, type StateTable } from './state-table';
 
@@ -54,6 +54,7 @@ export class Forwarder extends Construct {
         LEADS_QUEUE_URL: leads.queueUrl,
         DLQ_URL: deadLetters.queueUrl,
         MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
+        LEADS_RETENTION_SECONDS: String(LEADS_RETENTION.toSeconds()),
         WEBHOOKS_SECRET_ARN: secrets.webhooks.secretArn,
         MOBILE_PRIVATE_KEY_SECRET_ARN: secrets.mobilePrivateKeyArnOrEmpty,
       },

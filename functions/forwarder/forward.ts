@@ -10,6 +10,12 @@ import type { AttemptResult, ForwardDeps } from './ports';
 const LEASE_MARGIN_MS = 30_000;
 /** A record another forwarder is sending right now is looked at again after this long. */
 const BUSY_RETRY_SECONDS = 60;
+/**
+ * A retry must come this long before SQS would drop the lead (its retention counts from the
+ * send, whatever the visibility changes): the receive may come late and take a while. Otherwise
+ * the lead is parked now, since a long Retry-After could carry it past the retention unseen.
+ */
+const EXPIRY_MARGIN_SECONDS = 3_600;
 
 export interface QueueRecord {
   messageId: string;
@@ -92,15 +98,20 @@ async function forwardRecord(deps: ForwardDeps, record: QueueRecord, gone: Set<s
 
   const pending = endpoints.filter((e) => e.state === 'retry' || e.state === 'busy');
   const refused = endpoints.filter((e) => e.state === 'rejected' || e.state === 'gone');
-  if (pending.length > 0 && record.receiveCount < deps.maxReceiveCount) {
-    const retryAfter = Math.max(0, ...pending.map((e) => (e.state === 'busy' ? BUSY_RETRY_SECONDS : 0)), ...endpoints.map((e) => e.retryAfterSeconds ?? 0));
-    const delaySeconds = deps.backoffSeconds(record.receiveCount, retryAfter > 0 ? retryAfter : undefined);
-    await deps.queue.delay(record.receiptHandle, delaySeconds);
-    return { ...result, kind: 'retry', delaySeconds, reason: describe(pending) };
-  }
   const unsettled = [...pending, ...refused];
   if (unsettled.length === 0) return result;
-  const reason = pending.length > 0 ? `gave up after ${record.receiveCount} attempts: ${describe(unsettled)}` : describe(unsettled);
+  let reason = describe(unsettled);
+  if (pending.length > 0 && record.receiveCount >= deps.maxReceiveCount) reason = `gave up after ${record.receiveCount} attempts: ${reason}`;
+  else if (pending.length > 0) {
+    const retryAfter = Math.max(0, ...pending.map((e) => (e.state === 'busy' ? BUSY_RETRY_SECONDS : 0)), ...endpoints.map((e) => e.retryAfterSeconds ?? 0));
+    const delaySeconds = deps.backoffSeconds(record.receiveCount, retryAfter > 0 ? retryAfter : undefined);
+    const left = secondsBeforeExpiry(record.message.sentTimestamp, deps.leadsRetentionSeconds, now());
+    if (left === undefined || delaySeconds + EXPIRY_MARGIN_SECONDS <= left) {
+      await deps.queue.delay(record.receiptHandle, delaySeconds);
+      return { ...result, kind: 'retry', delaySeconds, reason: describe(pending) };
+    }
+    reason = `parked after ${record.receiveCount} attempts: the next one (in ${delaySeconds} s) would come after the leads queue drops the lead (${Math.round(left)} s from now): ${reason}`;
+  }
   // The DLQ message holds the lead itself, so what the endpoints answered can go with it there.
   await deps.queue.park(record.message, `${reason}${answers(unsettled)}`, unsettled.map((e) => e.endpoint));
   return { ...result, kind: 'parked', reason };
@@ -171,6 +182,13 @@ async function recordDeliveries(deps: ForwardDeps, results: RecordResult[], now:
   }
   // Informational (shown by `status`): a failure here must not turn delivered leads into retries.
   await Promise.allSettled([...perEndpoint].map(([name, { count, last }]) => deps.endpointStatus.recordDeliveries(name, count, last, new Date(now()))));
+}
+
+/** Seconds until SQS drops a message sent at `sentTimestamp` (epoch ms as text); undefined if unknown. */
+function secondsBeforeExpiry(sentTimestamp: string | undefined, retentionSeconds: number, nowMs: number): number | undefined {
+  const sentMs = Number(sentTimestamp);
+  if (sentTimestamp === undefined || !Number.isFinite(sentMs) || sentMs <= 0) return undefined;
+  return (sentMs + retentionSeconds * 1000 - nowMs) / 1000;
 }
 
 function describe(results: EndpointResult[]): string {

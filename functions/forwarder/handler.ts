@@ -37,6 +37,7 @@ const wiring = cachedFor(SECRET_CACHE_MS, async () => {
     deliver: createDeliver(dispatcher),
     ...(settings.mobilePrivateKey === undefined ? {} : { decryptMobile: createMobileDecryptor(settings.mobilePrivateKey) }),
     maxReceiveCount: env.maxReceiveCount,
+    leadsRetentionSeconds: env.leadsRetentionSeconds,
     concurrency: RECORD_CONCURRENCY,
     backoffSeconds: (attempt: number, retryAfter: number | undefined) => backoffSeconds(attempt, retryAfter, Math.random),
   };

@@ -45,6 +45,8 @@ export interface ForwardDeps {
   decryptMobile?: (ciphertext: string) => string | undefined;
   /** Receives after which a message that still has retries is parked instead (the redrive count). */
   maxReceiveCount: number;
+  /** The leads queue's retention: a retry that would come after SQS drops the lead parks it instead. */
+  leadsRetentionSeconds: number;
   /** Records processed at once. */
   concurrency: number;
   backoffSeconds(attempt: number, retryAfterSeconds: number | undefined): number;

@@ -1,7 +1,7 @@
 import { ENV } from '../shared/aws/lambda-env';
 import type { Settings, StartFrom } from '../shared/settings';
 import { LOCAL_CREDENTIALS } from './aws-clients';
-import { LOCAL_REGION } from './resources';
+import { LEADS_RETENTION_SECONDS, LOCAL_REGION } from './resources';
 import type { LocalQueues } from './sqs-server';
 
 /** Made-up ARNs under which the local Secrets Manager holds the secret settings. */
@@ -42,6 +42,7 @@ export function handlerWiring(input: HandlerWiringInput): HandlerWiring {
     [ENV.leadsQueueUrl]: queues.leads.url,
     [ENV.dlqUrl]: queues.deadLetters.url,
     [ENV.maxReceiveCount]: String(input.maxReceiveCount),
+    [ENV.leadsRetentionSeconds]: String(LEADS_RETENTION_SECONDS),
     [ENV.topAppKey]: settings.top.appKey,
     [ENV.topGatewayUrl]: settings.top.gatewayUrl,
     [ENV.topSignMethod]: settings.top.signMethod,

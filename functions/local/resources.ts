@@ -13,6 +13,9 @@ export const DEAD_LETTER_QUEUE = 'lead-forwarder-dead-letters';
 
 /** infra/queues.ts MAX_RECEIVE_COUNT: receives before a lead is parked, riding out about a day of outage. */
 export const STACK_MAX_RECEIVE_COUNT = 55;
+/** infra/queues.ts LEADS_RETENTION (4 days) and DLQ_RETENTION (14 days), in seconds. */
+export const LEADS_RETENTION_SECONDS = 4 * 86_400;
+export const DLQ_RETENTION_SECONDS = 14 * 86_400;
 /** infra/forwarder.ts FORWARDER_TIMEOUT (120 s) × infra/queues.ts VISIBILITY_TIMEOUT_FACTOR (6). */
 export const STACK_VISIBILITY_TIMEOUT_SECONDS = 720;
 /** infra/forwarder.ts FORWARDER_BATCH_SIZE. */

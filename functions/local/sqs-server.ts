@@ -1,4 +1,4 @@
-import { DEAD_LETTER_QUEUE, LEADS_QUEUE, LOCAL_REGION } from './resources';
+import { DEAD_LETTER_QUEUE, DLQ_RETENTION_SECONDS, LEADS_QUEUE, LEADS_RETENTION_SECONDS, LOCAL_REGION } from './resources';
 
 /** fauxqs is ESM-only: loaded with import(), which tsx leaves as a real dynamic import. */
 const loadFauxqs = () => import('fauxqs');
@@ -23,9 +23,6 @@ export interface SqsServer {
   close(): Promise<void>;
 }
 
-/** SQS retention of the stack's queues (infra/queues.ts), in seconds. */
-const LEADS_RETENTION_SECONDS = 4 * 86_400;
-const DLQ_RETENTION_SECONDS = 14 * 86_400;
 
 /**
  * Starts fauxqs on loopback with the leads queue and its dead-letter queue, redrive included,

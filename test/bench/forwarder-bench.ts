@@ -1,3 +1,4 @@
+import { LEADS_RETENTION_SECONDS } from '../../functions/local/resources';
 import { DeleteMessageBatchCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { Agent } from 'undici';
 import { createDeliver } from '../../functions/forwarder/deliver';
@@ -113,6 +114,7 @@ function deps(ctx: Context, deliver: ForwardDeps['deliver']): ForwardDeps {
     queue: new SqsForwarderQueue(ctx.servers.sqs, ctx.queueUrl, ctx.dlqUrl),
     deliver,
     maxReceiveCount: 55,
+    leadsRetentionSeconds: LEADS_RETENTION_SECONDS,
     concurrency: RECORD_CONCURRENCY,
     backoffSeconds: () => 0,
   };

@@ -31,6 +31,8 @@ describe('the stack and the handlers', () => {
     expect(pollerEnv.pollIntervalSeconds).toBe(String(DEFAULT_POLL_INTERVAL_SECONDS));
     const forwarderEnv = readForwarderEnvironment(resolve(environmentOf(forwarder[1])));
     expect(forwarderEnv.maxReceiveCount).toBe(MAX_RECEIVE_COUNT);
+    const leadsQueue = Object.values(json.Resources).find((r) => r.Type === 'AWS::SQS::Queue' && r.Properties?.RedrivePolicy !== undefined);
+    expect(forwarderEnv.leadsRetentionSeconds).toBe(leadsQueue?.Properties?.MessageRetentionPeriod);
     expect(forwarderEnv.mobilePrivateKeySecretArn).toBeUndefined();
   });
 

@@ -1,3 +1,4 @@
+import { LEADS_RETENTION_SECONDS } from '../../functions/local/resources';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -115,6 +116,7 @@ export function lambdaEnvironment(input: LambdaEnvInput): Record<string, string>
   };
   if (input.dlqUrl !== undefined) env[ENV.dlqUrl] = input.dlqUrl;
   if (input.maxReceiveCount !== undefined) env[ENV.maxReceiveCount] = String(input.maxReceiveCount);
+  env[ENV.leadsRetentionSeconds] = String(LEADS_RETENTION_SECONDS);
   if (input.secretArns.appSecret !== undefined) env[ENV.topAppSecretArn] = input.secretArns.appSecret;
   if (input.secretArns.sessionKey !== undefined) env[ENV.topSessionKeyArn] = input.secretArns.sessionKey;
   if (input.secretArns.webhooks !== undefined) env[ENV.webhooksSecretArn] = input.secretArns.webhooks;

@@ -1,3 +1,4 @@
+import { LEADS_RETENTION_SECONDS } from '../../functions/local/resources';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createDeliver } from '../../functions/forwarder/deliver';
@@ -47,6 +48,7 @@ export async function drainWith(wiring: ForwarderWiring, instances: number, opts
         queue: new SqsForwarderQueue(wiring.sqs, wiring.queues.queueUrl, wiring.queues.dlqUrl),
         deliver: createDeliver(dispatcher),
         maxReceiveCount: wiring.maxReceiveCount,
+        leadsRetentionSeconds: LEADS_RETENTION_SECONDS,
         concurrency: 10,
         backoffSeconds: () => wiring.backoffSeconds,
       };

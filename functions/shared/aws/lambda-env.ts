@@ -9,6 +9,7 @@ export const ENV = {
   leadsQueueUrl: 'LEADS_QUEUE_URL',
   dlqUrl: 'DLQ_URL',
   maxReceiveCount: 'MAX_RECEIVE_COUNT',
+  leadsRetentionSeconds: 'LEADS_RETENTION_SECONDS',
   topAppKey: 'TOP_APP_KEY',
   topGatewayUrl: 'TOP_GATEWAY_URL',
   topSignMethod: 'TOP_SIGN_METHOD',
@@ -39,6 +40,8 @@ export interface ForwarderEnvironment {
   queueUrl: string;
   dlqUrl: string;
   maxReceiveCount: number;
+  /** The leads queue's MessageRetentionPeriod: a lead must be parked before SQS drops it. */
+  leadsRetentionSeconds: number;
   webhooksSecretArn: string;
   /** Absent when no private key is configured. */
   mobilePrivateKeySecretArn?: string;
@@ -64,11 +67,14 @@ export function readForwarderEnvironment(env: Env): ForwarderEnvironment {
   const need = (name: string): string => required(env, name, problems);
   const maxReceiveCount = Number(env[ENV.maxReceiveCount]);
   if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) problems.push(`${ENV.maxReceiveCount} must be a positive whole number (the leads queue's redrive maxReceiveCount)`);
+  const leadsRetentionSeconds = Number(env[ENV.leadsRetentionSeconds]);
+  if (!Number.isInteger(leadsRetentionSeconds) || leadsRetentionSeconds < 60) problems.push(`${ENV.leadsRetentionSeconds} must be a whole number of seconds, at least 60 (the leads queue's MessageRetentionPeriod)`);
   const result: ForwarderEnvironment = {
     table: need(ENV.stateTable),
     queueUrl: need(ENV.leadsQueueUrl),
     dlqUrl: need(ENV.dlqUrl),
     maxReceiveCount,
+    leadsRetentionSeconds,
     webhooksSecretArn: need(ENV.webhooksSecretArn),
     ...dropEmpty({ mobilePrivateKeySecretArn: env[ENV.mobilePrivateKeySecretArn] }),
   };

@@ -1,3 +1,4 @@
+import { LEADS_RETENTION_SECONDS } from '../../../functions/local/resources';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
@@ -58,6 +59,7 @@ function deps(endpoints: Endpoint[], extra: Partial<ForwardDeps> = {}): ForwardD
     queue: new SqsForwarderQueue(sqs, queues.queueUrl, queues.dlqUrl),
     deliver: createDeliver(dispatcher),
     maxReceiveCount: 10,
+    leadsRetentionSeconds: LEADS_RETENTION_SECONDS,
     concurrency: 10,
     // Tests keep retries quick: honour Retry-After, otherwise retry at once.
     backoffSeconds: (_attempt, retryAfter) => retryAfter ?? 0,
@@ -176,6 +178,30 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
     expect(parked).toHaveLength(1);
     expect(JSON.parse(parked[0]!.body)).toMatchObject({ id: '9' });
     expect(parked[0]!.reason).toMatch(/gave up after 3 attempts.*500/);
+  });
+
+  it('a Retry-After that would carry a lead past the queue\'s retention parks it in the DLQ instead of letting SQS drop it', async () => {
+    const busy = await receiver(() => ({ status: 503, headers: { 'retry-after': '86400' }, body: 'maintenance' }));
+    await enqueue(leads(1, 31));
+    // The lead has been on the queue for 3.5 of its 4 days: 12 h (the most one wait can be) is too long.
+    const aged = () => Date.now() + 3.5 * 86_400_000;
+    const results = await drain(deps([endpoint('busy', busy)], { now: aged, backoffSeconds: (_attempt, retryAfter) => Math.min(retryAfter ?? 0, 43_200) }), sqs, queues.queueUrl);
+    expect(busy.requests).toHaveLength(1);
+    expect(results.map((r) => r.kind)).toEqual(['parked']);
+    const parked = await dlqMessages();
+    expect(parked).toHaveLength(1);
+    expect(JSON.parse(parked[0]!.body)).toMatchObject({ id: '31' });
+    expect(parked[0]!.reason).toMatch(/next one \(in 43200 s\) would come after the leads queue drops the lead.*HTTP 503 from busy/);
+  });
+
+  it('the same wait on a young lead is a retry, not a park', async () => {
+    const busy = await receiver((n) => (n === 0 ? { status: 503, headers: { 'retry-after': '2' } } : { status: 200 }));
+    await enqueue(leads(1, 32));
+    const results = await drain(deps([endpoint('busy', busy)]), sqs, queues.queueUrl, { idleMs: 3_500 });
+    expect(results.map((r) => r.kind)).toEqual(['retry', 'done']);
+    expect(results[0]!.delaySeconds).toBe(2);
+    expect(busy.accepted).toEqual(['32']);
+    expect(await dlqMessages()).toEqual([]);
   });
 
   it('timeouts and connection resets are retried; a redirect is not followed and is permanent', async () => {
