@@ -4,6 +4,7 @@ import { MalformedMessageError, messageOf } from '../shared/errors';
 import type { LeadId } from '../shared/ids';
 import type { Lead } from '../shared/lead';
 import type { Endpoint } from '../shared/settings';
+import type { ClaimResult } from '../shared/aws/ledger';
 import type { AttemptResult, ForwardDeps } from './ports';
 
 /** Extra lease beyond the endpoint's timeout, so a claim outlives the attempt that holds it. */
@@ -37,6 +38,11 @@ export interface EndpointResult {
   retryAfterSeconds?: number;
   /** The start of its answer when it did not accept (never logged; goes with the lead to the DLQ). */
   response?: string;
+  /**
+   * A ledger or status write that failed after the outcome was known. The outcome stands (a 2xx
+   * is still a delivery); the write's absence only means a later copy may wait out the lease.
+   */
+  bookkeepingError?: string;
 }
 
 export interface RecordResult {
@@ -85,7 +91,11 @@ async function forwardRecord(deps: ForwardDeps, record: QueueRecord, gone: Set<s
   } catch (error) {
     if (!(error instanceof MalformedMessageError)) throw error;
     const reason = `malformed message: ${error.message}`;
-    await deps.queue.park(record.message, reason, deps.endpoints.map((e) => e.name));
+    try {
+      await deps.queue.park(record.message, reason, deps.endpoints.map((e) => e.name));
+    } catch (parkError) {
+      return { ...base, kind: 'retry', reason: `parking failed (${messageOf(parkError)}): ${reason}`, endpoints: [], malformed: true };
+    }
     return { ...base, kind: 'parked', reason, endpoints: [], malformed: true };
   }
   const { lead, decryptFailed } = decrypt(deps, parsed.lead);
@@ -107,13 +117,23 @@ async function forwardRecord(deps: ForwardDeps, record: QueueRecord, gone: Set<s
     const delaySeconds = deps.backoffSeconds(record.receiveCount, retryAfter > 0 ? retryAfter : undefined);
     const left = secondsBeforeExpiry(record.message.sentTimestamp, deps.leadsRetentionSeconds, now());
     if (left === undefined || delaySeconds + EXPIRY_MARGIN_SECONDS <= left) {
-      await deps.queue.delay(record.receiptHandle, delaySeconds);
+      try {
+        await deps.queue.delay(record.receiptHandle, delaySeconds);
+      } catch (error) {
+        // Still a retry: the message comes back when its visibility timeout ends instead.
+        return { ...result, kind: 'retry', reason: `${describe(pending)}; setting the backoff failed (${messageOf(error)})` };
+      }
       return { ...result, kind: 'retry', delaySeconds, reason: describe(pending) };
     }
     reason = `parked after ${record.receiveCount} attempts: the next one (in ${delaySeconds} s) would come after the leads queue drops the lead (${Math.round(left)} s from now): ${reason}`;
   }
   // The DLQ message holds the lead itself, so what the endpoints answered can go with it there.
-  await deps.queue.park(record.message, `${reason}${answers(unsettled)}`, unsettled.map((e) => e.endpoint));
+  try {
+    await deps.queue.park(record.message, `${reason}${answers(unsettled)}`, unsettled.map((e) => e.endpoint));
+  } catch (error) {
+    // Not parked, so not deleted: it comes back, and the ledger sends it nowhere twice.
+    return { ...result, kind: 'retry', reason: `parking failed (${messageOf(error)}): ${reason}` };
+  }
   return { ...result, kind: 'parked', reason };
 }
 
@@ -128,7 +148,13 @@ async function deliverOnce(
 ): Promise<EndpointResult> {
   const name = endpoint.name;
   if (gone.has(name)) return { endpoint: name, state: 'gone', reason: `${name} answered 410 Gone earlier; change its url to resume` };
-  const claim = await deps.ledger.claim(delivery.lead.id, name, endpoint.timeoutMs + LEASE_MARGIN_MS, replay);
+  let claim: ClaimResult;
+  try {
+    claim = await deps.ledger.claim(delivery.lead.id, name, endpoint.timeoutMs + LEASE_MARGIN_MS, replay);
+  } catch (error) {
+    // Nothing was sent: the lead comes back for this endpoint after the usual backoff.
+    return { endpoint: name, state: 'retry', reason: `${name}: the delivery ledger is unavailable (${messageOf(error)})` };
+  }
   if (claim.kind === 'delivered') return { endpoint: name, state: 'already-delivered' };
   if (claim.kind === 'rejected') return { endpoint: name, state: 'rejected', reason: claim.reason };
   if (claim.kind === 'busy') return { endpoint: name, state: 'busy', reason: `${name}: another attempt is in flight` };
@@ -146,21 +172,36 @@ async function deliverOnce(
     ...(attempt.status === undefined ? {} : { status: attempt.status }),
     ...(attempt.response === undefined ? {} : { response: attempt.response }),
   };
+  const token = claim.token;
   switch (attempt.outcome) {
     case 'delivered':
-      await deps.ledger.delivered(delivery.lead.id, name, attempt.status ?? 200);
-      return { ...facts, state: 'delivered' };
+      return settle({ ...facts, state: 'delivered' }, () => deps.ledger.delivered(delivery.lead.id, name, attempt.status ?? 200));
     case 'reject':
-      await deps.ledger.rejected(delivery.lead.id, name, claim.token, attempt.reason);
-      return { ...facts, state: 'rejected', reason: attempt.reason };
+      return settle({ ...facts, state: 'rejected', reason: attempt.reason }, () => deps.ledger.rejected(delivery.lead.id, name, token, attempt.reason));
     case 'gone':
       gone.add(name);
-      await deps.endpointStatus.markGone(endpoint, new Date(now()));
-      await deps.ledger.release(delivery.lead.id, name, claim.token);
-      return { ...facts, state: 'gone', reason: attempt.reason };
-    case 'retry':
-      await deps.ledger.release(delivery.lead.id, name, claim.token);
-      return { ...facts, state: 'retry', reason: attempt.reason, ...(attempt.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: attempt.retryAfterSeconds }) };
+      return settle({ ...facts, state: 'gone', reason: attempt.reason }, async () => {
+        await deps.endpointStatus.markGone(endpoint, new Date(now()));
+        await deps.ledger.release(delivery.lead.id, name, token);
+      });
+    case 'retry': {
+      const result: EndpointResult = { ...facts, state: 'retry', reason: attempt.reason, ...(attempt.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: attempt.retryAfterSeconds }) };
+      return settle(result, () => deps.ledger.release(delivery.lead.id, name, token));
+    }
+  }
+}
+
+/**
+ * Writes what an attempt settled. The outcome is a fact by now (a 2xx cannot be undone), so a
+ * failed write is reported with it rather than thrown: one throttled write must not fail the
+ * batch and re-send the leads that other endpoints already accepted.
+ */
+async function settle(result: EndpointResult, write: () => Promise<void>): Promise<EndpointResult> {
+  try {
+    await write();
+    return result;
+  } catch (error) {
+    return { ...result, bookkeepingError: messageOf(error) };
   }
 }
 

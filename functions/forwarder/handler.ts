@@ -81,6 +81,7 @@ function report(result: BatchResult): void {
     if (record.kind === 'retry') metrics.addMetric(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
     for (const e of record.endpoints) {
       const fields = { leadId: record.leadId, endpoint: e.endpoint, state: e.state, status: e.status, attempt: record.attempt, latencyMs: e.latencyMs };
+      if (e.bookkeepingError !== undefined) logger.warn('the ledger did not record this outcome; a later copy of the lead may wait out its lease', { ...fields, error: e.bookkeepingError });
       if (e.state === 'delivered') {
         endpointMetric(e.endpoint, METRIC.delivered, MetricUnit.Count, 1);
         if (e.latencyMs !== undefined) endpointMetric(e.endpoint, METRIC.deliveryLatencyMs, MetricUnit.Milliseconds, e.latencyMs);
@@ -97,5 +98,6 @@ function report(result: BatchResult): void {
       }
     }
     if (record.kind === 'parked') logger.error('lead parked in the dead-letter queue', { leadId: record.leadId, messageId: record.messageId, reason: record.reason });
+    if (record.kind === 'retry') logger.warn('lead goes back to the queue for another attempt', { leadId: record.leadId, messageId: record.messageId, reason: record.reason, delaySeconds: record.delaySeconds });
   }
 }

@@ -3,7 +3,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { createDeliver } from '../../../functions/forwarder/deliver';
-import type { ForwardDeps } from '../../../functions/forwarder/ports';
+import type { ForwardDeps, Ledger } from '../../../functions/forwarder/ports';
 import { DynamoEndpointStatus, endpointKey } from '../../../functions/shared/aws/endpoint-status';
 import { SqsForwarderQueue } from '../../../functions/shared/aws/forwarder-queue';
 import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
@@ -229,6 +229,58 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
     const parked = await dlqMessages();
     expect(parked.map((m) => m.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/malformed.*not JSON/), expect.stringMatching(/malformed.*lead id/)]));
     expect(parked).toHaveLength(2);
+  });
+
+  describe('one failing storage call (injected: dynalite and fauxqs cannot fail a single call on demand)', () => {
+    const fault = new Error('ProvisionedThroughputExceededException: injected');
+    /** The real ledger, except that call number `at` of `method` throws (after doing nothing). */
+    function flakyLedger(method: 'claim' | 'delivered', at: number): Ledger {
+      const real = new DynamoLedger(dynamo.client, table);
+      let calls = 0;
+      const fails = (name: string): boolean => name === method && ++calls === at;
+      return {
+        claim: (...args) => (fails('claim') ? Promise.reject(fault) : real.claim(...args)),
+        delivered: (...args) => (fails('delivered') ? Promise.reject(fault) : real.delivered(...args)),
+        rejected: (...args) => real.rejected(...args),
+        release: (...args) => real.release(...args),
+      };
+    }
+
+    it('a ledger write failing after a 2xx: the lead still counts as delivered there, the batch is settled, nothing is sent twice', async () => {
+      const a = await receiver();
+      const b = await receiver();
+      await enqueue(leads(10, 500));
+      const results = await drain(deps([endpoint('a', a), endpoint('b', b)], { ledger: flakyLedger('delivered', 3) }), sqs, queues.queueUrl);
+      expect(results.map((r) => r.kind)).toEqual(Array(10).fill('done'));
+      const unrecorded = results.flatMap((r) => r.endpoints).filter((e) => e.bookkeepingError !== undefined);
+      expect(unrecorded.map((e) => ({ state: e.state, injected: e.bookkeepingError?.includes('injected') }))).toEqual([{ state: 'delivered', injected: true }]);
+      expect([...a.accepted].sort()).toEqual(leads(10, 500).map((l) => l.id).sort());
+      expect([...b.accepted].sort()).toEqual(leads(10, 500).map((l) => l.id).sort());
+    });
+
+    it('a ledger claim failing: only that lead and endpoint wait for a retry; the rest of the batch is not re-sent', async () => {
+      const a = await receiver();
+      const b = await receiver();
+      await enqueue(leads(10, 600));
+      const results = await drain(deps([endpoint('a', a), endpoint('b', b)], { ledger: flakyLedger('claim', 5) }), sqs, queues.queueUrl);
+      expect(results.filter((r) => r.kind === 'retry')).toHaveLength(1);
+      expect(results.filter((r) => r.kind === 'done')).toHaveLength(10); // the 9 others at once, that one on its retry
+      expect([...a.accepted].sort()).toEqual(leads(10, 600).map((l) => l.id).sort());
+      expect([...b.accepted].sort()).toEqual(leads(10, 600).map((l) => l.id).sort());
+    });
+
+    it('parking failing: the lead stays on the queue and is parked on its next receive, once', async () => {
+      const picky = await receiver(() => ({ status: 422 }));
+      queues = await createQueues(sqs, { maxReceiveCount: 10, visibilityTimeout: 1 }); // the unparked message is back in a second
+      const real = new SqsForwarderQueue(sqs, queues.queueUrl, queues.dlqUrl);
+      let parks = 0;
+      const queue = { delay: real.delay.bind(real), park: (...args: Parameters<typeof real.park>) => (++parks === 1 ? Promise.reject(fault) : real.park(...args)) };
+      await enqueue(leads(1, 700));
+      const results = await drain(deps([endpoint('picky', picky)], { queue }), sqs, queues.queueUrl, { idleMs: 2_500 });
+      expect(results.map((r) => r.kind)).toEqual(['retry', 'parked']);
+      expect(picky.requests).toHaveLength(1); // the ledger remembered the refusal
+      expect(await dlqMessages()).toEqual([expect.objectContaining({ endpoints: 'picky' })]);
+    });
   });
 
   it('two copies of one lead processed at once reach an endpoint once', async () => {
