@@ -47,7 +47,7 @@ export function classify(result: SendResult, format: EndpointFormat, opts: { end
   if (result.kind === 'network') return { outcome: 'retry', reason: `${result.reason === 'timeout' ? 'timeout' : 'connection error'} from ${where}: ${result.message}` };
 
   const { status } = result;
-  const summary = `HTTP ${status} from ${where}`;
+  const summary = `HTTP ${status} from ${where}${result.bodyIncomplete === true ? ' (its body was cut short)' : ''}`;
   const response = excerpt(result.body);
   const retryAfterSeconds = parseRetryAfter(result.retryAfter, opts.now ?? new Date());
   if (status === 410) return { outcome: 'gone', reason: summary, response };

@@ -21,7 +21,8 @@ export const KEEP_ALIVE_TIMEOUT_MS = 10_000;
 export const KEEP_ALIVE_MAX_TIMEOUT_MS = 60_000;
 
 export type SendResult =
-  | { kind: 'response'; status: number; retryAfter?: string; body: string; latencyMs: number }
+  /** `bodyIncomplete`: the body stalled past the timeout or broke off; `body` is what arrived. */
+  | { kind: 'response'; status: number; retryAfter?: string; body: string; bodyIncomplete?: boolean; latencyMs: number }
   | { kind: 'network'; reason: 'timeout' | 'connection'; message: string; latencyMs: number };
 
 /**
@@ -43,11 +44,12 @@ const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEO
 
 /**
  * POSTs `req` and reports what happened. Guarantees: resolves (never rejects); `timeoutMs`
- * bounds the whole exchange, connect + headers + body, so a receiver that trickles its body
- * counts as a timeout; a 3xx comes back as a response and is not followed; at most
- * MAX_RESPONSE_BODY_BYTES of the body are kept (a longer body is cut off and its socket closed);
- * a body that breaks off mid-way is a network error, since nothing proves the receiver kept the
- * lead. Messages never include the URL, which often carries the endpoint's key.
+ * bounds the whole exchange, connect + headers + body; a 3xx comes back as a response and is
+ * not followed; at most MAX_RESPONSE_BODY_BYTES of the body are kept (a longer body is cut off
+ * and its socket closed). Once the status line has arrived it is the answer (DESIGN §3: "2xx =
+ * delivered"): a body that then stalls past the timeout or breaks off is reported with what
+ * arrived and `bodyIncomplete`, not as a network error. Messages never include the URL, which
+ * often carries the endpoint's key.
  */
 export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeoutMs: number): Promise<SendResult> {
   const started = performance.now();
@@ -67,14 +69,14 @@ export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeout
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
-    const body = await readHead(response.body, MAX_RESPONSE_BODY_BYTES);
+    const { body, complete } = await readHead(response.body, MAX_RESPONSE_BODY_BYTES);
     const latencyMs = elapsed();
     // undici hands a finished keep-alive socket back to the pool one event-loop turn later
     // (setImmediate, so it can notice a FIN the server sent meanwhile). Yielding that turn here
     // lets the caller's next send reuse the socket instead of opening, and TLS-handshaking, another.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const retryAfter = firstHeader(response.headers['retry-after']);
-    const result: SendResult = { kind: 'response', status: response.statusCode, body, latencyMs };
+    const result: SendResult = { kind: 'response', status: response.statusCode, body, latencyMs, ...(complete ? {} : { bodyIncomplete: true }) };
     return retryAfter === undefined ? result : { ...result, retryAfter };
   } catch (error) {
     const timedOut = controller.signal.aborted || TIMEOUT_CODES.has(codeOf(error));
@@ -89,17 +91,23 @@ export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeout
   }
 }
 
-async function readHead(body: AsyncIterable<unknown>, maxBytes: number): Promise<string> {
+/** The first `maxBytes` of a body; `complete` is false when it stalled (aborted) or broke off first. */
+async function readHead(body: AsyncIterable<unknown>, maxBytes: number): Promise<{ body: string; complete: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body) {
-    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    chunks.push(bytes.subarray(0, maxBytes - size));
-    size += Math.min(bytes.length, maxBytes - size);
-    // Leaving the loop destroys the stream: the rest of a huge body is never downloaded.
-    if (size >= maxBytes) break;
+  let complete = true;
+  try {
+    for await (const chunk of body) {
+      const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+      chunks.push(bytes.subarray(0, maxBytes - size));
+      size += Math.min(bytes.length, maxBytes - size);
+      // Leaving the loop destroys the stream: the rest of a huge body is never downloaded.
+      if (size >= maxBytes) break;
+    }
+  } catch {
+    complete = false;
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return { body: Buffer.concat(chunks).toString('utf8'), complete };
 }
 
 function firstHeader(value: string | string[] | undefined): string | undefined {
