@@ -16,7 +16,9 @@ export { PrivateKeyError, validatePrivateKey } from './private-key';
 
 export type MobileDecryptor = (ciphertextBase64: string) => string | undefined;
 
-const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+// Standard or URL-safe alphabet (Node decodes both); line breaks are removed first, since MIME
+// encoders (Java's getMimeEncoder, OpenSSL) wrap base64 every 64 or 76 characters.
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 /** A real mobile number (with country code, separators, an extension) is far shorter than this. */
 const MAX_PLAINTEXT_CHARS = 64;
 // Random bytes that slip through PKCS#1 v1.5 unpadding with a wrong key are rarely clean text.
@@ -33,7 +35,7 @@ export function createMobileDecryptor(pem: string): MobileDecryptor {
   const { key, sizeBytes } = loadKey(pem);
   const decryptPkcs1 = pkcs1Decryptor(key);
   return (ciphertextBase64) => {
-    const text = ciphertextBase64.trim();
+    const text = ciphertextBase64.replace(/\s+/g, '');
     if (!BASE64.test(text)) return undefined;
     const ciphertext = Buffer.from(text, 'base64');
     if (ciphertext.length !== sizeBytes) return undefined;

@@ -47,6 +47,16 @@ describe('createMobileDecryptor', () => {
     expect(createMobileDecryptor(pkcs1.replace(/\n/g, ' '))(pkcs1v15(MOBILE))).toBe(MOBILE);
   });
 
+  it('reads base64 wrapped in lines (MIME encoders) or in the URL-safe alphabet, with or without padding', () => {
+    const decrypt = createMobileDecryptor(pkcs8);
+    const text = oaep(MOBILE);
+    const wrapped = text.replace(/(.{76})/g, '$1\r\n');
+    expect(wrapped).toContain('\r\n');
+    expect(decrypt(wrapped)).toBe(MOBILE);
+    const urlSafe = pkcs1v15(MOBILE).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    expect(decrypt(urlSafe)).toBe(MOBILE);
+  });
+
   it('returns undefined for a ciphertext made for another key', () => {
     const decrypt = createMobileDecryptor(pkcs8);
     // Many tries: a wrong-key PKCS#1 v1.5 decryption occasionally passes the padding check.
