@@ -21,6 +21,8 @@ export interface HandlerWiringInput {
   table: string;
   queues: LocalQueues;
   maxReceiveCount: number;
+  /** The handlers' access key id: the local Secrets Manager answers only requests signed with it. */
+  accessKeyId?: string;
 }
 
 export interface HandlerWiring {
@@ -56,7 +58,7 @@ export function handlerWiring(input: HandlerWiringInput): HandlerWiring {
     AWS_ENDPOINT_URL_SQS: input.endpoints.sqs,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: input.endpoints.secretsManager,
     AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_ACCESS_KEY_ID: input.accessKeyId ?? LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'INFO',

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoStateStore, sourceKey } from '../shared/aws/scan-state';
 import { messageOf } from '../shared/errors';
@@ -79,7 +80,9 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
       ...(once ? { restoreDelayCapSeconds: 0 } : {}),
     });
     closers.push(() => stores.close());
-    const secretsManager: LocalSecretsManager = await startLocalSecretsManager();
+    // A key id of this run's own: the secrets server answers the handlers and no one else.
+    const accessKeyId = `LOCAL${randomBytes(12).toString('hex').toUpperCase()}`;
+    const secretsManager: LocalSecretsManager = await startLocalSecretsManager({}, { accessKeyId });
     closers.push(() => secretsManager.close());
 
     let config = opts.config;
@@ -110,6 +113,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
       table: stores.table,
       queues: stores.queues,
       maxReceiveCount,
+      accessKeyId,
     });
     for (const [arn, value] of Object.entries(wiring.secrets)) secretsManager.set(arn, value);
     const lambdas = loadLambdas(wiring.env, dir.handlerLog);

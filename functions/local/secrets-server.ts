@@ -5,6 +5,11 @@ import type { AddressInfo } from 'node:net';
  * A loopback stand-in for the one Secrets Manager call the handlers make (GetSecretValue), so
  * the same handler code (and the same deployed bundle) runs locally unchanged: the SDK finds it
  * through AWS_ENDPOINT_URL_SECRETS_MANAGER. Secrets live in memory only.
+ *
+ * With `accessKeyId`, only requests signed with that key id get an answer. The local runner
+ * makes one up per run and gives it only to its handlers (their environment, which other users
+ * of the machine cannot read): another local user who finds the port gets no secret. It is a
+ * shared token, not SigV4 verification, which a loopback stand-in does not need.
  */
 export interface LocalSecretsManager {
   endpoint: string;
@@ -12,10 +17,10 @@ export interface LocalSecretsManager {
   close(): Promise<void>;
 }
 
-export async function startLocalSecretsManager(initial: Record<string, string> = {}): Promise<LocalSecretsManager> {
+export async function startLocalSecretsManager(initial: Record<string, string> = {}, opts: { accessKeyId?: string } = {}): Promise<LocalSecretsManager> {
   const secrets = new Map(Object.entries(initial));
   const server = createServer((req, res) => {
-    void answer(req, res, secrets);
+    void answer(req, res, secrets, opts.accessKeyId);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
@@ -28,12 +33,15 @@ export async function startLocalSecretsManager(initial: Record<string, string> =
   };
 }
 
-async function answer(req: IncomingMessage, res: ServerResponse, secrets: Map<string, string>): Promise<void> {
+async function answer(req: IncomingMessage, res: ServerResponse, secrets: Map<string, string>, accessKeyId: string | undefined): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const reply = (status: number, body: object): void => {
     res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(body));
   };
+  if (accessKeyId !== undefined && !signedWith(req.headers.authorization, accessKeyId)) {
+    return reply(400, { __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' });
+  }
   if (req.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue') {
     return reply(400, { __type: 'UnknownOperationException', message: `not simulated: ${String(req.headers['x-amz-target'])}` });
   }
@@ -48,4 +56,9 @@ async function answer(req: IncomingMessage, res: ServerResponse, secrets: Map<st
     return reply(400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
   }
   reply(200, { ARN: secretId, Name: secretId, SecretString: value, VersionId: 'local', CreatedDate: 0 });
+}
+
+/** SigV4's `Authorization: AWS4-HMAC-SHA256 Credential=<key id>/<date>/…` names the key id. */
+function signedWith(authorization: string | undefined, accessKeyId: string): boolean {
+  return authorization !== undefined && authorization.includes(` Credential=${accessKeyId}/`);
 }
