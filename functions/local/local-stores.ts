@@ -6,6 +6,7 @@ import { ensureStateTable, startDynamoServer } from './dynamo-server';
 import { acquireLock, type LockPurpose } from './lock';
 import { readSnapshot, restoreSnapshot, takeSnapshot, writeSnapshot } from './queue-snapshot';
 import { readSourceItems, rewindSources } from './source-checkpoint';
+import { endStaleClaims } from './stale-claims';
 import { LOCAL_TABLE } from './resources';
 import { startSqsServer, type FauxqsServer, type LocalQueues } from './sqs-server';
 import type { StateDir } from './state-dir';
@@ -61,6 +62,7 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
     // Without a recorded list (no snapshot: a new directory, or the file was moved aside)
     // there is nothing to go by, and the sources stay as they are.
     if (saved.sources !== undefined) await rewindSources(ddb, LOCAL_TABLE, saved.sources);
+    if (opts.purpose === 'runner') await endStaleClaims(ddb, LOCAL_TABLE);
     await restoreSnapshot(sqs, sqsServer.queues, saved, opts.restoreDelayCapSeconds);
 
     let lastSaved = JSON.stringify(saved);

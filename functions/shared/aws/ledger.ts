@@ -127,6 +127,9 @@ export class DynamoLedger {
   }
 }
 
+/** Every ledger record's key starts with this. */
+export const LEDGER_KEY_PREFIX = 'delivery#';
+
 export function ledgerKey(leadId: LeadId, endpoint: string): string {
-  return `delivery#${leadId}#${endpoint}`;
+  return `${LEDGER_KEY_PREFIX}${leadId}#${endpoint}`;
 }
