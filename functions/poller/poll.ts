@@ -1,5 +1,5 @@
 import { PagingContractError } from '../shared/errors';
-import { compareIds, maxId, minId, type LeadId } from '../shared/ids';
+import { compareIds, maxId, type LeadId } from '../shared/ids';
 import type { Lead } from '../shared/lead';
 import type { StartFrom } from '../shared/settings';
 import type { LeadPage, LeadQueue, LeadSource, ScanProgress, SourceState, StateStore } from './ports';
@@ -29,6 +29,7 @@ export interface PollResult {
   enqueued: number;
   /** Lead ids enqueued, in enqueue order (for logs: ids only, never contents). */
   enqueuedIds: LeadId[];
+  /** Problems of unreadable records met above the cursor: each is reported by the scan that first passes it. */
   rejected: string[];
   cursor: LeadId | null;
   scanInProgress: boolean;
@@ -68,9 +69,8 @@ export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResul
     }
     result.pages += 1;
     result.fetched += page.leads.length;
-    result.rejected.push(...page.rejected.map((r) => r.problem));
-
     const step = planStep(state, page, opts, new Date(now()).toISOString());
+    result.rejected.push(...step.rejected);
     // Fetch the following page while this one is enqueued: the next offset is already known.
     const more = step.next !== undefined && now() < opts.deadline;
     if (more) {
@@ -97,6 +97,8 @@ export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResul
 
 interface PageStep {
   enqueue: Lead[];
+  /** Problems of the page's unreadable records that lie above the floor (new ones). */
+  rejected: string[];
   update: Omit<SourceState, 'version'>;
   /** The offset of the following page; absent when this page ends the scan. */
   next?: LeadId;
@@ -117,23 +119,21 @@ export function planStep(state: SourceState, page: LeadPage, opts: Pick<PollOpti
   else {
     const top = ids[0];
     if (top === undefined) {
-      // No lead at all yet. A first run still fixes the cursor (below every id for `latest` and
-      // `all`): left unset, the next run would be "the first" again and `latest` would skip
-      // whatever arrived in between.
-      const settled = cursor ?? firstFloor(opts.startFrom, '0');
-      return { enqueue: [], update: { ...withoutScan(state), cursor: settled, cursorAt: nowIso } };
+      // Nothing newer than nothing. `cursorAt` records that the first run happened (the cursor
+      // stays unset: no lead was seen), so the next run does not start over.
+      return { enqueue: [], rejected: page.rejected.map((r) => r.problem), update: { ...withoutScan(state), cursorAt: nowIso } };
     }
     const newCursor = cursor === undefined ? undefined : maxId(cursor, top);
-    const floor = cursor ?? firstFloor(opts.startFrom, top);
+    // After a first run that found no lead, every lead is new: `latest` meant "none of those".
+    const floor = cursor ?? firstFloor(opts.startFrom, state.cursorAt === undefined ? top : '0');
     scan = { top: newCursor ?? top, floor, seen: highest(ids, LOOKBACK_IDS) };
   }
 
   // Repeats: an inclusive offset returns the previous page's lowest id again.
   const fresh = offset === undefined ? page.leads : page.leads.filter((lead) => compareIds(lead.id, offset) < 0);
   // The lookback window: (lowest handled id kept in `seen`, cursor]. Empty `seen` (first run,
-  // or just after an operator reset the cursor) means no lookback this cycle. It never reaches
-  // below a `startFrom` id: "ids above it" holds for leads committed late too.
-  const windowLow = cursor === undefined ? undefined : lookbackLow(seen.at(-1), cursor, opts.startFrom);
+  // or just after an operator reset the cursor) means no lookback this cycle.
+  const windowLow = cursor === undefined ? undefined : seen.at(-1);
   const seenSet = new Set(seen);
   const enqueue = fresh.filter((lead) => {
     if (compareIds(lead.id, scan.floor) > 0) return true;
@@ -141,14 +141,24 @@ export function planStep(state: SourceState, page: LeadPage, opts: Pick<PollOpti
     return windowLow !== undefined && compareIds(lead.id, windowLow) > 0 && !seenSet.has(lead.id);
   });
 
+  // A record without an id lies below `below` (or the offset): above the floor it may be new.
+  const rejected = page.rejected.filter((r) => {
+    const upper = r.below ?? offset;
+    return upper === undefined || compareIds(upper, scan.floor) > 0;
+  }).map((r) => r.problem);
+
   const lowest = fresh.at(-1)?.id;
   const stopAt = windowLow ?? scan.floor;
   const reachedEnd = page.rawCount < opts.pageSize || (lowest !== undefined && compareIds(lowest, stopAt) <= 0);
   if (reachedEnd) {
     // `startFrom: <id>` above every existing lead still means "nothing at or below that id".
     const newCursor = maxId(cursor ?? scan.floor, scan.top);
-    const handled = [...seen, ...scan.seen, ...fresh.map((lead) => lead.id)].filter((id) => compareIds(id, newCursor) <= 0);
-    return { enqueue, update: { cursor: newCursor, seen: highest(handled, LOOKBACK_IDS), cursorAt: nowIso } };
+    // Handled: what `seen` had, and what this scan read above its lower end (forwarded, or in the
+    // window). Not ids at or below it: those were never forwarded (below a first run's `startFrom`,
+    // or older than the window), and counting them would open a window down to them next time.
+    const read = [...scan.seen, ...fresh.map((lead) => lead.id)].filter((id) => compareIds(id, stopAt) > 0);
+    const handled = [...seen, ...read].filter((id) => compareIds(id, newCursor) <= 0);
+    return { enqueue, rejected, update: { cursor: newCursor, seen: highest(handled, LOOKBACK_IDS), cursorAt: nowIso } };
   }
   if (lowest === undefined) {
     const where = offset === undefined ? 'the newest page' : `the page at offset ${offset}`;
@@ -157,7 +167,7 @@ export function planStep(state: SourceState, page: LeadPage, opts: Pick<PollOpti
   // The highest ids of the scan so far: with pages smaller than the lookback, they span pages.
   const scanSeen = highest([...scan.seen, ...fresh.map((lead) => lead.id)], LOOKBACK_IDS);
   const update: Omit<SourceState, 'version'> = { ...withoutScan(state), scan: { ...scan, next: lowest, seen: scanSeen } };
-  return { enqueue, update, next: lowest };
+  return { enqueue, rejected, update, next: lowest };
 }
 
 /** Ids strictly descending and none above the offset, or the scan could skip leads. */
@@ -182,12 +192,6 @@ function firstFloor(startFrom: StartFrom, top: LeadId): LeadId {
     case 'id':
       return startFrom.id;
   }
-}
-
-/** Never above the cursor either: the scan stops at this id, so a higher one would skip leads. */
-function lookbackLow(lowestSeen: LeadId | undefined, cursor: LeadId, startFrom: StartFrom): LeadId | undefined {
-  if (lowestSeen === undefined || startFrom.kind !== 'id') return lowestSeen;
-  return minId(maxId(lowestSeen, startFrom.id), cursor);
 }
 
 function withoutScan(state: SourceState): Omit<SourceState, 'version'> {

@@ -8,8 +8,12 @@ export interface LeadPage {
   rawCount: number;
   /** Normalized leads in the order the API returned them. */
   leads: Lead[];
-  /** Records that could not be normalized (no id): reported, not forwarded. */
-  rejected: { problem: string }[];
+  /**
+   * Records that could not be normalized (no id): reported, not forwarded. `below` is the id of
+   * the nearest readable lead above the record on the page (absent for a record above them all):
+   * it places the record, so that it is reported once, not every time its page is read again.
+   */
+  rejected: { problem: string; below?: LeadId }[];
   requestId?: string;
   /** Cosmetic problems with accepted leads (a field left out): lead id and field only. */
   warnings?: { leadId: LeadId; problem: string }[];

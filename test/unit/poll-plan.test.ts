@@ -39,13 +39,10 @@ describe('planStep: first run', () => {
     expect(step.update.cursor).toBe('100');
   });
 
-  it.each([
-    [{ kind: 'latest' }, '0'],
-    [{ kind: 'all' }, '0'],
-    [{ kind: 'id', id: '45' }, '45'],
-  ] as [StartFrom, string][])('a first run that finds no lead at all (startFrom %j) fixes the cursor at %s', (startFrom, cursor) => {
+  it.each([[{ kind: 'latest' }], [{ kind: 'all' }], [{ kind: 'id', id: '45' }]] as [StartFrom][])('a first run that finds no lead at all (startFrom %j) leaves the cursor unset but marks the run', (startFrom) => {
     const step = planStep(fresh, page([]), { pageSize: 10, startFrom }, NOW);
-    expect(step.update).toMatchObject({ cursor, seen: [], cursorAt: NOW });
+    expect(step.update.cursor).toBeUndefined();
+    expect(step.update.cursorAt).toBe(NOW);
     expect(step.next).toBeUndefined();
   });
 
@@ -54,6 +51,13 @@ describe('planStep: first run', () => {
     const second = planStep({ version: 1, ...first.update }, page([103, 102, 101], 3), { pageSize: 10, startFrom: { kind: 'latest' } }, NOW);
     expect(ids(second)).toEqual(['103', '102', '101']);
     expect(second.update.cursor).toBe('103');
+  });
+
+  it('startFrom an id: after an empty first run, still only ids above it', () => {
+    const opts = { pageSize: 10, startFrom: { kind: 'id', id: '101' } } as const;
+    const first = planStep(fresh, page([]), opts, NOW);
+    const second = planStep({ version: 1, ...first.update }, page([103, 102, 101, 100], 4), opts, NOW);
+    expect(ids(second)).toEqual(['103', '102']);
   });
 
   it('an empty page later on keeps the cursor where it was', () => {
@@ -95,6 +99,27 @@ describe('planStep: paging', () => {
 
   it('stops with an error when a page makes no progress (page size 1, inclusive offset)', () => {
     expect(() => planStep(scanning, page([41]), { pageSize: 1, startFrom: { kind: 'all' } }, NOW)).toThrow(/no progress/);
+  });
+});
+
+describe('planStep: unreadable records', () => {
+  const withBad = (ids: number[], bad: { below?: number }[], rawCount?: number): LeadPage => ({
+    ...page(ids, rawCount ?? ids.length + bad.length),
+    rejected: bad.map((b) => (b.below === undefined ? { problem: 'no usable id' } : { problem: 'no usable id', below: String(b.below) })),
+  });
+
+  it('reports one above the cursor (new), not one among the leads below it that the lookback re-reads', () => {
+    const settled: SourceState = { version: 2, cursor: '100', seen: range(100, 81).map(String) };
+    const step = planStep(settled, withBad([103, 102, 101, 100, 99, 98], [{}, { below: 101 }, { below: 99 }], 9), { pageSize: 30, startFrom: { kind: 'latest' } }, NOW);
+    expect(ids(step)).toEqual(['103', '102', '101']);
+    expect(step.rejected).toEqual(['no usable id', 'no usable id']); // above 103, and between 101 and 100
+  });
+
+  it('on a later page, one at the top is placed by the offset', () => {
+    const scanning: SourceState = { version: 3, cursor: '10', seen: [], scan: { top: '50', floor: '10', next: '41', seen: [] } };
+    expect(planStep(scanning, withBad(range(40, 32), [{}]), { pageSize: 10, startFrom: { kind: 'all' } }, NOW).rejected).toHaveLength(1);
+    const atFloor: SourceState = { ...scanning, scan: { top: '50', floor: '10', next: '10', seen: [] } };
+    expect(planStep(atFloor, withBad(range(9, 1), [{}]), { pageSize: 10, startFrom: { kind: 'all' } }, NOW).rejected).toEqual([]);
   });
 });
 

@@ -28,7 +28,8 @@ export class TopLeadSource implements LeadSource {
       page.rawCount += 1;
       const result = normalizeLead(record);
       if (!result.ok) {
-        page.rejected.push({ problem: result.problem });
+        const above = page.leads.at(-1)?.id;
+        page.rejected.push(above === undefined ? { problem: result.problem } : { problem: result.problem, below: above });
         continue;
       }
       page.leads.push(result.lead);

@@ -152,7 +152,7 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
   it('startFrom latest with no lead at all on the first run forwards every lead that arrives afterwards', async () => {
     const gw = await start(0);
     const deps = wire(gw);
-    expect(await poll(deps, options({ kind: 'latest' }))).toMatchObject({ enqueued: 0, cursor: '0' });
+    expect(await poll(deps, options({ kind: 'latest' }))).toMatchObject({ enqueued: 0, cursor: null });
     gw.addLeads(generateLeads(3, { startId: '5000000', seed: 4 }));
     expect(await poll(deps, options({ kind: 'latest' }))).toMatchObject({ enqueued: 3, cursor: '5000002' });
     expect((await takeLeadIds(sqs, queueUrl)).sort()).toEqual(['5000000', '5000001', '5000002']);

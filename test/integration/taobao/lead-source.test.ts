@@ -108,6 +108,7 @@ describe('TopLeadSource', () => {
     expect(ids(page)).toEqual(['30', '31']); // not re-sorted: order checks are the poller's job
     expect(page.rejected).toHaveLength(2);
     expect(page.rejected[0]?.problem).toMatch(/no usable id/);
+    expect(page.rejected.map((r) => r.below)).toEqual(['30', '31']); // placed below the readable lead above each
     expect(page.warnings).toEqual([{ leadId: '31', problem: 'lead_time is not a time; left out' }]);
     expect(page.requestId).toBe('r9');
   });
