@@ -159,8 +159,9 @@ describe('robot replies: a 200 is delivered only when the body code says so', ()
     expect(replies[format](status, body)?.outcome).toBe(outcome);
   });
 
-  it('names the robot, the code and its message in the reason', () => {
-    expect(dingtalkReply(200, '{"errcode":310000,"errmsg":"sign not match"}')).toEqual({ outcome: 'reject', reason: '钉钉 error 310000: sign not match' });
+  it('names the robot and the code in the reason, never the message (a relay may quote the lead in it)', () => {
+    expect(dingtalkReply(200, '{"errcode":310000,"errmsg":"sign not match"}')).toEqual({ outcome: 'reject', reason: '钉钉 error 310000' });
+    expect(feishuReply(200, '{"code":9499,"msg":"invalid mobile 13800138000 for 张三"}')).toEqual({ outcome: 'reject', reason: '飞书 error 9499' });
   });
 
   it('gives the documented penalty windows as retry hints', () => {

@@ -52,6 +52,18 @@ describe('classify (DESIGN §3)', () => {
     expect(answer).toContain('张三'); // kept for the DLQ, which holds the lead anyway
   });
 
+  it.each([
+    ['feishu', '{"code":9499,"msg":"invalid mobile 13800138000 for 张三"}'],
+    ['wecom', '{"errcode":40058,"errmsg":"content of 张三 13800138000 invalid"}'],
+    ['dingtalk', '{"errcode":130101,"errmsg":"send too fast for 张三 13800138000"}'],
+  ] as const)('a robot (%s) whose message quotes the lead: code in the reason, message only in the kept answer', (format, body) => {
+    const { outcome, reason, response: answer } = classify(response(200, body), format, { endpoint: 'bot', now: NOW });
+    expect(outcome).not.toBe('delivered');
+    expect(reason).toMatch(/error \d+/);
+    expect(reason).not.toMatch(/张三|138/);
+    expect(answer).toContain('张三');
+  });
+
   it('masks a mainland mobile number a receiver echoes in the kept answer', () => {
     const { response: answer } = classify(response(422, '{"mobile":"13800138000 is a duplicate"}'), 'standard', { endpoint: 'crm' });
     expect(answer).not.toContain('13800138000');
@@ -76,7 +88,7 @@ describe('classify (DESIGN §3)', () => {
     expect(classify(response(200, '{"errcode":0,"errmsg":"ok"}'), 'wecom', { endpoint: 'sales' }).outcome).toBe('delivered');
     expect(classify(response(200, '{"errcode":310000,"errmsg":"sign not match"}'), 'dingtalk', { endpoint: 'sales' })).toEqual({
       outcome: 'reject',
-      reason: '钉钉 error 310000: sign not match (HTTP 200 from sales)',
+      reason: '钉钉 error 310000 (HTTP 200 from sales)',
       response: '{"errcode":310000,"errmsg":"sign not match"}',
     });
     expect(classify(response(200, '{"errcode":130101,"errmsg":"send too fast"}'), 'dingtalk')).toMatchObject({ outcome: 'retry', retryAfterSeconds: 600 });

@@ -19,12 +19,9 @@ export interface BotReplyRules {
   bot: string;
   /** Body keys holding the code, first present wins (Feishu has a legacy `StatusCode`). */
   codeKeys: readonly string[];
-  messageKeys: readonly string[];
   /** Codes that mean "later" (rate limits, busy); every other non-zero code is permanent. */
   retryable: ReadonlyMap<number, RetryableCode>;
 }
-
-const MAX_REASON_TEXT = 200;
 
 /**
  * The verdict of a robot's reply, or undefined when the HTTP status should decide (410, 429,
@@ -41,13 +38,15 @@ export function interpretBotReply(status: number, bodyText: string, rules: BotRe
     return success ? { outcome: 'retry', reason: `HTTP ${status} from ${rules.bot} without a robot reply code` } : undefined;
   }
   if (code === 0) return success ? { outcome: 'delivered' } : undefined;
-  const message = excerpt(firstText(reply, rules.messageKeys) ?? '');
+  // The robot's message stays out of the reason (which is logged): a relay in front of a robot,
+  // or the robot itself, may quote what it was sent. The code says what happened; the message
+  // goes with the lead to the DLQ as part of the answer (outcome.ts).
   const retry = rules.retryable.get(code);
   if (retry !== undefined) {
-    const reason = `${rules.bot} error ${code} (${retry.meaning}): ${message}`;
+    const reason = `${rules.bot} error ${code} (${retry.meaning})`;
     return retry.retryAfterSeconds === undefined ? { outcome: 'retry', reason } : { outcome: 'retry', reason, retryAfterSeconds: retry.retryAfterSeconds };
   }
-  return { outcome: 'reject', reason: `${rules.bot} error ${code}: ${message}` };
+  return { outcome: 'reject', reason: `${rules.bot} error ${code}` };
 }
 
 function parseJson(text: string): Record<string, unknown> | undefined {
@@ -68,15 +67,4 @@ function firstCode(reply: Record<string, unknown>, keys: readonly string[]): num
   return undefined;
 }
 
-function firstText(reply: Record<string, unknown>, keys: readonly string[]): string | undefined {
-  for (const key of keys) {
-    const value = reply[key];
-    if (typeof value === 'string') return value;
-  }
-  return undefined;
-}
 
-function excerpt(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length <= MAX_REASON_TEXT ? flat : `${flat.slice(0, MAX_REASON_TEXT)}…`;
-}

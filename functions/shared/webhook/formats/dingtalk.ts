@@ -30,7 +30,6 @@ export const DINGTALK_THROTTLE_SECONDS = 600;
 const RULES: BotReplyRules = {
   bot: '钉钉',
   codeKeys: ['errcode'],
-  messageKeys: ['errmsg'],
   retryable: new Map([
     [-1, { meaning: 'system busy' }],
     [130101, { meaning: 'rate limited, 20 messages per minute per robot', retryAfterSeconds: DINGTALK_THROTTLE_SECONDS }],

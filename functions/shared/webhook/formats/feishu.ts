@@ -28,7 +28,6 @@ export const FEISHU_CARD_TEXT_MAX_BYTES = 16_000;
 const RULES: BotReplyRules = {
   bot: '飞书',
   codeKeys: ['code', 'StatusCode'],
-  messageKeys: ['msg', 'StatusMessage'],
   retryable: new Map([[11232, { meaning: 'rate limited, 100 per minute and 5 per second per bot' }]]),
 };
 

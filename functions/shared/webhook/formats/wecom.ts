@@ -21,7 +21,6 @@ export const WECOM_MARKDOWN_MAX_BYTES = 4096;
 const RULES: BotReplyRules = {
   bot: '企业微信',
   codeKeys: ['errcode'],
-  messageKeys: ['errmsg'],
   retryable: new Map([
     [-1, { meaning: 'system busy' }],
     // The limit is per minute: waiting one minute is the earliest a retry can succeed.
