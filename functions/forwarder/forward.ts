@@ -39,8 +39,10 @@ export interface EndpointResult {
   /** The start of its answer when it did not accept (never logged; goes with the lead to the DLQ). */
   response?: string;
   /**
-   * A ledger or status write that failed after the outcome was known. The outcome stands (a 2xx
-   * is still a delivery); the write's absence only means a later copy may wait out the lease.
+   * A ledger or status write that failed (after retries) once the outcome was known. The outcome
+   * stands for this batch (a 2xx is still a delivery), but the ledger still shows the claim: a
+   * later copy of the lead (a retry for another endpoint, a replay) waits out the lease and then
+   * sends to this endpoint again.
    */
   bookkeepingError?: string;
 }
@@ -191,17 +193,24 @@ async function deliverOnce(
   }
 }
 
+/** Attempts at a settling write, on top of the SDK's own retries: a lost `delivered` means a re-send later. */
+const SETTLE_ATTEMPTS = 3;
+const SETTLE_PAUSE_MS = 200;
+
 /**
- * Writes what an attempt settled. The outcome is a fact by now (a 2xx cannot be undone), so a
- * failed write is reported with it rather than thrown: one throttled write must not fail the
- * batch and re-send the leads that other endpoints already accepted.
+ * Writes what an attempt settled, trying a few times. The outcome is a fact by now (a 2xx cannot
+ * be undone), so a write that still fails is reported with it rather than thrown: one throttled
+ * write must not fail the batch and re-send the leads that other endpoints already accepted.
  */
 async function settle(result: EndpointResult, write: () => Promise<void>): Promise<EndpointResult> {
-  try {
-    await write();
-    return result;
-  } catch (error) {
-    return { ...result, bookkeepingError: messageOf(error) };
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await write();
+      return result;
+    } catch (error) {
+      if (attempt >= SETTLE_ATTEMPTS) return { ...result, bookkeepingError: messageOf(error) };
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_PAUSE_MS * attempt));
+    }
   }
 }
 

@@ -81,7 +81,7 @@ function report(result: BatchResult): void {
     if (record.kind === 'retry') metrics.addMetric(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
     for (const e of record.endpoints) {
       const fields = { leadId: record.leadId, endpoint: e.endpoint, state: e.state, status: e.status, attempt: record.attempt, latencyMs: e.latencyMs };
-      if (e.bookkeepingError !== undefined) logger.warn('the ledger did not record this outcome; a later copy of the lead may wait out its lease', { ...fields, error: e.bookkeepingError });
+      if (e.bookkeepingError !== undefined) logger.warn('the ledger did not record this outcome: a later copy of the lead (a retry for another endpoint, a replay) will send it to this endpoint again once the lease ends', { ...fields, error: e.bookkeepingError });
       if (e.state === 'delivered') {
         endpointMetric(e.endpoint, METRIC.delivered, MetricUnit.Count, 1);
         if (e.latencyMs !== undefined) endpointMetric(e.endpoint, METRIC.deliveryLatencyMs, MetricUnit.Milliseconds, e.latencyMs);

@@ -233,27 +233,38 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
 
   describe('one failing storage call (injected: dynalite and fauxqs cannot fail a single call on demand)', () => {
     const fault = new Error('ProvisionedThroughputExceededException: injected');
-    /** The real ledger, except that call number `at` of `method` throws (after doing nothing). */
-    function flakyLedger(method: 'claim' | 'delivered', at: number): Ledger {
+    /** The real ledger, except that the first `times` calls of `method` for (lead, endpoint) throw (after doing nothing). */
+    function flakyLedger(method: 'claim' | 'delivered', leadId: string, endpointName: string, times: number): Ledger {
       const real = new DynamoLedger(dynamo.client, table);
-      let calls = 0;
-      const fails = (name: string): boolean => name === method && ++calls === at;
+      let failures = 0;
+      const fails = (name: string, lead: string, where: string): boolean => name === method && lead === leadId && where === endpointName && ++failures <= times;
       return {
-        claim: (...args) => (fails('claim') ? Promise.reject(fault) : real.claim(...args)),
-        delivered: (...args) => (fails('delivered') ? Promise.reject(fault) : real.delivered(...args)),
+        claim: (...args) => (fails('claim', args[0], args[1]) ? Promise.reject(fault) : real.claim(...args)),
+        delivered: (...args) => (fails('delivered', args[0], args[1]) ? Promise.reject(fault) : real.delivered(...args)),
         rejected: (...args) => real.rejected(...args),
         release: (...args) => real.release(...args),
       };
     }
+    const ledgerStatus = async (leadId: string, name: string): Promise<string | undefined> =>
+      (await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey(leadId, name) } } }))).Item?.status?.S;
 
-    it('a ledger write failing after a 2xx: the lead still counts as delivered there, the batch is settled, nothing is sent twice', async () => {
+    it('a ledger write failing once after a 2xx is written again: recorded, nothing reported', async () => {
+      const a = await receiver();
+      await enqueue(leads(3, 400));
+      const results = await drain(deps([endpoint('a', a)], { ledger: flakyLedger('delivered', '401', 'a', 1) }), sqs, queues.queueUrl);
+      expect(results.flatMap((r) => r.endpoints).filter((e) => e.bookkeepingError !== undefined)).toEqual([]);
+      expect(await ledgerStatus('401', 'a')).toBe('delivered');
+    });
+
+    it('a ledger write failing for good after a 2xx: the lead still counts as delivered there, the batch is settled, nothing is sent twice', async () => {
       const a = await receiver();
       const b = await receiver();
       await enqueue(leads(10, 500));
-      const results = await drain(deps([endpoint('a', a), endpoint('b', b)], { ledger: flakyLedger('delivered', 3) }), sqs, queues.queueUrl);
+      const results = await drain(deps([endpoint('a', a), endpoint('b', b)], { ledger: flakyLedger('delivered', '503', 'b', 99) }), sqs, queues.queueUrl);
       expect(results.map((r) => r.kind)).toEqual(Array(10).fill('done'));
       const unrecorded = results.flatMap((r) => r.endpoints).filter((e) => e.bookkeepingError !== undefined);
       expect(unrecorded.map((e) => ({ state: e.state, injected: e.bookkeepingError?.includes('injected') }))).toEqual([{ state: 'delivered', injected: true }]);
+      expect(await ledgerStatus('503', 'b')).toBe('sending'); // what a later copy would wait out
       expect([...a.accepted].sort()).toEqual(leads(10, 500).map((l) => l.id).sort());
       expect([...b.accepted].sort()).toEqual(leads(10, 500).map((l) => l.id).sort());
     });
@@ -262,7 +273,7 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
       const a = await receiver();
       const b = await receiver();
       await enqueue(leads(10, 600));
-      const results = await drain(deps([endpoint('a', a), endpoint('b', b)], { ledger: flakyLedger('claim', 5) }), sqs, queues.queueUrl);
+      const results = await drain(deps([endpoint('a', a), endpoint('b', b)], { ledger: flakyLedger('claim', '604', 'b', 1) }), sqs, queues.queueUrl);
       expect(results.filter((r) => r.kind === 'retry')).toHaveLength(1);
       expect(results.filter((r) => r.kind === 'done')).toHaveLength(10); // the 9 others at once, that one on its retry
       expect([...a.accepted].sort()).toEqual(leads(10, 600).map((l) => l.id).sort());
