@@ -43,6 +43,7 @@ export async function handler(_event: unknown, context: Pick<Context, 'getRemain
       startFrom: settings.startFrom,
       deadline: started + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
       isRateLimit: (error) => error instanceof TopError && error.retryAfterMs !== undefined,
+      isRetryable: (error) => error instanceof TopError && error.retryable,
     });
     record(result, started);
     const { enqueuedIds, ...summary } = result;

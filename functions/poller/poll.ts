@@ -21,6 +21,8 @@ export interface PollOptions {
   deadline: number;
   /** Called when a rate limit ends the cycle early; the next cycle resumes the scan. */
   isRateLimit?: (error: unknown) => boolean;
+  /** A failure worth trying again (a timeout, "system busy"); absent: every failure surfaces. */
+  isRetryable?: (error: unknown) => boolean;
 }
 
 export interface PollResult {
@@ -62,9 +64,10 @@ export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResul
       page = await pending;
     } catch (error) {
       if (opts.isRateLimit?.(error) === true) return { ...result, stoppedEarly: 'rate-limited' };
-      // A page fetched ahead had only what was left of the budget: running out is the deadline
-      // stopping the cycle (the scan is saved up to the last page), not a failing gateway.
-      if (prefetched && now() >= opts.deadline) return { ...result, stoppedEarly: 'deadline' };
+      // A page fetched ahead had only what was left of the budget: a transient failure once it ran
+      // out is the deadline stopping the cycle (the scan is saved up to the last page), not a
+      // failing gateway. A permanent one (an expired session) surfaces now all the same.
+      if (prefetched && now() >= opts.deadline && opts.isRetryable?.(error) === true) return { ...result, stoppedEarly: 'deadline' };
       throw error;
     }
     result.pages += 1;

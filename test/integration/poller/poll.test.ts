@@ -56,7 +56,8 @@ function wire(gw: SimulatedGateway, overrides: Partial<PollDeps> = {}): PollDeps
   };
 }
 
-const options = (startFrom: StartFrom = { kind: 'all' }, pageSize = 100): PollOptions => ({ pageSize, startFrom, deadline: Date.now() + 60_000, isRateLimit });
+const isRetryable = (error: unknown): boolean => error instanceof TopError && error.retryable;
+const options = (startFrom: StartFrom = { kind: 'all' }, pageSize = 100): PollOptions => ({ pageSize, startFrom, deadline: Date.now() + 60_000, isRateLimit, isRetryable });
 const allIds = (gw: SimulatedGateway): string[] => gw.leads.map((l) => l.id);
 const highest = (gw: SimulatedGateway): string => gw.leads[0]!.id;
 
@@ -147,6 +148,16 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     const queued = counts(await takeLeadIds(sqs, queueUrl));
     expect(new Set(queued.keys())).toEqual(new Set(allIds(gw)));
     expect([...queued.values()].every((n) => n === 1)).toBe(true);
+  });
+
+  it('a permanent error on the page fetched ahead surfaces even when the budget has run out meanwhile', async () => {
+    const gw = await start(300);
+    const deps = wire(gw);
+    gw.queueFault({ kind: 'delay', ms: 0 }, { kind: 'session-expired' });
+    // The clock says the budget ran out once the first page is saved, after the second was asked for.
+    let calls = 0;
+    const clock = (): number => Date.now() + (++calls > 3 ? 120_000 : 0);
+    await expect(poll({ ...deps, now: clock }, options())).rejects.toThrow(/27/);
   });
 
   it('startFrom latest with no lead at all on the first run forwards every lead that arrives afterwards', async () => {
