@@ -13,9 +13,10 @@ so the forwarder tries them again. Fix the cause first (see \`status\` and the p
 Endpoints that already accepted a lead are skipped (the ledger); endpoints that refused it
 are tried again.
 
-  --endpoint NAME   only the leads parked for this webhook (and those parked for every
-                    webhook); without it, all of them. On a stack without --endpoint, SQS moves
-                    them itself (StartMessageMoveTask).
+  --endpoint NAME   only the leads parked for this webhook (and those SQS moved to the
+                    dead-letter queue itself after failed invocations, which name no webhook);
+                    without it, all of them. On a stack without --endpoint, SQS moves them
+                    itself (StartMessageMoveTask).
 
 ${TARGET_HELP}`;
 
