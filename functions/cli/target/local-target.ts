@@ -18,7 +18,9 @@ import type { Stores, Target } from './target';
  */
 export async function localTarget(root: string, configFile: string | undefined): Promise<Target> {
   const dir = stateDir(root);
-  if (!existsSync(dir.root)) {
+  // A directory without the runner's files is not a state directory: opening it would create one
+  // there (and `reset-cursor` would then write a cursor nobody reads).
+  if (![dir.dynamoDir, dir.queuesFile, dir.runnerFile].some((file) => existsSync(file))) {
     throw new OperatorError(`no local state in ${dir.root}: run \`lead-forwarder dev\` there first, or pass --state-dir DIR, or --stack NAME for a deployed stack`);
   }
   const runner = await readRunnerInfo(dir.runnerFile);

@@ -1,3 +1,6 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from '../../../functions/cli/cli';
 import { describeChange } from '../../../functions/cli/commands/reset-cursor';
 import type { Io } from '../../../functions/cli/io';
@@ -48,6 +51,18 @@ describe('runCli', () => {
     const terminal = io();
     expect(await runCli(['status', '--state-dir', '/nonexistent/lead-forwarder-state'], terminal)).toBe(1);
     expect(terminal.stderr.join('\n')).toContain('run `lead-forwarder dev` there first');
+  });
+
+  it('refuses a directory that exists but holds no state, and creates nothing in it', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'not-state-'));
+    try {
+      const terminal = io();
+      expect(await runCli(['status', '--state-dir', dir], terminal)).toBe(1);
+      expect(terminal.stderr.join('\n')).toContain(`no local state in ${dir}`);
+      expect(await readdir(dir)).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
