@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { chmod, mkdir } from 'node:fs/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { localClients } from './aws-clients';
@@ -38,6 +38,9 @@ export interface OpenOptions {
 
 export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise<LocalStores> {
   await mkdir(dir.root, { recursive: true, mode: 0o700 });
+  // mkdir's mode applies only to a directory it creates: one made by hand, or by an older
+  // version, may be readable by other users, and it holds the queued leads.
+  await chmod(dir.root, 0o700).catch(() => undefined);
   const lock = await acquireLock(dir.lockFile, dir.root, opts.purpose);
   const cleanup: (() => Promise<void>)[] = [() => lock.release()];
   const unwind = async (): Promise<void> => {

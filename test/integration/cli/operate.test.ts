@@ -1,3 +1,4 @@
+import { chmod, stat } from 'node:fs/promises';
 import { generateLeads } from '../../../functions/shared/taobao/simulated-gateway';
 import { runCli, summaryOf, tempDir } from './cli-process';
 import { assertSigned, leadIdOf, sortIds, startFixture, type Fixture } from './pipeline-fixture';
@@ -110,4 +111,11 @@ it('send-test-lead sends one signed test lead to the named webhook only', async 
   const unknown = await runCli(['send-test-lead', '--endpoint', 'nope', '--state-dir', state, '--config', config]);
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toContain('no webhook named "nope" (configured: crm, picky, late)');
+});
+
+it('makes the state directory private (0700) again when a command opens it, since it holds the queued leads', async () => {
+  const config = await fixture.writeConfig('perm', ['crm']);
+  await chmod(state, 0o755);
+  expect((await runCli(['status', '--state-dir', state, '--config', config])).code).toBe(0);
+  expect((await stat(state)).mode & 0o777).toBe(0o700);
 });
