@@ -62,9 +62,30 @@ export class DynamoLedger {
     }
     const { Item } = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: ledgerKey(leadId, endpoint) } }, ConsistentRead: true }));
     const status = Item?.status?.S;
+    if (status === 'delivered' || status === 'rejected') await this.keep(leadId, endpoint, now);
     if (status === 'delivered') return { kind: 'delivered' };
     if (status === 'rejected') return { kind: 'rejected', reason: Item?.reason?.S ?? 'rejected' };
     return { kind: 'busy' };
+  }
+
+  /**
+   * A copy of the lead is still around (a replay, a duplicate message), so the record must outlive
+   * it too: each replay re-parks the lead with a fresh DLQ retention, and a record that expired
+   * first would let the lead reach this endpoint again. Best effort: if this write fails, the
+   * record keeps its old expiry, which is what it had anyway.
+   */
+  private async keep(leadId: LeadId, endpoint: string, now: number): Promise<void> {
+    await this.ddb
+      .send(
+        new UpdateItemCommand({
+          TableName: this.table,
+          Key: { pk: { S: ledgerKey(leadId, endpoint) } },
+          UpdateExpression: 'SET expiresAt = :exp',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':exp': { N: String(Math.floor(now / 1000) + LEDGER_TTL_DAYS * 86_400) } },
+        }),
+      )
+      .catch(() => undefined);
   }
 
   /**
