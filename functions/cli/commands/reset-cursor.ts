@@ -1,6 +1,6 @@
 import type { SourceState } from '../../poller/ports';
 import { DynamoStateStore, sourceKey } from '../../shared/aws/scan-state';
-import { StateConflictError } from '../../shared/errors';
+import { messageOf, StateConflictError } from '../../shared/errors';
 import { compareIds, isLeadId, type LeadId } from '../../shared/ids';
 import type { Command } from '../command';
 import { OperatorError, UsageError } from '../errors';
@@ -8,6 +8,7 @@ import { parseFlags, TARGET_FLAGS, TARGET_HELP } from '../flags';
 import type { Io } from '../io';
 import { newestLeadId } from '../newest-lead';
 import { resolveTarget } from '../target/resolve-target';
+import type { Target } from '../target/target';
 
 const HELP = `Usage: lead-forwarder reset-cursor --to latest|ID [--yes] [--state-dir DIR | --stack NAME [--region R]] [--config FILE]
 
@@ -17,7 +18,8 @@ it never races a poll.
 
   --to latest   skip everything up to the newest lead now (asks the gateway which one that is)
   --to ID       forward again every lead above ID; webhooks that already got a lead are skipped
-                by the ledger, so this is how a new webhook is back-filled
+                by the ledger, so this is how a new webhook is back-filled. An ID above the
+                newest lead is refused (it would silently skip the leads up to it)
   --yes         do not ask for confirmation (required when not on a terminal)
 
 ${TARGET_HELP}`;
@@ -41,6 +43,7 @@ export const resetCursorCommand: Command = {
     const appKey = await target.appKey();
     const cursor = to === 'latest' ? await newestLeadId(await target.top()) : to;
     if (cursor === undefined) throw new OperatorError('the source has no leads yet, so there is nothing to skip: the first poll starts from startFrom');
+    if (to !== 'latest') await refuseAboveNewest(to, target, io);
 
     const stores = await target.open();
     try {
@@ -64,6 +67,24 @@ export const resetCursorCommand: Command = {
     }
   },
 };
+
+/**
+ * A typo in ID (an extra digit) would put the cursor past leads that do not exist yet, and every
+ * lead up to it would never be forwarded. The gateway says which lead is newest; if it cannot be
+ * asked (a stopped demo, no network), the reset goes ahead with a note.
+ */
+async function refuseAboveNewest(id: LeadId, target: Target, io: Io): Promise<void> {
+  let newest: LeadId | undefined;
+  try {
+    newest = await newestLeadId(await target.top());
+  } catch (error) {
+    io.out(`note: could not ask the gateway for the newest lead (${messageOf(error)}), so ${id} is not checked against it`);
+    return;
+  }
+  if (newest === undefined || compareIds(id, newest) > 0) {
+    throw new OperatorError(`${id} is above the newest lead (${newest ?? 'there is none yet'}): every lead up to it would never be forwarded; nothing was changed. Use an id at or below the newest, or --to latest`);
+  }
+}
 
 /** What the reset will do, in the operator's terms. */
 export function describeChange(state: SourceState, cursor: LeadId): string[] {

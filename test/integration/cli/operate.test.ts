@@ -65,6 +65,12 @@ it('reset-cursor --to ID back-fills a new webhook with the leads above ID, and o
   expect(refused.code).toBe(2);
   expect(refused.stderr).toContain('pass --yes');
 
+  // An id past the newest lead (a typo) would skip leads that do not exist yet: refused, nothing changed.
+  const typo = await runCli(['reset-cursor', '--to', `${ids.at(-1)}0`, '--yes', '--state-dir', state, '--config', config]);
+  expect(typo.code).toBe(1);
+  expect(typo.stderr).toContain(`${ids.at(-1)}0 is above the newest lead (${ids.at(-1)})`);
+  expect(await status(config)).toMatchObject({ cursor: ids.at(-1) });
+
   const reset = await runCli(['reset-cursor', '--to', from, '--yes', '--state-dir', state, '--config', config]);
   expect(reset.code).toBe(0);
   expect(reset.stdout).toContain(`cursor: ${ids.at(-1)} -> ${from}`);
