@@ -1,27 +1,18 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoLedger, LEDGER_TTL_DAYS, ledgerKey } from '../../functions/shared/aws/ledger';
-import { startDynalite, type LocalDynamo } from '../support/local-aws';
-import { createStateTable } from '../support/tables';
+import { tablePerTest } from '../support/tables';
 
-let dynamo: LocalDynamo;
-let table: string;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(() => dynamo.close());
-beforeEach(async () => {
-  table = await createStateTable(dynamo.client);
-});
+const local = tablePerTest();
 
 const DAY_MS = 86_400_000;
 const T0 = Date.parse('2026-11-01T00:00:00Z');
 const expiresAt = async (leadId: string, endpoint: string): Promise<number> =>
-  Number((await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey(leadId, endpoint) } } }))).Item?.expiresAt?.N);
+  Number((await local.client.send(new GetItemCommand({ TableName: local.table, Key: { pk: { S: ledgerKey(leadId, endpoint) } } }))).Item?.expiresAt?.N);
 
 describe('DynamoLedger (dynalite)', () => {
   it('a settled record met again (a replay, a duplicate) lives another full term, so it outlives the copy that met it', async () => {
     let now = T0;
-    const ledger = new DynamoLedger(dynamo.client, table, () => now);
+    const ledger = new DynamoLedger(local.client, local.table, () => now);
     const claim = await ledger.claim('7', 'crm', 60_000, false);
     expect(claim.kind).toBe('claimed');
     await ledger.delivered('7', 'crm', 200);

@@ -1,23 +1,14 @@
 import { endStaleClaims } from '../../functions/local/stale-claims';
 import { DynamoLedger } from '../../functions/shared/aws/ledger';
-import { startDynalite, type LocalDynamo } from '../support/local-aws';
-import { createStateTable } from '../support/tables';
+import { tablePerTest } from '../support/tables';
 
-let dynamo: LocalDynamo;
-let table: string;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(() => dynamo.close());
-beforeEach(async () => {
-  table = await createStateTable(dynamo.client);
-});
+const local = tablePerTest();
 
 const LEASE_MS = 60_000;
 
 describe('endStaleClaims (dynalite)', () => {
   it('ends the leases of claims a dead runner left, so the next attempt can claim at once; settled records stay settled', async () => {
-    const dead = new DynamoLedger(dynamo.client, table);
+    const dead = new DynamoLedger(local.client, local.table);
     await dead.claim('1', 'crm', LEASE_MS, false); // in flight when the runner died
     await dead.claim('2', 'crm', LEASE_MS, false);
     await dead.delivered('2', 'crm', 200);
@@ -25,16 +16,16 @@ describe('endStaleClaims (dynalite)', () => {
     if (refused.kind !== 'claimed') throw new Error('setup: expected a claim');
     await dead.rejected('3', 'crm', refused.token, 'HTTP 422 from crm');
 
-    const next = new DynamoLedger(dynamo.client, table);
+    const next = new DynamoLedger(local.client, local.table);
     expect(await next.claim('1', 'crm', LEASE_MS, false)).toEqual({ kind: 'busy' }); // before: wait out the lease
 
-    expect(await endStaleClaims(dynamo.client, table)).toBe(1);
+    expect(await endStaleClaims(local.client, local.table)).toBe(1);
     expect(await next.claim('1', 'crm', LEASE_MS, false)).toMatchObject({ kind: 'claimed' });
     expect(await next.claim('2', 'crm', LEASE_MS, false)).toEqual({ kind: 'delivered' });
     expect(await next.claim('3', 'crm', LEASE_MS, false)).toEqual({ kind: 'rejected', reason: 'HTTP 422 from crm' });
   });
 
-  it('finds nothing to end in an empty table', async () => {
-    expect(await endStaleClaims(dynamo.client, table)).toBe(0);
+  it('finds nothing to end in an empty local.table', async () => {
+    expect(await endStaleClaims(local.client, local.table)).toBe(0);
   });
 });

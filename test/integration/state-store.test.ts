@@ -1,22 +1,13 @@
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { CorruptStateError, DynamoStateStore, sourceKey } from '../../functions/shared/aws/scan-state';
 import { StateConflictError } from '../../functions/shared/errors';
-import { startDynalite, type LocalDynamo } from '../support/local-aws';
-import { createStateTable } from '../support/tables';
+import { tablePerTest } from '../support/tables';
 
-let dynamo: LocalDynamo;
-let table: string;
-beforeAll(async () => {
-  dynamo = await startDynalite();
-});
-afterAll(() => dynamo.close());
-beforeEach(async () => {
-  table = await createStateTable(dynamo.client);
-});
+const local = tablePerTest();
 
 describe('DynamoStateStore (dynalite)', () => {
   it('starts at version 0 and round-trips cursor, scan and seen, including ids beyond 2^53', async () => {
-    const store = new DynamoStateStore(dynamo.client, table, sourceKey('12345678'));
+    const store = new DynamoStateStore(local.client, local.table, sourceKey('12345678'));
     expect(await store.load()).toEqual({ version: 0, seen: [] });
     const big = '9007199254740993123';
     await store.save({ cursor: big, seen: [big, '17'], cursorAt: '2026-11-29T00:00:00.000Z', scan: { top: '9007199254740993999', floor: big, next: '9007199254740993500', seen: ['9007199254740993999'] } }, 0);
@@ -30,8 +21,8 @@ describe('DynamoStateStore (dynalite)', () => {
   });
 
   it('a stale writer gets a StateConflictError and changes nothing', async () => {
-    const a = new DynamoStateStore(dynamo.client, table, sourceKey('k'));
-    const b = new DynamoStateStore(dynamo.client, table, sourceKey('k'));
+    const a = new DynamoStateStore(local.client, local.table, sourceKey('k'));
+    const b = new DynamoStateStore(local.client, local.table, sourceKey('k'));
     await a.save({ cursor: '10', seen: [] }, 0);
     const readByBoth = await a.load();
     await a.save({ cursor: '20', seen: [] }, readByBoth.version);
@@ -40,14 +31,14 @@ describe('DynamoStateStore (dynalite)', () => {
   });
 
   it('two first writers: exactly one wins', async () => {
-    const store = new DynamoStateStore(dynamo.client, table, sourceKey('k2'));
+    const store = new DynamoStateStore(local.client, local.table, sourceKey('k2'));
     const results = await Promise.allSettled([store.save({ cursor: '1', seen: [] }, 0), store.save({ cursor: '2', seen: [] }, 0)]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof StateConflictError)).toHaveLength(1);
   });
 
   it('a corrupted item is a clear error, not a silent reset', async () => {
-    await dynamo.client.send(new PutItemCommand({ TableName: table, Item: { pk: { S: sourceKey('bad') }, version: { N: '3' }, cursor: { S: 'abc' } } }));
-    await expect(new DynamoStateStore(dynamo.client, table, sourceKey('bad')).load()).rejects.toThrow(CorruptStateError);
+    await local.client.send(new PutItemCommand({ TableName: local.table, Item: { pk: { S: sourceKey('bad') }, version: { N: '3' }, cursor: { S: 'abc' } } }));
+    await expect(new DynamoStateStore(local.client, local.table, sourceKey('bad')).load()).rejects.toThrow(CorruptStateError);
   });
 });
