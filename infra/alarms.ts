@@ -104,6 +104,7 @@ export class LeadForwarderAlarms extends Construct {
     this.add('TopAuthFailure', {
       metric: serviceMetric(POLLER_METRICS.topAuthFailure, { period: Duration.minutes(1) }),
       threshold: 1,
+      event: true,
       description: 'TOP rejected the session or permissions (code 26/27: the merchant must re-authorize the app, then update TopSessionKey; code 11: check API permissions and the IP whitelist). No leads are pulled until then.',
     });
     const noPoll = this.add('NoSuccessfulPoll', {
@@ -123,11 +124,13 @@ export class LeadForwarderAlarms extends Construct {
       // without this alarm that lead would silently never be delivered.
       metric: serviceMetric(POLLER_METRICS.leadsRejected, { period: Duration.minutes(1) }),
       threshold: 1,
+      event: true,
       description: 'The poller rejected a lead record it could not read (e.g. no usable id): that lead is not forwarded. The poller log ("lead record rejected") names each record\'s problem; look the lead up in Alimama and pass it on by hand.',
     });
     this.add('EndpointGone', {
       metric: serviceMetric(FORWARDER_METRICS.endpointGone, { period: Duration.minutes(1) }),
       threshold: 1,
+      event: true,
       description: 'A webhook endpoint answered 410 Gone and no longer receives leads. Fix or remove it by updating the Webhooks parameter.',
     });
     this.add('DeliveriesFailing', {
@@ -156,7 +159,12 @@ export class LeadForwarderAlarms extends Construct {
     return alarm;
   }
 
-  private add(id: string, spec: { metric: IMetric; threshold: number; operator?: ComparisonOperator; evaluationPeriods?: number; treatMissingData?: TreatMissingData; description: string }): Alarm {
+  /**
+   * `event`: the alarm counts events (a rejected record, a 410, an auth failure), not a state. It
+   * notifies on ALARM only: its return to OK a minute later means "no new event", not "fixed",
+   * and an OK e-mail would say the opposite of the truth.
+   */
+  private add(id: string, spec: { metric: IMetric; threshold: number; operator?: ComparisonOperator; evaluationPeriods?: number; treatMissingData?: TreatMissingData; event?: boolean; description: string }): Alarm {
     const evaluationPeriods = spec.evaluationPeriods ?? 1;
     const alarm = new Alarm(this, id, {
       metric: spec.metric,
@@ -168,7 +176,7 @@ export class LeadForwarderAlarms extends Construct {
       alarmDescription: `${Aws.STACK_NAME}: ${spec.description}`,
     });
     alarm.addAlarmAction(this.action);
-    alarm.addOkAction(this.action);
+    if (spec.event !== true) alarm.addOkAction(this.action);
     this.alarms.push(alarm);
     return alarm;
   }

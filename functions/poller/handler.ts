@@ -10,7 +10,7 @@ import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/obser
 import { TopClient } from '../shared/taobao/client';
 import { isAuthorizationFailure, TopError } from '../shared/taobao/errors';
 import { TopLeadSource } from '../shared/taobao/lead-source';
-import { poll, type PollResult } from './poll';
+import { isSuccessfulPoll, poll, type PollResult } from './poll';
 
 /** Time kept back from the invocation's budget to write state and flush metrics. */
 const SAFETY_MARGIN_MS = 5_000;
@@ -62,7 +62,7 @@ export async function handler(_event: unknown, context: Pick<Context, 'getRemain
 }
 
 function record(result: PollResult, started: number): void {
-  metrics.addMetric(METRIC.pollSucceeded, MetricUnit.Count, 1);
+  if (isSuccessfulPoll(result)) metrics.addMetric(METRIC.pollSucceeded, MetricUnit.Count, 1);
   metrics.addMetric(METRIC.leadsFetched, MetricUnit.Count, result.fetched);
   metrics.addMetric(METRIC.leadsEnqueued, MetricUnit.Count, result.enqueued);
   metrics.addMetric(METRIC.leadsRejected, MetricUnit.Count, result.rejected.length);

@@ -205,3 +205,12 @@ function withoutScan(state: SourceState): Omit<SourceState, 'version'> {
 function highest(ids: LeadId[], count: number): LeadId[] {
   return [...new Set(ids)].sort((a, b) => compareIds(b, a)).slice(0, count);
 }
+
+/**
+ * Whether a cycle counts as a successful poll (the PollSucceeded metric, which the "no successful
+ * poll" alarm watches): a cycle a rate limit stopped before its first page pulled nothing, and a
+ * ban lasting hours must not look like a healthy poller.
+ */
+export function isSuccessfulPoll(result: PollResult): boolean {
+  return !(result.stoppedEarly === 'rate-limited' && result.pages === 0);
+}

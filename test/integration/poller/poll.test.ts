@@ -1,5 +1,5 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { poll, type PollDeps, type PollOptions } from '../../../functions/poller/poll';
+import { isSuccessfulPoll, poll, type PollDeps, type PollOptions } from '../../../functions/poller/poll';
 import type { LeadQueue, LeadSource, StateStore } from '../../../functions/poller/ports';
 import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
 import { DynamoStateStore, sourceKey } from '../../../functions/shared/aws/scan-state';
@@ -234,8 +234,17 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     gw.queueFault({ kind: 'delay', ms: 0 }, { kind: 'rate-limit', banSeconds: 3_600 });
     const first = await poll(deps, options());
     expect(first).toMatchObject({ stoppedEarly: 'rate-limited', scanInProgress: true, enqueued: 100 });
+    expect(isSuccessfulPoll(first)).toBe(true); // it got a page in
     const second = await poll(deps, options());
     expect(second).toMatchObject({ enqueued: 200, scanInProgress: false });
+  });
+
+  it('a ban that stops the cycle before its first page is not a successful poll (the "no successful poll" alarm watches)', async () => {
+    const gw = await start(50);
+    gw.setFault({ kind: 'rate-limit', banSeconds: 7_200 });
+    const banned = await poll(wire(gw), options());
+    expect(banned).toMatchObject({ stoppedEarly: 'rate-limited', pages: 0, enqueued: 0 });
+    expect(isSuccessfulPoll(banned)).toBe(false);
   });
 
   it.each([
