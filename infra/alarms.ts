@@ -133,6 +133,12 @@ export class LeadForwarderAlarms extends Construct {
       event: true,
       description: 'A webhook endpoint answered 410 Gone and no longer receives leads. Fix or remove it by updating the Webhooks parameter.',
     });
+    this.add('MobileDecryptFailed', {
+      metric: serviceMetric(FORWARDER_METRICS.mobileDecryptFailed, { period: Duration.minutes(1) }),
+      threshold: 1,
+      event: true,
+      description: 'A lead\'s mobile did not decrypt with MobilePrivateKey, so it went out still encrypted (mobile_encrypted: true). If every lead does this, the key is wrong or was rotated by Alimama: update MobilePrivateKey.',
+    });
     this.add('DeliveriesFailing', {
       // Per-endpoint metrics cannot be alarmed on across endpoints (no SEARCH in alarms), and SQS
       // stops counting a retried message's age after its third receive: this service-level count
