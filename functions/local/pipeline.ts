@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { DynamoStateStore, sourceKey } from '../shared/aws/scan-state';
-import { messageOf } from '../shared/errors';
+import { ConfigError, messageOf } from '../shared/errors';
 import type { Settings } from '../shared/settings';
 import type { PollSummary } from '../poller/handler';
 import { startLocalSecretsManager, type LocalSecretsManager } from './secrets-server';
@@ -16,7 +16,7 @@ import { loadLambdas, type LocalLambdas } from './lambda-host';
 import { openLocalStores, type LocalStores } from './local-stores';
 import type { QueueDepths, Reporter } from './progress';
 import { LOCAL_REGION, ONCE_MAX_RECEIVE_COUNT, ONCE_RETRY_SECONDS, STACK_MAX_RECEIVE_COUNT, STACK_VISIBILITY_TIMEOUT_SECONDS } from './resources';
-import { removeRunnerInfo, writeProfile, writeRunnerInfo, type RunnerInfo } from './runtime-files';
+import { readProfile, removeRunnerInfo, writeProfile, writeRunnerInfo, type RunnerInfo } from './runtime-files';
 import type { StateDir } from './state-dir';
 import { Tally } from './tally';
 
@@ -71,6 +71,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
     }
   };
   try {
+    await refuseOtherKind(dir, opts.config);
     const maxReceiveCount = once ? ONCE_MAX_RECEIVE_COUNT : STACK_MAX_RECEIVE_COUNT;
     const stores = await openLocalStores(dir, {
       purpose: 'runner',
@@ -186,6 +187,22 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
   } catch (error) {
     await unwind();
     throw error;
+  }
+}
+
+/**
+ * The demo and a real configuration never share a state directory: the leads one left queued (or
+ * parked) would go to the other's webhooks, demo leads to a real CRM or real leads to the demo
+ * inbox. Checked before anything is opened, so nothing changes.
+ */
+async function refuseOtherKind(dir: StateDir, config: LoadedConfig | undefined): Promise<void> {
+  const previous = await readProfile(dir.profileFile);
+  if (previous === undefined) return;
+  if (previous.kind === 'demo' && config !== undefined) {
+    throw new ConfigError([`${dir.root} holds the demo's state: its queued leads would go to your webhooks. Use another directory for your configuration (--state-dir DIR), or delete ${dir.root} if you no longer need the demo`]);
+  }
+  if (previous.kind === 'config' && config === undefined) {
+    throw new ConfigError([`${dir.root} holds the state of ${previous.configFile}: the demo would send its queued leads to the demo inbox. Run the demo in another directory (--state-dir DIR), or pass --config ${previous.configFile}`]);
   }
 }
 

@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, tempDir, writeJson } from './cli-process';
+import { generateLeads } from '../../../functions/shared/taobao/simulated-gateway';
+import { startFixture } from './pipeline-fixture';
 
 // Bad input stops before anything starts: every problem in one message, exit 2, no state.
 
@@ -88,5 +90,26 @@ it('prints help for every command', async () => {
     const result = await runCli([command, '--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`Usage: lead-forwarder ${command}`);
+  }
+});
+
+it('never mixes the demo and a real configuration in one state directory, either way round', async () => {
+  const fixture = await startFixture(dir.path, generateLeads(2, { startId: '4000' }), { crm: () => ({ status: 200 }) });
+  try {
+    const config = await fixture.writeConfig('mixed');
+    const demoState = join(dir.path, 'demo-state');
+    expect((await runCli(['dev', '--once', '--state-dir', demoState])).code).toBe(0);
+    const real = await runCli(['dev', '--once', '--config', config, '--state-dir', demoState]);
+    expect(real.code).toBe(2);
+    expect(real.stderr).toContain(`${demoState} holds the demo's state`);
+    expect(fixture.receivers.crm!.requests).toHaveLength(0); // no demo lead reached the real webhook
+
+    const realState = join(dir.path, 'real-state');
+    expect((await runCli(['dev', '--once', '--config', config, '--state-dir', realState])).code).toBe(0);
+    const demo = await runCli(['dev', '--once', '--state-dir', realState]);
+    expect(demo.code).toBe(2);
+    expect(demo.stderr).toContain(`${realState} holds the state of ${config}`);
+  } finally {
+    await fixture.close();
   }
 });
