@@ -85,9 +85,10 @@ export function batchLines(outcomes: readonly RecordOutcome[], live: boolean): s
     const pending = record.pairs.filter((pair) => pair.state === 'pending').map((pair) => pair.endpoint);
     const failed = record.pairs.filter((pair) => pair.state === 'failed');
     const refused = record.pairs.filter((pair) => pair.state === 'refused').map((pair) => `${pair.endpoint} refused it${pair.reason === undefined ? '' : ` (${pair.reason})`}`);
-    if (pending.length > 0) lines.push(`${lead}: attempt ${record.receiveCount} failed for ${pending.join(', ')}; retrying later${refused.length > 0 ? `; ${refused.join('; ')}` : ''}`);
+    // Why an attempt failed is in the handlers' log (the forwarder logs it; the ledger keeps only refusals).
+    if (pending.length > 0) lines.push(`${lead}: attempt ${record.receiveCount} failed for ${pending.join(', ')} (the handlers' log says why); retrying later${refused.length > 0 ? `; ${refused.join('; ')}` : ''}`);
     if (failed.length > 0) {
-      const why = failed.map((pair) => (pair.reason === undefined ? pair.endpoint : `${pair.endpoint} (${pair.reason})`)).join('; ');
+      const why = failed.map((pair) => (pair.reason === undefined ? `${pair.endpoint} (the handlers' log says why)` : `${pair.endpoint} (${pair.reason})`)).join('; ');
       lines.push(`${lead}: parked in the dead-letter queue, not delivered to ${why}; fix the endpoint, then run \`lead-forwarder replay\``);
     }
   }

@@ -11,7 +11,7 @@ const outcomes: RecordOutcome[] = [
 it('prints a total per batch and one line per lead that was not simply delivered', () => {
   expect(batchLines(outcomes, false)).toEqual([
     'forwarded 3 leads: crm 1 delivered, 1 retrying, 1 dead',
-    'lead 2: attempt 2 failed for crm; retrying later',
+    "lead 2: attempt 2 failed for crm (the handlers' log says why); retrying later",
     'lead 3: parked in the dead-letter queue, not delivered to crm (HTTP 400 from crm: bad); fix the endpoint, then run `lead-forwarder replay`',
   ]);
   // On a terminal the status line carries the totals.
