@@ -1,4 +1,5 @@
 import { chmod, stat } from 'node:fs/promises';
+import { TEST_MOBILE } from '../../../functions/cli/test-lead';
 import { generateLeads } from '../../../functions/shared/taobao/simulated-gateway';
 import { runCli, summaryOf, tempDir } from './cli-process';
 import { assertSigned, leadIdOf, sortIds, startFixture, type Fixture } from './pipeline-fixture';
@@ -103,7 +104,7 @@ it('send-test-lead sends one signed test lead to the named webhook only', async 
   expect(result.stdout).toMatch(/crm \(standard\): accepted, HTTP 200/);
   const request = fixture.receivers.crm!.requests.at(-1)!;
   assertSigned(request);
-  expect(request.json).toMatchObject({ type: 'lead.created', test: true });
+  expect(request.json).toMatchObject({ type: 'lead.created', test: true, data: { mobile: TEST_MOBILE, mobile_encrypted: false } });
   expect(request.headers['webhook-id']).toBe(`test_${leadIdOf(request)}`);
   expect([fixture.receivers.picky!.requests.length, fixture.receivers.late!.requests.length]).toEqual(before);
 
