@@ -215,9 +215,11 @@ function unknownKeys(value: Record<string, unknown>, known: string[], prefix: st
   }
 }
 
+/** Names the value's type, never the value: these settings include secrets. */
 function requiredText(value: unknown, name: string, problems: Problems): string | undefined {
   if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  problems.add(`${name} is required (a non-empty string)`);
+  if (value === undefined || value === null || typeof value === 'string') problems.add(`${name} is required (a non-empty string)`);
+  else problems.add(`${name} must be text in double quotes, not a ${Array.isArray(value) ? 'list' : typeof value}`);
   return undefined;
 }
 

@@ -100,6 +100,12 @@ describe('parseSettings', () => {
     const text = problems.join('\n');
     for (const secret of ['TOPSECRET', 'SESSIONSECRET', 'URLKEY', 'BADSECRET']) expect(text).not.toContain(secret);
   });
+
+  it('says a number where text belongs is a number, not that the setting is missing, without echoing it', () => {
+    const problems = problemsOf({ top: { appKey: 12345678, appSecret: 987654321, sessionKey: 's' }, webhooks: [{ name: 'w', url: 'https://example.com/hook' }] });
+    expect(problems).toEqual(expect.arrayContaining(['top.appKey must be text in double quotes, not a number', 'top.appSecret must be text in double quotes, not a number']));
+    expect(problems.join('\n')).not.toContain('987654321');
+  });
 });
 
 /** The ConfigError `run` throws, and the text printing it shows (message, stack and any cause chain). */
