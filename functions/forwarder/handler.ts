@@ -48,7 +48,9 @@ export async function handler(event: SQSEvent, _context?: Context): Promise<SQSB
   const deps = await wiring();
   const result = await forwardBatch(deps, event.Records.map(toQueueRecord));
   report(result);
-  metrics.publishStoredMetrics();
+  // A batch of leads already delivered stores no metric, and publishing none logs a plain-text
+  // warning into otherwise JSON logs.
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   return { batchItemFailures: result.failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { generateLeads, type SampleLead } from '../../../functions/shared/taobao/simulated-gateway';
 import type { ReceivedRequest } from '../../support/receiver';
 import { runCli, summaryOf, tempDir } from './cli-process';
@@ -79,4 +80,10 @@ it('sends only the leads that arrived since', async () => {
   expect(sortIds(crm!.accepted.slice(crmBefore))).toEqual(newIds);
   expect(sortIds(flaky!.accepted.slice(flakyBefore))).toEqual(newIds);
   expect(summaryOf(result)).toMatchObject({ enqueued: 4, delivered: 8, failed: 0, cursor: newIds.at(-1) });
+});
+
+it('keeps the handlers\' log JSON, one object a line (what CloudWatch Logs Insights parses)', async () => {
+  const lines = (await readFile(`${dir.path}/state/handlers.log`, 'utf8')).split('\n').filter((line) => line.trim() !== '');
+  expect(lines.length).toBeGreaterThan(0);
+  expect(lines.filter((line) => !line.startsWith('{'))).toEqual([]);
 });
