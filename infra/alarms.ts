@@ -133,6 +133,14 @@ export class LeadForwarderAlarms extends Construct {
       event: true,
       description: 'A webhook endpoint answered 410 Gone and no longer receives leads. Fix or remove it by updating the Webhooks parameter.',
     });
+    this.add('LeadParked', {
+      // The DLQ alarm fires once, when the DLQ stops being empty; this one fires for each new
+      // run of parking, so leads parked while older ones wait are not missed.
+      metric: serviceMetric(FORWARDER_METRICS.deliveryDeadLettered, { period: Duration.minutes(1) }),
+      threshold: 1,
+      event: true,
+      description: 'The forwarder parked a lead in the dead-letter queue (refused, endpoint gone, or out of attempts). The forwarder log ("lead parked in the dead-letter queue") gives each lead id and reason; fix the cause, then run `lead-forwarder replay --stack <name>`.',
+    });
     this.add('MobileDecryptFailed', {
       metric: serviceMetric(FORWARDER_METRICS.mobileDecryptFailed, { period: Duration.minutes(1) }),
       threshold: 1,

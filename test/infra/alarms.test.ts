@@ -26,7 +26,7 @@ const ofStack = (dimensions: Dimension[]): boolean =>
 const ofResource = (logicalId: string) => (dimensions: Dimension[]): boolean => dimensions.some((d) => refersTo(d.Value, logicalId));
 
 /** Alarms on events (a rejected record, a 410, an auth failure): back to OK means "no new one", not "fixed". */
-const EVENT_METRICS = new Set<string>([POLLER_METRICS.topAuthFailure, POLLER_METRICS.leadsRejected, FORWARDER_METRICS.endpointGone, FORWARDER_METRICS.mobileDecryptFailed]);
+const EVENT_METRICS = new Set<string>([POLLER_METRICS.topAuthFailure, POLLER_METRICS.leadsRejected, FORWARDER_METRICS.endpointGone, FORWARDER_METRICS.mobileDecryptFailed, FORWARDER_METRICS.deliveryDeadLettered]);
 
 function theAlarm(metricName: string, namespace: string, dimension: (d: Dimension[]) => boolean): Record<string, unknown> {
   const found = only(alarmsOn(metricName, namespace, dimension), `alarm on ${metricName}`);
@@ -169,6 +169,12 @@ describe('alarms', () => {
 
   it('fire when an endpoint is gone (410)', () => {
     expect(theAlarm(FORWARDER_METRICS.endpointGone, 'LeadForwarder', ofStack)).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+  });
+
+  it('fire for each new run of parked leads, not only when the DLQ stops being empty', () => {
+    const alarm = theAlarm(FORWARDER_METRICS.deliveryDeadLettered, 'LeadForwarder', ofStack);
+    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Period: 60, Statistic: 'Sum' });
+    expect(JSON.stringify(alarm.AlarmDescription)).toMatch(/replay/);
   });
 
   it('fire when a mobile does not decrypt (a wrong or rotated MobilePrivateKey), saying what to update', () => {
