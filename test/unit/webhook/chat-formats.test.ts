@@ -154,6 +154,8 @@ describe('robot replies: a 200 is delivered only when the body code says so', ()
     ['feishu bad sign', 'feishu', 200, '{"code":19021,"msg":"sign match fail or timestamp is not within one hour from current time"}', 'reject'],
     ['feishu keyword', 'feishu', 200, '{"code":19024,"msg":"Key Words Not Found"}', 'reject'],
     ['feishu bad request', 'feishu', 400, '{"code":9499,"msg":"Bad Request"}', 'reject'],
+    ['feishu throttled as a 9499', 'feishu', 400, '{"code":9499,"msg":"too many request","data":{}}', 'retry'],
+    ['feishu rate limit, older APIs', 'feishu', 400, '{"code":99991400,"msg":"request trigger frequency limit"}', 'retry'],
     ['a 200 that is not the robot', 'wecom', 200, '<html>portal</html>', 'retry'],
   ] as const)('%s (%s, HTTP %i: %s) → %s', (_case, format, status, body, outcome) => {
     expect(replies[format](status, body)?.outcome).toBe(outcome);

@@ -21,6 +21,11 @@ export interface BotReplyRules {
   codeKeys: readonly string[];
   /** Codes that mean "later" (rate limits, busy); every other non-zero code is permanent. */
   retryable: ReadonlyMap<number, RetryableCode>;
+  /**
+   * A generic code that means "later" only with a given message (Feishu answers a throttled bot
+   * with 9499 "too many request"). The message is read for this test only, never reported.
+   */
+  retryableMessages?: readonly (RetryableCode & { code: number; messageKey: string; pattern: RegExp })[];
 }
 
 /**
@@ -41,7 +46,7 @@ export function interpretBotReply(status: number, bodyText: string, rules: BotRe
   // The robot's message stays out of the reason (which is logged): a relay in front of a robot,
   // or the robot itself, may quote what it was sent. The code says what happened; the message
   // goes with the lead to the DLQ as part of the answer (outcome.ts).
-  const retry = rules.retryable.get(code);
+  const retry = rules.retryable.get(code) ?? rules.retryableMessages?.find((rule) => rule.code === code && textOf(reply[rule.messageKey]).match(rule.pattern) !== null);
   if (retry !== undefined) {
     const reason = `${rules.bot} error ${code} (${retry.meaning})`;
     return retry.retryAfterSeconds === undefined ? { outcome: 'retry', reason } : { outcome: 'retry', reason, retryAfterSeconds: retry.retryAfterSeconds };
@@ -68,3 +73,7 @@ function firstCode(reply: Record<string, unknown>, keys: readonly string[]): num
 }
 
 
+
+function textOf(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}

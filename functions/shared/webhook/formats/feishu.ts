@@ -20,6 +20,9 @@ import type { RenderedRequest, ResponseVerdict } from './types';
  * - replies: `{"code":0,"msg":"success",…}` (older robots: `StatusCode`); 19021 = signature or
  *   timestamp check failed, 19022 = IP not allowed, 19024 = keyword missing, 9499 = bad request;
  *   11232 = rate limited (100 per minute, 5 per second per bot, worst at the top of the hour).
+ *   Throttled bots have also been seen to answer HTTP 400 `{"code":9499,"msg":"too many request"}`
+ *   (github.com/ccfos/nightingale/issues/1437), and the platform's rate-limit page gives 99991400
+ *   for older APIs (open.larkoffice.com/document/ukTMukTMukTM/uUzN04SN3QjL1cDN): both retry.
  */
 
 /** The card text stays well inside the 20 KB body limit, whatever the JSON escaping adds. */
@@ -28,7 +31,11 @@ export const FEISHU_CARD_TEXT_MAX_BYTES = 16_000;
 const RULES: BotReplyRules = {
   bot: '飞书',
   codeKeys: ['code', 'StatusCode'],
-  retryable: new Map([[11232, { meaning: 'rate limited, 100 per minute and 5 per second per bot' }]]),
+  retryable: new Map([
+    [11232, { meaning: 'rate limited, 100 per minute and 5 per second per bot' }],
+    [99991400, { meaning: 'rate limited' }],
+  ]),
+  retryableMessages: [{ code: 9499, messageKey: 'msg', pattern: /too many request/i, meaning: 'rate limited (too many requests)' }],
 };
 
 /**
