@@ -254,9 +254,16 @@ function networkDetail(error: unknown, timeoutMs: number): string {
   return `${code}: ${message}`;
 }
 
+/**
+ * What an unreadable body looked like, for the error message (which is logged). An HTML or text
+ * page from a proxy is quoted, which says what answered; anything that looks like JSON is not:
+ * a page of leads cut short would put names and phone numbers into the logs.
+ */
 function snippet(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat === '' ? 'empty body' : flat;
+  if (flat === '') return 'empty body';
+  if (flat.startsWith('{') || flat.startsWith('[')) return `${Buffer.byteLength(text, 'utf8')} bytes of JSON-like text, not quoted: it may hold lead data`;
+  return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat;
 }
 
 function codeOf(value: unknown): number | undefined {

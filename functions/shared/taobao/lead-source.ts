@@ -21,6 +21,11 @@ export class TopLeadSource implements LeadSource {
   async fetchPage(request: { offset?: LeadId; pageSize: number; deadline: number }): Promise<LeadPage> {
     const dto = writeLeadQueryDto({ pageSize: request.pageSize, ...(request.offset === undefined ? {} : { offset: request.offset }) });
     const { body, requestId } = await this.client.call(LEAD_LIST_METHOD, { lead_external_query_dto: dto }, { deadline: request.deadline });
+    // An empty page ends the scan. A wrapper that says neither result_ok nor result_data is not
+    // "no more leads" but a reply we cannot read, and taking it for one would skip the rest.
+    if (body.result_ok === undefined && body.result_data === undefined) {
+      throw new TopProtocolError(LEAD_LIST_METHOD, 'the response has neither result_ok nor result_data, so it is not read as an empty page');
+    }
     const records = leadRecords(body.result_data);
     const page: LeadPage = { rawCount: 0, leads: [], rejected: [], ...(requestId === undefined ? {} : { requestId }) };
     const warnings: { leadId: LeadId; problem: string }[] = [];

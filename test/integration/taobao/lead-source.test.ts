@@ -130,6 +130,23 @@ describe('TopLeadSource', () => {
     },
   );
 
+  it('refuses a reply that says neither result_ok nor result_data, rather than reading it as the empty page that ends a scan', async () => {
+    const { source, gateway } = await setup();
+    gateway.queueFault({ kind: 'raw-body', body: '{"mama_crm_lead_list_response":{"request_id":"r1"}}' });
+    await expect(source.fetchPage({ pageSize: 10, deadline: deadline() })).rejects.toThrow(/neither result_ok nor result_data/);
+  });
+
+  it('never quotes a page of leads cut short in its error (it is logged); a proxy\'s HTML page is quoted', async () => {
+    const { source, gateway } = await setup({}, { maxAttempts: 1 });
+    gateway.queueFault({ kind: 'raw-body', body: '{"mama_crm_lead_list_response":{"result_data":{"result":[{"name":"张三","mobile":"13812345678","id":1' });
+    const cut = await source.fetchPage({ pageSize: 10, deadline: deadline() }).then(() => undefined, (error: unknown) => error);
+    expect(cut).toBeInstanceOf(Error);
+    expect((cut as Error).message).toMatch(/bytes of JSON-like text, not quoted/);
+    expect((cut as Error).message).not.toMatch(/张三|13812345678/);
+    gateway.queueFault({ kind: 'raw-body', body: '<html><body>502 Bad Gateway</body></html>' });
+    await expect(source.fetchPage({ pageSize: 10, deadline: deadline() })).rejects.toThrow(/502 Bad Gateway/);
+  });
+
   it('refuses a result_data that is not a list rather than reading it as empty', async () => {
     const { source, gateway } = await setup();
     gateway.queueFault({ kind: 'raw-body', body: '{"mama_crm_lead_list_response":{"result_data":"oops","result_ok":true}}' });
