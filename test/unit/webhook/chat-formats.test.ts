@@ -62,6 +62,31 @@ describe('chat presets render a readable Chinese card', () => {
     }
   });
 
+  it('neutralizes markup in a form\'s own labels too (they come from the page builder, not from us)', () => {
+    const extend_list = [{ label: '<at id=all></at>\n# 标题 [点我](http://evil.test)', value: '是' }];
+    for (const format of ['wecom', 'dingtalk', 'feishu'] as const) {
+      const body = renderRequest(endpoint(format), sampleDelivery({ lead: sampleLead({ extend_list }) }), NOW).body;
+      const text = format === 'feishu' ? feishuText(body) : markdownOf(format, body);
+      expect(text).not.toMatch(/<at id=all>|\]\(http|\n# /);
+      expect(text).toContain('＜at id=all＞＜/at＞ # 标题 ［点我］');
+    }
+  });
+
+  it.each(['wecom', 'dingtalk', 'feishu'] as const)('%s: a card cut to its size limit still names the lead', (format) => {
+    const extend_list = Array.from({ length: 12 }, (_, i) => ({ label: `问题${i}：我想了解的内容`, value: '我想'.repeat(95) }));
+    const body = renderRequest(endpoint(format), sampleDelivery({ lead: sampleLead({ extend_list }) }), NOW).body;
+    const text = format === 'feishu' ? feishuText(body) : markdownOf(format, body);
+    expect(text).toContain('线索ID');
+    expect(text).toContain('221985');
+  });
+
+  it('keeps a Feishu body within 20 KB even when JSON escaping doubles the text (quotes, backslashes, control characters)', () => {
+    const extend_list = Array.from({ length: 20 }, (_, i) => ({ label: `"\\字段${i}\u0001`, value: '"\\\u0001'.repeat(200) }));
+    const body = renderRequest(endpoint('feishu', { secrets: [FEISHU_SECRET] }), sampleDelivery({ lead: sampleLead({ extend_list }) }), NOW).body;
+    expect(Buffer.byteLength(body, 'utf8')).toBeLessThanOrEqual(20 * 1024);
+    expect(feishuText(body)).toContain('线索ID');
+  });
+
   it('keeps a WeCom card within its 4096-byte markdown limit', () => {
     const extend_list = Array.from({ length: 40 }, (_, i) => ({ label: `字段${i}`, value: '很长的内容'.repeat(100) }));
     const content = markdownOf('wecom', renderRequest(endpoint('wecom'), sampleDelivery({ lead: sampleLead({ extend_list }) }), NOW).body);

@@ -7,6 +7,7 @@ import type { Delivery } from '../delivery';
  */
 
 export interface CardField {
+  /** One line, bounded, markup already neutralized: a form's own labels come from the page builder. */
   label: string;
   /** Plain text: one line, bounded; each format escapes it for its own markup. */
   value: string;
@@ -21,8 +22,10 @@ export interface LeadCard {
 
 /** Long enough for any real name, page or address; keeps one odd field from flooding the card. */
 export const MAX_VALUE_CHARS = 200;
-/** Extra form fields beyond this are summarized, which keeps every preset far below its size limit. */
+/** Extra form fields beyond this are summarized; a card still cut to its preset's size loses its end. */
 export const MAX_EXTRA_FIELDS = 20;
+/** A form field's label is a question at most; a longer one is cut. */
+export const MAX_LABEL_CHARS = 40;
 
 const WALL_TIME_GMT8 = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?\+08:00$/;
 
@@ -31,8 +34,10 @@ export function leadCard(delivery: Delivery): LeadCard {
   const { lead } = delivery;
   const fields: CardField[] = [];
   const add = (label: string, value: string | undefined): void => {
-    if (value !== undefined && value.trim() !== '') fields.push({ label, value: oneLine(value) });
+    if (value !== undefined && value.trim() !== '') fields.push({ label: escapeMarkdown(oneLine(label, MAX_LABEL_CHARS)), value: oneLine(value) });
   };
+  // First, so that a card cut to its preset's size limit still names the lead.
+  add('线索ID', lead.id);
   add('姓名', lead.name);
   // A ciphertext is useless to a person: say that it is encrypted instead of printing it.
   add('手机', lead.mobile === undefined ? undefined : lead.mobile_encrypted === true ? '（已加密，未能解密）' : lead.mobile);
@@ -44,7 +49,6 @@ export function leadCard(delivery: Delivery): LeadCard {
   const extras = lead.extend_list ?? [];
   for (const extra of extras.slice(0, MAX_EXTRA_FIELDS)) add(extra.label ?? extra.code ?? '附加信息', extra.value);
   if (extras.length > MAX_EXTRA_FIELDS) add('附加信息', `另有 ${extras.length - MAX_EXTRA_FIELDS} 项未显示`);
-  add('线索ID', lead.id);
   const test = delivery.test === true;
   return { title: test ? '【测试】新线索' : '新线索', test, fields };
 }
@@ -74,10 +78,11 @@ export function truncateUtf8(text: string, maxBytes: number): string {
   return out + mark;
 }
 
-function oneLine(value: string): string {
-  const flat = value.replace(/\s+/g, ' ').trim();
+/** Whitespace and control characters folded into single spaces, at most `maxChars` characters. */
+function oneLine(value: string, maxChars = MAX_VALUE_CHARS): string {
+  const flat = value.replace(/[\s\u0000-\u001f\u007f]+/g, ' ').trim();
   const chars = [...flat];
-  return chars.length <= MAX_VALUE_CHARS ? flat : `${chars.slice(0, MAX_VALUE_CHARS - 1).join('')}…`;
+  return chars.length <= maxChars ? flat : `${chars.slice(0, maxChars - 1).join('')}…`;
 }
 
 /** `2022-05-03T17:44:28+08:00` → `2022-05-03 17:44:28` (the merchant's wall time); other forms as given. */
