@@ -4,8 +4,9 @@ import { DynamoEndpointStatus } from '../shared/aws/endpoint-status';
 import { SqsForwarderQueue } from '../shared/aws/forwarder-queue';
 import { readForwarderEnvironment } from '../shared/aws/lambda-env';
 import { DynamoLedger } from '../shared/aws/ledger';
-import { cachedFor, readSecret, SECRET_CACHE_MS } from '../shared/aws/secrets';
+import { cachedFor, readSecret, SECRET_CACHE_MS, SECRET_STALE_MS } from '../shared/aws/secrets';
 import { parseForwarderSettings, parseJsonSetting } from '../shared/config';
+import { messageOf } from '../shared/errors';
 import { createMobileDecryptor } from '../shared/mobile';
 import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability';
 import { backoffSeconds } from '../shared/webhook/outcome';
@@ -41,6 +42,9 @@ const wiring = cachedFor(SECRET_CACHE_MS, async () => {
     concurrency: RECORD_CONCURRENCY,
     backoffSeconds: (attempt: number, retryAfter: number | undefined) => backoffSeconds(attempt, retryAfter, Math.random),
   };
+}, {
+  staleForMs: SECRET_STALE_MS,
+  onStale: (error) => logger.warn('could not refresh the secrets; using the values read before', { error: messageOf(error) }),
 });
 
 /** SQS batch in, partial batch failures out: only the records that must be retried are reported. */

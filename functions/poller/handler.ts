@@ -3,7 +3,7 @@ import { createClients } from '../shared/aws/clients';
 import { readPollerEnvironment } from '../shared/aws/lambda-env';
 import { SqsLeadQueue } from '../shared/aws/lead-queue';
 import { DynamoStateStore, sourceKey } from '../shared/aws/scan-state';
-import { cachedFor, readSecret, SECRET_CACHE_MS } from '../shared/aws/secrets';
+import { cachedFor, readSecret, SECRET_CACHE_MS, SECRET_STALE_MS } from '../shared/aws/secrets';
 import { parsePollerSettings } from '../shared/config';
 import { messageOf } from '../shared/errors';
 import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability';
@@ -29,6 +29,9 @@ const wiring = cachedFor(SECRET_CACHE_MS, async () => {
   });
   const deps = { source: new TopLeadSource(client), state: new DynamoStateStore(ddb, env.table, sourceKey(settings.top.appKey)), queue: new SqsLeadQueue(sqs, env.queueUrl) };
   return { settings, deps };
+}, {
+  staleForMs: SECRET_STALE_MS,
+  onStale: (error) => logger.warn('could not refresh the secrets; using the values read before', { error: messageOf(error) }),
 });
 
 export type PollSummary = Omit<PollResult, 'enqueuedIds'>;

@@ -8,7 +8,7 @@ describe('cachedFor (per-container secret wiring)', () => {
     const get = cachedFor(1_000, () => {
       reads += 1;
       return fail ? Promise.reject(new Error('throttled')) : Promise.resolve(`value-${reads}`);
-    }, () => clock);
+    }, { now: () => clock });
 
     await expect(get()).rejects.toThrow('throttled');
     fail = false;
@@ -18,5 +18,29 @@ describe('cachedFor (per-container secret wiring)', () => {
     clock = 2_100;
     await expect(get()).resolves.toBe('value-3'); // a rotated secret is picked up
     expect(reads).toBe(3);
+  });
+
+  it('answers a failed refresh with the last good value while it is within staleForMs, says so, and tries again next time', async () => {
+    let clock = 0;
+    let fail = false;
+    let reads = 0;
+    const stale: unknown[] = [];
+    const get = cachedFor(1_000, () => {
+      reads += 1;
+      return fail ? Promise.reject(new Error('Secrets Manager unavailable')) : Promise.resolve(`value-${reads}`);
+    }, { now: () => clock, staleForMs: 5_000, onStale: (error) => stale.push(error) });
+
+    await expect(get()).resolves.toBe('value-1');
+    fail = true;
+    clock = 1_500;
+    await expect(get()).resolves.toBe('value-1'); // refresh failed: the value read before stands in
+    expect(stale).toHaveLength(1);
+    clock = 1_600;
+    await expect(get()).resolves.toBe('value-1'); // and the refresh is tried again, not cached as failed
+    expect(reads).toBe(3);
+    clock = 6_100; // past ttl + staleForMs: too old to stand in
+    await expect(get()).rejects.toThrow('Secrets Manager unavailable');
+    fail = false;
+    await expect(get()).resolves.toBe('value-5');
   });
 });

@@ -17,22 +17,44 @@ export async function readSecret(client: SecretsManagerClient, arn: string): Pro
 
 /** How long a container trusts what it read: a rotated secret takes effect within this. */
 export const SECRET_CACHE_MS = 5 * 60_000;
+/** When a refresh fails, what was read last stays in use for up to this long past its time. */
+export const SECRET_STALE_MS = 60 * 60_000;
+
+export interface CacheOptions {
+  now?: () => number;
+  /** How long past `ttlMs` the last good value may stand in for a failed refresh; 0: never. */
+  staleForMs?: number;
+  /** Called when a failed refresh is answered with the last good value. */
+  onStale?: (error: unknown) => void;
+}
 
 /**
- * Memoizes an async initializer per container for `ttlMs`; a failure is not cached, so the
- * next invocation tries again (a throttled Secrets Manager must not poison a warm container).
+ * Memoizes an async initializer per container for `ttlMs`. A failure is not cached, so the next
+ * call tries again (a throttled Secrets Manager must not poison a warm container). A failed
+ * refresh of a value read before answers with that value while it is within `staleForMs`: a
+ * short Secrets Manager outage at the 5-minute mark must not fail every poll and every batch.
  */
-export function cachedFor<T>(ttlMs: number, init: () => Promise<T>, now: () => number = Date.now): () => Promise<T> {
+export function cachedFor<T>(ttlMs: number, init: () => Promise<T>, opts: CacheOptions = {}): () => Promise<T> {
+  const now = opts.now ?? Date.now;
   let pending: Promise<T> | undefined;
-  let loadedAt = 0;
+  let startedAt = 0;
+  let good: { value: T; at: number } | undefined;
   return () => {
-    if (pending === undefined || now() - loadedAt > ttlMs) {
-      loadedAt = now();
-      pending = init().catch((error: unknown) => {
+    const started = now();
+    if (pending !== undefined && started - startedAt <= ttlMs) return pending;
+    startedAt = started;
+    pending = init().then(
+      (value) => {
+        good = { value, at: started };
+        return value;
+      },
+      (error: unknown) => {
         pending = undefined;
-        throw error;
-      });
-    }
+        if (good === undefined || started - good.at > ttlMs + (opts.staleForMs ?? 0)) throw error;
+        opts.onStale?.(error);
+        return good.value;
+      },
+    );
     return pending;
   };
 }
