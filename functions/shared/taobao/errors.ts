@@ -50,6 +50,8 @@ const PERMANENT_CODES: ReadonlyMap<number, { reason: string; action: string }> =
 ]);
 
 const BAN_SECONDS = /ban will last for (\d+) more seconds?/i;
+/** How long a rate limit is waited out when its message does not say. */
+const UNSTATED_BAN_SECONDS = 60;
 
 /**
  * The retry policy as a table. Retried: network errors, HTTP 5xx and 429, a non-JSON body,
@@ -96,10 +98,13 @@ function classifyApiError(failure: Extract<TopFailure, { kind: 'api-error' }>): 
   }
   if (code === 7) {
     const seconds = banSeconds(failure);
+    // Without the ban's length (a reworded or translated sub_msg), a quick retry would only hit
+    // the ban again: wait as if it said a minute, which stops the cycle cleanly if it has not.
+    const waitSeconds = seconds ?? UNSTATED_BAN_SECONDS - 1;
     return {
       retryable: true,
-      ...(seconds === undefined ? {} : { retryAfterMs: (seconds + 1) * 1000 }),
-      summary: `${head} (rate limited): calls resume after the ban${seconds === undefined ? '' : ` of ${seconds} s`}${said}`,
+      retryAfterMs: (waitSeconds + 1) * 1000,
+      summary: `${head} (rate limited): calls resume after the ban${seconds === undefined ? ` (its length not stated; waiting ${UNSTATED_BAN_SECONDS} s)` : ` of ${seconds} s`}${said}`,
     };
   }
   if (code === 10) return { retryable: true, summary: `${head} (service temporarily unavailable): retryable${said}` };

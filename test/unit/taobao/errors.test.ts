@@ -54,10 +54,10 @@ describe('classifyTopFailure (DESIGN §1 retry table)', () => {
     expect(classifyTopFailure({ kind: 'api-error', code: 7, msg: 'This ban will last for 1 more second' }).retryAfterMs).toBe(2_000);
   });
 
-  it('falls back to backoff when code 7 does not say how long', () => {
+  it('waits a minute when code 7 does not say how long (a quick retry would only meet the ban again)', () => {
     const verdict = classifyTopFailure(api(7, 'accesscontrol.limited-by-app-access-count', 'App Call Limited'));
-    expect(verdict).toMatchObject({ retryable: true });
-    expect(verdict.retryAfterMs).toBeUndefined();
+    expect(verdict).toMatchObject({ retryable: true, retryAfterMs: 60_000 });
+    expect(verdict.summary).toContain('its length not stated; waiting 60 s');
   });
 
   it("repeats what the platform said so the operator sees it", () => {
