@@ -8,7 +8,7 @@ import { parsePollerSettings } from '../shared/config';
 import { messageOf } from '../shared/errors';
 import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability';
 import { TopClient } from '../shared/taobao/client';
-import { isAuthorizationFailure, TopError } from '../shared/taobao/errors';
+import { isAuthorizationFailure, refusesSecrets, TopError } from '../shared/taobao/errors';
 import { TopLeadSource } from '../shared/taobao/lead-source';
 import { isSuccessfulPoll, poll, type PollResult } from './poll';
 
@@ -56,6 +56,9 @@ export async function handler(_event: unknown, context: Pick<Context, 'getRemain
   } catch (error) {
     metrics.addMetric(METRIC.pollFailed, MetricUnit.Count, 1);
     if (isAuthorizationFailure(error)) metrics.addMetric(METRIC.topAuthFailure, MetricUnit.Count, 1);
+    // The gateway refused what the secrets hold (session, signature): the operator may have just
+    // updated them, so the next poll reads them afresh instead of waiting out the cache.
+    if (refusesSecrets(error)) wiring.forget();
     logger.error('poll failed; the cursor and scan state are unchanged since the last saved page', { error: messageOf(error), errorName: error instanceof Error ? error.name : typeof error });
     throw error;
   } finally {

@@ -43,4 +43,19 @@ describe('cachedFor (per-container secret wiring)', () => {
     fail = false;
     await expect(get()).resolves.toBe('value-5');
   });
+
+  it('forget() makes the next call read afresh, and a failure then is not answered with the forgotten value', async () => {
+    let reads = 0;
+    let fail = false;
+    const get = cachedFor(60_000, () => {
+      reads += 1;
+      return fail ? Promise.reject(new Error('unavailable')) : Promise.resolve(`value-${reads}`);
+    }, { now: () => 0, staleForMs: 60_000 });
+    await expect(get()).resolves.toBe('value-1');
+    get.forget(); // the gateway refused the session: the operator may have updated it
+    await expect(get()).resolves.toBe('value-2');
+    get.forget();
+    fail = true;
+    await expect(get()).rejects.toThrow('unavailable');
+  });
 });

@@ -34,12 +34,12 @@ export interface CacheOptions {
  * refresh of a value read before answers with that value while it is within `staleForMs`: a
  * short Secrets Manager outage at the 5-minute mark must not fail every poll and every batch.
  */
-export function cachedFor<T>(ttlMs: number, init: () => Promise<T>, opts: CacheOptions = {}): () => Promise<T> {
+export function cachedFor<T>(ttlMs: number, init: () => Promise<T>, opts: CacheOptions = {}): Cached<T> {
   const now = opts.now ?? Date.now;
   let pending: Promise<T> | undefined;
   let startedAt = 0;
   let good: { value: T; at: number } | undefined;
-  return () => {
+  const get = (): Promise<T> => {
     const started = now();
     if (pending !== undefined && started - startedAt <= ttlMs) return pending;
     startedAt = started;
@@ -57,4 +57,13 @@ export function cachedFor<T>(ttlMs: number, init: () => Promise<T>, opts: CacheO
     );
     return pending;
   };
+  return Object.assign(get, {
+    forget: (): void => {
+      pending = undefined;
+      good = undefined;
+    },
+  });
 }
+
+/** A cached value; `forget()` makes the next call read afresh (after the secrets were refused). */
+export type Cached<T> = (() => Promise<T>) & { forget(): void };

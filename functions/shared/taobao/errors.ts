@@ -200,6 +200,14 @@ export class TopProtocolError extends TopError {
   }
 }
 
+/** Codes that refuse what the secrets hold: 25 (signature: the app secret), 26/27 (the session key). */
+const SECRET_REFUSED_CODES = new Set([25, 26, 27]);
+
+/** True when the gateway refused the app secret or the session key (so they may have been updated since). */
+export function refusesSecrets(error: unknown): error is TopApiError {
+  return error instanceof TopApiError && error.code !== undefined && SECRET_REFUSED_CODES.has(error.code);
+}
+
 /**
  * True when no retry can help until a person acts: 11 (permissions / IP whitelist), 26 and 27
  * (the merchant must (re-)authorize the app and TopSessionKey must be updated).

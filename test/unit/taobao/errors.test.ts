@@ -7,6 +7,7 @@ import {
   TopTransportError,
   classifyTopFailure,
   isAuthorizationFailure,
+  refusesSecrets,
   type TopFailure,
 } from '../../../functions/shared/taobao/errors';
 
@@ -88,6 +89,12 @@ describe('TOP error classes', () => {
 
   it('TopProtocolError is not retryable', () => {
     expect(new TopProtocolError('m', 'odd').retryable).toBe(false);
+  });
+
+  it('refusesSecrets is true for 25 (app secret), 26 and 27 (session) only: the poller then re-reads its secrets', () => {
+    for (const code of [25, 26, 27]) expect(refusesSecrets(new TopApiError('m', { code }))).toBe(true);
+    for (const code of [7, 11, 29, 41]) expect(refusesSecrets(new TopApiError('m', { code }))).toBe(false);
+    expect(refusesSecrets(new Error('25'))).toBe(false);
   });
 
   it('isAuthorizationFailure is true for 11, 26 and 27 only', () => {
