@@ -75,7 +75,8 @@ export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeout
     // (setImmediate, so it can notice a FIN the server sent meanwhile). Yielding that turn here
     // lets the caller's next send reuse the socket instead of opening, and TLS-handshaking, another.
     await new Promise<void>((resolve) => setImmediate(resolve));
-    const retryAfter = firstHeader(response.headers['retry-after']);
+    // Feishu's gateway states its wait in its own header (seconds until the limit resets).
+    const retryAfter = firstHeader(response.headers['retry-after']) ?? firstHeader(response.headers['x-ogw-ratelimit-reset']);
     const result: SendResult = { kind: 'response', status: response.statusCode, body, latencyMs, ...(complete ? {} : { bodyIncomplete: true }) };
     return retryAfter === undefined ? result : { ...result, retryAfter };
   } catch (error) {

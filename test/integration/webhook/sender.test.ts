@@ -109,6 +109,13 @@ describe('send against real HTTP receivers', () => {
     expect(outcomeOf(result)).toMatchObject({ outcome: 'retry', retryAfterSeconds: 30 });
   });
 
+  it("retries a 429 after the wait Feishu's gateway states in x-ogw-ratelimit-reset", async () => {
+    const bot = await receiver(answer(429, '{"code":99991400,"msg":"request trigger frequency limit"}', { 'x-ogw-ratelimit-reset': '7' }));
+    const result = await deliver(endpointAt(bot.origin));
+    expect(result).toMatchObject({ status: 429, retryAfter: '7' });
+    expect(classify(result, 'feishu', { endpoint: 'bot' })).toMatchObject({ outcome: 'retry', retryAfterSeconds: 7 });
+  });
+
   it('retries a 429 after its Retry-After as an HTTP date', async () => {
     const crm = await receiver(answer(429, '', { 'retry-after': new Date(Date.now() + 120_000).toUTCString() }));
     const { retryAfterSeconds } = outcomeOf(await deliver(endpointAt(crm.origin)));
