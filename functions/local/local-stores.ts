@@ -34,6 +34,12 @@ export interface OpenOptions {
   visibilityTimeoutSeconds: number;
   /** A saved message waiting out a backoff comes back at most this much later (`--once`: now). */
   restoreDelayCapSeconds?: number;
+  /**
+   * For commands that only look (`status`): nothing is written back, neither the recovery from
+   * an unclean stop (rewind, which the next start applies) nor the queues on close, which
+   * restoring changed (backoffs capped, receive counts reset).
+   */
+  readOnly?: boolean;
 }
 
 export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise<LocalStores> {
@@ -64,7 +70,8 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
     // After an unclean stop the cursor may be past leads whose messages were never saved.
     // Without a recorded list (no snapshot: a new directory, or the file was moved aside)
     // there is nothing to go by, and the sources stay as they are.
-    if (saved.sources !== undefined) await rewindSources(ddb, LOCAL_TABLE, saved.sources);
+    const writes = opts.readOnly !== true;
+    if (writes && saved.sources !== undefined) await rewindSources(ddb, LOCAL_TABLE, saved.sources);
     if (opts.purpose === 'runner') await endStaleClaims(ddb, LOCAL_TABLE);
     await restoreSnapshot(sqs, sqsServer.queues, saved, opts.restoreDelayCapSeconds);
 
@@ -87,7 +94,7 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
     };
     // Record the sources before anything can poll: from here on, a source the snapshot does
     // not list was created since the last save, and the start after a kill deletes it.
-    if (saved.sources === undefined) await save();
+    if (writes && saved.sources === undefined) await save();
     let closed = false;
     return {
       endpoints,
@@ -101,7 +108,7 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
         if (closed) return;
         closed = true;
         try {
-          await save();
+          if (writes) await save();
         } finally {
           await unwind();
         }

@@ -47,7 +47,7 @@ export const statusCommand: Command = {
       return 0;
     }
     const target = await resolveTarget('status', flags);
-    const stores = await target.open();
+    const stores = await target.open({ readOnly: true });
     let report: StatusReport;
     try {
       report = await gather(stores, target);

@@ -37,7 +37,7 @@ export async function localTarget(root: string, configFile: string | undefined):
     kind: 'local',
     description: `local state in ${dir.root} (${runner === undefined ? 'runner stopped' : `runner running, pid ${runner.pid}`})`,
     forwarding: runner === undefined ? 'the next `lead-forwarder dev` forwards them' : 'the running runner forwards them now',
-    open: () => (runner === undefined ? openStopped(dir) : attach(runner)),
+    open: (opts) => (runner === undefined ? openStopped(dir, opts?.readOnly === true) : attach(runner)),
     appKey: async () => (source.kind === 'stopped-demo' ? SIMULATED_APP_KEY : (await config()).settings.top.appKey),
     endpoints: async () => (await config()).settings.webhooks,
     endpointNames: async () => (source.kind === 'stopped-demo' ? [DEMO_ENDPOINT_NAME] : (await config()).settings.webhooks.map((endpoint) => endpoint.name)),
@@ -85,7 +85,7 @@ function attach(runner: RunnerInfo): Promise<Stores> {
   });
 }
 
-async function openStopped(dir: StateDir): Promise<Stores> {
-  const stores = await openLocalStores(dir, { purpose: 'command', maxReceiveCount: STACK_MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: STACK_VISIBILITY_TIMEOUT_SECONDS });
+async function openStopped(dir: StateDir, readOnly: boolean): Promise<Stores> {
+  const stores = await openLocalStores(dir, { purpose: 'command', maxReceiveCount: STACK_MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: STACK_VISIBILITY_TIMEOUT_SECONDS, readOnly });
   return { ddb: stores.ddb, sqs: stores.sqs, table: stores.table, leads: stores.queues.leads, deadLetters: stores.queues.deadLetters, close: () => stores.close() };
 }

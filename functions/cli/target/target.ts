@@ -24,7 +24,8 @@ export interface Target {
   description: string;
   /** Who forwards replayed leads, and when. */
   forwarding: string;
-  open(): Promise<Stores>;
+  /** `readOnly`: the command only looks; a stopped local directory is then not written back. */
+  open(opts?: { readOnly?: boolean }): Promise<Stores>;
   /** The app key that names the source's state item (sourceKey). */
   appKey(): Promise<string>;
   /** The configured webhooks, validated. */

@@ -25,11 +25,14 @@ it('keeps leads that wait for a retry across a Ctrl-C and delivers them at the n
     cli.child.kill('SIGINT');
     expect((await finished(cli, 20_000)).code).toBe(0);
 
-    const saved = JSON.parse(await readFile(join(state, 'queues.json'), 'utf8')) as { leads: { body: string }[] };
+    const savedText = await readFile(join(state, 'queues.json'), 'utf8');
+    const saved = JSON.parse(savedText) as { leads: { body: string }[] };
     expect(sortIds(saved.leads.map((m) => (JSON.parse(m.body) as { id: string }).id))).toEqual(['770000', '770001', '770002']);
     const status = await runCli(['status', '--json', '--state-dir', state]);
     const queue = (JSON.parse(status.stdout) as { leadsQueue: { waiting: number; inFlight: number; delayed: number } }).leadsQueue;
     expect(queue.waiting + queue.inFlight + queue.delayed).toBe(3);
+    // status only reads: the saved queues (their backoffs and receive counts) are as the runner left them.
+    expect(await readFile(join(state, 'queues.json'), 'utf8')).toBe(savedText);
 
     down = false;
     const result = await runCli(['dev', '--once', '--config', config, '--state-dir', state]);
