@@ -21,6 +21,10 @@ describe('DynamoLedger (dynalite)', () => {
     await ledger.rejected('7', 'erp', refused.token, 'HTTP 422 from erp');
     expect(await expiresAt('7', 'crm')).toBe(T0 / 1000 + LEDGER_TTL_DAYS * 86_400);
 
+    now = T0 + DAY_MS; // a retry for another endpoint the next day: the record has life enough, no write
+    expect(await ledger.claim('7', 'crm', 60_000, false)).toEqual({ kind: 'delivered' });
+    expect(await expiresAt('7', 'crm')).toBe(T0 / 1000 + LEDGER_TTL_DAYS * 86_400);
+
     now = T0 + 30 * DAY_MS; // a replay 30 days later, 5 days before the records would expire
     expect(await ledger.claim('7', 'crm', 60_000, false)).toEqual({ kind: 'delivered' });
     expect(await ledger.claim('7', 'erp', 60_000, false)).toMatchObject({ kind: 'rejected' });

@@ -10,6 +10,11 @@ import type { LeadId } from '../ids';
 
 /** Ledger entries outlive every copy of the message (4-day queue, 14-day DLQ, then a replay). */
 export const LEDGER_TTL_DAYS = 35;
+/**
+ * The longest a copy of a lead met now can still come back: 4 days on the leads queue, then 14
+ * in the DLQ before a replay. A settled record with less life than this left is renewed.
+ */
+const COPY_LIFETIME_DAYS = 18;
 
 export type ClaimResult =
   | { kind: 'claimed'; token: string }
@@ -62,7 +67,9 @@ export class DynamoLedger {
     }
     const { Item } = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: ledgerKey(leadId, endpoint) } }, ConsistentRead: true }));
     const status = Item?.status?.S;
-    if (status === 'delivered' || status === 'rejected') await this.keep(leadId, endpoint, now);
+    if ((status === 'delivered' || status === 'rejected') && Number(Item?.expiresAt?.N ?? 0) < Math.floor(now / 1000) + COPY_LIFETIME_DAYS * 86_400) {
+      await this.keep(leadId, endpoint, now);
+    }
     if (status === 'delivered') return { kind: 'delivered' };
     if (status === 'rejected') return { kind: 'rejected', reason: Item?.reason?.S ?? 'rejected' };
     return { kind: 'busy' };
@@ -71,8 +78,9 @@ export class DynamoLedger {
   /**
    * A copy of the lead is still around (a replay, a duplicate message), so the record must outlive
    * it too: each replay re-parks the lead with a fresh DLQ retention, and a record that expired
-   * first would let the lead reach this endpoint again. Best effort: if this write fails, the
-   * record keeps its old expiry, which is what it had anyway.
+   * first would let the lead reach this endpoint again. Only a record near its end is renewed, so
+   * the retries of a lead for another endpoint do not each add a write. Best effort: if this
+   * write fails, the record keeps its old expiry, which is what it had anyway.
    */
   private async keep(leadId: LeadId, endpoint: string, now: number): Promise<void> {
     await this.ddb
