@@ -93,12 +93,7 @@ async function forwardRecord(deps: ForwardDeps, record: QueueRecord, gone: Set<s
   } catch (error) {
     if (!(error instanceof MalformedMessageError)) throw error;
     const reason = `malformed message: ${error.message}`;
-    try {
-      await deps.queue.park(record.message, reason, deps.endpoints.map((e) => e.name));
-    } catch (parkError) {
-      return { ...base, kind: 'retry', reason: `parking failed (${messageOf(parkError)}): ${reason}`, endpoints: [], malformed: true };
-    }
-    return { ...base, kind: 'parked', reason, endpoints: [], malformed: true };
+    return park(deps, record, { ...base, kind: 'parked', reason, endpoints: [], malformed: true }, reason, deps.endpoints.map((e) => e.name));
   }
   const { lead, decryptFailed } = decrypt(deps, parsed.lead);
   const delivery = { lead, seenAt: parsed.seenAt };
@@ -130,13 +125,20 @@ async function forwardRecord(deps: ForwardDeps, record: QueueRecord, gone: Set<s
     reason = `parked after ${record.receiveCount} attempts: the next one (in ${delaySeconds} s) would come after the leads queue drops the lead (${Math.round(left)} s from now): ${reason}`;
   }
   // The DLQ message holds the lead itself, so what the endpoints answered can go with it there.
+  return park(deps, record, { ...result, kind: 'parked', reason }, `${reason}${answers(unsettled)}`, unsettled.map((e) => e.endpoint));
+}
+
+/**
+ * Moves the record's message to the DLQ and returns `parked`. If that fails the message is not
+ * deleted either: it is reported as a retry, comes back, and the ledger sends it nowhere twice.
+ */
+async function park(deps: ForwardDeps, record: QueueRecord, parked: RecordResult, parkedReason: string, endpoints: string[]): Promise<RecordResult> {
   try {
-    await deps.queue.park(record.message, `${reason}${answers(unsettled)}`, unsettled.map((e) => e.endpoint));
+    await deps.queue.park(record.message, parkedReason, endpoints);
   } catch (error) {
-    // Not parked, so not deleted: it comes back, and the ledger sends it nowhere twice.
-    return { ...result, kind: 'retry', reason: `parking failed (${messageOf(error)}): ${reason}` };
+    return { ...parked, kind: 'retry', reason: `parking failed (${messageOf(error)}): ${parked.reason ?? parkedReason}` };
   }
-  return { ...result, kind: 'parked', reason };
+  return parked;
 }
 
 /** One endpoint, at most one HTTP attempt, guarded by the ledger claim. */
