@@ -1,5 +1,6 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, ScanCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { isRecord } from '../shared/lead';
+import { scanAll } from './table-scan';
 
 /**
  * The queues live in memory between saves, so a runner killed without a chance to save (kill -9,
@@ -17,23 +18,8 @@ import { isRecord } from '../shared/lead';
 export type SourceItem = Record<string, AttributeValue>;
 
 /** Every `source#…` item of the local table (a handful: one per app key). */
-export async function readSourceItems(ddb: DynamoDBClient, table: string): Promise<SourceItem[]> {
-  const items: SourceItem[] = [];
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await ddb.send(
-      new ScanCommand({
-        TableName: table,
-        FilterExpression: 'begins_with(pk, :source)',
-        ExpressionAttributeValues: { ':source': { S: 'source#' } },
-        ConsistentRead: true,
-        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
-  return items;
+export function readSourceItems(ddb: DynamoDBClient, table: string): Promise<SourceItem[]> {
+  return scanAll(ddb, table, { expression: 'begins_with(pk, :source)', values: { ':source': { S: 'source#' } } });
 }
 
 /**

@@ -1,5 +1,6 @@
-import { ConditionalCheckFailedException, ScanCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LEDGER_KEY_PREFIX } from '../shared/aws/ledger';
+import { scanAll } from './table-scan';
 
 /**
  * Delivery claims left by a local runner that died mid-delivery. One process at a time opens a
@@ -10,38 +11,30 @@ import { LEDGER_KEY_PREFIX } from '../shared/aws/ledger';
  * Returns how many claims were ended.
  */
 export async function endStaleClaims(ddb: DynamoDBClient, table: string): Promise<number> {
+  const claims = await scanAll(ddb, table, {
+    expression: 'begins_with(pk, :prefix) AND #s = :sending',
+    names: { '#s': 'status' },
+    values: { ':prefix': { S: LEDGER_KEY_PREFIX }, ':sending': { S: 'sending' } },
+  });
   let ended = 0;
-  let start: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await ddb.send(
-      new ScanCommand({
-        TableName: table,
-        FilterExpression: 'begins_with(pk, :prefix) AND #s = :sending',
-        ExpressionAttributeNames: { '#s': 'status' },
-        ExpressionAttributeValues: { ':prefix': { S: LEDGER_KEY_PREFIX }, ':sending': { S: 'sending' } },
-        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
-      }),
-    );
-    for (const item of page.Items ?? []) {
-      if (item.pk === undefined || item.token === undefined) continue;
-      try {
-        await ddb.send(
-          new UpdateItemCommand({
-            TableName: table,
-            Key: { pk: item.pk },
-            UpdateExpression: 'SET leaseUntil = :ended',
-            // Only the claim as scanned: never a newer one, nor a delivery recorded since.
-            ConditionExpression: '#s = :sending AND #t = :token',
-            ExpressionAttributeNames: { '#s': 'status', '#t': 'token' },
-            ExpressionAttributeValues: { ':ended': { N: '0' }, ':sending': { S: 'sending' }, ':token': item.token },
-          }),
-        );
-        ended += 1;
-      } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      }
+  for (const item of claims) {
+    if (item.pk === undefined || item.token === undefined) continue;
+    try {
+      await ddb.send(
+        new UpdateItemCommand({
+          TableName: table,
+          Key: { pk: item.pk },
+          UpdateExpression: 'SET leaseUntil = :ended',
+          // Only the claim as scanned: never a newer one, nor a delivery recorded since.
+          ConditionExpression: '#s = :sending AND #t = :token',
+          ExpressionAttributeNames: { '#s': 'status', '#t': 'token' },
+          ExpressionAttributeValues: { ':ended': { N: '0' }, ':sending': { S: 'sending' }, ':token': item.token },
+        }),
+      );
+      ended += 1;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    start = page.LastEvaluatedKey;
-  } while (start !== undefined);
+  }
   return ended;
 }
