@@ -46,27 +46,30 @@ export function classify(result: SendResult, format: EndpointFormat, opts: { end
   const where = opts.endpoint ?? 'endpoint';
   if (result.kind === 'network') return { outcome: 'retry', reason: `${result.reason === 'timeout' ? 'timeout' : 'connection error'} from ${where}: ${result.message}` };
 
+  const verdict = classifyResponse(result, format, where, opts.now ?? new Date());
+  // Only an answer that did not accept the lead is kept (for the DLQ); a delivery needs none.
+  return verdict.outcome === 'delivered' ? verdict : { ...verdict, response: excerpt(result.body) };
+}
+
+function classifyResponse(result: Extract<SendResult, { kind: 'response' }>, format: EndpointFormat, where: string, now: Date): Classification {
   const { status } = result;
   const summary = `HTTP ${status} from ${where}${result.bodyIncomplete === true ? ' (its body was cut short)' : ''}`;
-  const response = excerpt(result.body);
-  const retryAfterSeconds = parseRetryAfter(result.retryAfter, opts.now ?? new Date());
-  if (status === 410) return { outcome: 'gone', reason: summary, response };
+  const retryAfterSeconds = parseRetryAfter(result.retryAfter, now);
+  if (status === 410) return { outcome: 'gone', reason: summary };
 
   const verdict = interpretResponse(format, status, result.body);
   if (verdict !== undefined) {
     if (verdict.outcome === 'delivered') return { outcome: 'delivered', reason: summary };
     const reason = `${verdict.reason} (${summary})`;
-    if (verdict.outcome === 'reject') return { outcome: 'reject', reason, response };
+    if (verdict.outcome === 'reject') return { outcome: 'reject', reason };
     const wait = maxDefined(verdict.retryAfterSeconds, retryAfterSeconds);
-    return wait === undefined ? { outcome: 'retry', reason, response } : { outcome: 'retry', reason, response, retryAfterSeconds: wait };
+    return wait === undefined ? { outcome: 'retry', reason } : { outcome: 'retry', reason, retryAfterSeconds: wait };
   }
 
   if (status >= 200 && status < 300) return { outcome: 'delivered', reason: summary };
-  if (status === 429 || status >= 500) {
-    return retryAfterSeconds === undefined ? { outcome: 'retry', reason: summary, response } : { outcome: 'retry', reason: summary, response, retryAfterSeconds };
-  }
+  if (status === 429 || status >= 500) return retryAfterSeconds === undefined ? { outcome: 'retry', reason: summary } : { outcome: 'retry', reason: summary, retryAfterSeconds };
   // 1xx cannot end an exchange; 3xx (never followed: update the URL) and the other 4xx are permanent.
-  return { outcome: 'reject', reason: summary, response };
+  return { outcome: 'reject', reason: summary };
 }
 
 /**

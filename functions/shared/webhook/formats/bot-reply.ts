@@ -46,7 +46,7 @@ export function interpretBotReply(status: number, bodyText: string, rules: BotRe
   // The robot's message stays out of the reason (which is logged): a relay in front of a robot,
   // or the robot itself, may quote what it was sent. The code says what happened; the message
   // goes with the lead to the DLQ as part of the answer (outcome.ts).
-  const retry = rules.retryable.get(code) ?? rules.retryableMessages?.find((rule) => rule.code === code && textOf(reply[rule.messageKey]).match(rule.pattern) !== null);
+  const retry = rules.retryable.get(code) ?? rules.retryableMessages?.find((rule) => rule.code === code && rule.pattern.test(textOf(reply[rule.messageKey])));
   if (retry !== undefined) {
     const reason = `${rules.bot} error ${code} (${retry.meaning})`;
     return retry.retryAfterSeconds === undefined ? { outcome: 'retry', reason } : { outcome: 'retry', reason, retryAfterSeconds: retry.retryAfterSeconds };
@@ -71,8 +71,6 @@ function firstCode(reply: Record<string, unknown>, keys: readonly string[]): num
   }
   return undefined;
 }
-
-
 
 function textOf(value: unknown): string {
   return typeof value === 'string' ? value : '';
