@@ -101,12 +101,7 @@ export class LeadForwarderAlarms extends Construct {
       metric: serviceMetric(POLLER_METRICS.pollFailed, { period: FAILURE_PERIOD_FLOOR }),
       description: `Polls of the Alimama API have failed ${PERSISTENT_FAILURES}. The poller log names the TOP error code.`,
     });
-    this.add('TopAuthFailure', {
-      metric: serviceMetric(POLLER_METRICS.topAuthFailure, { period: Duration.minutes(1) }),
-      threshold: 1,
-      event: true,
-      description: 'TOP rejected the session or permissions (code 26/27: the merchant must re-authorize the app, then update TopSessionKey; code 11: check API permissions and the IP whitelist). No leads are pulled until then.',
-    });
+    this.addEvent('TopAuthFailure', POLLER_METRICS.topAuthFailure, 'TOP rejected the session or permissions (code 26/27: the merchant must re-authorize the app, then update TopSessionKey; code 11: check API permissions and the IP whitelist). No leads are pulled until then.');
     const noPoll = this.add('NoSuccessfulPoll', {
       // The period is one poll interval; CloudWatch resolves it from PollSchedule (below).
       metric: serviceMetric(POLLER_METRICS.pollSucceeded, { period: Duration.minutes(1) }),
@@ -119,34 +114,14 @@ export class LeadForwarderAlarms extends Construct {
     });
     // CDK checks a metric period when it is built and cannot check a deploy-time value.
     (noPoll.node.defaultChild as CfnAlarm).addPropertyOverride('Period', parameters.pollIntervalSecondsNumber);
-    this.add('LeadsRejected', {
-      // The poller skips a record it cannot read (e.g. an unusable id) and goes on with the page:
-      // without this alarm that lead would silently never be delivered.
-      metric: serviceMetric(POLLER_METRICS.leadsRejected, { period: Duration.minutes(1) }),
-      threshold: 1,
-      event: true,
-      description: 'The poller rejected a lead record it could not read (e.g. no usable id): that lead is not forwarded. The poller log ("lead record rejected") names each record\'s problem; look the lead up in Alimama and pass it on by hand.',
-    });
-    this.add('EndpointGone', {
-      metric: serviceMetric(FORWARDER_METRICS.endpointGone, { period: Duration.minutes(1) }),
-      threshold: 1,
-      event: true,
-      description: 'A webhook endpoint answered 410 Gone and no longer receives leads. Fix or remove it by updating the Webhooks parameter.',
-    });
-    this.add('LeadParked', {
-      // The DLQ alarm fires once, when the DLQ stops being empty; this one fires for each new
-      // run of parking, so leads parked while older ones wait are not missed.
-      metric: serviceMetric(FORWARDER_METRICS.deliveryDeadLettered, { period: Duration.minutes(1) }),
-      threshold: 1,
-      event: true,
-      description: 'The forwarder parked a lead in the dead-letter queue (refused, endpoint gone, or out of attempts). The forwarder log ("lead parked in the dead-letter queue") gives each lead id and reason; fix the cause, then run `lead-forwarder replay --stack <name>`.',
-    });
-    this.add('MobileDecryptFailed', {
-      metric: serviceMetric(FORWARDER_METRICS.mobileDecryptFailed, { period: Duration.minutes(1) }),
-      threshold: 1,
-      event: true,
-      description: 'A lead\'s mobile did not decrypt with MobilePrivateKey, so it went out still encrypted (mobile_encrypted: true). If every lead does this, the key is wrong or was rotated by Alimama: update MobilePrivateKey.',
-    });
+    // The poller skips a record it cannot read (e.g. an unusable id) and goes on with the page:
+    // without this alarm that lead would silently never be delivered.
+    this.addEvent('LeadsRejected', POLLER_METRICS.leadsRejected, 'The poller rejected a lead record it could not read (e.g. no usable id): that lead is not forwarded. The poller log ("lead record rejected") names each record\'s problem; look the lead up in Alimama and pass it on by hand.');
+    this.addEvent('EndpointGone', FORWARDER_METRICS.endpointGone, 'A webhook endpoint answered 410 Gone and no longer receives leads. Fix or remove it by updating the Webhooks parameter.');
+    // The DLQ alarm fires once, when the DLQ stops being empty; this one fires for each new
+    // run of parking, so leads parked while older ones wait are not missed.
+    this.addEvent('LeadParked', FORWARDER_METRICS.deliveryDeadLettered, 'The forwarder parked a lead in the dead-letter queue (refused, endpoint gone, or out of attempts). The forwarder log ("lead parked in the dead-letter queue") gives each lead id and reason; fix the cause, then run `lead-forwarder replay --stack <name>`.');
+    this.addEvent('MobileDecryptFailed', FORWARDER_METRICS.mobileDecryptFailed, 'A lead\'s mobile did not decrypt with MobilePrivateKey, so it went out still encrypted (mobile_encrypted: true). If every lead does this, the key is wrong or was rotated by Alimama: update MobilePrivateKey.');
     this.add('DeliveriesFailing', {
       // Per-endpoint metrics cannot be alarmed on across endpoints (no SEARCH in alarms), and SQS
       // stops counting a retried message's age after its third receive: this service-level count
@@ -171,6 +146,11 @@ export class LeadForwarderAlarms extends Construct {
     cfn.addPropertyOverride('Period', parameters.bySchedule(failurePeriodSeconds));
     cfn.addPropertyOverride('DatapointsToAlarm', parameters.bySchedule(failureDatapoints));
     return alarm;
+  }
+
+  /** An alarm on events of one metric: any in a minute notifies (ALARM only, see `add`). */
+  private addEvent(id: string, metricName: string, description: string): Alarm {
+    return this.add(id, { metric: serviceMetric(metricName, { period: Duration.minutes(1) }), threshold: 1, event: true, description });
   }
 
   /**
