@@ -38,7 +38,16 @@ export function fromObject(raw: unknown): { settings: Settings; raw: Record<stri
   return { settings, raw: isRecord(raw) ? raw : {} };
 }
 
-/** Names of the endpoints whose deliveries go out unsigned (DESIGN §6: the runner warns at start). */
-export function unsignedEndpoints(settings: Settings): string[] {
-  return settings.webhooks.filter((endpoint) => endpoint.secrets.length === 0).map((endpoint) => endpoint.name);
+/**
+ * One warning per endpoint whose deliveries go out unsigned although its format could sign them
+ * (DESIGN §6: the runner warns at start). WeCom robots never sign, so they get none.
+ */
+export function unsignedWarnings(settings: Settings): string[] {
+  return settings.webhooks
+    .filter((endpoint) => endpoint.secrets.length === 0 && endpoint.format !== 'wecom')
+    .map((endpoint) =>
+      endpoint.format === 'standard'
+        ? `warning: webhook "${endpoint.name}" has no secret, so its deliveries go out without a webhook-signature; add "secret": "whsec_…" to sign them`
+        : `warning: webhook "${endpoint.name}" (${endpoint.format}) has no secret, so its messages go out unsigned; if the robot's security setting is signing (加签), add its "secret"`,
+    );
 }

@@ -5,7 +5,7 @@ import { ConfigError, messageOf } from '../shared/errors';
 import type { Settings } from '../shared/settings';
 import type { PollSummary } from '../poller/handler';
 import { startLocalSecretsManager, type LocalSecretsManager } from './secrets-server';
-import { unsignedEndpoints, fromObject, type LoadedConfig } from './config-file';
+import { unsignedWarnings, fromObject, type LoadedConfig } from './config-file';
 import { readOutcomes } from './delivery-outcomes';
 import { demoConfig } from './demo/demo-config';
 import { inboxLine, startDemoInbox, type DemoInbox } from './demo/demo-inbox';
@@ -97,9 +97,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
       config = fromObject(demoConfig(source.gateway.url, inbox, source.mobilePrivateKey));
     }
     const { settings } = config;
-    for (const name of unsignedEndpoints(settings)) {
-      reporter.warn(`warning: webhook "${name}" has no secret, so its deliveries go out without a webhook-signature; add "secret": "whsec_…" to sign them`);
-    }
+    for (const warning of unsignedWarnings(settings)) reporter.warn(warning);
 
     await writeProfile(dir.profileFile, config.path === undefined ? { kind: 'demo' } : { kind: 'config', configFile: config.path });
     const info: RunnerInfo = { pid: process.pid, endpoints: stores.endpoints, table: stores.table, queues: stores.queues };

@@ -182,6 +182,12 @@ function parseSecrets(value: unknown, format: EndpointFormat | undefined, label:
     problems.add(`${label}.secret must be a string, or a non-empty list of strings while rotating`);
     return undefined;
   }
+  if (format === 'wecom') {
+    // A WeCom group robot checks only the key in its URL: a secret here would sign nothing, and
+    // an operator who set one would believe the robot's messages are verified.
+    problems.add(`${label}.secret: WeCom group robots do not sign messages (the key in the url is their credential); remove the secret`);
+    return undefined;
+  }
   if (format === 'standard') {
     list.forEach((secret, i) => {
       const problem = validateWebhookSecret(secret);

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
-import { loadConfigFile } from '../../functions/local/config-file';
+import { loadConfigFile, unsignedWarnings } from '../../functions/local/config-file';
 import { parseJsonSetting, parseSettings } from '../../functions/shared/config';
 import { jsonSyntaxErrorOffset } from '../../functions/shared/json-syntax';
 import { ConfigError } from '../../functions/shared/errors';
@@ -105,6 +105,33 @@ describe('parseSettings', () => {
     const problems = problemsOf({ top: { appKey: 12345678, appSecret: 987654321, sessionKey: 's' }, webhooks: [{ name: 'w', url: 'https://example.com/hook' }] });
     expect(problems).toEqual(expect.arrayContaining(['top.appKey must be text in double quotes, not a number', 'top.appSecret must be text in double quotes, not a number']));
     expect(problems.join('\n')).not.toContain('987654321');
+  });
+});
+
+describe('chat robots and secrets', () => {
+  const WECOM = 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=ROBOTKEY';
+
+  it('refuses a secret on a WeCom robot, which cannot sign, without echoing it', () => {
+    const problems = problemsOf({ ...good, webhooks: [{ name: 'sales', url: WECOM, format: 'wecom', secret: 'SECabc' }] });
+    expect(problems).toEqual(['webhooks "sales".secret: WeCom group robots do not sign messages (the key in the url is their credential); remove the secret']);
+    expect(problems.join('\n')).not.toContain('SECabc');
+  });
+
+  it('warns at start about each endpoint that could sign but has no secret, and not about WeCom robots', () => {
+    const settings = parseSettings({
+      ...good,
+      webhooks: [
+        { name: 'crm', url: 'https://crm.example.com/a', secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' },
+        { name: 'open', url: 'https://crm.example.com/b' },
+        { name: 'wecom-group', url: WECOM, format: 'wecom' },
+        { name: 'ding', url: 'https://oapi.dingtalk.com/robot/send?access_token=t', format: 'dingtalk' },
+        { name: 'ding-signed', url: 'https://oapi.dingtalk.com/robot/send?access_token=u', format: 'dingtalk', secret: 'SEC1' },
+      ],
+    });
+    expect(unsignedWarnings(settings)).toEqual([
+      'warning: webhook "open" has no secret, so its deliveries go out without a webhook-signature; add "secret": "whsec_…" to sign them',
+      'warning: webhook "ding" (dingtalk) has no secret, so its messages go out unsigned; if the robot\'s security setting is signing (加签), add its "secret"',
+    ]);
   });
 });
 
