@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type CfnResource } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -73,7 +73,7 @@ export class Forwarder extends Construct {
     // leads queue; the forwarder parks rejected leads in the DLQ itself, with the reason.
     deadLetters.grantSendMessages(fn);
     secrets.webhooks.grantRead(fn);
-    secrets.grantReadMobilePrivateKey(this.function.role);
+    secrets.grantReadMobilePrivateKey(this.function.role, fn.node.defaultChild as CfnResource);
     // The ledger claims, settles and releases (Put/Update/Delete, all conditional); endpoint
     // status is read and updated.
     state.grantItems(fn, [KEY_PREFIXES.delivery, KEY_PREFIXES.endpoint], ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);

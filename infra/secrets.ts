@@ -4,6 +4,9 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { LeadForwarderParameters } from './parameters';
 
+/** The function's metadata key that makes it wait for the mobile key's policy (see grantReadMobilePrivateKey). */
+export const MOBILE_KEY_POLICY_METADATA = 'WaitsForMobileKeyPolicy';
+
 /**
  * One Secrets Manager secret per secret parameter, holding the parameter's raw value (a PEM or
  * a JSON array is stored as is, never escaped into another JSON document). Each function is
@@ -39,8 +42,11 @@ export class ParameterSecrets extends Construct {
   /**
    * Lets `role` read the mobile key. A separate policy that carries the secret's condition: a
    * statement in the role's default policy would name a resource that may not exist.
+   * `dependent` (the function) is created after the policy when it exists, so the queue trigger
+   * does not start a batch that the key read then refuses. `DependsOn` cannot name a resource
+   * whose condition may be false; a Ref under the same condition in its metadata can.
    */
-  grantReadMobilePrivateKey(role: IRole): void {
+  grantReadMobilePrivateKey(role: IRole, dependent: CfnResource): void {
     const policy = new Policy(this, 'ReadMobilePrivateKey', {
       roles: [role],
       statements: [
@@ -51,7 +57,9 @@ export class ParameterSecrets extends Construct {
         }),
       ],
     });
-    (policy.node.defaultChild as CfnResource).cfnOptions.condition = this.parameters.hasMobilePrivateKey;
+    const cfnPolicy = policy.node.defaultChild as CfnResource;
+    cfnPolicy.cfnOptions.condition = this.parameters.hasMobilePrivateKey;
+    dependent.addMetadata(MOBILE_KEY_POLICY_METADATA, Fn.conditionIf(this.parameters.hasMobilePrivateKey.logicalId, cfnPolicy.ref, ''));
   }
 
   private secretOf(id: string, parameter: CfnParameter, description: string): Secret {

@@ -3,6 +3,7 @@ import { Duration } from 'aws-cdk-lib';
 import { FORWARDER_BATCHING_WINDOW, FORWARDER_BATCH_SIZE, FORWARDER_MAX_CONCURRENCY } from '../../infra/forwarder';
 import { POLL_SCHEDULES, SECRET_PARAMETER_NAMES } from '../../infra/parameters';
 import { DLQ_RETENTION, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../infra/queues';
+import { MOBILE_KEY_POLICY_METADATA } from '../../infra/secrets';
 import { PARTITION_KEY, STATE_TABLE_LOGICAL_ID, TTL_ATTRIBUTE } from '../../infra/state-table';
 import {
   Intrinsics,
@@ -135,6 +136,20 @@ describe('secrets', () => {
     for (const [id, resource] of Object.entries(json.Resources)) {
       if (id !== mobileId && resource.Condition === undefined && resource.Type !== 'AWS::Lambda::Function') expect(refersTo(resource, mobileId)).toBe(false);
     }
+  });
+
+  it('create the forwarder after the policy that lets it read the mobile key, when there is one', () => {
+    const [mobileId] = secretOf(json, 'MobilePrivateKey');
+    const policies = Object.entries(json.Resources).filter(([, r]) => r.Type === 'AWS::IAM::Policy' && refersTo(r, mobileId));
+    expect(policies).toHaveLength(1);
+    const [policyId, policy] = policies[0]!;
+    const wait = forwarderFn.Metadata?.[MOBILE_KEY_POLICY_METADATA];
+    const unset = new Intrinsics(json, { MobilePrivateKey: '' }, { [policyId]: 'policy-id' });
+    const set = new Intrinsics(json, { MobilePrivateKey: '-----BEGIN PRIVATE KEY-----\n…' }, { [policyId]: 'policy-id' });
+    expect(set.condition(policy.Condition!)).toBe(true);
+    // A Ref is how CloudFormation orders a resource after a conditional one (DependsOn cannot).
+    expect(set.evaluate(wait)).toBe('policy-id');
+    expect(unset.evaluate(wait)).toBe('');
   });
 
   it('never appear in the template, wherever a careless app might pick them up', () => {

@@ -22,6 +22,7 @@ export interface CfnResource {
   Condition?: string;
   DeletionPolicy?: string;
   UpdateReplacePolicy?: string;
+  Metadata?: Record<string, unknown>;
 }
 
 export interface CfnParameterSpec {
