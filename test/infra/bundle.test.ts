@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { build } from 'esbuild';
 import { Webhook } from 'standardwebhooks';
@@ -12,12 +12,16 @@ import { ledgerKey } from '../../functions/shared/aws/ledger';
 import { sourceKey } from '../../functions/shared/aws/scan-state';
 import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../functions/shared/taobao/simulated-gateway';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../functions/local/secrets-server';
+import { TEST_MOBILE } from '../../functions/cli/test-lead';
 import { FUNCTION_ENTRIES, esbuildOptions } from '../../infra/bundling';
+import { SECRET_PARAMETER_NAMES } from '../../infra/parameters';
 import { FORWARDER_BATCH_SIZE } from '../../infra/forwarder';
 import { MAX_RECEIVE_COUNT } from '../../infra/queues';
 import { STATE_TABLE_LOGICAL_ID } from '../../infra/state-table';
 import { createQueues, fauxqsEndpoint, sqsClient, startDynalite, type LocalDynamo, type TestQueues } from '../support/local-aws';
 import { startReceiver, type Receiver } from '../support/receiver';
+import { startLocalCloudFormation, type LocalCloudFormation } from '../support/cloudformation-server';
+import { runCli, type CliResult } from '../integration/cli/cli-process';
 import { createStateTable } from '../support/tables';
 import { Intrinsics, environmentOf, functions, props, resourcesOfType, synth } from './support';
 
@@ -98,6 +102,7 @@ let gateway: SimulatedGateway;
 let receiver: Receiver;
 let secrets: LocalSecretsManager;
 let environment: Record<string, string>;
+let stack: ReturnType<typeof deployedStack>;
 const printed: string[] = [];
 const bundles: Record<keyof typeof FUNCTION_ENTRIES, string> = { poller: '', forwarder: '' };
 
@@ -127,6 +132,7 @@ beforeAll(async () => {
     [ARN('MobilePrivateKey')]: MOBILE_KEY.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   });
 
+  stack = deployedStack();
   environment = {
     // What Lambda provides, and where the SDK finds the local servers.
     PATH: process.env.PATH ?? '',
@@ -136,7 +142,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_SQS: fauxqsEndpoint(),
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-    ...stackEnvironment(),
+    ...stack.environment,
   };
 });
 
@@ -146,11 +152,16 @@ afterAll(async () => {
   rmSync(outDir, { recursive: true, force: true });
 });
 
+/** The stack parameters given (the secret ones are in the local Secrets Manager). */
+function stackParameters(): Record<string, string> {
+  return { TopAppKey: gateway.appKey, TopGatewayUrl: gateway.url, PageSize: String(PAGE_SIZE), StartFrom: 'all', MobilePrivateKey: '(set)' };
+}
+
 /**
- * The variables the stack sets on both functions, resolved as CloudFormation would with these
- * parameters and with the local servers standing in for the stack's resources.
+ * The variables the stack sets on both functions, and its outputs, resolved as CloudFormation
+ * would with these parameters and with the local servers standing in for the stack's resources.
  */
-function stackEnvironment(): Record<string, string> {
+function deployedStack(): { environment: Record<string, string>; outputs: Record<string, string> } {
   const { json } = synth();
   const { poller, forwarder } = functions(json);
   const secretOf = (parameter: string): string =>
@@ -158,14 +169,19 @@ function stackEnvironment(): Record<string, string> {
   const queueIds = resourcesOfType(json, 'AWS::SQS::Queue');
   const leadsId = queueIds.find(([, q]) => props(q).RedrivePolicy !== undefined)![0];
   const dlqId = queueIds.find(([, q]) => props(q).RedrivePolicy === undefined)![0];
+  const arnOf = (queueUrl: string): string => `arn:aws:sqs:${REGION}:000000000000:${queueUrl.split('/').at(-1)!}`;
   const intrinsics = new Intrinsics(
     json,
-    { TopAppKey: gateway.appKey, TopGatewayUrl: gateway.url, PageSize: String(PAGE_SIZE), StartFrom: 'all', MobilePrivateKey: '(set)' },
+    stackParameters(),
     {
       'AWS::StackName': STACK,
+      'AWS::Region': REGION,
       [STATE_TABLE_LOGICAL_ID]: table,
       [leadsId]: queues.queueUrl,
+      [`${leadsId}.Arn`]: arnOf(queues.queueUrl),
       [dlqId]: queues.dlqUrl,
+      [`${dlqId}.Arn`]: arnOf(queues.dlqUrl),
+      [resourcesOfType(json, 'AWS::CloudWatch::Dashboard')[0]![0]]: STACK,
       [secretOf('TopAppSecret')]: ARN('TopAppSecret'),
       [secretOf('TopSessionKey')]: ARN('TopSessionKey'),
       [secretOf('Webhooks')]: ARN('Webhooks'),
@@ -173,8 +189,11 @@ function stackEnvironment(): Record<string, string> {
     },
   );
   return {
-    ...(intrinsics.evaluate(environmentOf(poller[1])) as Record<string, string>),
-    ...(intrinsics.evaluate(environmentOf(forwarder[1])) as Record<string, string>),
+    environment: {
+      ...(intrinsics.evaluate(environmentOf(poller[1])) as Record<string, string>),
+      ...(intrinsics.evaluate(environmentOf(forwarder[1])) as Record<string, string>),
+    },
+    outputs: Object.fromEntries(Object.entries(json.Outputs).map(([key, output]) => [key, String(intrinsics.evaluate(output.Value))])),
   };
 }
 
@@ -321,6 +340,105 @@ describe('the deployable bundles', () => {
     expect((await attributes(queues.dlqUrl)).ApproximateNumberOfMessages).toBe('0');
 
     expect(emittedMetrics()).toContainEqual({ name: 'Delivered', namespace: 'LeadForwarder', dimensions: { service: STACK, endpoint: 'crm' } });
+  });
+
+  describe('the operator CLI, pointed at this stack with --stack', () => {
+    // CloudFormation is simulated (DescribeStacks only, the outputs evaluated from the
+    // template above); the table, queues and secrets are the ones the bundles just used.
+    let cfn: LocalCloudFormation;
+    let cliEnvironment: Record<string, string>;
+    const cli = async (...args: string[]): Promise<CliResult> => {
+      const result = await runCli([...args, '--stack', STACK], 45_000, cliEnvironment);
+      // The last test checks what was printed for secrets and personal data: this too.
+      printedErrors.push(result.stdout, result.stderr);
+      return result;
+    };
+    const idOf = (message: Message): string => (JSON.parse(message.Body!) as { id: string }).id;
+
+    beforeAll(async () => {
+      const masked = Object.fromEntries(SECRET_PARAMETER_NAMES.map((name) => [name, '****']));
+      cfn = await startLocalCloudFormation([{ name: STACK, outputs: stack.outputs, parameters: { ...stackParameters(), ...masked } }]);
+      cliEnvironment = {
+        AWS_REGION: REGION,
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL_CLOUDFORMATION: cfn.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+        AWS_ENDPOINT_URL_SQS: fauxqsEndpoint(),
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      };
+    });
+    afterAll(() => cfn.close());
+
+    it('status shows the cursor, the queues and the deliveries the functions left', async () => {
+      const result = await cli('status', '--json');
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      const report = JSON.parse(result.stdout) as Record<string, unknown>;
+      expect(report).toMatchObject({ target: `stack ${STACK} in ${REGION}`, cursor: gateway.leads[0]!.id, deadLetters: 0, leadsQueue: { waiting: 0, inFlight: 0, delayed: 0 } });
+      expect(report.endpoints).toEqual([expect.objectContaining({ name: 'crm', delivered: LEAD_COUNT })]);
+      expect(cfn.requests).toContainEqual({ stackName: STACK, signed: true });
+    });
+
+    it('names a stack that does not exist and what to check, and exits 1', async () => {
+      const result = await runCli(['status', '--stack', 'no-such-stack'], 45_000, cliEnvironment);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`stack no-such-stack was not found in ${REGION}: check --stack and --region`);
+    });
+
+    it('send-test-lead posts one signed test lead to the configured webhook', async () => {
+      const before = receiver.requests.length;
+      const result = await cli('send-test-lead');
+      expect(result.code).toBe(0);
+      expect(receiver.requests).toHaveLength(before + 1);
+      const request = receiver.requests.at(-1)!;
+      const headers = Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k, String(v)]));
+      expect(() => new Webhook(WEBHOOK_SECRET).verify(request.body, headers)).not.toThrow();
+      const { data } = request.json as { data: { id: string; mobile: string } };
+      expect(data.mobile).toBe(TEST_MOBILE);
+      expect(result.stdout).toContain(`test lead ${data.id}`);
+    });
+
+    it('replay --endpoint moves back a lead SQS parked, and the forwarder does not send it again where it was accepted', async () => {
+      const lead = enqueued[0]!;
+      // What SQS's own redrive does after failed invocations: the message as it was, no reason.
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queues.dlqUrl,
+          MessageBody: lead.Body!,
+          MessageAttributes: Object.fromEntries(Object.entries(lead.MessageAttributes ?? {}).map(([key, value]) => [key, { DataType: value.DataType ?? 'String', StringValue: value.StringValue! }])),
+        }),
+      );
+      const result = await cli('replay', '--endpoint', 'crm');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('moved 1 lead back to the leads queue');
+
+      const back = await receiveAll(1);
+      expect(back.map(idOf)).toEqual([idOf(lead)]);
+      const before = receiver.requests.length;
+      const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, { Records: back.map(toRecord) } satisfies SQSEvent);
+      expect(response.batchItemFailures).toEqual([]);
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queues.queueUrl, Entries: back.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })) }));
+      expect(receiver.requests).toHaveLength(before);
+      expect(JSON.parse((await cli('status', '--json')).stdout)).toMatchObject({ deadLetters: 0 });
+    });
+
+    it('reset-cursor --to ID moves the cursor back; the next poll enqueues only the leads above ID, and nobody gets them twice', async () => {
+      const to = gateway.leads[3]!.id;
+      const result = await cli('reset-cursor', '--to', to, '--yes');
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`cursor set to ${to}`);
+
+      const { result: summary } = await invoke<PollSummary>(bundles.poller, {});
+      expect(summary).toMatchObject({ enqueued: 3, cursor: gateway.leads[0]!.id });
+      const again = await receiveAll(3);
+      expect(again.map(idOf).sort()).toEqual(gateway.leads.slice(0, 3).map((l) => l.id).sort());
+      const before = receiver.requests.length;
+      const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, { Records: again.map(toRecord) } satisfies SQSEvent);
+      expect(response.batchItemFailures).toEqual([]);
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queues.queueUrl, Entries: again.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })) }));
+      expect(receiver.requests).toHaveLength(before);
+    });
   });
 
   it('their logs carry lead ids, never names, mobiles or secrets', () => {

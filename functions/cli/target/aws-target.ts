@@ -44,7 +44,9 @@ export async function awsTarget(name: string, region: string | undefined): Promi
     forwarding: 'the forwarder Lambda picks them up within seconds',
     open: (): Promise<Stores> => {
       const ddb = new DynamoDBClient(config);
-      const sqs = new SQSClient(config);
+      // As in the handlers (shared/aws/clients.ts): behind an endpoint override the queue URL's
+      // host may not be the SQS endpoint.
+      const sqs = new SQSClient({ ...config, useQueueUrlAsEndpoint: process.env.AWS_ENDPOINT_URL_SQS === undefined });
       return Promise.resolve({
         ddb,
         sqs,

@@ -15,9 +15,9 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the CLI to completion (killed after `timeoutMs`). */
-export function runCli(args: string[], timeoutMs = 45_000): Promise<CliResult> {
-  return finished(startCli(args), timeoutMs);
+/** Runs the CLI to completion (killed after `timeoutMs`); `env` is added to this process's environment. */
+export function runCli(args: string[], timeoutMs = 45_000, env: Record<string, string> = {}): Promise<CliResult> {
+  return finished(startCli(args, env), timeoutMs);
 }
 
 /** A CLI process still running, with its output so far. */
@@ -27,9 +27,9 @@ export interface RunningCli {
   stderr(): string;
 }
 
-export function startCli(args: string[]): RunningCli {
+export function startCli(args: string[], env: Record<string, string> = {}): RunningCli {
   // stdin ignored: a command never finds a terminal to ask on, as in CI.
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
