@@ -5,7 +5,7 @@ import { localClients } from './aws-clients';
 import { ensureStateTable, startDynamoServer } from './dynamo-server';
 import { acquireLock, type LockPurpose } from './lock';
 import { readSnapshot, restoreSnapshot, takeSnapshot, writeSnapshot } from './queue-snapshot';
-import { readSourceItems, rewindSources } from './source-checkpoint';
+import { pendingRewinds, readSourceItems, rewindSources, type SourceItem } from './source-checkpoint';
 import { endStaleClaims } from './stale-claims';
 import { LOCAL_TABLE } from './resources';
 import { startSqsServer, type FauxqsServer, type LocalQueues } from './sqs-server';
@@ -23,6 +23,11 @@ export interface LocalStores {
   table: string;
   queues: LocalQueues;
   fauxqs: FauxqsServer;
+  /**
+   * Read-only opens only: the source states the next start will put back after an unclean stop
+   * (by key; undefined = deleted, so its next poll is a first run), which `status` reports.
+   */
+  pendingRewinds?: Map<string, SourceItem | undefined>;
   /** Writes the queues to the state directory if they changed since the last save. */
   save(): Promise<void>;
   close(): Promise<void>;
@@ -72,6 +77,7 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
     // there is nothing to go by, and the sources stay as they are.
     const writes = opts.readOnly !== true;
     if (writes && saved.sources !== undefined) await rewindSources(ddb, LOCAL_TABLE, saved.sources);
+    const pending = !writes && saved.sources !== undefined ? pendingRewinds(await readSourceItems(ddb, LOCAL_TABLE), saved.sources) : undefined;
     if (opts.purpose === 'runner') await endStaleClaims(ddb, LOCAL_TABLE);
     await restoreSnapshot(sqs, sqsServer.queues, saved, opts.restoreDelayCapSeconds);
 
@@ -101,6 +107,7 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
       ddb,
       sqs,
       table: LOCAL_TABLE,
+      ...(pending === undefined ? {} : { pendingRewinds: pending }),
       queues: sqsServer.queues,
       fauxqs: sqsServer.fauxqs,
       save,

@@ -1,4 +1,4 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { isRecord } from '../shared/lead';
 import { scanAll } from './table-scan';
 
@@ -23,29 +23,32 @@ export function readSourceItems(ddb: DynamoDBClient, table: string): Promise<Sou
 }
 
 /**
- * Puts every source back where the save that recorded `recorded` saw it: a recorded state that
- * moved on is written back, and a source missing from `recorded` is deleted (its state before
- * any lead of it was queued). Returns the keys rewound.
+ * What a start would change to put every source back where the save that recorded `recorded`
+ * saw it, given the sources now in the table: a recorded state that moved on is to be written
+ * back (the item), and a source missing from `recorded` is to be deleted (undefined: its state
+ * before any lead of it was queued). Sources that are as recorded are not listed.
  */
-export async function rewindSources(ddb: DynamoDBClient, table: string, recorded: SourceItem[]): Promise<string[]> {
-  const rewound: string[] = [];
-  const recordedKeys = new Set<string>();
+export function pendingRewinds(current: SourceItem[], recorded: SourceItem[]): Map<string, SourceItem | undefined> {
+  const now = new Map(current.flatMap((item) => (item.pk?.S === undefined ? [] : [[item.pk.S, item] as const])));
+  const changes = new Map<string, SourceItem | undefined>();
   for (const item of recorded) {
     const key = item.pk?.S;
     if (key === undefined) continue;
-    recordedKeys.add(key);
-    const { Item } = await ddb.send(new GetItemCommand({ TableName: table, Key: { pk: { S: key } }, ConsistentRead: true }));
-    if (Item?.version?.N === item.version?.N) continue;
-    await ddb.send(new PutItemCommand({ TableName: table, Item: item }));
-    rewound.push(key);
+    if (now.get(key)?.version?.N !== item.version?.N) changes.set(key, item);
+    now.delete(key);
   }
-  for (const item of await readSourceItems(ddb, table)) {
-    const key = item.pk?.S;
-    if (key === undefined || recordedKeys.has(key)) continue;
-    await ddb.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: key } } }));
-    rewound.push(key);
+  for (const key of now.keys()) changes.set(key, undefined);
+  return changes;
+}
+
+/** Applies pendingRewinds to the table (only one process has it open: see lock.ts). Returns the keys rewound. */
+export async function rewindSources(ddb: DynamoDBClient, table: string, recorded: SourceItem[]): Promise<string[]> {
+  const changes = pendingRewinds(await readSourceItems(ddb, table), recorded);
+  for (const [key, item] of changes) {
+    if (item === undefined) await ddb.send(new DeleteItemCommand({ TableName: table, Key: { pk: { S: key } } }));
+    else await ddb.send(new PutItemCommand({ TableName: table, Item: item }));
   }
-  return rewound;
+  return [...changes.keys()];
 }
 
 /** Validates recorded items read back from the snapshot file; undefined when malformed. */

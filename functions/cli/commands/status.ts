@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoEndpointStatus, type EndpointRecord } from '../../shared/aws/endpoint-status';
-import { DynamoStateStore, sourceKey } from '../../shared/aws/scan-state';
+import { decodeSourceState, DynamoStateStore, sourceKey } from '../../shared/aws/scan-state';
 import { messageOf } from '../../shared/errors';
 import type { ScanProgress } from '../../poller/ports';
 import type { Command } from '../command';
@@ -34,6 +34,11 @@ export interface StatusReport {
   endpoints: EndpointRecord[];
   /** Why the endpoints could not be listed, when they could not. */
   endpointsUnknown?: string;
+  /**
+   * A local runner stopped without saving (kill -9): the cursor its next start goes back to
+   * (null: a first run again, from `startFrom`), so the leads above it are read again.
+   */
+  cursorAfterRestart?: string | null;
 }
 
 export const statusCommand: Command = {
@@ -61,11 +66,16 @@ export const statusCommand: Command = {
 };
 
 async function gather(stores: Stores, target: Target): Promise<StatusReport> {
-  const state = await new DynamoStateStore(stores.ddb, stores.table, sourceKey(await target.appKey())).load();
+  const key = sourceKey(await target.appKey());
+  const state = await new DynamoStateStore(stores.ddb, stores.table, key).load();
   const [leadsQueue, dead] = await Promise.all([depth(stores.sqs, stores.leads.url), depth(stores.sqs, stores.deadLetters.url)]);
   const report: StatusReport = { target: target.description, cursor: state.cursor ?? null, leadsQueue, deadLetters: dead.waiting + dead.inFlight + dead.delayed, endpoints: [] };
   if (state.cursorAt !== undefined) report.cursorAt = state.cursorAt;
   if (state.scan !== undefined) report.scan = state.scan;
+  if (stores.pendingRewinds?.has(key) === true) {
+    const restored = stores.pendingRewinds.get(key);
+    report.cursorAfterRestart = restored === undefined ? null : (decodeSourceState(restored, key).cursor ?? null);
+  }
   const status = new DynamoEndpointStatus(stores.ddb, stores.table);
   try {
     report.endpoints = await Promise.all((await target.endpoints()).map((endpoint) => status.get(endpoint)));
@@ -97,6 +107,10 @@ async function depth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
 export function render(report: StatusReport): string[] {
   const lines = [`target        ${report.target}`];
   lines.push(`cursor        ${report.cursor ?? '(none yet: the first poll sets it)'}${report.cursorAt === undefined ? '' : `  (up to date as of ${report.cursorAt})`}`);
+  if (report.cursorAfterRestart !== undefined) {
+    const to = report.cursorAfterRestart === null ? 'no cursor: its next poll is a first run, from startFrom' : `cursor ${report.cursorAfterRestart}`;
+    lines.push(`after restart the runner stopped without saving its queues: the next start goes back to ${to} and reads the leads above it again (webhooks that accepted one are skipped)`);
+  }
   lines.push(
     report.scan === undefined
       ? 'scan          none in progress'

@@ -87,5 +87,13 @@ function attach(runner: RunnerInfo): Promise<Stores> {
 
 async function openStopped(dir: StateDir, readOnly: boolean): Promise<Stores> {
   const stores = await openLocalStores(dir, { purpose: 'command', maxReceiveCount: STACK_MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: STACK_VISIBILITY_TIMEOUT_SECONDS, readOnly });
-  return { ddb: stores.ddb, sqs: stores.sqs, table: stores.table, leads: stores.queues.leads, deadLetters: stores.queues.deadLetters, close: () => stores.close() };
+  return {
+    ddb: stores.ddb,
+    sqs: stores.sqs,
+    table: stores.table,
+    leads: stores.queues.leads,
+    deadLetters: stores.queues.deadLetters,
+    ...(stores.pendingRewinds === undefined ? {} : { pendingRewinds: stores.pendingRewinds }),
+    close: () => stores.close(),
+  };
 }

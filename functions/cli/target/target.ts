@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Endpoint, TopSettings } from '../../shared/settings';
 
@@ -9,6 +9,11 @@ export interface Stores {
   table: string;
   leads: { url: string; arn: string };
   deadLetters: { url: string; arn: string };
+  /**
+   * A stopped local runner opened read-only, after an unclean stop: the source items its next
+   * start will put back (undefined: deleted). See local/source-checkpoint.ts.
+   */
+  pendingRewinds?: ReadonlyMap<string, Record<string, AttributeValue> | undefined>;
   /** Releases the clients; for a stopped local runner also saves the queues and frees the directory. */
   close(): Promise<void>;
 }

@@ -25,7 +25,7 @@ export class DynamoStateStore implements StateStore {
 
   async load(): Promise<SourceState> {
     const { Item } = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: this.key } }, ConsistentRead: true }));
-    return Item === undefined ? { version: 0, seen: [] } : decode(Item, this.key);
+    return Item === undefined ? { version: 0, seen: [] } : decodeSourceState(Item, this.key);
   }
 
   async save(update: SourceStateUpdate, expectedVersion: number): Promise<SourceState> {
@@ -71,7 +71,8 @@ function ids(list: LeadId[]): AttributeValue {
   return { L: list.map((id) => ({ S: id })) };
 }
 
-function decode(item: Record<string, AttributeValue>, key: string): SourceState {
+/** A stored state item read back; CorruptStateError when it does not have the shape this version writes. */
+export function decodeSourceState(item: Record<string, AttributeValue>, key: string): SourceState {
   const bad = (what: string): never => {
     throw new CorruptStateError(`the stored state of ${key} has ${what}; fix or delete the item (see README "reset-cursor")`);
   };

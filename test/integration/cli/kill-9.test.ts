@@ -40,6 +40,12 @@ it('a runner killed with SIGKILL after enqueueing, before saving its queues, los
   expect(killed.signal).toBe('SIGKILL');
   expect(JSON.parse(killed.stdout.trim())).toMatchObject({ enqueued: 7, cursor: '5006' }); // the cursor on disk moved past the 7
 
+  // status only looks, and says where the next start will go back to.
+  const look = await runCli(['status', '--state-dir', state, '--config', config]);
+  expect(look.code).toBe(0);
+  expect(look.stdout).toContain('after restart the runner stopped without saving its queues: the next start goes back to cursor 1011');
+  expect(JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout)).toMatchObject({ cursor: '5006', cursorAfterRestart: '1011' });
+
   const after = await runCli(['dev', '--once', '--config', config, '--state-dir', state]);
   expect(after.code).toBe(0);
   expect(summaryOf(after)).toMatchObject({ delivered: 7, failed: 0, cursor: '5006' });
@@ -59,6 +65,7 @@ it('a runner killed with SIGKILL before its first save loses no lead: the source
   const killed = await pollThenDie(fixture, state);
   expect(killed.signal).toBe('SIGKILL');
   expect(JSON.parse(killed.stdout.trim())).toMatchObject({ enqueued: 12, cursor: '1011' }); // all 12 only in memory
+  expect(JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout)).toMatchObject({ cursor: '1011', cursorAfterRestart: null });
 
   const after = await runCli(['dev', '--once', '--config', config, '--state-dir', state]);
   expect(after.code).toBe(0);
@@ -77,9 +84,13 @@ it('saved queues moved aside lose what they held, and nothing more: the cursor s
   await rename(join(state, 'queues.json'), join(state, 'queues.json.bad'));
   const later = generateLeads(3, { startId: '2000', seed: 5 });
   fixture.gateway.addLeads(later);
+  // Without saved queues there is nothing to go back to: status says nothing of a restart.
+  expect(JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout)).not.toHaveProperty('cursorAfterRestart');
   const after = await runCli(['dev', '--once', '--config', config, '--state-dir', state]);
   expect(after.code).toBe(0);
   expect(summaryOf(after)).toMatchObject({ enqueued: 3, delivered: 3, cursor: '2002' }); // not a first run again
+  // A clean stop leaves nothing to go back to either.
+  expect(JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout)).not.toHaveProperty('cursorAfterRestart');
   expect(sortIds(fixture.receivers.crm!.accepted)).toEqual(sortIds([...leads, ...later].map((lead) => lead.id)));
 });
 
