@@ -15,7 +15,7 @@ export type Answer = { status: number; headers?: Record<string, string>; body?: 
 export interface Receiver {
   url: string;
   requests: ReceivedRequest[];
-  /** Lead ids of the requests answered 2xx, in arrival order. */
+  /** Lead ids of the requests answered 2xx on a connection the sender still held, in answer order. */
   accepted: string[];
   close(): Promise<void>;
 }
@@ -43,7 +43,9 @@ export async function startReceiver(answer: (n: number, request: ReceivedRequest
         return;
       }
       const respond = (): void => {
-        if (reply.status >= 200 && reply.status < 300) accepted.push(leadIdOf(json));
+        // The sender gave up (its timeout) or the connection broke: nothing was delivered.
+        if (res.destroyed || req.socket.destroyed) return;
+        if (reply.status >= 200 && reply.status < 300) res.once('finish', () => accepted.push(leadIdOf(json)));
         res.writeHead(reply.status, reply.headers).end(reply.body ?? '');
       };
       if (reply.delayMs === undefined) respond();
