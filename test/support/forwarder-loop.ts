@@ -1,4 +1,4 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { forwardBatch, type QueueRecord, type RecordResult } from '../../functions/forwarder/forward';
 import type { ForwardDeps } from '../../functions/forwarder/ports';
 
@@ -19,9 +19,18 @@ export async function receive(sqs: SQSClient, queueUrl: string, waitSeconds = 0)
   });
 }
 
+/** Messages on the queue: visible, in flight or waiting out a retry, and delayed. */
+async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const { Attributes = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+  );
+  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+}
+
 /**
  * Lambda's event-source semantics: forward each batch, delete what is not reported as a
- * failure, until the queue stays empty for `idleMs` (or `maxMs` passes).
+ * failure, until the queue is empty. Messages hidden for a retry are waited for until nothing
+ * has come back for `idleMs` (a long backoff is left on the queue); `maxMs` caps the whole run.
  */
 export async function drain(deps: ForwardDeps, sqs: SQSClient, queueUrl: string, opts: { idleMs?: number; maxMs?: number } = {}): Promise<RecordResult[]> {
   const results: RecordResult[] = [];
@@ -30,6 +39,7 @@ export async function drain(deps: ForwardDeps, sqs: SQSClient, queueUrl: string,
   while (Date.now() < end) {
     const records = await receive(sqs, queueUrl);
     if (records.length === 0) {
+      if ((await depth(sqs, queueUrl)) === 0) break;
       if (Date.now() - idleSince >= (opts.idleMs ?? 1_500)) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
       continue;
