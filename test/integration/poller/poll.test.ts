@@ -154,9 +154,8 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     const gw = await start(300);
     const deps = wire(gw);
     gw.queueFault({ kind: 'delay', ms: 0 }, { kind: 'session-expired' });
-    // The clock says the budget ran out once the first page is saved, after the second was asked for.
-    let calls = 0;
-    const clock = (): number => Date.now() + (++calls > 3 ? 120_000 : 0);
+    // The clock says the budget ran out once the second page has been asked for.
+    const clock = (): number => Date.now() + (gw.requests.length >= 2 ? 120_000 : 0);
     await expect(poll({ ...deps, now: clock }, options())).rejects.toThrow(/27/);
   });
 
@@ -211,8 +210,18 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
 
   it('two pollers at once: no lead skipped, and the cursor never moves backwards', async () => {
     const gw = await start(800);
-    const results = await Promise.allSettled([poll(wire(gw), options()), poll(wire(gw), options())]);
-    for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(StateConflictError);
+    /** Every state the two pollers stored, in the order the table accepted them. */
+    const stored: (string | undefined)[] = [];
+    const recording = (deps: PollDeps): PollDeps => ({
+      ...deps,
+      state: { load: () => deps.state.load(), save: async (update, version) => { const saved = await deps.state.save(update, version); stored.push(saved.cursor); return saved; } },
+    });
+    const results = await Promise.allSettled([poll(recording(wire(gw)), options()), poll(recording(wire(gw)), options())]);
+    // They overlapped: both read the empty state, so the second to write found it changed.
+    expect(results.filter((r) => r.status === 'rejected').map((r) => (r as PromiseRejectedResult).reason as unknown)).toEqual([expect.any(StateConflictError)]);
+    const cursors = stored.filter((c): c is string => c !== undefined).map((c) => BigInt(c));
+    expect(cursors.length).toBeGreaterThan(0);
+    expect(cursors.filter((c, i) => i > 0 && c < cursors[i - 1]!)).toEqual([]);
     await poll(wire(gw), options()); // whatever was interrupted is finished by the next run
     const seen = counts(await takeLeadIds(sqs, queueUrl));
     expect(new Set(seen.keys())).toEqual(new Set(allIds(gw)));
