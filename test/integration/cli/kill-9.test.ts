@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import { generateLeads } from '../../../functions/shared/taobao/simulated-gateway';
 import { runCli, summaryOf, tempDir, writeJson } from './cli-process';
 import { sortIds, startFixture, type Fixture } from './pipeline-fixture';
@@ -108,13 +109,11 @@ it('startFrom latest: a runner killed after its second poll, before the periodic
   const polls: { enqueued: number; cursor: string }[] = [];
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   const later = generateLeads(3, { startId: '2000', seed: 7 });
-  child.stdout.setEncoding('utf8').on('data', (text: string) => {
-    for (const line of text.split('\n').filter((l) => l.trim() !== '')) {
-      polls.push(JSON.parse(line) as { enqueued: number; cursor: string });
-      if (polls.length === 1) {
-        fixture.gateway.addLeads(later); // between the first run and the second poll
-        child.stdin.write('go\n');
-      }
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    polls.push(JSON.parse(line) as { enqueued: number; cursor: string });
+    if (polls.length === 1) {
+      fixture.gateway.addLeads(later); // between the first run and the second poll
+      child.stdin.write('go\n');
     }
   });
   expect(await exited).toBe('SIGKILL');
