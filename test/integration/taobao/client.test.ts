@@ -168,7 +168,7 @@ describe('TopClient ↔ simulated gateway', () => {
     const error = await failure(client().call(LIST, newestPage, { deadline: Date.now() + 300 }));
     expect(error).toBeInstanceOf(TopTransportError);
     expect(error.message).toMatch(/timed out after \d+ ms/);
-    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(Date.now() - started).toBeLessThan(1_900); // did not wait for the 2 s answer
     expect(gateway.requests).toHaveLength(1);
   });
 
@@ -200,7 +200,6 @@ describe('TopClient ↔ simulated gateway', () => {
     it.each(cases)('%s → code %d', async (_label, code, options, fault, message) => {
       if (fault === 'expire-session') gateway.setSessionExpired(true);
       else if (fault !== undefined) gateway.setFault(fault);
-      const skewed = options.now !== undefined;
       // A skewed clock also skews the deadline; give it room on that clock.
       const deadline = (options.now ?? Date.now)() + 10_000;
       const error = await failure(client(options).call(LIST, newestPage, { deadline }));
@@ -208,7 +207,7 @@ describe('TopClient ↔ simulated gateway', () => {
       expect(error).toMatchObject({ code, retryable: false });
       expect(error.message).toMatch(message);
       expect(gateway.requests).toHaveLength(1);
-      expect(skewed || gateway.requests[0]?.outcome === code).toBe(true);
+      expect(gateway.requests[0]?.outcome).toBe(code);
     });
   });
 

@@ -84,7 +84,7 @@ describe('postForm', () => {
     });
     const started = Date.now();
     await expect(postForm(url, 'a=1', FORM, { ...options, timeoutMs: 200 })).rejects.toMatchObject({ name: 'AbortError' });
-    expect(Date.now() - started).toBeLessThan(1_500);
+    expect(Date.now() - started).toBeLessThan(3_000); // it ends: the gateway never would
   });
 
   it('rejects a refused connection', async () => {

@@ -133,7 +133,7 @@ describe('send against real HTTP receivers', () => {
     const result = await deliver(endpointAt(crm.origin));
     expect(result).toMatchObject({ kind: 'network', reason: 'timeout' });
     expect(result.latencyMs).toBeGreaterThanOrEqual(TIMEOUT_MS - 20);
-    expect(result.latencyMs).toBeLessThan(TIMEOUT_MS + 1_000);
+    expect(result.latencyMs).toBeLessThan(TIMEOUT_MS + 3_000); // it ends: the receiver never would
     expect(outcomeOf(result).outcome).toBe('retry');
   });
 
@@ -145,7 +145,7 @@ describe('send against real HTTP receivers', () => {
     });
     const result = await deliver(endpointAt(crm.origin));
     expect(result).toMatchObject({ kind: 'response', status: 200, bodyIncomplete: true });
-    expect(result.latencyMs).toBeLessThan(TIMEOUT_MS + 1_000);
+    expect(result.latencyMs).toBeLessThan(TIMEOUT_MS + 3_000); // it ends: the receiver never would
     expect(outcomeOf(result).outcome).toBe('delivered');
     // A chat robot's verdict is in its body: without a complete reply code it is retried.
     expect(classify(result, 'wecom', { endpoint: 'bot' })).toMatchObject({ outcome: 'retry', reason: expect.stringContaining('cut short') as string });
