@@ -327,7 +327,7 @@ describe('the deployable bundles', () => {
 
     const sample = gateway.leads[0]!.id;
     const { Item } = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey(sample, 'crm') } }, ConsistentRead: true }));
-    expect(Item).toBeDefined();
+    expect(Item?.status).toEqual({ S: 'delivered' });
 
     // A batch delivered again (an event source retry) reaches nobody twice: the ledger.
     const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, { Records: enqueued.slice(0, FORWARDER_BATCH_SIZE).map(toRecord) } satisfies SQSEvent);

@@ -102,11 +102,14 @@ describe('validatePrivateKey', () => {
   it('never quotes the key in the problem or the error', () => {
     const body = damaged.split('\n')[1]!;
     expect(validatePrivateKey(damaged)).not.toContain(body);
+    let thrown: unknown;
     try {
       createMobileDecryptor(damaged);
     } catch (error) {
-      expect(String(error)).not.toContain(body);
+      thrown = error;
     }
+    expect(thrown).toBeInstanceOf(PrivateKeyError);
+    expect(String(thrown)).not.toContain(body);
   });
 });
 
@@ -140,10 +143,15 @@ describe('no personal data or secret in any output', () => {
         renderRequest({ name: 'x', url: 'https://example.test/h', secrets: format === 'standard' ? [webhookSecret] : [robotSecret], headers: {}, format, timeoutMs: 1000 }, { lead, seenAt: '2026-11-29T06:00:00.000Z' }, new Date());
       }
       classify({ kind: 'response', status: 400, body: `{"mobile":"${MOBILE}"}`, latencyMs: 1 }, 'standard');
+      // The capture works: anything these wrote would be seen.
+      console.warn('capture-check');
+      process.stderr.write('capture-check-stderr');
     } finally {
       for (const spy of spies) spy.mockRestore();
     }
     const output = written.join('\n');
+    expect(output).toContain('capture-check');
+    expect(output).toContain('capture-check-stderr');
     const keyBody = pkcs8.split('\n')[1]!;
     for (const secret of [MOBILE, keyBody, webhookSecret.slice(6), robotSecret]) expect(output).not.toContain(secret);
   });

@@ -300,7 +300,10 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
   it('two copies of one lead processed at once reach an endpoint once', async () => {
     const r = await receiver(() => ({ status: 200, delayMs: 200 }));
     await enqueue([...leads(1, 123), ...leads(1, 123)]);
-    await drain(deps([endpoint('r', r)], { backoffSeconds: () => 1 }), sqs, queues.queueUrl, { idleMs: 2_500 });
+    const results = await drain(deps([endpoint('r', r)], { backoffSeconds: () => 1 }), sqs, queues.queueUrl, { idleMs: 2_500 });
     expect(r.accepted).toEqual(['123']);
+    // Both copies settled: the second found the first's delivery in the ledger.
+    expect(results.filter((result) => result.kind === 'done')).toHaveLength(2);
+    expect(await dlqMessages()).toEqual([]);
   });
 });
