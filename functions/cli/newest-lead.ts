@@ -8,11 +8,6 @@ const CALL_BUDGET_MS = 30_000;
 
 /** The id of the newest lead the source has (one row of the newest page), or undefined when it has none. */
 export async function newestLeadId(top: TopSettings): Promise<LeadId | undefined> {
-  const client = TopClient.fromSettings(top);
-  try {
-    const page = await new TopLeadSource(client).fetchPage({ pageSize: 1, deadline: Date.now() + CALL_BUDGET_MS });
-    return page.leads[0]?.id;
-  } finally {
-    await client.close();
-  }
+  const page = await new TopLeadSource(TopClient.fromSettings(top)).fetchPage({ pageSize: 1, deadline: Date.now() + CALL_BUDGET_MS });
+  return page.leads[0]?.id;
 }

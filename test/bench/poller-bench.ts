@@ -67,7 +67,6 @@ async function withGateway<T>(servers: BenchServers, count: number, startId: str
   try {
     return await fn(gateway, client);
   } finally {
-    await client.close();
     await gateway.close();
   }
 }

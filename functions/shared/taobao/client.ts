@@ -139,11 +139,6 @@ export class TopClient implements TopCaller {
     }
   }
 
-  /** Nothing to release (the pool is the process's); kept so callers can end a client's life explicitly. */
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-
   private backoff(failedAttempt: number): number {
     const ceiling = Math.min(this.backoffMaxMs, this.backoffBaseMs * 2 ** (failedAttempt - 1));
     return Math.floor(this.random() * ceiling);

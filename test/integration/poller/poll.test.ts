@@ -18,7 +18,6 @@ let sqs: SQSClient;
 let gateway: SimulatedGateway | undefined;
 let table: string;
 let queueUrl: string;
-const clients: TopClient[] = [];
 
 beforeAll(async () => {
   dynamo = await startDynalite();
@@ -33,7 +32,6 @@ beforeEach(async () => {
   queueUrl = (await createQueues(sqs)).queueUrl;
 });
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   await gateway?.close();
   gateway = undefined;
 });
@@ -47,7 +45,6 @@ async function start(count: number, offsetMode: 'inclusive' | 'exclusive' = 'exc
 
 function wire(gw: SimulatedGateway, overrides: Partial<PollDeps> = {}): PollDeps {
   const client = new TopClient({ appKey: gw.appKey, appSecret: gw.appSecret, sessionKey: gw.sessionKey, gatewayUrl: gw.url, backoffBaseMs: 10, backoffMaxMs: 50 });
-  clients.push(client);
   return {
     source: new TopLeadSource(client),
     state: new DynamoStateStore(dynamo.client, table, sourceKey(gw.appKey)),

@@ -32,7 +32,6 @@ let gateway: SimulatedGateway;
 let table: string;
 let queues: TestQueues;
 const receivers: RecordingReceiver[] = [];
-const clients: TopClient[] = [];
 
 beforeAll(async () => {
   dynamo = await startDynalite();
@@ -42,7 +41,6 @@ beforeAll(async () => {
   queues = await createQueues(sqs, { maxReceiveCount: 15 });
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
   await Promise.all(receivers.map((r) => r.close()));
   await gateway.close();
   await dynamo.close();
@@ -51,7 +49,6 @@ afterAll(async () => {
 
 function poller(): () => ReturnType<typeof poll> {
   const client = new TopClient({ appKey: gateway.appKey, appSecret: gateway.appSecret, sessionKey: gateway.sessionKey, gatewayUrl: gateway.url, backoffBaseMs: 5, backoffMaxMs: 20 });
-  clients.push(client);
   const deps = { source: new TopLeadSource(client), state: new DynamoStateStore(dynamo.client, table, sourceKey(gateway.appKey)), queue: new SqsLeadQueue(sqs, queues.queueUrl) };
   return () => poll(deps, { pageSize: PAGE_SIZE, startFrom: { kind: 'all' }, deadline: Date.now() + 30_000, isRateLimit: (e) => e instanceof TopError && e.retryAfterMs !== undefined });
 }

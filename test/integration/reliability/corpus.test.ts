@@ -82,19 +82,16 @@ function expectClearError(error: unknown, pattern: string): void {
 
 describe('gateway answers (served with the simulated gateway\'s raw-body fault)', () => {
   let gateway: SimulatedGateway | undefined;
-  let client: TopClient | undefined;
   afterEach(async () => {
-    await client?.close();
     await gateway?.close();
     gateway = undefined;
-    client = undefined;
   });
 
   async function setUp(leads: number): Promise<{ gw: SimulatedGateway; run: () => Promise<PollResult>; state: DynamoStateStore; queues: TestQueues }> {
     const gw = await startSimulatedGateway({ leads: generateLeads(leads, { startId: '1000', seed: 'corpus' }) });
     gateway = gw;
     // Retries a few milliseconds apart: the corpus is about outcomes, not waiting.
-    client = new TopClient({ appKey: gw.appKey, appSecret: gw.appSecret, sessionKey: gw.sessionKey, gatewayUrl: gw.url, backoffBaseMs: 1, backoffMaxMs: 2 });
+    const client = new TopClient({ appKey: gw.appKey, appSecret: gw.appSecret, sessionKey: gw.sessionKey, gatewayUrl: gw.url, backoffBaseMs: 1, backoffMaxMs: 2 });
     const table = await createStateTable(dynamo.client);
     const queues = await createQueues(sqs);
     const state = new DynamoStateStore(dynamo.client, table, sourceKey(gw.appKey));

@@ -20,7 +20,6 @@ import { createStateTable } from '../../support/tables';
 let dynamo: LocalDynamo;
 let sqs: SQSClient;
 let gateway: SimulatedGateway | undefined;
-const clients: TopClient[] = [];
 const resent: Record<string, number> = {};
 
 beforeAll(async () => {
@@ -33,7 +32,6 @@ afterAll(async () => {
   sqs.destroy();
 });
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
   await gateway?.close();
   gateway = undefined;
 });
@@ -41,7 +39,6 @@ afterEach(async () => {
 it.each([5, 10, 20, 100])('page size %d: once a multi-page scan has caught up, idle cycles enqueue nothing', async (pageSize) => {
   gateway = await startSimulatedGateway({ leads: generateLeads(5, { startId: '1000' }) });
   const client = new TopClient({ appKey: gateway.appKey, appSecret: gateway.appSecret, sessionKey: gateway.sessionKey, gatewayUrl: gateway.url });
-  clients.push(client);
   const table = await createStateTable(dynamo.client);
   const { queueUrl } = await createQueues(sqs);
   const deps = { source: new TopLeadSource(client), state: new DynamoStateStore(dynamo.client, table, sourceKey(gateway.appKey)), queue: new SqsLeadQueue(sqs, queueUrl) };

@@ -243,12 +243,6 @@ describe('TopClient ↔ simulated gateway', () => {
     }
   });
 
-  it('owns and closes its own connection pool when none is given', async () => {
-    const own = new TopClient({ appKey: gateway.appKey, appSecret: gateway.appSecret, sessionKey: gateway.sessionKey, gatewayUrl: gateway.url });
-    await expect(own.call(LIST, newestPage, { deadline: soon() })).resolves.toMatchObject({ attempts: 1 });
-    await own.close();
-  });
-
   it('refuses API parameters that would shadow system parameters', async () => {
     await expect(client().call(LIST, { session: 'other' }, { deadline: soon() })).rejects.toThrow(TypeError);
     expect(gateway.requests).toHaveLength(0);

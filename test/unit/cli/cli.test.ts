@@ -41,9 +41,10 @@ describe('runCli', () => {
     [['reset-cursor']],
     [['reset-cursor', '--to', 'yesterday']],
     [['reset-cursor', '--to', '123']],
-  ])('rejects %j with usage and exit 2 before touching anything', async (argv) => {
+  ])('rejects %j with usage and exit 2, doing nothing', async (argv) => {
     const terminal = io();
     expect(await runCli(argv, terminal)).toBe(2);
+    expect(terminal.stdout).toEqual([]);
     expect(terminal.stderr.join('\n')).toMatch(/Run `lead-forwarder [a-z-]+ --help` for details/);
   });
 

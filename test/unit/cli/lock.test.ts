@@ -26,6 +26,7 @@ it('takes over a lock whose holder died', async () => {
   // The pid of a process that has exited.
   const dead = spawnSync(process.execPath, ['-e', '0']).pid;
   await writeFile(file, JSON.stringify({ pid: dead, purpose: 'runner' }));
-  const lock = await acquireLock(file, dir, 'runner');
+  const lock = await acquireLock(file, dir, 'command');
+  expect(await lockHolder(file)).toEqual({ pid: process.pid, purpose: 'command' });
   await lock.release();
 });
