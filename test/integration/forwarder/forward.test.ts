@@ -1,6 +1,6 @@
 import { LEADS_RETENTION_SECONDS } from '../../../functions/local/resources';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { createDeliver } from '../../../functions/forwarder/deliver';
 import type { ForwardDeps, Ledger } from '../../../functions/forwarder/ports';
@@ -12,6 +12,7 @@ import type { Lead } from '../../../functions/shared/lead';
 import type { Endpoint } from '../../../functions/shared/settings';
 import { createDispatcher } from '../../../functions/shared/webhook/sender';
 import { drain } from '../../support/forwarder-loop';
+import { deadLetters, type ParkedMessage } from '../../support/reliability-forwarder';
 import { createQueues, sqsClient, startDynalite, type LocalDynamo, type TestQueues } from '../../support/local-aws';
 import { startReceiver, type Answer, type Receiver } from '../../support/receiver';
 import { createStateTable } from '../../support/tables';
@@ -73,21 +74,8 @@ async function enqueue(list: Lead[]): Promise<void> {
   await new SqsLeadQueue(sqs, queues.queueUrl).enqueue(list, '2026-11-29T06:00:00.000Z');
 }
 
-async function dlqMessages(): Promise<{ body: string; reason?: string; endpoints?: string }[]> {
-  const out: { body: string; reason?: string; endpoints?: string }[] = [];
-  for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queues.dlqUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 60 }));
-    if (Messages.length === 0) return out;
-    for (const m of Messages) {
-      const entry: { body: string; reason?: string; endpoints?: string } = { body: m.Body ?? '' };
-      const reason = m.MessageAttributes?.parked_reason?.StringValue;
-      const eps = m.MessageAttributes?.parked_endpoints?.StringValue;
-      if (reason !== undefined) entry.reason = reason;
-      if (eps !== undefined) entry.endpoints = eps;
-      out.push(entry);
-    }
-  }
-}
+/** Everything parked in the DLQ (read once per test: it hides what it read). */
+const dlqMessages = (): Promise<ParkedMessage[]> => deadLetters(sqs, queues.dlqUrl);
 
 describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
   it('delivers every lead once to every endpoint, each delivery verifiable with the standardwebhooks library', async () => {
