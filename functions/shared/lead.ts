@@ -47,7 +47,7 @@ const WALL_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1
  * with a warning, so a lead is never held back by a cosmetic problem.
  */
 export function normalizeLead(record: unknown): NormalizeResult {
-  if (!isRecord(record)) return { ok: false, problem: `lead record is not an object (${typeof record})` };
+  if (!isRecord(record)) return { ok: false, problem: `lead record is not an object (${record === null ? 'null' : typeof record})` };
   const id = idString(record.id);
   if (id === undefined) return { ok: false, problem: `lead record has no usable id (${JSON.stringify(record.id) ?? 'absent'})` };
 

@@ -39,6 +39,8 @@ describe('DynamoStateStore (dynalite)', () => {
 
   it('a corrupted item is a clear error, not a silent reset', async () => {
     await local.client.send(new PutItemCommand({ TableName: local.table, Item: { pk: { S: sourceKey('bad') }, version: { N: '3' }, cursor: { S: 'abc' } } }));
-    await expect(new DynamoStateStore(local.client, local.table, sourceKey('bad')).load()).rejects.toThrow(CorruptStateError);
+    const load = new DynamoStateStore(local.client, local.table, sourceKey('bad')).load();
+    await expect(load).rejects.toThrow(CorruptStateError);
+    await expect(load).rejects.toThrow(`the stored state of ${sourceKey('bad')} has a bad cursor; fix or delete the item`);
   });
 });

@@ -67,17 +67,16 @@ describe('normalizeLead', () => {
   });
 
   it.each([
-    [{ name: 'no id' }],
-    [{ id: null }],
-    [{ id: -3 }],
-    [{ id: 1.5 }],
-    [{ id: '12a' }],
-    [{ id: 2 ** 60 }], // a number that already lost digits in parsing must not be trusted
-    ['not an object'],
-    [null],
-  ])('rejects a record without a usable id: %j', (record) => {
-    const result = normalizeLead(record);
-    expect(result.ok).toBe(false);
+    [{ name: 'no id' }, 'lead record has no usable id (absent)'],
+    [{ id: null }, 'lead record has no usable id (null)'],
+    [{ id: -3 }, 'lead record has no usable id (-3)'],
+    [{ id: 1.5 }, 'lead record has no usable id (1.5)'],
+    [{ id: '12a' }, 'lead record has no usable id ("12a")'],
+    [{ id: 2 ** 60 }, 'lead record has no usable id (1152921504606847000)'], // a number that already lost digits in parsing must not be trusted
+    ['not an object', 'lead record is not an object (string)'],
+    [null, 'lead record is not an object (null)'],
+  ])('rejects a record without a usable id: %j', (record, problem) => {
+    expect(normalizeLead(record)).toEqual({ ok: false, problem });
   });
 
   it('leaves out an unreadable time with a warning but keeps the lead', () => {

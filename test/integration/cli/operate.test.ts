@@ -89,8 +89,10 @@ it('reset-cursor --to latest asks the gateway for the newest lead and skips ever
   const config = await fixture.writeConfig('three', ['crm', 'picky', 'late']);
   const newer = generateLeads(3, { startId: '880100', seed: 'skipped' });
   fixture.gateway.addLeads(newer);
+  fixture.gateway.clearRequests();
   const reset = await runCli(['reset-cursor', '--to', 'latest', '--yes', '--state-dir', state, '--config', config]);
   expect(reset.code).toBe(0);
+  expect(fixture.gateway.requests).toEqual([expect.objectContaining({ outcome: 'ok', servedIds: ['880102'] })]);
   expect(await status(config)).toMatchObject({ cursor: '880102' });
   const result = await runCli(['dev', '--once', '--config', config, '--state-dir', state]);
   expect(summaryOf(result)).toMatchObject({ enqueued: 0, delivered: 0, cursor: '880102' });

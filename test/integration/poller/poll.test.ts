@@ -230,6 +230,7 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     const gw = await start(250);
     gw.queueFault({ kind: 'rate-limit', banSeconds: 0 }, { kind: 'isp-error' }, { kind: 'html', status: 502 });
     const result = await poll(wire(gw), options());
+    expect(gw.requests.flatMap((r) => (r.fault === undefined ? [] : [r.fault]))).toEqual(['rate-limit', 'isp-error', 'html']);
     expect(result.enqueued).toBe(250);
     expect(new Set(await takeLeadIds(sqs, queueUrl)).size).toBe(250);
   });
