@@ -86,7 +86,7 @@ describe('stack parameters (DESIGN §4)', () => {
   it('catch bad values at deploy time', () => {
     const p = json.Parameters;
     const accepts = (name: string, value: string): boolean => matchesRegex(p[name]!.AllowedPattern!, value);
-    expect(['latest', 'all', '0', '221985', '123456789012345678901234567890'].every((v) => accepts('StartFrom', v))).toBe(true);
+    expect(['latest', 'all', '0', '221985', '123456789012345678901234567890'].filter((v) => !accepts('StartFrom', v))).toEqual([]);
     expect(['', 'Latest', '-1', '007', '12a', 'latest '].some((v) => accepts('StartFrom', v))).toBe(false);
     expect(accepts('TopGatewayUrl', 'https://eco.taobao.com/router/rest')).toBe(true);
     expect(accepts('TopGatewayUrl', 'https://gw.api.taobao.com/router/rest')).toBe(true);
@@ -107,7 +107,7 @@ describe('stack parameters (DESIGN §4)', () => {
     }
     // A String with a pattern: a Number parameter would take 50.5, and every poll would then fail.
     expect(p.PageSize).toMatchObject({ Type: 'String', Default: '100' });
-    expect(['1', '9', '10', '50', '99', '100'].every((v) => accepts('PageSize', v))).toBe(true);
+    expect(['1', '9', '10', '50', '99', '100'].filter((v) => !accepts('PageSize', v))).toEqual([]);
     expect(['50.5', '0', '101', '', '-1', '050', '1e2', ' 50', '50 ', '1000'].some((v) => accepts('PageSize', v))).toBe(false);
     expect(p.TopSignMethod).toMatchObject({ AllowedValues: ['hmac-sha256', 'hmac', 'md5'], Default: 'hmac-sha256' });
     expect(p.PollSchedule!.AllowedValues).toContain(p.PollSchedule!.Default);
