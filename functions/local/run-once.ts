@@ -1,3 +1,4 @@
+import { isSuccessfulPoll } from '../poller/poll';
 import { localAdvice } from './advice';
 import { startStatusLine, type LocalPipeline } from './pipeline';
 import type { Reporter } from './progress';
@@ -30,8 +31,13 @@ export async function runOnce(pipeline: LocalPipeline, reporter: Reporter, inter
   try {
     const summary = await pipeline.poll(POLL_BUDGET_MS);
     pipeline.tally.poll(summary);
-    const more = summary.stoppedEarly === undefined ? '' : ` (stopped early: ${summary.stoppedEarly}; the next run resumes the scan)`;
+    const more = summary.stoppedEarly === undefined ? '' : ` (stopped early: ${summary.stoppedEarly}; the next run resumes from here)`;
     reporter.line(`poll: fetched ${summary.fetched}, enqueued ${summary.enqueued}, cursor ${summary.cursor ?? '-'}${more}`);
+    // The one poll of `--once` pulled nothing: a script must not read that as success.
+    if (!isSuccessfulPoll(summary)) {
+      error = 'TOP error 7 (rate limited): the gateway refused the first page, so nothing was polled; run again once the ban ends';
+      reporter.warn(`poll failed: ${error}`);
+    }
   } catch (failure) {
     pipeline.tally.pollFailed();
     error = localAdvice(failure);

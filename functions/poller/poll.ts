@@ -211,6 +211,6 @@ function highest(ids: LeadId[], count: number): LeadId[] {
  * poll" alarm watches): a cycle a rate limit stopped before its first page pulled nothing, and a
  * ban lasting hours must not look like a healthy poller.
  */
-export function isSuccessfulPoll(result: PollResult): boolean {
+export function isSuccessfulPoll(result: Pick<PollResult, 'stoppedEarly' | 'pages'>): boolean {
   return !(result.stoppedEarly === 'rate-limited' && result.pages === 0);
 }

@@ -87,3 +87,21 @@ it('keeps the handlers\' log JSON, one object a line (what CloudWatch Logs Insig
   expect(lines.length).toBeGreaterThan(0);
   expect(lines.filter((line) => !line.startsWith('{'))).toEqual([]);
 });
+
+it('exits 1 with a TOP error 7 line when a rate limit refuses its one poll before the first page', async () => {
+  const later = generateLeads(2, { startId: '90000000', seed: 'banned' });
+  fixture.gateway.addLeads(later);
+  fixture.gateway.setFault({ kind: 'rate-limit', banSeconds: 600 });
+  try {
+    const result = await once();
+    expect(result.code).toBe(1);
+    expect(summaryOf(result)).toMatchObject({ enqueued: 0, error: expect.stringContaining('TOP error 7 (rate limited)') as string });
+    expect(result.stderr).toContain('poll failed: TOP error 7 (rate limited): the gateway refused the first page, so nothing was polled; run again once the ban ends');
+  } finally {
+    fixture.gateway.setFault(undefined);
+  }
+  // Nothing was lost: the next run, with the ban over, sends what arrived.
+  const after = await once();
+  expect(after.code).toBe(0);
+  expect(summaryOf(after)).toMatchObject({ enqueued: 2 });
+});
