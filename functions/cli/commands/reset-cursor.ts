@@ -43,12 +43,12 @@ export const resetCursorCommand: Command = {
     const appKey = await target.appKey();
     const cursor = to === 'latest' ? await newestLeadId(await target.top()) : to;
     if (cursor === undefined) throw new OperatorError('the source has no leads yet, so there is nothing to skip: the first poll starts from startFrom');
-    if (to !== 'latest') await refuseAboveNewest(to, target, io);
 
     const stores = await target.open();
     try {
       const store = new DynamoStateStore(stores.ddb, stores.table, sourceKey(appKey));
       const state = await store.load();
+      if (to !== 'latest') await refuseAboveNewest(to, state, target, io);
       for (const line of describeChange(state, cursor)) io.out(line);
       if (flags.yes !== true && !(await confirm(io))) {
         io.out('nothing changed');
@@ -70,16 +70,23 @@ export const resetCursorCommand: Command = {
 
 /**
  * A typo in ID (an extra digit) would put the cursor past leads that do not exist yet, and every
- * lead up to it would never be forwarded. The gateway says which lead is newest; if it cannot be
- * asked (a stopped demo, no network), the reset goes ahead with a note.
+ * lead up to it would never be forwarded. The gateway says which lead is newest. If it cannot be
+ * asked (a stopped demo, no network), only a move back is safe, since it re-reads leads the
+ * ledger already knows: an ID above the current cursor (or with none yet) is refused.
  */
-async function refuseAboveNewest(id: LeadId, target: Target, io: Io): Promise<void> {
+async function refuseAboveNewest(id: LeadId, state: SourceState, target: Target, io: Io): Promise<void> {
   let newest: LeadId | undefined;
   try {
     newest = await newestLeadId(await target.top());
   } catch (error) {
-    io.out(`note: could not ask the gateway for the newest lead (${messageOf(error)}), so ${id} is not checked against it`);
-    return;
+    if (state.cursor !== undefined && compareIds(id, state.cursor) <= 0) {
+      io.out(`note: could not ask the gateway for the newest lead (${messageOf(error)}); ${id} is not above the cursor, so it only re-reads leads`);
+      return;
+    }
+    throw new OperatorError(
+      `could not ask the gateway for the newest lead (${messageOf(error)}), so ${id} cannot be checked against it, and above the cursor (${state.cursor ?? 'none yet'}) an unchecked id could skip leads for good; nothing was changed. Run it again when the gateway answers`,
+      { cause: error },
+    );
   }
   if (newest === undefined || compareIds(id, newest) > 0) {
     throw new OperatorError(`${id} is above the newest lead (${newest ?? 'there is none yet'}): every lead up to it would never be forwarded; nothing was changed. Use an id at or below the newest, or --to latest`);
@@ -90,7 +97,8 @@ async function refuseAboveNewest(id: LeadId, target: Target, io: Io): Promise<vo
 export function describeChange(state: SourceState, cursor: LeadId): string[] {
   const lines = [`cursor: ${state.cursor ?? '(none)'} -> ${cursor}`];
   if (state.scan !== undefined) lines.push(`the scan in progress (newest ${state.scan.top}) is dropped; the next poll starts a new one`);
-  if (state.cursor === undefined || compareIds(cursor, state.cursor) < 0) lines.push(`the next poll enqueues every lead above ${cursor}; webhooks that already accepted one are not sent it again`);
+  if (state.cursor === undefined) lines.push(`there was no cursor yet (the first poll would start from startFrom): from now on only leads above ${cursor} are forwarded, never those at or below it`);
+  else if (compareIds(cursor, state.cursor) < 0) lines.push(`the next poll enqueues every lead above ${cursor}; webhooks that already accepted one are not sent it again`);
   else if (compareIds(cursor, state.cursor) > 0) lines.push(`leads ${state.cursor} < id <= ${cursor} that were not enqueued yet will never be forwarded`);
   return lines;
 }

@@ -78,6 +78,10 @@ describe('describeChange', () => {
       'the scan in progress (newest 260) is dropped; the next poll starts a new one',
       'leads 200 < id <= 300 that were not enqueued yet will never be forwarded',
     ]);
+    expect(describeChange({ version: 0, seen: [] }, '300')).toEqual([
+      'cursor: (none) -> 300',
+      'there was no cursor yet (the first poll would start from startFrom): from now on only leads above 300 are forwarded, never those at or below it',
+    ]);
   });
 });
 
