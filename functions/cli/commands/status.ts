@@ -109,7 +109,7 @@ export function render(report: StatusReport): string[] {
   lines.push(`cursor        ${report.cursor ?? '(none yet: the first poll sets it)'}${report.cursorAt === undefined ? '' : `  (up to date as of ${report.cursorAt})`}`);
   if (report.cursorAfterRestart !== undefined) {
     const to = report.cursorAfterRestart === null ? 'no cursor: its next poll is a first run, from startFrom' : `cursor ${report.cursorAfterRestart}`;
-    lines.push(`after restart the runner stopped without saving its queues: the next start goes back to ${to} and reads the leads above it again (webhooks that accepted one are skipped)`);
+    lines.push(`restart       the runner stopped without saving its queues: its next start goes back to ${to} and reads the leads above it again (webhooks that accepted one are skipped)`);
   }
   lines.push(
     report.scan === undefined

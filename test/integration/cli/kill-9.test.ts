@@ -44,7 +44,7 @@ it('a runner killed with SIGKILL after enqueueing, before saving its queues, los
   // status only looks, and says where the next start will go back to.
   const look = await runCli(['status', '--state-dir', state, '--config', config]);
   expect(look.code).toBe(0);
-  expect(look.stdout).toContain('after restart the runner stopped without saving its queues: the next start goes back to cursor 1011');
+  expect(look.stdout).toContain('restart       the runner stopped without saving its queues: its next start goes back to cursor 1011');
   expect(JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout)).toMatchObject({ cursor: '5006', cursorAfterRestart: '1011' });
 
   const after = await runCli(['dev', '--once', '--config', config, '--state-dir', state]);
