@@ -37,6 +37,10 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
       io.err(usage());
       return 2;
     }
+    if (name === 'help' && args[0] !== undefined && topic === undefined) {
+      io.err(`lead-forwarder: unknown command "${args[0]}"\n\n${usage()}`);
+      return 2;
+    }
     io.out(topic?.help ?? usage());
     return 0;
   }

@@ -31,6 +31,13 @@ describe('runCli', () => {
     expect(terminal.stdout.join('\n')).toContain('Usage: lead-forwarder replay');
   });
 
+  it('says so when help is asked for a command that does not exist, with exit 2', async () => {
+    const terminal = io();
+    expect(await runCli(['help', 'nope'], terminal)).toBe(2);
+    expect(terminal.stderr.join('\n')).toContain('lead-forwarder: unknown command "nope"');
+    expect(terminal.stdout).toEqual([]);
+  });
+
   it.each([
     [['status', '--stack']],
     [['status', 'extra']],
