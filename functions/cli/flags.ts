@@ -8,11 +8,21 @@ type Options = NonNullable<ParseArgsConfig['options']>;
  * a stray argument is a UsageError naming the command, so the user gets its usage and exit 2.
  */
 export function parseFlags<T extends Options>(command: string, args: string[], options: T): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>>['values'] {
+  let parsed;
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true });
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, '') : String(error), command, { cause: error });
   }
+  // parseArgs keeps the last of a repeated flag: `--to 1003 --to latest` would quietly do the
+  // second, and these flags choose what is skipped or re-sent.
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option') continue;
+    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once`, command);
+    seen.add(token.name);
+  }
+  return parsed.values;
 }
 
 /** Flags every operator command takes to choose where it acts. */

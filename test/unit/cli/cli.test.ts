@@ -38,6 +38,12 @@ describe('runCli', () => {
     expect(terminal.stdout).toEqual([]);
   });
 
+  it('refuses a flag given twice, naming it, rather than quietly taking the last', async () => {
+    const terminal = io();
+    expect(await runCli(['reset-cursor', '--to=1003', '--to', 'latest', '--yes'], terminal)).toBe(2);
+    expect(terminal.stderr.join('\n')).toContain('lead-forwarder reset-cursor: --to is given more than once');
+  });
+
   it.each([
     [['status', '--stack']],
     [['status', 'extra']],
