@@ -49,7 +49,8 @@ export const replayCommand: Command = {
 async function checkEndpoint(target: Target, name: string): Promise<void> {
   let names: string[];
   try {
-    names = (await target.endpoints()).map((endpoint) => endpoint.name);
+    // The names are known in more cases than the whole configuration (a stopped demo).
+    names = await target.endpointNames();
   } catch {
     return; // the configuration is not at hand: the filter still works on the parked messages
   }

@@ -31,6 +31,11 @@ it('delivers leads to its inbox and stops cleanly on SIGINT with the state kept'
     expect(report.cursor).toMatch(/^\d+$/);
     expect(report.endpoints[0]).toMatchObject({ name: 'demo-inbox' });
     expect(report.endpoints[0]!.delivered).toBeGreaterThan(0);
+
+    // A stopped demo still knows its webhook's name, so a typo is caught before anything moves.
+    const typo = await runCli(['replay', '--endpoint', 'demo-inbx', '--state-dir', state]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toContain('no webhook named "demo-inbx" (configured: demo-inbox)');
   } finally {
     await dir.remove();
   }
