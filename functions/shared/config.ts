@@ -33,6 +33,11 @@ const ENDPOINT_KEYS = ['name', 'url', 'secret', 'headers', 'format', 'timeoutMs'
 const SETTINGS_KEYS = ['top', 'pollIntervalSeconds', 'startFrom', 'webhooks', 'mobilePrivateKey'];
 // Receivers set their own values for these; a custom header must not forge them.
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+// RFC 9110 field-value without obs-text: visible ASCII, space and tab. Anything else (a line
+// break, NUL, Chinese text) is refused by undici on every request, so it is refused here, at start.
+const HEADER_VALUE = /^[\t\x20-\x7E]*$/;
+// Names the rule, never the value: header values are often credentials.
+const HEADER_VALUE_RULE = 'must be a single-line string of visible ASCII characters, spaces and tabs (HTTP headers cannot carry other text; encode it the way the receiver expects, e.g. percent-encoding)';
 
 class Problems {
   readonly list: string[] = [];
@@ -209,7 +214,7 @@ function parseHeaders(value: unknown, label: string, problems: Problems): Record
     const name = key.toLowerCase();
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) problems.add(`${label}.headers: "${key}" is not a valid header name`);
     else if (RESERVED_HEADERS.has(name)) problems.add(`${label}.headers: "${key}" is set by the forwarder and cannot be overridden`);
-    else if (typeof headerValue !== 'string' || /[\r\n]/.test(headerValue)) problems.add(`${label}.headers["${key}"] must be a single-line string`);
+    else if (typeof headerValue !== 'string' || !HEADER_VALUE.test(headerValue)) problems.add(`${label}.headers["${key}"] ${HEADER_VALUE_RULE}`);
     else headers[name] = headerValue;
   }
   return headers;

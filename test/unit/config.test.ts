@@ -108,6 +108,34 @@ describe('parseSettings', () => {
   });
 });
 
+describe('custom headers', () => {
+  const withHeaders = (headers: Record<string, unknown>): unknown => ({ ...good, webhooks: [{ ...good.webhooks[0], headers }] });
+
+  it.each([
+    ['Chinese text', '测试店铺'],
+    ['a NUL', 'tokSECRET\u0000TAIL'],
+    ['a line break', 'tokSECRET\r\nX-Injected: 1'],
+    ['a DEL', 'tokSECRET\u007fTAIL'],
+    ['an accented letter', 'tokSECRETé'],
+    ['a vertical tab', 'tokSECRET\u000bTAIL'],
+  ])('refuses a value with %s, naming the endpoint and header but not the value', (_label, value) => {
+    const problems = problemsOf(withHeaders({ 'X-Shop': value }));
+    expect(problems).toEqual([expect.stringMatching(/^webhooks "crm"\.headers\["X-Shop"\] must be a single-line string of visible ASCII characters, spaces and tabs/)]);
+    expect(problems.join('\n')).not.toContain(value);
+    expect(problems.join('\n')).not.toContain('SECRET');
+  });
+
+  it('refuses a value that is not a string', () => {
+    expect(problemsOf(withHeaders({ 'X-Count': 3 }))).toEqual([expect.stringMatching(/^webhooks "crm"\.headers\["X-Count"\] must be a single-line string/)]);
+  });
+
+  it('accepts every visible ASCII character, spaces and tabs', () => {
+    const visible = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('');
+    const settings = parseSettings(withHeaders({ 'X-Visible': visible, 'X-Tabbed': 'a\tb c', 'X-Empty': '' }));
+    expect(settings.webhooks[0]!.headers).toEqual({ 'x-visible': visible, 'x-tabbed': 'a\tb c', 'x-empty': '' });
+  });
+});
+
 describe('chat robots and secrets', () => {
   const WECOM = 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=ROBOTKEY';
 

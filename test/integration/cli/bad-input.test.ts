@@ -73,6 +73,34 @@ it('never prints a secret from a config file that is not JSON, and says where to
   expect(result.stderr).not.toContain('whsec_');
 });
 
+it('refuses header values HTTP cannot carry, naming the header but not its value, and sends nothing', async () => {
+  // A dozen leads: before these were refused, undici rejected every request and, after ten of
+  // them, `dev --once` hung instead of exiting.
+  const fixture = await startFixture(dir.path, generateLeads(12, { startId: '7000' }), { crm: () => ({ status: 200 }), erp: () => ({ status: 200 }) });
+  try {
+    const file = await writeJson(join(dir.path, 'header-values.json'), {
+      top: { appKey: fixture.gateway.appKey, appSecret: fixture.gateway.appSecret, sessionKey: fixture.gateway.sessionKey, gatewayUrl: fixture.gateway.url },
+      startFrom: 'all',
+      webhooks: [
+        { name: 'crm', url: fixture.receivers.crm!.url, headers: { 'X-Shop': '测试店铺' } },
+        { name: 'erp', url: fixture.receivers.erp!.url, headers: { Authorization: 'Bearer tok\u0000SECRETTAIL' } },
+      ],
+    });
+    const result = await devWith(file);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('webhooks "crm".headers["X-Shop"] must be');
+    expect(result.stderr).toContain('webhooks "erp".headers["Authorization"] must be');
+    expect(result.stderr).toContain('nothing was started');
+    for (const value of ['测试店铺', 'SECRETTAIL', 'Bearer']) expect(result.stderr).not.toContain(value);
+    expect(fixture.gateway.requests).toHaveLength(0);
+    expect(fixture.receivers.crm!.requests).toHaveLength(0);
+    expect(fixture.receivers.erp!.requests).toHaveLength(0);
+    expect(existsSync(result.state)).toBe(false);
+  } finally {
+    await fixture.close();
+  }
+});
+
 it('answers an unknown command or flag with usage and exit 2', async () => {
   const command = await runCli(['frobnicate']);
   expect(command.code).toBe(2);
