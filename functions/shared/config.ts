@@ -80,6 +80,12 @@ export function parseForwarderSettings(input: Record<string, unknown>): Forwarde
  * Parses JSON text (the `Webhooks` parameter, a local config file), reporting bad JSON as a
  * ConfigError that names `what` and locates the problem by line and column. It never quotes the
  * text: Node's own message quotes the input around the error, and that input may be a secret.
+ *
+ * A byte order mark is refused here, by name. loadConfigFile drops the one a file starts with,
+ * where it marks the file's encoding; a stack parameter or secret is a string handed over already
+ * decoded, so a BOM in it was copied into the value by mistake (RFC 8259 §8.1 forbids sending
+ * one). It is better removed where it was written, leaving the secret valid JSON for every other
+ * reader, than skipped here.
  */
 export function parseJsonSetting(what: string, text: string): unknown {
   try {

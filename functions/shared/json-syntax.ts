@@ -5,6 +5,9 @@ export function jsonSyntaxProblem(text: string): string {
   if (text.trim() === '') return 'it is empty';
   const offset = jsonSyntaxErrorOffset(text);
   if (offset === undefined) return 'check its quotes, commas and brackets';
+  // Invisible in most editors, so "check the quotes at column 1" would send the reader looking
+  // for something they cannot see.
+  if (offset === 0 && text.startsWith('\uFEFF')) return 'it starts with a byte order mark (U+FEFF, invisible in most editors): remove it (an editor removes it when saving as UTF-8 without BOM)';
   const { line, column } = lineAndColumn(text, offset);
   if (offset >= text.length) return `it ends early at line ${line}, column ${column}: a string, list or object is not closed`;
   return `syntax error at line ${line}, column ${column}: check the quotes and commas there (every text value, a URL or a secret included, needs double quotes)`;

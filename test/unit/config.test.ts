@@ -175,6 +175,45 @@ async function configErrorOf(run: () => unknown): Promise<{ error: ConfigError; 
   return { error: thrown, text: inspect(thrown, { depth: 10 }) };
 }
 
+describe('a byte order mark', () => {
+  const BOM = '\uFEFF';
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'config-bom-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  async function fileWith(name: string, text: string): Promise<string> {
+    const file = join(dir, name);
+    await writeFile(file, text, 'utf8');
+    return file;
+  }
+
+  it('at the start of a config file (as Windows Notepad saves it) is dropped', async () => {
+    const file = await fileWith('bom.json', `${BOM}${JSON.stringify(good, null, 2)}\r\n`);
+    expect((await loadConfigFile(file)).settings).toEqual(parseSettings(good));
+  });
+
+  it('does not shift where a syntax error on the first line is reported, since editors do not show it', async () => {
+    const file = await fileWith('bom-bad.json', `${BOM}{"top": TOPSECRETVALUE}`);
+    const { text } = await configErrorOf(() => loadConfigFile(file));
+    expect(text).toContain('syntax error at line 1, column 9');
+    expect(text).not.toContain('TOPSECRETVALUE');
+  });
+
+  it('twice at the start of a file is refused by name: only the first marks the encoding', async () => {
+    const file = await fileWith('two-boms.json', `${BOM}${BOM}${JSON.stringify(good)}`);
+    const { error } = await configErrorOf(() => loadConfigFile(file));
+    expect(error.problems).toEqual([`the config file ${file} is not valid JSON: it starts with a byte order mark (U+FEFF, invisible in most editors): remove it (an editor removes it when saving as UTF-8 without BOM)`]);
+  });
+
+  it('at the start of the Webhooks parameter is refused by name, not as a syntax error at column 1', async () => {
+    const { error, text } = await configErrorOf(() => parseJsonSetting('Webhooks', `${BOM}${JSON.stringify(good.webhooks)}`));
+    expect(error.problems).toEqual([expect.stringMatching(/^Webhooks is not valid JSON: it starts with a byte order mark \(U\+FEFF/)]);
+    expect(text).not.toContain('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  });
+});
+
 describe('bad JSON text', () => {
   it.each([
     ['an unquoted secret', '[{"name":"crm","url":"https://crm.example.com/hook","secret":whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}]', ['whsec_', 'MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'], 'line 1, column 62'],
