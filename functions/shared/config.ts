@@ -1,5 +1,6 @@
 import { ConfigError } from './errors';
 import { isLeadId } from './ids';
+import { duplicateKeyProblems } from './json-duplicate-keys';
 import { jsonSyntaxProblem } from './json-syntax';
 import { isRecord } from './lead';
 import {
@@ -86,15 +87,23 @@ export function parseForwarderSettings(input: Record<string, unknown>): Forwarde
  * decoded, so a BOM in it was copied into the value by mistake (RFC 8259 §8.1 forbids sending
  * one). It is better removed where it was written, leaving the secret valid JSON for every other
  * reader, than skipped here.
+ *
+ * A key given twice in one object is refused too: JSON.parse would keep the last without a
+ * word, and `"startFrom": "all", …, "startFrom": "latest"` would quietly skip every existing lead.
  */
 export function parseJsonSetting(what: string, text: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     // No `cause`: the SyntaxError's message quotes the input, and a cause is printed wherever
     // an error is inspected or logged (console, Powertools Logger).
     throw new ConfigError([`${what} is not valid JSON: ${jsonSyntaxProblem(text)}`]);
   }
+  // Before validation, which would check only whichever value came last.
+  const duplicates = duplicateKeyProblems(text);
+  if (duplicates.length > 0) throw new ConfigError(duplicates.map((problem) => `${what}: ${problem}`));
+  return value;
 }
 
 function pollerSettings(input: Record<string, unknown>, problems: Problems): PollerSettings | undefined {

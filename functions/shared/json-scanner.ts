@@ -1,5 +1,14 @@
 /** A walk over JSON text (RFC 8259) that reports positions in it, for messages that must not quote it. */
 
+/** A key given twice in one object: RFC 8259 says names SHOULD be unique, and JSON.parse keeps the last. */
+export interface DuplicateKey {
+  /** Where the key sits, as a config's problems name settings: `startFrom`, `webhooks[0].url`, `[0].headers["X-Shop"]`. */
+  path: string;
+  /** Offsets of the key's first occurrence and of this later one (their opening quotes). */
+  firstOffset: number;
+  offset: number;
+}
+
 /** 1-based line and column of `offset` in `text`, as an editor shows them. */
 export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
   const before = text.slice(0, offset);
@@ -14,9 +23,16 @@ export class JsonSyntaxAt extends Error {
   }
 }
 
-/** RFC 8259, checked only: values are not built (JSON.parse already did or could not). */
+/**
+ * RFC 8259, checked only: values are not built (JSON.parse already did or could not), keys
+ * only so that one given twice in an object is noticed.
+ */
 export class JsonScanner {
+  /** Keys given twice in one object, in the order of the text; complete once document() returns. */
+  readonly duplicateKeys: DuplicateKey[] = [];
   private i = 0;
+  /** Keys and indexes from the document down to the value being read. */
+  private readonly path: (string | number)[] = [];
   constructor(private readonly s: string) {}
 
   document(): void {
@@ -40,13 +56,22 @@ export class JsonScanner {
     this.i++;
     this.space();
     if (this.eat('}')) return;
+    const seen = new Map<string, number>();
     for (;;) {
       this.space();
       if (this.s[this.i] !== '"') this.fail();
+      const start = this.i;
       this.string();
+      // Decoded, so that "a" and "\u0061" are one key, as they are to JSON.parse.
+      const key = String(JSON.parse(this.s.slice(start, this.i)));
+      const first = seen.get(key);
+      if (first === undefined) seen.set(key, start);
+      else this.duplicateKeys.push({ path: pathText([...this.path, key]), firstOffset: first, offset: start });
       this.space();
       if (!this.eat(':')) this.fail();
+      this.path.push(key);
       this.value();
+      this.path.pop();
       this.space();
       if (this.eat(',')) continue;
       if (this.eat('}')) return;
@@ -58,8 +83,10 @@ export class JsonScanner {
     this.i++;
     this.space();
     if (this.eat(']')) return;
-    for (;;) {
+    for (let index = 0; ; index++) {
+      this.path.push(index);
       this.value();
+      this.path.pop();
       this.space();
       if (this.eat(',')) continue;
       if (this.eat(']')) return;
@@ -121,4 +148,16 @@ export class JsonScanner {
   private fail(): never {
     throw new JsonSyntaxAt(this.i);
   }
+}
+
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+function pathText(path: readonly (string | number)[]): string {
+  return path
+    .map((step, n) => {
+      if (typeof step === 'number') return `[${step}]`;
+      if (IDENTIFIER.test(step)) return n === 0 ? step : `.${step}`;
+      return `[${JSON.stringify(step)}]`;
+    })
+    .join('');
 }

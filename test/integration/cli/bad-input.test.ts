@@ -101,6 +101,36 @@ it('refuses header values HTTP cannot carry, naming the header but not its value
   }
 });
 
+it('refuses a key given twice, naming each by path and place without its values, and polls nothing', async () => {
+  const fixture = await startFixture(dir.path, generateLeads(3, { startId: '7100' }), { crm: () => ({ status: 200 }) });
+  try {
+    const { gateway } = fixture;
+    const file = join(dir.path, 'twice.json');
+    // "all" then "latest": before this was refused, the last won and the existing leads were skipped.
+    await writeFile(
+      file,
+      `{
+  "top": {"appKey": "${gateway.appKey}", "appSecret": "${gateway.appSecret}", "sessionKey": "${gateway.sessionKey}", "gatewayUrl": "${gateway.url}"},
+  "startFrom": "all",
+  "webhooks": [{"name": "crm", "url": "${fixture.receivers.crm!.url}?key=FIRSTKEY", "url": "${fixture.receivers.crm!.url}?key=SECONDKEY"}],
+  "startFrom": "latest"
+}
+`,
+    );
+    const result = await devWith(file);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`the config file ${file}: "startFrom" is given twice, at line 3, column 3 and line 5, column 3`);
+    expect(result.stderr).toContain(`the config file ${file}: "webhooks[0].url" is given twice, at line 4, column 32 and line 4, column`);
+    expect(result.stderr).toContain('nothing was started');
+    for (const value of ['latest', 'FIRSTKEY', 'SECONDKEY', gateway.appSecret, gateway.sessionKey]) expect(result.stderr).not.toContain(value);
+    expect(gateway.requests).toHaveLength(0);
+    expect(fixture.receivers.crm!.requests).toHaveLength(0);
+    expect(existsSync(result.state)).toBe(false);
+  } finally {
+    await fixture.close();
+  }
+});
+
 it('answers an unknown command or flag with usage and exit 2', async () => {
   const command = await runCli(['frobnicate']);
   expect(command.code).toBe(2);
