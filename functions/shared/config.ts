@@ -229,6 +229,8 @@ function parseHeaders(value: unknown, label: string, problems: Problems): Record
     const name = key.toLowerCase();
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) problems.add(`${label}.headers: "${key}" is not a valid header name`);
     else if (RESERVED_HEADERS.has(name)) problems.add(`${label}.headers: "${key}" is set by the forwarder and cannot be overridden`);
+    // Distinct JSON keys, one header: the second would replace the first without a word.
+    else if (Object.hasOwn(headers, name)) problems.add(`${label}.headers: "${key}" is given twice (header names ignore case); keep the one you mean`);
     else if (typeof headerValue !== 'string' || !HEADER_VALUE.test(headerValue)) problems.add(`${label}.headers["${key}"] ${HEADER_VALUE_RULE}`);
     else headers[name] = headerValue;
   }

@@ -130,6 +130,12 @@ describe('custom headers', () => {
     expect(problemsOf(withHeaders({ 'X-Count': 3 }))).toEqual([expect.stringMatching(/^webhooks "crm"\.headers\["X-Count"\] must be a single-line string/)]);
   });
 
+  it('refuses one header given twice in different case, without either value', () => {
+    const problems = problemsOf(withHeaders({ 'X-Token': 'FIRSTVALUE', 'x-token': 'SECONDVALUE' }));
+    expect(problems).toEqual(['webhooks "crm".headers: "x-token" is given twice (header names ignore case); keep the one you mean']);
+    expect(problems.join('\n')).not.toMatch(/FIRSTVALUE|SECONDVALUE/);
+  });
+
   it('accepts every visible ASCII character, spaces and tabs', () => {
     const visible = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('');
     const settings = parseSettings(withHeaders({ 'X-Visible': visible, 'X-Tabbed': 'a\tb c', 'X-Empty': '' }));
