@@ -27,8 +27,17 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
     throw new ConfigError([`cannot read the config file ${path} (${code}): check the --config path`]);
   }
   // Bad JSON is located by line and column; the text, which holds secrets, is never quoted.
-  const raw = parseJsonSetting(`the config file ${path}`, text);
+  const raw = parseJsonSetting(`the config file ${path}`, withoutByteOrderMark(text));
   return { ...fromObject(raw), path };
+}
+
+/**
+ * The file's text without the UTF-8 byte order mark that Windows editors (Notepad, PowerShell's
+ * `Set-Content -Encoding utf8`) write first. It marks the file's encoding, not its content, and
+ * readFile keeps it where JSON.parse refuses it. Only one is dropped: a second is in the text.
+ */
+function withoutByteOrderMark(text: string): string {
+  return text.startsWith('\uFEFF') ? text.slice(1) : text;
 }
 
 /** Validates a configuration object (the demo builds one in memory). */

@@ -1,5 +1,6 @@
 import { ConfigError } from './errors';
 import { isLeadId } from './ids';
+import { duplicateKeyProblems } from './json-duplicate-keys';
 import { jsonSyntaxProblem } from './json-syntax';
 import { isRecord } from './lead';
 import {
@@ -33,6 +34,11 @@ const ENDPOINT_KEYS = ['name', 'url', 'secret', 'headers', 'format', 'timeoutMs'
 const SETTINGS_KEYS = ['top', 'pollIntervalSeconds', 'startFrom', 'webhooks', 'mobilePrivateKey'];
 // Receivers set their own values for these; a custom header must not forge them.
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+// RFC 9110 field-value without obs-text: visible ASCII, space and tab. Anything else (a line
+// break, NUL, Chinese text) is refused by undici on every request, so it is refused here, at start.
+const HEADER_VALUE = /^[\t\x20-\x7E]*$/;
+// Names the rule, never the value: header values are often credentials.
+const HEADER_VALUE_RULE = 'must be a single-line string of visible ASCII characters, spaces and tabs (HTTP headers cannot carry other text; encode it the way the receiver expects, e.g. percent-encoding)';
 
 class Problems {
   readonly list: string[] = [];
@@ -75,15 +81,29 @@ export function parseForwarderSettings(input: Record<string, unknown>): Forwarde
  * Parses JSON text (the `Webhooks` parameter, a local config file), reporting bad JSON as a
  * ConfigError that names `what` and locates the problem by line and column. It never quotes the
  * text: Node's own message quotes the input around the error, and that input may be a secret.
+ *
+ * A byte order mark is refused here, by name. loadConfigFile drops the one a file starts with,
+ * where it marks the file's encoding; a stack parameter or secret is a string handed over already
+ * decoded, so a BOM in it was copied into the value by mistake (RFC 8259 §8.1 forbids sending
+ * one). It is better removed where it was written, leaving the secret valid JSON for every other
+ * reader, than skipped here.
+ *
+ * A key given twice in one object is refused too: JSON.parse would keep the last without a
+ * word, and `"startFrom": "all", …, "startFrom": "latest"` would quietly skip every existing lead.
  */
 export function parseJsonSetting(what: string, text: string): unknown {
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch {
     // No `cause`: the SyntaxError's message quotes the input, and a cause is printed wherever
     // an error is inspected or logged (console, Powertools Logger).
     throw new ConfigError([`${what} is not valid JSON: ${jsonSyntaxProblem(text)}`]);
   }
+  // Before validation, which would check only whichever value came last.
+  const duplicates = duplicateKeyProblems(text);
+  if (duplicates.length > 0) throw new ConfigError(duplicates.map((problem) => `${what}: ${problem}`));
+  return value;
 }
 
 function pollerSettings(input: Record<string, unknown>, problems: Problems): PollerSettings | undefined {
@@ -209,7 +229,9 @@ function parseHeaders(value: unknown, label: string, problems: Problems): Record
     const name = key.toLowerCase();
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) problems.add(`${label}.headers: "${key}" is not a valid header name`);
     else if (RESERVED_HEADERS.has(name)) problems.add(`${label}.headers: "${key}" is set by the forwarder and cannot be overridden`);
-    else if (typeof headerValue !== 'string' || /[\r\n]/.test(headerValue)) problems.add(`${label}.headers["${key}"] must be a single-line string`);
+    // Distinct JSON keys, one header: the second would replace the first without a word.
+    else if (Object.hasOwn(headers, name)) problems.add(`${label}.headers: "${key}" is given twice (header names ignore case); keep the one you mean`);
+    else if (typeof headerValue !== 'string' || !HEADER_VALUE.test(headerValue)) problems.add(`${label}.headers["${key}"] ${HEADER_VALUE_RULE}`);
     else headers[name] = headerValue;
   }
   return headers;

@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { loadConfigFile, unsignedWarnings } from '../../functions/local/config-file';
-import { parseJsonSetting, parseSettings } from '../../functions/shared/config';
+import { parseForwarderSettings, parseJsonSetting, parseSettings } from '../../functions/shared/config';
 import { jsonSyntaxErrorOffset } from '../../functions/shared/json-syntax';
+import { duplicateKeyProblems } from '../../functions/shared/json-duplicate-keys';
 import { ConfigError } from '../../functions/shared/errors';
 
 const good = {
@@ -108,6 +109,40 @@ describe('parseSettings', () => {
   });
 });
 
+describe('custom headers', () => {
+  const withHeaders = (headers: Record<string, unknown>): unknown => ({ ...good, webhooks: [{ ...good.webhooks[0], headers }] });
+
+  it.each([
+    ['Chinese text', '测试店铺'],
+    ['a NUL', 'tokSECRET\u0000TAIL'],
+    ['a line break', 'tokSECRET\r\nX-Injected: 1'],
+    ['a DEL', 'tokSECRET\u007fTAIL'],
+    ['an accented letter', 'tokSECRETé'],
+    ['a vertical tab', 'tokSECRET\u000bTAIL'],
+  ])('refuses a value with %s, naming the endpoint and header but not the value', (_label, value) => {
+    const problems = problemsOf(withHeaders({ 'X-Shop': value }));
+    expect(problems).toEqual([expect.stringMatching(/^webhooks "crm"\.headers\["X-Shop"\] must be a single-line string of visible ASCII characters, spaces and tabs/)]);
+    expect(problems.join('\n')).not.toContain(value);
+    expect(problems.join('\n')).not.toContain('SECRET');
+  });
+
+  it('refuses a value that is not a string', () => {
+    expect(problemsOf(withHeaders({ 'X-Count': 3 }))).toEqual([expect.stringMatching(/^webhooks "crm"\.headers\["X-Count"\] must be a single-line string/)]);
+  });
+
+  it('refuses one header given twice in different case, without either value', () => {
+    const problems = problemsOf(withHeaders({ 'X-Token': 'FIRSTVALUE', 'x-token': 'SECONDVALUE' }));
+    expect(problems).toEqual(['webhooks "crm".headers: "x-token" is given twice (header names ignore case); keep the one you mean']);
+    expect(problems.join('\n')).not.toMatch(/FIRSTVALUE|SECONDVALUE/);
+  });
+
+  it('accepts every visible ASCII character, spaces and tabs', () => {
+    const visible = Array.from({ length: 0x7f - 0x20 }, (_, i) => String.fromCharCode(0x20 + i)).join('');
+    const settings = parseSettings(withHeaders({ 'X-Visible': visible, 'X-Tabbed': 'a\tb c', 'X-Empty': '' }));
+    expect(settings.webhooks[0]!.headers).toEqual({ 'x-visible': visible, 'x-tabbed': 'a\tb c', 'x-empty': '' });
+  });
+});
+
 describe('chat robots and secrets', () => {
   const WECOM = 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=ROBOTKEY';
 
@@ -146,6 +181,45 @@ async function configErrorOf(run: () => unknown): Promise<{ error: ConfigError; 
   if (!(thrown instanceof ConfigError)) throw new Error(`expected a ConfigError, got ${inspect(thrown)}`);
   return { error: thrown, text: inspect(thrown, { depth: 10 }) };
 }
+
+describe('a byte order mark', () => {
+  const BOM = '\uFEFF';
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'config-bom-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  async function fileWith(name: string, text: string): Promise<string> {
+    const file = join(dir, name);
+    await writeFile(file, text, 'utf8');
+    return file;
+  }
+
+  it('at the start of a config file (as Windows Notepad saves it) is dropped', async () => {
+    const file = await fileWith('bom.json', `${BOM}${JSON.stringify(good, null, 2)}\r\n`);
+    expect((await loadConfigFile(file)).settings).toEqual(parseSettings(good));
+  });
+
+  it('does not shift where a syntax error on the first line is reported, since editors do not show it', async () => {
+    const file = await fileWith('bom-bad.json', `${BOM}{"top": TOPSECRETVALUE}`);
+    const { text } = await configErrorOf(() => loadConfigFile(file));
+    expect(text).toContain('syntax error at line 1, column 9');
+    expect(text).not.toContain('TOPSECRETVALUE');
+  });
+
+  it('twice at the start of a file is refused by name: only the first marks the encoding', async () => {
+    const file = await fileWith('two-boms.json', `${BOM}${BOM}${JSON.stringify(good)}`);
+    const { error } = await configErrorOf(() => loadConfigFile(file));
+    expect(error.problems).toEqual([`the config file ${file} is not valid JSON: it starts with a byte order mark (U+FEFF, invisible in most editors): remove it (an editor removes it when saving as UTF-8 without BOM)`]);
+  });
+
+  it('at the start of the Webhooks parameter is refused by name, not as a syntax error at column 1', async () => {
+    const { error, text } = await configErrorOf(() => parseJsonSetting('Webhooks', `${BOM}${JSON.stringify(good.webhooks)}`));
+    expect(error.problems).toEqual([expect.stringMatching(/^Webhooks is not valid JSON: it starts with a byte order mark \(U\+FEFF/)]);
+    expect(text).not.toContain('MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+  });
+});
 
 describe('bad JSON text', () => {
   it.each([
@@ -200,5 +274,70 @@ describe('bad JSON text', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('a key given twice in one object', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'config-twice-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** The config file's problems and the whole printed error, for `text` written to a file. */
+  async function fileProblems(text: string): Promise<{ file: string; problems: readonly string[]; printed: string }> {
+    const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
+    await writeFile(file, text);
+    const { error, text: printed } = await configErrorOf(() => loadConfigFile(file));
+    return { file, problems: error.problems, printed };
+  }
+
+  const top = '"top": {"appKey": "12345678", "appSecret": "APPSECRETVALUE", "sessionKey": "SESSIONVALUE"}';
+  const webhooks = '"webhooks": [{"name": "crm", "url": "https://crm.example.com/hooks/leads"}]';
+
+  it('refuses startFrom twice, which would silently skip the existing leads, naming both places and neither value', async () => {
+    const { file, problems, printed } = await fileProblems(`{\n  ${top},\n  "startFrom": "all",\n  ${webhooks},\n  "startFrom": "latest"\n}\n`);
+    expect(problems).toEqual([`the config file ${file}: "startFrom" is given twice, at line 3, column 3 and line 5, column 3: only the last would count, so keep the one you mean`]);
+    for (const value of ['"all"', 'latest', 'APPSECRETVALUE']) expect(printed).not.toContain(value);
+  });
+
+  it('refuses a second top object that would hide the first, and does not also report the keys inside them', async () => {
+    const { problems, printed } = await fileProblems(`{${top},\n${webhooks},\n"top": {"appKey": "87654321", "appSecret": "OTHERSECRET", "sessionKey": "OTHERSESSION"}}`);
+    expect(problems).toEqual([expect.stringMatching(/: "top" is given twice, at line 1, column 2 and line 3, column 1: /)]);
+    for (const value of ['APPSECRETVALUE', 'SESSIONVALUE', 'OTHERSECRET', 'OTHERSESSION', '87654321']) expect(printed).not.toContain(value);
+  });
+
+  it('names a key inside a webhook by its path, without the URLs, which often carry a key', async () => {
+    const { problems, printed } = await fileProblems(`{${top},\n"webhooks": [\n  {"name": "crm", "url": "https://crm.example.com/?key=FIRSTKEY",\n   "url": "https://crm.example.com/?key=SECONDKEY"}\n]}`);
+    expect(problems).toEqual([expect.stringMatching(/: "webhooks\[0\]\.url" is given twice, at line 3, column 19 and line 4, column 4: /)]);
+    for (const value of ['FIRSTKEY', 'SECONDKEY', 'crm.example.com']) expect(printed).not.toContain(value);
+  });
+
+  it('lists every key given twice at once, a header name quoted as the other problems quote it', async () => {
+    const { problems } = await fileProblems(`{${top}, "pollIntervalSeconds": 30, "pollIntervalSeconds": 60,\n"webhooks": [{"name": "crm", "url": "https://crm.example.com/", "headers": {"X-Shop": "a", "X-Shop": "b"}}]}`);
+    expect(problems).toEqual([expect.stringContaining(': "pollIntervalSeconds" is given twice, at line 1, column'), expect.stringContaining(': "webhooks[0].headers["X-Shop"]" is given twice, at line 2, column')]);
+  });
+
+  it('treats an escaped spelling of a key as the same key, as JSON.parse does', () => {
+    expect(duplicateKeyProblems('{"startFrom": "all", "start\\u0046rom": "latest"}')).toEqual([expect.stringMatching(/^"startFrom" is given twice, at line 1, column 2 and line 1, column 22:/)]);
+  });
+
+  it('accepts the same key in different objects and at different depths', () => {
+    const text = JSON.stringify({ top: { name: 'x', top: { name: 'y' } }, name: 'z', webhooks: [{ name: 'a', url: 'u' }, { name: 'b', url: 'v' }] });
+    expect(duplicateKeyProblems(text)).toEqual([]);
+  });
+
+  it('refuses a key given twice in the Webhooks parameter, naming its path and not the secret', async () => {
+    const text = '[{"name": "crm", "url": "https://crm.example.com/hook",\n  "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "secret": "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD"}]';
+    const { error, text: printed } = await configErrorOf(() => parseJsonSetting('Webhooks', text));
+    expect(error.problems).toEqual(['Webhooks: "[0].secret" is given twice, at line 2, column 3 and line 2, column 55: only the last would count, so keep the one you mean']);
+    for (const value of ['MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'C2FVsBQIhrscChlQIMV', 'whsec_']) expect(printed).not.toContain(value);
+  });
+
+  it('leaves text nested deeper than it can follow to the settings checks, which refuse it by name', async () => {
+    const depth = 100_000;
+    const text = `[{"name": "crm", "url": "https://crm.example.com/", "headers": {"X-Deep": ${'['.repeat(depth)}${']'.repeat(depth)}}}]`;
+    const { error } = await configErrorOf(() => parseForwarderSettings({ webhooks: parseJsonSetting('Webhooks', text) }));
+    expect(error.problems).toEqual([expect.stringMatching(/^webhooks "crm"\.headers\["X-Deep"\] must be a single-line string/)]);
   });
 });

@@ -73,6 +73,64 @@ it('never prints a secret from a config file that is not JSON, and says where to
   expect(result.stderr).not.toContain('whsec_');
 });
 
+it('refuses header values HTTP cannot carry, naming the header but not its value, and sends nothing', async () => {
+  // A dozen leads: before these were refused, undici rejected every request and, after ten of
+  // them, `dev --once` hung instead of exiting.
+  const fixture = await startFixture(dir.path, generateLeads(12, { startId: '7000' }), { crm: () => ({ status: 200 }), erp: () => ({ status: 200 }) });
+  try {
+    const file = await writeJson(join(dir.path, 'header-values.json'), {
+      top: { appKey: fixture.gateway.appKey, appSecret: fixture.gateway.appSecret, sessionKey: fixture.gateway.sessionKey, gatewayUrl: fixture.gateway.url },
+      startFrom: 'all',
+      webhooks: [
+        { name: 'crm', url: fixture.receivers.crm!.url, headers: { 'X-Shop': '测试店铺' } },
+        { name: 'erp', url: fixture.receivers.erp!.url, headers: { Authorization: 'Bearer tok\u0000SECRETTAIL' } },
+      ],
+    });
+    const result = await devWith(file);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('webhooks "crm".headers["X-Shop"] must be');
+    expect(result.stderr).toContain('webhooks "erp".headers["Authorization"] must be');
+    expect(result.stderr).toContain('nothing was started');
+    for (const value of ['测试店铺', 'SECRETTAIL', 'Bearer']) expect(result.stderr).not.toContain(value);
+    expect(fixture.gateway.requests).toHaveLength(0);
+    expect(fixture.receivers.crm!.requests).toHaveLength(0);
+    expect(fixture.receivers.erp!.requests).toHaveLength(0);
+    expect(existsSync(result.state)).toBe(false);
+  } finally {
+    await fixture.close();
+  }
+});
+
+it('refuses a key given twice, naming each by path and place without its values, and polls nothing', async () => {
+  const fixture = await startFixture(dir.path, generateLeads(3, { startId: '7100' }), { crm: () => ({ status: 200 }) });
+  try {
+    const { gateway } = fixture;
+    const file = join(dir.path, 'twice.json');
+    // "all" then "latest": before this was refused, the last won and the existing leads were skipped.
+    await writeFile(
+      file,
+      `{
+  "top": {"appKey": "${gateway.appKey}", "appSecret": "${gateway.appSecret}", "sessionKey": "${gateway.sessionKey}", "gatewayUrl": "${gateway.url}"},
+  "startFrom": "all",
+  "webhooks": [{"name": "crm", "url": "${fixture.receivers.crm!.url}?key=FIRSTKEY", "url": "${fixture.receivers.crm!.url}?key=SECONDKEY"}],
+  "startFrom": "latest"
+}
+`,
+    );
+    const result = await devWith(file);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`the config file ${file}: "startFrom" is given twice, at line 3, column 3 and line 5, column 3`);
+    expect(result.stderr).toContain(`the config file ${file}: "webhooks[0].url" is given twice, at line 4, column 32 and line 4, column`);
+    expect(result.stderr).toContain('nothing was started');
+    for (const value of ['latest', 'FIRSTKEY', 'SECONDKEY', gateway.appSecret, gateway.sessionKey]) expect(result.stderr).not.toContain(value);
+    expect(gateway.requests).toHaveLength(0);
+    expect(fixture.receivers.crm!.requests).toHaveLength(0);
+    expect(existsSync(result.state)).toBe(false);
+  } finally {
+    await fixture.close();
+  }
+});
+
 it('answers an unknown command or flag with usage and exit 2', async () => {
   const command = await runCli(['frobnicate']);
   expect(command.code).toBe(2);
