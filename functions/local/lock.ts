@@ -7,7 +7,7 @@ import { isRecord } from '../shared/lead';
  * An exclusive lock on a state directory. dynalite's LevelDB allows one process per directory
  * and a second one crashes the process (an unhandled stream error) instead of failing cleanly,
  * so every process that opens the directory takes this lock first. A lock left by a process
- * that died is taken over.
+ * that died is taken over; one held by a command is waited for (up to COMMAND_WAIT_MS).
  */
 export interface StateLock {
   release(): Promise<void>;
@@ -18,6 +18,20 @@ export type LockPurpose = 'runner' | 'command';
 export interface LockHolder {
   pid: number;
   purpose: LockPurpose;
+}
+
+/** How long a process waits for a command (not a runner) to finish with the directory. */
+export const COMMAND_WAIT_MS = 15_000;
+/** How often the lock is looked at again while waiting. */
+const POLL_MS = 100;
+
+export interface AcquireOptions {
+  /**
+   * How long to wait when the holder is a command: commands are short (a `status` from a
+   * monitoring loop, a `replay`), so a `dev` restart or another command waits its turn instead of
+   * failing at random. A runner holds the directory until stopped: never waited for.
+   */
+  commandWaitMs?: number;
 }
 
 /** Another live process holds the state directory. */
@@ -41,8 +55,9 @@ export class StateDirBusyError extends LeadForwarderError {
  */
 const heldHere = new Set<string>();
 
-export async function acquireLock(file: string, dir: string, purpose: LockPurpose): Promise<StateLock> {
+export async function acquireLock(file: string, dir: string, purpose: LockPurpose, opts: AcquireOptions = {}): Promise<StateLock> {
   const path = resolve(file);
+  const deadline = Date.now() + (opts.commandWaitMs ?? COMMAND_WAIT_MS);
   for (;;) {
     if (await create(path, { pid: process.pid, purpose, at: new Date().toISOString() })) {
       heldHere.add(path);
@@ -64,7 +79,8 @@ export async function acquireLock(file: string, dir: string, purpose: LockPurpos
       });
       continue;
     }
-    throw new StateDirBusyError(found, dir);
+    if (found.purpose === 'runner' || Date.now() >= deadline) throw new StateDirBusyError(found, dir);
+    await new Promise((done) => setTimeout(done, POLL_MS));
   }
 }
 
