@@ -15,6 +15,20 @@ export class UsageError extends LeadForwarderError {
 /** An operator command cannot do what was asked; the message says what to do instead. Exit 1. */
 export class OperatorError extends LeadForwarderError {}
 
+/**
+ * The runner a command was talking to (through its servers) refused the connection: it stopped,
+ * or it was killed and its files name a pid that another program has now.
+ */
+export class RunnerStoppedError extends OperatorError {
+  constructor(
+    message: string,
+    readonly pid: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 /** 2 for usage and configuration problems (nothing was started), 1 for anything else. */
 export function exitCodeOf(error: unknown): number {
   return error instanceof UsageError || error instanceof ConfigError ? 2 : 1;

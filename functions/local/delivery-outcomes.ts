@@ -1,7 +1,9 @@
 import { BatchGetItemCommand, type BatchGetItemCommandOutput, type DynamoDBClient, type KeysAndAttributes } from '@aws-sdk/client-dynamodb';
+import { DynamoEndpointStatus } from '../shared/aws/endpoint-status';
 import { ledgerKey } from '../shared/aws/ledger';
 import { isLeadId, type LeadId } from '../shared/ids';
 import { isRecord } from '../shared/lead';
+import type { Endpoint } from '../shared/settings';
 import type { BatchReport } from './event-source';
 
 /**
@@ -14,6 +16,9 @@ import type { BatchReport } from './event-source';
  * - refused:   the endpoint refused it for good, but the message stays on the queue for
  *              another endpoint's retry (it is parked, and counts as failed, when it leaves);
  * - failed:    not delivered and the message left the queue: it was parked in the DLQ.
+ *
+ * An endpoint marked gone (it answered 410) gets nothing more, so a pair not delivered to it is
+ * refused (or failed), never pending: there is no retry for it to wait for.
  */
 export type PairState = 'delivered' | 'already' | 'pending' | 'refused' | 'failed';
 
@@ -22,6 +27,11 @@ export interface PairOutcome {
   state: PairState;
   /** Why a failed pair failed, when the ledger says (a refusal's reason). */
   reason?: string;
+  /**
+   * When the endpoint was marked gone (it answered 410), if it is: the ledger keeps no reason
+   * for that, since the claim is released, but the endpoint's status item does.
+   */
+  goneAt?: string;
 }
 
 export interface RecordOutcome {
@@ -42,27 +52,39 @@ export interface LedgerView {
   reason?: string;
 }
 
-/** The state of one pair from its ledger record (pure; see PairState). */
-export function pairState(view: LedgerView | undefined, stillQueued: boolean, batchStartedAt: number): PairState {
+/** The state of one pair from its ledger record and whether its endpoint is gone (pure; see PairState). */
+export function pairState(view: LedgerView | undefined, stillQueued: boolean, batchStartedAt: number, gone = false): PairState {
   if (view?.status === 'delivered') {
     const at = view.deliveredAt === undefined ? Number.NaN : Date.parse(view.deliveredAt);
     return at >= batchStartedAt ? 'delivered' : 'already';
   }
   if (!stillQueued) return 'failed';
-  return view?.status === 'rejected' ? 'refused' : 'pending';
+  return view?.status === 'rejected' || gone ? 'refused' : 'pending';
 }
 
-/** Reads the ledger records of every (lead, endpoint) of the batch and classifies them. */
-export async function readOutcomes(ddb: DynamoDBClient, table: string, endpoints: readonly string[], report: BatchReport): Promise<RecordOutcome[]> {
+/** Reads the ledger records of every (lead, endpoint) of the batch and the endpoints' status, and classifies them. */
+export async function readOutcomes(
+  ddb: DynamoDBClient,
+  table: string,
+  endpoints: readonly Pick<Endpoint, 'name' | 'url' | 'format'>[],
+  report: BatchReport,
+): Promise<RecordOutcome[]> {
+  const names = endpoints.map((endpoint) => endpoint.name);
   const leads = report.records.map((record) => ({ record, leadId: leadIdOf(record.body) }));
-  const keys = leads.flatMap(({ leadId }) => (leadId === undefined ? [] : endpoints.map((endpoint) => ledgerKey(leadId, endpoint))));
+  const keys = leads.flatMap(({ leadId }) => (leadId === undefined ? [] : names.map((endpoint) => ledgerKey(leadId, endpoint))));
   const views = await readLedger(ddb, table, keys);
+  const gone = await goneSince(ddb, table, endpoints);
   return leads.map(({ record, leadId }) => {
     const stillQueued = report.failed.has(record.messageId);
-    const pairs = endpoints.map((endpoint): PairOutcome => {
+    const pairs = names.map((endpoint): PairOutcome => {
       const view = leadId === undefined ? undefined : views.get(ledgerKey(leadId, endpoint));
-      const state = pairState(view, stillQueued, report.startedAt);
-      return (state === 'failed' || state === 'refused') && view?.reason !== undefined ? { endpoint, state, reason: view.reason } : { endpoint, state };
+      const goneAt = gone.get(endpoint);
+      const state = pairState(view, stillQueued, report.startedAt, goneAt !== undefined);
+      const pair: PairOutcome = { endpoint, state };
+      if (state !== 'failed' && state !== 'refused') return pair;
+      if (goneAt !== undefined) pair.goneAt = goneAt;
+      else if (view?.reason !== undefined) pair.reason = view.reason;
+      return pair;
     });
     const outcome: RecordOutcome = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1, settled: !stillQueued, pairs };
     if (leadId !== undefined) outcome.leadId = leadId;
@@ -94,6 +116,13 @@ async function readLedger(ddb: DynamoDBClient, table: string, keys: string[]): P
     }
   }
   return views;
+}
+
+/** When each endpoint that is gone for its current url and format was marked so. */
+async function goneSince(ddb: DynamoDBClient, table: string, endpoints: readonly Pick<Endpoint, 'name' | 'url' | 'format'>[]): Promise<Map<string, string>> {
+  const status = new DynamoEndpointStatus(ddb, table);
+  const records = await Promise.all(endpoints.map((endpoint) => status.get(endpoint)));
+  return new Map(records.flatMap((record) => (record.goneAt === undefined ? [] : [[record.name, record.goneAt] as const])));
 }
 
 /** The lead id of a message body, without trusting the body any further. */

@@ -140,7 +140,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
           reporter.warn(`the forwarder failed on a batch of ${report.records.length} (${messageOf(report.error)}); the messages stay on the queue (see ${dir.handlerLog})`);
         }
         try {
-          const outcomes = await readOutcomes(stores.ddb, stores.table, endpointNames, report);
+          const outcomes = await readOutcomes(stores.ddb, stores.table, settings.webhooks, report);
           tally.batch(outcomes);
           reporter.batch(outcomes);
         } catch (error) {

@@ -1,4 +1,4 @@
-import type { RecordOutcome } from './delivery-outcomes';
+import type { PairOutcome, RecordOutcome } from './delivery-outcomes';
 import type { TallySnapshot } from './tally';
 
 /** Where the runner's human output goes: lines on stdout, problems on stderr, a live line on a TTY. */
@@ -59,6 +59,14 @@ export function createReporter(out: Stream = process.stdout, err: Stream = proce
   };
 }
 
+/** Why a pair was refused or failed: 410 (from the endpoint's status), else the ledger's reason. */
+function explain(pair: PairOutcome): string | undefined {
+  if (pair.goneAt !== undefined) {
+    return `it answered HTTP 410 Gone: marked GONE, no more deliveries to it until its url changes; \`lead-forwarder status\` shows it`;
+  }
+  return pair.reason;
+}
+
 /** `polls 3 · fetched 40 · enqueued 40 · cursor 222024 · queue 0 · dlq 0 | crm 38 ok, 2 retrying, 0 dead | …` */
 export function statusLine(tally: TallySnapshot, queues?: QueueDepths): string {
   const head = [`polls ${tally.polls}${tally.pollErrors > 0 ? ` (${tally.pollErrors} failed)` : ''}`, `fetched ${tally.fetched}`, `enqueued ${tally.enqueued}`, `cursor ${tally.cursor ?? '-'}`];
@@ -84,12 +92,14 @@ export function batchLines(outcomes: readonly RecordOutcome[], live: boolean): s
     const lead = record.leadId === undefined ? `message ${record.messageId} (not a lead)` : `lead ${record.leadId}`;
     const pending = record.pairs.filter((pair) => pair.state === 'pending').map((pair) => pair.endpoint);
     const failed = record.pairs.filter((pair) => pair.state === 'failed');
-    const refused = record.pairs.filter((pair) => pair.state === 'refused').map((pair) => `${pair.endpoint} refused it${pair.reason === undefined ? '' : ` (${pair.reason})`}`);
+    const refused = record.pairs.filter((pair) => pair.state === 'refused').map((pair) => `${pair.endpoint} refused it${explain(pair) === undefined ? '' : ` (${explain(pair)})`}`);
     // Why an attempt failed is in the handlers' log (the forwarder logs it; the ledger keeps only refusals).
     if (pending.length > 0) lines.push(`${lead}: attempt ${record.receiveCount} failed for ${pending.join(', ')} (the handlers' log says why); retrying later${refused.length > 0 ? `; ${refused.join('; ')}` : ''}`);
     if (failed.length > 0) {
-      const why = failed.map((pair) => (pair.reason === undefined ? `${pair.endpoint} (the handlers' log says why)` : `${pair.endpoint} (${pair.reason})`)).join('; ');
-      lines.push(`${lead}: parked in the dead-letter queue, not delivered to ${why}; fix the endpoint, then run \`lead-forwarder replay\``);
+      const why = failed.map((pair) => `${pair.endpoint} (${explain(pair) ?? "the handlers' log says why"})`).join('; ');
+      // A gone endpoint has nothing to fix at its end: it needs a new url (or leaving out).
+      const fix = failed.every((pair) => pair.goneAt !== undefined) ? 'give it its new url (or remove it from the config)' : 'fix the endpoint';
+      lines.push(`${lead}: parked in the dead-letter queue, not delivered to ${why}; ${fix}, then run \`lead-forwarder replay\``);
     }
   }
   if (!live && outcomes.length > 0) {

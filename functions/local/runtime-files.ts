@@ -1,6 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { isRecord } from '../shared/lead';
-import { isAlive } from './lock';
+import { lockHolder } from './lock';
 import type { LocalQueues, QueueRef } from './sqs-server';
 
 /**
@@ -46,10 +46,16 @@ export async function removeRunnerInfo(file: string): Promise<void> {
   await rm(file, { force: true });
 }
 
-/** The live runner's servers, or undefined when no runner is running (a stale file is ignored). */
-export async function readRunnerInfo(file: string): Promise<RunnerInfo | undefined> {
+/**
+ * The live runner's servers, or undefined when no runner is running. The lock decides, as it
+ * does for `dev`: a runner.json left by a runner killed with SIGKILL stays behind, and its pid may
+ * belong to an unrelated process by now, so the file counts only while its pid holds the lock.
+ */
+export async function readRunnerInfo(file: string, lockFile: string): Promise<RunnerInfo | undefined> {
   const value = await readJson(file);
-  if (!isRecord(value) || typeof value.pid !== 'number' || !isAlive(value.pid)) return undefined;
+  if (!isRecord(value) || typeof value.pid !== 'number') return undefined;
+  const holder = await lockHolder(lockFile);
+  if (holder?.purpose !== 'runner' || holder.pid !== value.pid) return undefined;
   const { endpoints, queues } = value;
   if (!isRecord(endpoints) || typeof endpoints.dynamo !== 'string' || typeof endpoints.sqs !== 'string') return undefined;
   if (typeof value.table !== 'string' || !isRecord(queues)) return undefined;

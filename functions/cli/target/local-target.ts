@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { lockHolder } from '../../local/lock';
 import { localClients } from '../../local/aws-clients';
 import { fromObject, loadConfigFile, type LoadedConfig } from '../../local/config-file';
 import { DEMO_ENDPOINT_NAME } from '../../local/demo/demo-config';
@@ -6,8 +7,9 @@ import { openLocalStores } from '../../local/local-stores';
 import { STACK_MAX_RECEIVE_COUNT, STACK_VISIBILITY_TIMEOUT_SECONDS } from '../../local/resources';
 import { readProfile, readRunnerInfo, type RunnerInfo } from '../../local/runtime-files';
 import { stateDir, type StateDir } from '../../local/state-dir';
+import { isRecord } from '../../shared/lead';
 import { SIMULATED_APP_KEY } from '../../shared/taobao/simulated-gateway';
-import { OperatorError } from '../errors';
+import { OperatorError, RunnerStoppedError } from '../errors';
 import type { Stores, Target } from './target';
 
 /**
@@ -23,7 +25,7 @@ export async function localTarget(root: string, configFile: string | undefined):
   if (![dir.dynamoDir, dir.queuesFile, dir.runnerFile].some((file) => existsSync(file))) {
     throw new OperatorError(`no local state in ${dir.root}: run \`lead-forwarder dev\` there first, or pass --state-dir DIR, or --stack NAME for a deployed stack`);
   }
-  const runner = await readRunnerInfo(dir.runnerFile);
+  const runner = await readRunnerInfo(dir.runnerFile, dir.lockFile);
   const source = await settingsSource(dir, runner, configFile);
   const config = async (): Promise<LoadedConfig> => {
     if (source.kind === 'config') return source.load();
@@ -37,7 +39,7 @@ export async function localTarget(root: string, configFile: string | undefined):
     kind: 'local',
     description: `local state in ${dir.root} (${runner === undefined ? 'runner stopped' : `runner running, pid ${runner.pid}`})`,
     forwarding: runner === undefined ? 'the next `lead-forwarder dev` forwards them' : 'the running runner forwards them now',
-    open: (opts) => (runner === undefined ? openStopped(dir, opts?.readOnly === true) : attach(runner)),
+    open: (opts) => (runner === undefined ? openStopped(dir, opts?.readOnly === true) : attach(dir, runner)),
     appKey: async () => (source.kind === 'stopped-demo' ? SIMULATED_APP_KEY : (await config()).settings.top.appKey),
     endpoints: async () => (await config()).settings.webhooks,
     endpointNames: async () => (source.kind === 'stopped-demo' ? [DEMO_ENDPOINT_NAME] : (await config()).settings.webhooks.map((endpoint) => endpoint.name)),
@@ -69,8 +71,29 @@ async function settingsSource(dir: StateDir, runner: RunnerInfo | undefined, con
   return { kind: 'unknown' };
 }
 
-function attach(runner: RunnerInfo): Promise<Stores> {
+function attach(dir: StateDir, runner: RunnerInfo): Promise<Stores> {
   const { ddb, sqs } = localClients(runner.endpoints);
+  // Outermost (initialize step): the SDK has retried the connection by the time this sees it.
+  ddb.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw await explainRefusal(error, dir, runner, runner.endpoints.dynamo);
+      }
+    },
+    { step: 'initialize', name: 'runnerStopped' },
+  );
+  sqs.middlewareStack.add(
+    (next) => async (args) => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw await explainRefusal(error, dir, runner, runner.endpoints.sqs);
+      }
+    },
+    { step: 'initialize', name: 'runnerStopped' },
+  );
   return Promise.resolve({
     ddb,
     sqs,
@@ -83,6 +106,26 @@ function attach(runner: RunnerInfo): Promise<Stores> {
       return Promise.resolve();
     },
   });
+}
+
+/**
+ * A refused connection to the runner's servers, said as what happened instead of a bare
+ * "connect ECONNREFUSED": the runner stopped (its lock is free now: running the command again
+ * opens the directory itself), or the lock still names its pid, which then either is stopping
+ * right now or is another program that got the pid of a runner killed with SIGKILL.
+ */
+async function explainRefusal(error: unknown, dir: StateDir, runner: RunnerInfo, endpoint: string): Promise<unknown> {
+  if (!isRecord(error) || error.code !== 'ECONNREFUSED') return error;
+  const holder = await lockHolder(dir.lockFile).catch(() => undefined);
+  if (holder?.purpose !== 'runner' || holder.pid !== runner.pid) {
+    return new RunnerStoppedError(`the runner (pid ${runner.pid}) using ${dir.root} stopped while this command was talking to it: run the command again`, runner.pid, { cause: error });
+  }
+  return new RunnerStoppedError(
+    `the runner (pid ${runner.pid}) using ${dir.root} does not answer at ${endpoint}: it has stopped or is stopping; run the command again. ` +
+      `If this repeats while no runner runs, pid ${runner.pid} is another program now (the runner was killed and its pid reused): delete ${dir.lockFile} and ${dir.runnerFile}`,
+    runner.pid,
+    { cause: error },
+  );
 }
 
 async function openStopped(dir: StateDir, readOnly: boolean): Promise<Stores> {

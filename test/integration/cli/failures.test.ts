@@ -38,6 +38,13 @@ it('marks an endpoint that answered 410 as gone, and status says how to bring it
   const result = await runCli(['dev', '--once', '--config', file, '--state-dir', state]);
   expect(result.code).toBe(1);
   expect(summaryOf(result)).toMatchObject({ enqueued: 2, delivered: 2, failed: 2, parked: 2 });
+  // The runner's own output says why, as it does for a refusal ("HTTP 422 from crm").
+  for (const id of ['660000', '660001']) {
+    expect(result.stdout.split('\n')).toContain(
+      `lead ${id}: parked in the dead-letter queue, not delivered to retired (it answered HTTP 410 Gone: marked GONE, no more deliveries to it until its url changes; \`lead-forwarder status\` shows it); give it its new url (or remove it from the config), then run \`lead-forwarder replay\``,
+    );
+  }
+  expect(result.stdout).toContain('forwarded 2 leads: crm 2 delivered; retired 0 delivered, 2 dead');
   const status = await runCli(['status', '--state-dir', state, '--config', file]);
   expect(status.stdout).toMatch(/retired +no delivery yet {2}GONE since .* \(answered 410\): change its url to resume/);
   expect(status.stdout).toContain('dead letters  2');

@@ -15,6 +15,15 @@ describe('pairState', () => {
   ])('%s', (_case, view, stillQueued, expected) => {
     expect(pairState(view, stillQueued, started)).toBe(expected);
   });
+
+  // A gone endpoint (it answered 410) is sent nothing more: no retry to wait for.
+  it.each<[string, LedgerView | undefined, boolean, string]>([
+    ['gone while another endpoint retries: refused, not pending', undefined, true, 'refused'],
+    ['gone and the message left the queue: failed', undefined, false, 'failed'],
+    ['gone after it had the lead: still delivered before', { status: 'delivered', deliveredAt: '2026-11-29T05:00:00.000Z' }, false, 'already'],
+  ])('%s', (_case, view, stillQueued, expected) => {
+    expect(pairState(view, stillQueued, started, true)).toBe(expected);
+  });
 });
 
 describe('leadIdOf', () => {

@@ -1,14 +1,22 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock, lockHolder, StateDirBusyError } from '../../../functions/local/lock';
+import { holdLock, type LockHolderProcess } from '../../support/lock-holder';
 
 let dir: string;
+const holders: LockHolderProcess[] = [];
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'lock-'));
 });
-afterEach(() => rm(dir, { recursive: true, force: true }));
+afterEach(async () => {
+  for (const holder of holders.splice(0)) {
+    holder.kill();
+    await holder.exited;
+  }
+  await rm(dir, { recursive: true, force: true });
+});
 
 it('lets one process hold a state directory and names the holder to the next', async () => {
   const file = join(dir, 'lock');
@@ -29,4 +37,47 @@ it('takes over a lock whose holder died', async () => {
   const lock = await acquireLock(file, dir, 'command');
   expect(await lockHolder(file)).toEqual({ pid: process.pid, purpose: 'command' });
   await lock.release();
+});
+
+// A container restarts and the runner is pid 1 again: the lock its previous life left names it.
+it('takes over a lock that names this process without it holding the lock: a former process with the same pid left it', async () => {
+  const file = join(dir, 'lock');
+  await writeFile(file, JSON.stringify({ pid: process.pid, purpose: 'runner', at: '2026-01-01T00:00:00.000Z' }));
+  expect(await lockHolder(file)).toBeUndefined();
+  const lock = await acquireLock(file, dir, 'runner');
+  expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ pid: process.pid, purpose: 'runner' });
+  expect(JSON.parse(await readFile(file, 'utf8'))).not.toMatchObject({ at: '2026-01-01T00:00:00.000Z' });
+  // Held now, by this process: a second open here is still refused (dynalite allows one).
+  await expect(acquireLock(file, dir, 'command')).rejects.toThrow(/a runner \(pid \d+\) is using/);
+  await lock.release();
+});
+
+it('waits for a command that holds the directory and takes it when the command lets go', async () => {
+  const file = join(dir, 'lock');
+  const holder = await holdLock(file, 'command', 1_000);
+  holders.push(holder);
+  expect(await lockHolder(file)).toEqual({ pid: holder.pid, purpose: 'command' });
+  const lock = await acquireLock(file, dir, 'runner', { commandWaitMs: 20_000 });
+  expect(await lockHolder(file)).toEqual({ pid: process.pid, purpose: 'runner' });
+  await holder.exited; // the holder ended cleanly, having released its lock
+  await lock.release();
+});
+
+it('gives up on a command that keeps the directory past the wait, naming it', async () => {
+  const file = join(dir, 'lock');
+  const holder = await holdLock(file, 'command', 'never');
+  holders.push(holder);
+  await expect(acquireLock(file, dir, 'runner', { commandWaitMs: 300 })).rejects.toThrow(
+    new StateDirBusyError({ pid: holder.pid, purpose: 'command' }, dir),
+  );
+  await expect(acquireLock(file, dir, 'command', { commandWaitMs: 300 })).rejects.toThrow(`another lead-forwarder command (pid ${holder.pid}) is using ${dir}: wait for it to finish`);
+  expect(await lockHolder(file)).toEqual({ pid: holder.pid, purpose: 'command' });
+});
+
+it('does not wait for a runner: it holds the directory until stopped', async () => {
+  const file = join(dir, 'lock');
+  const holder = await holdLock(file, 'runner', 'never');
+  holders.push(holder);
+  // A wait as long as the test's own timeout: the refusal must come without it.
+  await expect(acquireLock(file, dir, 'command', { commandWaitMs: 120_000 })).rejects.toThrow(`a runner (pid ${holder.pid}) is using ${dir}: stop it first`);
 });

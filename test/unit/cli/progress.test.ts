@@ -18,6 +18,24 @@ it('prints a total per batch and one line per lead that was not simply delivered
   expect(batchLines(outcomes, true)).toHaveLength(2);
 });
 
+it('says an endpoint that answered 410 is marked GONE, parked or refused, rather than pointing at the log', () => {
+  const gone = '2026-11-29T06:00:00.000Z';
+  expect(
+    batchLines(
+      [
+        { messageId: 'm4', leadId: '4', receiveCount: 1, settled: true, pairs: [{ endpoint: 'crm', state: 'delivered' }, { endpoint: 'old', state: 'failed', goneAt: gone }] },
+        { messageId: 'm5', leadId: '5', receiveCount: 1, settled: false, pairs: [{ endpoint: 'crm', state: 'pending' }, { endpoint: 'old', state: 'refused', goneAt: gone }] },
+        { messageId: 'm6', leadId: '6', receiveCount: 3, settled: true, pairs: [{ endpoint: 'crm', state: 'failed', reason: 'HTTP 422 from crm: no' }, { endpoint: 'old', state: 'failed', goneAt: gone }] },
+      ],
+      true,
+    ),
+  ).toEqual([
+    'lead 4: parked in the dead-letter queue, not delivered to old (it answered HTTP 410 Gone: marked GONE, no more deliveries to it until its url changes; `lead-forwarder status` shows it); give it its new url (or remove it from the config), then run `lead-forwarder replay`',
+    "lead 5: attempt 1 failed for crm (the handlers' log says why); retrying later; old refused it (it answered HTTP 410 Gone: marked GONE, no more deliveries to it until its url changes; `lead-forwarder status` shows it)",
+    'lead 6: parked in the dead-letter queue, not delivered to crm (HTTP 422 from crm: no); old (it answered HTTP 410 Gone: marked GONE, no more deliveries to it until its url changes; `lead-forwarder status` shows it); fix the endpoint, then run `lead-forwarder replay`',
+  ]);
+});
+
 it('keeps a live status line below the events on a terminal, and plain lines elsewhere', () => {
   const tty = { text: '', isTTY: true, columns: 200, write(s: string) { this.text += s; } };
   const err = { text: '', write(s: string) { this.text += s; } };
