@@ -19,6 +19,7 @@ import {
   type StartFrom,
   type TopSettings,
 } from './settings';
+import { isValidHeaderValue } from './webhook/header-value';
 import { validateWebhookSecret } from './webhook/signature';
 import { validatePrivateKey } from './private-key';
 
@@ -34,9 +35,6 @@ const ENDPOINT_KEYS = ['name', 'url', 'secret', 'headers', 'format', 'timeoutMs'
 const SETTINGS_KEYS = ['top', 'pollIntervalSeconds', 'startFrom', 'webhooks', 'mobilePrivateKey'];
 // Receivers set their own values for these; a custom header must not forge them.
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
-// RFC 9110 field-value without obs-text: visible ASCII, space and tab. Anything else (a line
-// break, NUL, Chinese text) is refused by undici on every request, so it is refused here, at start.
-const HEADER_VALUE = /^[\t\x20-\x7E]*$/;
 // Names the rule, never the value: header values are often credentials.
 const HEADER_VALUE_RULE = 'must be a single-line string of visible ASCII characters, spaces and tabs (HTTP headers cannot carry other text; encode it the way the receiver expects, e.g. percent-encoding)';
 
@@ -231,7 +229,7 @@ function parseHeaders(value: unknown, label: string, problems: Problems): Record
     else if (RESERVED_HEADERS.has(name)) problems.add(`${label}.headers: "${key}" is set by the forwarder and cannot be overridden`);
     // Distinct JSON keys, one header: the second would replace the first without a word.
     else if (Object.hasOwn(headers, name)) problems.add(`${label}.headers: "${key}" is given twice (header names ignore case); keep the one you mean`);
-    else if (typeof headerValue !== 'string' || !HEADER_VALUE.test(headerValue)) problems.add(`${label}.headers["${key}"] ${HEADER_VALUE_RULE}`);
+    else if (typeof headerValue !== 'string' || !isValidHeaderValue(headerValue)) problems.add(`${label}.headers["${key}"] ${HEADER_VALUE_RULE}`);
     else headers[name] = headerValue;
   }
   return headers;

@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici';
 import Agent from 'undici/lib/dispatcher/agent';
 import apiRequest from 'undici/lib/api/api-request';
 import type { RenderedRequest } from './formats/types';
+import { isValidHeaderValue } from './header-value';
 
 /**
  * The HTTP transport for webhook deliveries: one POST, one result, never an exception. What the
@@ -54,11 +55,20 @@ const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEO
 export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeoutMs: number): Promise<SendResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
+  const unsendable = Object.entries(req.headers).find(([, value]) => !isValidHeaderValue(value));
+  if (unsendable !== undefined) {
+    // Never reaches the pool: undici would refuse it, and enough refusals wedge the pool.
+    return { kind: 'network', reason: 'connection', message: `header ${unsendable[0]} has a value HTTP cannot carry; nothing was sent`, latencyMs: elapsed() };
+  }
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
+  // The budget holds even if the pool does not honour the abort: the race ends the wait, and a
+  // response that still comes later is discarded so its socket goes back to the pool.
+  const abandoned = new Promise<never>((_resolve, reject) => controller.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+  abandoned.catch(() => undefined);
   try {
     const url = new URL(req.url);
-    const response = await apiRequest.call(dispatcher, {
+    const pending = apiRequest.call(dispatcher, {
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
       method: 'POST',
@@ -68,6 +78,10 @@ export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeout
       // Backstops in case the abort is late; the signal is what enforces the total budget.
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
+    });
+    const response = await Promise.race([pending, abandoned]).catch((error: unknown) => {
+      pending.then((late) => late.body.destroy(), () => undefined);
+      throw error;
     });
     const { body, complete } = await readHead(response.body, MAX_RESPONSE_BODY_BYTES);
     const latencyMs = elapsed();

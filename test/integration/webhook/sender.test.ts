@@ -190,6 +190,29 @@ describe('send against real HTTP receivers', () => {
     expect(target.received).toHaveLength(0);
   });
 
+  it('never hands the pool a header value HTTP cannot carry, so refusals do not wedge it', async () => {
+    const crm = await receiver(answer(200));
+    const request = renderRequest(endpointAt(crm.origin), delivery, new Date());
+    // More than the pool's connections: undici leaked one slot per refused request.
+    for (let i = 0; i < 12; i += 1) {
+      expect(await send(dispatcher, { ...request, headers: { ...request.headers, 'x-shop': '测试店铺' } }, TIMEOUT_MS)).toMatchObject({
+        kind: 'network',
+        reason: 'connection',
+        message: 'header x-shop has a value HTTP cannot carry; nothing was sent',
+      });
+    }
+    expect(crm.received).toHaveLength(0);
+    expect(await send(dispatcher, request, TIMEOUT_MS)).toMatchObject({ kind: 'response', status: 200 });
+  });
+
+  it('keeps to its time budget even when the pool ignores the abort (a dispatcher that never answers: no server can produce that)', async () => {
+    const wedged = { dispatch: () => true } as unknown as Dispatcher;
+    const request = renderRequest(endpointAt('http://127.0.0.1:9/hook'), delivery, new Date());
+    const result = await send(wedged, request, TIMEOUT_MS);
+    expect(result).toMatchObject({ kind: 'network', reason: 'timeout', message: `no complete response within ${TIMEOUT_MS} ms` });
+    expect(result.latencyMs).toBeLessThan(TIMEOUT_MS + 3_000);
+  });
+
   it('reuses one keep-alive connection for sequential sends', async () => {
     const crm = await receiver(answer(200, '{"ok":true}'));
     for (let i = 0; i < 4; i += 1) expect(await deliver(endpointAt(crm.origin))).toMatchObject({ status: 200 });
