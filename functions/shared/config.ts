@@ -151,8 +151,15 @@ export function parseStartFrom(value: unknown, problems: Problems = new Problems
   if (text === 'latest') return { kind: 'latest' };
   if (text === 'all') return { kind: 'all' };
   if (isLeadId(text)) return { kind: 'id', id: text };
-  problems.add(`startFrom must be "latest", "all" or a lead id (digits), not ${JSON.stringify(value)}`);
+  // A bare number that long has already lost digits in JSON parsing: echoing it would mislead.
+  if (typeof value === 'number') problems.add('startFrom must be "latest", "all" or a lead id in double quotes: as a bare number a long id loses its last digits');
+  else problems.add(`startFrom must be "latest", "all" or a lead id (digits), not ${shown(value)}`);
   return undefined;
+}
+
+/** A value for a problem message. JSON.stringify shows 1e400 (Infinity once parsed) as null. */
+function shown(value: unknown): string {
+  return typeof value === 'number' && !Number.isFinite(value) ? 'a number too large to read' : JSON.stringify(value);
 }
 
 function parseWebhooks(value: unknown, problems: Problems): Endpoint[] | undefined {
@@ -252,13 +259,13 @@ function requiredText(value: unknown, name: string, problems: Problems): string 
 function integer(value: unknown, name: string, min: number, max: number, problems: Problems): number | undefined {
   const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
   if (typeof number === 'number' && Number.isInteger(number) && number >= min && number <= max) return number;
-  problems.add(`${name} must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`);
+  problems.add(`${name} must be a whole number from ${min} to ${max}, not ${shown(value)}`);
   return undefined;
 }
 
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], name: string, problems: Problems): T | undefined {
   if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  problems.add(`${name} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
+  problems.add(`${name} must be one of ${allowed.join(', ')}, not ${shown(value)}`);
   return undefined;
 }
 

@@ -102,6 +102,13 @@ describe('parseSettings', () => {
     for (const secret of ['TOPSECRET', 'SESSIONSECRET', 'URLKEY', 'BADSECRET']) expect(text).not.toContain(secret);
   });
 
+  it('says what is wrong with numbers JSON cannot hold exactly, instead of echoing a changed value', () => {
+    expect(problemsOf(JSON.parse('{"top":{"appKey":"k","appSecret":"s","sessionKey":"t"},"pollIntervalSeconds":1e400,"startFrom":12345678901234567890,"webhooks":[{"name":"w","url":"https://example.com/h"}]}'))).toEqual([
+      'pollIntervalSeconds must be a whole number from 1 to 86400, not a number too large to read',
+      'startFrom must be "latest", "all" or a lead id in double quotes: as a bare number a long id loses its last digits',
+    ]);
+  });
+
   it('says a number where text belongs is a number, not that the setting is missing, without echoing it', () => {
     const problems = problemsOf({ top: { appKey: 12345678, appSecret: 987654321, sessionKey: 's' }, webhooks: [{ name: 'w', url: 'https://example.com/hook' }] });
     expect(problems).toEqual(expect.arrayContaining(['top.appKey must be text in double quotes, not a number', 'top.appSecret must be text in double quotes, not a number']));
