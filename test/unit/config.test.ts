@@ -104,8 +104,8 @@ describe('parseSettings', () => {
 
   it('says what is wrong with numbers JSON cannot hold exactly, instead of echoing a changed value', () => {
     expect(problemsOf(JSON.parse('{"top":{"appKey":"k","appSecret":"s","sessionKey":"t"},"pollIntervalSeconds":1e400,"startFrom":12345678901234567890,"webhooks":[{"name":"w","url":"https://example.com/h"}]}'))).toEqual([
-      'pollIntervalSeconds must be a whole number from 1 to 86400, not a number too large to read',
       'startFrom must be "latest", "all" or a lead id in double quotes: as a bare number a long id loses its last digits',
+      'pollIntervalSeconds must be a whole number from 1 to 86400, not a number too large to read',
     ]);
   });
 
