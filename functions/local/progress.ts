@@ -82,11 +82,11 @@ export function statusLine(tally: TallySnapshot, queues?: QueueDepths): string {
  */
 export function batchLines(outcomes: readonly RecordOutcome[], live: boolean): string[] {
   const lines: string[] = [];
-  const perEndpoint = new Map<string, { delivered: number; pending: number; refused: number; failed: number }>();
+  const perEndpoint = new Map<string, { delivered: number; already: number; pending: number; refused: number; failed: number }>();
   for (const record of outcomes) {
     for (const pair of record.pairs) {
-      const counts = perEndpoint.get(pair.endpoint) ?? { delivered: 0, pending: 0, refused: 0, failed: 0 };
-      if (pair.state === 'delivered' || pair.state === 'pending' || pair.state === 'refused' || pair.state === 'failed') counts[pair.state] += 1;
+      const counts = perEndpoint.get(pair.endpoint) ?? { delivered: 0, already: 0, pending: 0, refused: 0, failed: 0 };
+      counts[pair.state] += 1;
       perEndpoint.set(pair.endpoint, counts);
     }
     const lead = record.leadId === undefined ? `message ${record.messageId} (not a lead)` : `lead ${record.leadId}`;
@@ -104,7 +104,16 @@ export function batchLines(outcomes: readonly RecordOutcome[], live: boolean): s
   }
   if (!live && outcomes.length > 0) {
     const parts = [...perEndpoint].map(([name, c]) =>
-      [`${name} ${c.delivered} delivered`, c.pending > 0 ? `${c.pending} retrying` : '', c.refused > 0 ? `${c.refused} refused` : '', c.failed > 0 ? `${c.failed} dead` : ''].filter((p) => p !== '').join(', '),
+      [
+        // An endpoint that had every lead of the batch already is not shown as "0 delivered".
+        c.delivered > 0 || c.already === 0 ? `${name} ${c.delivered} delivered` : `${name}`,
+        c.already > 0 ? `${c.already} had it already` : '',
+        c.pending > 0 ? `${c.pending} retrying` : '',
+        c.refused > 0 ? `${c.refused} refused` : '',
+        c.failed > 0 ? `${c.failed} dead` : '',
+      ]
+        .filter((p) => p !== '')
+        .join(', '),
     );
     lines.unshift(`forwarded ${outcomes.length} lead${outcomes.length === 1 ? '' : 's'}: ${parts.join('; ')}`);
   }
