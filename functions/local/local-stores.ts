@@ -5,6 +5,7 @@ import { localClients } from './aws-clients';
 import { ensureStateTable, startDynamoServer } from './dynamo-server';
 import { acquireLock, type LockPurpose } from './lock';
 import { readSnapshot, restoreSnapshot, takeSnapshot, writeSnapshot } from './queue-snapshot';
+import { ReceiveClaims } from './receive-claims';
 import { pendingRewinds, readSourceItems, rewindSources, type SourceItem } from './source-checkpoint';
 import { endStaleClaims } from './stale-claims';
 import { LOCAL_TABLE } from './resources';
@@ -23,6 +24,11 @@ export interface LocalStores {
   table: string;
   queues: LocalQueues;
   fauxqs: FauxqsServer;
+  /**
+   * For the event source on the leads queue: the messages it is handling, which a save records
+   * as in flight (visible at the next start) rather than hidden for the visibility timeout.
+   */
+  receiveClaims: ReceiveClaims;
   /**
    * Read-only opens only: the source states the next start will put back after an unclean stop
    * (by key; undefined = deleted, so its next poll is a first run), which `status` reports.
@@ -81,12 +87,13 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
     if (opts.purpose === 'runner') await endStaleClaims(ddb, LOCAL_TABLE);
     await restoreSnapshot(sqs, sqsServer.queues, saved, opts.restoreDelayCapSeconds);
 
+    const receiveClaims = new ReceiveClaims(sqsServer.fauxqs, sqsServer.queues.leads.name);
     let lastSaved = JSON.stringify(saved);
     const saveNow = async (): Promise<void> => {
       // Sources first, queues second: every lead at or below a recorded cursor is then either
       // in the saved queues or already settled (see source-checkpoint.ts).
       const sources = await readSourceItems(ddb, LOCAL_TABLE);
-      const snapshot = { ...takeSnapshot(sqsServer.fauxqs, sqsServer.queues), sources };
+      const snapshot = { ...takeSnapshot(sqsServer.fauxqs, sqsServer.queues, receiveClaims), sources };
       const text = JSON.stringify(snapshot);
       if (text === lastSaved) return;
       await writeSnapshot(dir.queuesFile, snapshot);
@@ -110,6 +117,7 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
       ...(pending === undefined ? {} : { pendingRewinds: pending }),
       queues: sqsServer.queues,
       fauxqs: sqsServer.fauxqs,
+      receiveClaims,
       save,
       close: async () => {
         if (closed) return;

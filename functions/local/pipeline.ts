@@ -134,6 +134,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
       waitSeconds: once ? 0 : 2,
       idleMs: once ? 100 : 0,
       ...(once ? { retrySeconds: ONCE_RETRY_SECONDS } : {}),
+      claims: stores.receiveClaims,
       onBatch: async (report) => {
         if (once) for (const record of report.records) received.add(record.messageId);
         if (report.error !== undefined) {
