@@ -3,7 +3,7 @@ import { runDev } from '../../local/dev';
 import { ONCE_MAX_RECEIVE_COUNT } from '../../local/resources';
 import { DEFAULT_STATE_DIR } from '../../local/state-dir';
 import type { Command } from '../command';
-import { parseFlags } from '../flags';
+import { parseFlags, stateDirFlag } from '../flags';
 
 const HELP = `Usage: lead-forwarder dev [--config FILE] [--once] [--state-dir DIR]
 
@@ -38,8 +38,9 @@ export const devCommand: Command = {
       io.out(HELP);
       return 0;
     }
+    const stateDir = stateDirFlag('dev', flags['state-dir']);
     // Validated before anything starts: a bad file leaves no state directory behind.
     const config = flags.config === undefined ? undefined : await loadConfigFile(flags.config);
-    return runDev({ stateDir: flags['state-dir'] ?? DEFAULT_STATE_DIR, once: flags.once === true, ...(config === undefined ? {} : { config }) });
+    return runDev({ stateDir, once: flags.once === true, ...(config === undefined ? {} : { config }) });
   },
 };
