@@ -1,3 +1,4 @@
+import { StateDirError } from '../local/state-dir';
 import { ConfigError, LeadForwarderError } from '../shared/errors';
 
 /** The command line itself is wrong (unknown command or flag, a missing value): exit 2 with usage. */
@@ -15,7 +16,7 @@ export class UsageError extends LeadForwarderError {
 /** An operator command cannot do what was asked; the message says what to do instead. Exit 1. */
 export class OperatorError extends LeadForwarderError {}
 
-/** 2 for usage and configuration problems (nothing was started), 1 for anything else. */
+/** 2 for usage and configuration problems, a state directory `dev` cannot use included (nothing was started); 1 for anything else. */
 export function exitCodeOf(error: unknown): number {
-  return error instanceof UsageError || error instanceof ConfigError ? 2 : 1;
+  return error instanceof UsageError || error instanceof ConfigError || error instanceof StateDirError ? 2 : 1;
 }

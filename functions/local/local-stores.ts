@@ -1,6 +1,7 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { messageOf } from '../shared/errors';
 import { localClients } from './aws-clients';
 import { ensureStateTable, startDynamoServer } from './dynamo-server';
 import { acquireLock, type LockPurpose } from './lock';
@@ -10,7 +11,7 @@ import { pendingRewinds, readSourceItems, rewindSources, type SourceItem } from 
 import { endStaleClaims } from './stale-claims';
 import { LOCAL_TABLE } from './resources';
 import { startSqsServer, type FauxqsServer, type LocalQueues } from './sqs-server';
-import type { StateDir } from './state-dir';
+import { StateDirError, type StateDir } from './state-dir';
 
 /**
  * The embedded DynamoDB and SQS of one state directory, opened by one process at a time:
@@ -54,7 +55,12 @@ export interface OpenOptions {
 }
 
 export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise<LocalStores> {
-  await mkdir(dir.root, { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(dir.root, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    // Node's own message ("EEXIST: file already exists, mkdir …") does not say which flag to change.
+    throw new StateDirError(`cannot create the state directory ${dir.root} (${messageOf(error)}): pass --state-dir with a directory of its own`, { cause: error });
+  }
   // mkdir's mode applies only to a directory it creates: one made by hand, or by an older
   // version, may be readable by other users, and it holds the queued leads.
   await chmod(dir.root, 0o700).catch(() => undefined);

@@ -18,7 +18,8 @@ the queues are kept in the state directory, so a restart continues where the las
                     second apart (${ONCE_MAX_RECEIVE_COUNT} attempts); prints a JSON summary as the last stdout line:
                     {"enqueued","delivered","failed","cursor","retried","parked"[,"error"]}.
                     Exit 0 only if the poll worked and nothing failed.
-  --state-dir DIR   where state is kept (default ${DEFAULT_STATE_DIR})
+  --state-dir DIR   where state is kept (default ${DEFAULT_STATE_DIR}): a new or empty
+                    directory, or one an earlier \`dev\` used; any other is refused
 
 Ctrl-C stops cleanly: polling stops, deliveries in flight finish, the queues are saved.
 Exit codes: 0 ok, 1 a poll or delivery failed, 2 bad config or usage (nothing started).`;

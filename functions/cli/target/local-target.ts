@@ -1,11 +1,10 @@
-import { existsSync } from 'node:fs';
 import { localClients } from '../../local/aws-clients';
 import { fromObject, loadConfigFile, type LoadedConfig } from '../../local/config-file';
 import { DEMO_ENDPOINT_NAME } from '../../local/demo/demo-config';
 import { openLocalStores } from '../../local/local-stores';
 import { STACK_MAX_RECEIVE_COUNT, STACK_VISIBILITY_TIMEOUT_SECONDS } from '../../local/resources';
 import { readProfile, readRunnerInfo, type RunnerInfo } from '../../local/runtime-files';
-import { stateDir, type StateDir } from '../../local/state-dir';
+import { holdsRunnerState, stateDir, type StateDir } from '../../local/state-dir';
 import { SIMULATED_APP_KEY } from '../../shared/taobao/simulated-gateway';
 import { OperatorError } from '../errors';
 import type { Stores, Target } from './target';
@@ -20,7 +19,7 @@ export async function localTarget(root: string, configFile: string | undefined):
   const dir = stateDir(root);
   // A directory without the runner's files is not a state directory: opening it would create one
   // there (and `reset-cursor` would then write a cursor nobody reads).
-  if (![dir.dynamoDir, dir.queuesFile, dir.runnerFile].some((file) => existsSync(file))) {
+  if (!holdsRunnerState(dir)) {
     throw new OperatorError(`no local state in ${dir.root}: run \`lead-forwarder dev\` there first, or pass --state-dir DIR, or --stack NAME for a deployed stack`);
   }
   const runner = await readRunnerInfo(dir.runnerFile);
