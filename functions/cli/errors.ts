@@ -1,3 +1,4 @@
+import { StateDirError } from '../local/state-dir';
 import { ConfigError, LeadForwarderError } from '../shared/errors';
 
 /** The command line itself is wrong (unknown command or flag, a missing value): exit 2 with usage. */
@@ -29,7 +30,7 @@ export class RunnerStoppedError extends OperatorError {
   }
 }
 
-/** 2 for usage and configuration problems (nothing was started), 1 for anything else. */
+/** 2 for usage and configuration problems, a state directory `dev` cannot use included (nothing was started); 1 for anything else. */
 export function exitCodeOf(error: unknown): number {
-  return error instanceof UsageError || error instanceof ConfigError ? 2 : 1;
+  return error instanceof UsageError || error instanceof ConfigError || error instanceof StateDirError ? 2 : 1;
 }

@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_STATE_DIR } from '../local/state-dir';
 import { UsageError } from './errors';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -41,3 +42,12 @@ export const TARGET_HELP = `Where it acts (one of):
   --stack NAME             a deployed stack (reads its CloudFormation outputs)
     --region REGION        its region (default: AWS_REGION / your AWS profile)
   --config FILE            local only: the config file (default: the one \`dev\` last ran with)`;
+
+/**
+ * The state directory `--state-dir` names, or the default. An empty value is refused: it would
+ * resolve to the working directory, which is almost never meant to hold the runner's state.
+ */
+export function stateDirFlag(command: string, value: string | undefined): string {
+  if (value === '') throw new UsageError('--state-dir needs a directory (an empty value would be the current one)', command);
+  return value ?? DEFAULT_STATE_DIR;
+}

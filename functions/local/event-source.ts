@@ -1,5 +1,6 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ReceiveClaims } from './receive-claims';
 import { BATCH_SIZE } from './resources';
 import { failedIds, toSqsRecord } from './sqs-event';
 import type { QueueRef } from './sqs-server';
@@ -29,6 +30,8 @@ export interface EventSourceOptions {
    * the forwarder chose: `--once` fast-forwards the retry clock instead of waiting minutes.
    */
   retrySeconds?: number;
+  /** Told which messages are being handled, from the receive until the batch is settled. */
+  claims?: Pick<ReceiveClaims, 'claim' | 'release'>;
   onBatch(report: BatchReport): Promise<void>;
   onError(error: unknown): void;
 }
@@ -106,15 +109,22 @@ export class SqsEventSource {
     this.busy = true;
     try {
       const records = Messages.map((message) => toSqsRecord(message, queue, this.opts.region));
+      const handles = records.map((record) => record.receiptHandle);
+      // Before the invocation, so that every deadline recorded is the receive's own.
+      this.opts.claims?.claim(handles);
       const startedAt = Date.now();
       let report: BatchReport;
       try {
-        const response = await this.opts.invoke({ Records: records });
-        report = { records, failed: failedIds(records, response), startedAt };
-      } catch (error) {
-        report = { records, failed: failedIds(records, undefined), startedAt, error };
+        try {
+          const response = await this.opts.invoke({ Records: records });
+          report = { records, failed: failedIds(records, response), startedAt };
+        } catch (error) {
+          report = { records, failed: failedIds(records, undefined), startedAt, error };
+        }
+        await this.settle(report);
+      } finally {
+        this.opts.claims?.release(handles);
       }
-      await this.settle(report);
       await this.opts.onBatch(report);
       return true;
     } finally {

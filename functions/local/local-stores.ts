@@ -1,15 +1,17 @@
 import { chmod, mkdir } from 'node:fs/promises';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { messageOf } from '../shared/errors';
 import { localClients } from './aws-clients';
 import { ensureStateTable, startDynamoServer } from './dynamo-server';
 import { acquireLock, type LockPurpose } from './lock';
 import { readSnapshot, restoreSnapshot, takeSnapshot, writeSnapshot } from './queue-snapshot';
+import { ReceiveClaims } from './receive-claims';
 import { pendingRewinds, readSourceItems, rewindSources, type SourceItem } from './source-checkpoint';
 import { endStaleClaims } from './stale-claims';
 import { LOCAL_TABLE } from './resources';
 import { startSqsServer, type FauxqsServer, type LocalQueues } from './sqs-server';
-import type { StateDir } from './state-dir';
+import { StateDirError, type StateDir } from './state-dir';
 
 /**
  * The embedded DynamoDB and SQS of one state directory, opened by one process at a time:
@@ -23,6 +25,11 @@ export interface LocalStores {
   table: string;
   queues: LocalQueues;
   fauxqs: FauxqsServer;
+  /**
+   * For the event source on the leads queue: the messages it is handling, which a save records
+   * as in flight (visible at the next start) rather than hidden for the visibility timeout.
+   */
+  receiveClaims: ReceiveClaims;
   /**
    * Read-only opens only: the source states the next start will put back after an unclean stop
    * (by key; undefined = deleted, so its next poll is a first run), which `status` reports.
@@ -48,7 +55,12 @@ export interface OpenOptions {
 }
 
 export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise<LocalStores> {
-  await mkdir(dir.root, { recursive: true, mode: 0o700 });
+  try {
+    await mkdir(dir.root, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    // Node's own message ("EEXIST: file already exists, mkdir …") does not say which flag to change.
+    throw new StateDirError(`cannot create the state directory ${dir.root} (${messageOf(error)}): pass --state-dir with a directory of its own`, { cause: error });
+  }
   // mkdir's mode applies only to a directory it creates: one made by hand, or by an older
   // version, may be readable by other users, and it holds the queued leads.
   await chmod(dir.root, 0o700).catch(() => undefined);
@@ -81,12 +93,13 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
     if (opts.purpose === 'runner') await endStaleClaims(ddb, LOCAL_TABLE);
     await restoreSnapshot(sqs, sqsServer.queues, saved, opts.restoreDelayCapSeconds);
 
+    const receiveClaims = new ReceiveClaims(sqsServer.fauxqs, sqsServer.queues.leads.name);
     let lastSaved = JSON.stringify(saved);
     const saveNow = async (): Promise<void> => {
       // Sources first, queues second: every lead at or below a recorded cursor is then either
       // in the saved queues or already settled (see source-checkpoint.ts).
       const sources = await readSourceItems(ddb, LOCAL_TABLE);
-      const snapshot = { ...takeSnapshot(sqsServer.fauxqs, sqsServer.queues), sources };
+      const snapshot = { ...takeSnapshot(sqsServer.fauxqs, sqsServer.queues, receiveClaims), sources };
       const text = JSON.stringify(snapshot);
       if (text === lastSaved) return;
       await writeSnapshot(dir.queuesFile, snapshot);
@@ -110,6 +123,7 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
       ...(pending === undefined ? {} : { pendingRewinds: pending }),
       queues: sqsServer.queues,
       fauxqs: sqsServer.fauxqs,
+      receiveClaims,
       save,
       close: async () => {
         if (closed) return;

@@ -17,7 +17,7 @@ import { openLocalStores, type LocalStores } from './local-stores';
 import type { QueueDepths, Reporter } from './progress';
 import { LOCAL_REGION, ONCE_MAX_RECEIVE_COUNT, ONCE_RETRY_SECONDS, STACK_MAX_RECEIVE_COUNT, STACK_VISIBILITY_TIMEOUT_SECONDS } from './resources';
 import { readProfile, removeRunnerInfo, writeProfile, writeRunnerInfo, type RunnerInfo } from './runtime-files';
-import type { StateDir } from './state-dir';
+import { checkRunnerDir, type StateDir } from './state-dir';
 import { Tally } from './tally';
 
 /** How often the queues are written to the state directory while running. */
@@ -71,6 +71,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
     }
   };
   try {
+    await checkRunnerDir(dir);
     await refuseOtherKind(dir, opts.config);
     const maxReceiveCount = once ? ONCE_MAX_RECEIVE_COUNT : STACK_MAX_RECEIVE_COUNT;
     const stores = await openLocalStores(dir, {
@@ -134,6 +135,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
       waitSeconds: once ? 0 : 2,
       idleMs: once ? 100 : 0,
       ...(once ? { retrySeconds: ONCE_RETRY_SECONDS } : {}),
+      claims: stores.receiveClaims,
       onBatch: async (report) => {
         if (once) for (const record of report.records) received.add(record.messageId);
         if (report.error !== undefined) {

@@ -2,15 +2,17 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { SendMessageBatchCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
 import { LeadForwarderError } from '../shared/errors';
 import { isRecord } from '../shared/lead';
+import type { QueueView, ReceiveClaims } from './receive-claims';
 import { parseSourceItems, type SourceItem } from './source-checkpoint';
-import type { FauxqsServer, LocalQueues } from './sqs-server';
+import type { LocalQueues } from './sqs-server';
 
 /**
  * fauxqs keeps messages in memory only, so the runner writes every message of the leads queue
  * and the DLQ (body and attributes) to the state directory and sends them again at the next
  * start: stopping the runner loses nothing. A message waiting out a retry backoff keeps (most
- * of) its wait. What a restart cannot keep is the receive count: a restored message starts a
- * fresh attempt budget.
+ * of) its wait; one the forwarder was still handling when the runner died comes back at once,
+ * since nobody handles it any more. What a restart cannot keep is the receive count: a restored
+ * message starts a fresh attempt budget.
  */
 
 export interface SavedAttribute {
@@ -25,6 +27,12 @@ export interface SavedMessage {
   attributes: Record<string, SavedAttribute>;
   /** Epoch ms before which the message was not to be received (a retry backoff or a delay). */
   hiddenUntil?: number;
+  /**
+   * The runner's forwarder was handling the message when it was saved (received, not settled,
+   * no backoff set). Only that receive hid it, and the snapshot is read back by a later process,
+   * after the one that received it has gone: so no `hiddenUntil`, the message is visible at once.
+   */
+  inFlight?: true;
 }
 
 export interface QueueSnapshot {
@@ -41,19 +49,27 @@ const FORMAT = 1;
 /** SQS refuses a DelaySeconds above 15 minutes: a longer backoff is shortened to that on restore. */
 const MAX_DELAY_SECONDS = 900;
 
-/** Every message of both queues, read without receiving them (nothing becomes invisible). */
-export function takeSnapshot(fauxqs: FauxqsServer, queues: LocalQueues): QueueSnapshot {
-  return { leads: messagesOf(fauxqs, queues.leads.name), deadLetters: messagesOf(fauxqs, queues.deadLetters.name) };
+/**
+ * Every message of both queues, read without receiving them (nothing becomes invisible).
+ * `claims`: the leads the event source is handling now (receive-claims.ts); without it every
+ * message in flight is saved with its visibility deadline.
+ */
+export function takeSnapshot(view: QueueView, queues: LocalQueues, claims?: Pick<ReceiveClaims, 'heldByReceive'>): QueueSnapshot {
+  return { leads: messagesOf(view, queues.leads.name, claims), deadLetters: messagesOf(view, queues.deadLetters.name) };
 }
 
-function messagesOf(fauxqs: FauxqsServer, name: string): SavedMessage[] {
-  const inspected = fauxqs.inspectQueue(name);
+function messagesOf(view: QueueView, name: string, claims?: Pick<ReceiveClaims, 'heldByReceive'>): SavedMessage[] {
+  const inspected = view.inspectQueue(name);
   if (inspected === undefined) return [];
   const { ready, delayed, inflight } = inspected.messages;
   return [
     ...ready.map((m) => saved(m.body, m.messageAttributes)),
     ...delayed.map((m) => saved(m.body, m.messageAttributes, m.delayUntil)),
-    ...inflight.map((entry) => saved(entry.message.body, entry.message.messageAttributes, entry.visibilityDeadline)),
+    ...inflight.map((entry) =>
+      claims?.heldByReceive(entry) === true
+        ? { ...saved(entry.message.body, entry.message.messageAttributes), inFlight: true as const }
+        : saved(entry.message.body, entry.message.messageAttributes, entry.visibilityDeadline),
+    ),
   ];
 }
 
@@ -110,6 +126,7 @@ function parseMessages(value: unknown): SavedMessage[] | undefined {
     }
     const message: SavedMessage = { body: item.body, attributes };
     if (typeof item.hiddenUntil === 'number' && Number.isFinite(item.hiddenUntil)) message.hiddenUntil = item.hiddenUntil;
+    if (item.inFlight === true) message.inFlight = true;
     messages.push(message);
   }
   return messages;
@@ -117,7 +134,8 @@ function parseMessages(value: unknown): SavedMessage[] | undefined {
 
 /**
  * Sends the saved messages back to their queues, body and attributes intact. A message that was
- * waiting out a backoff waits the rest of it, up to `maxDelaySeconds`.
+ * waiting out a backoff waits the rest of it, up to `maxDelaySeconds`; one saved in flight
+ * (`inFlight`) is visible at once.
  */
 export async function restoreSnapshot(sqs: SQSClient, queues: LocalQueues, snapshot: QueueSnapshot, maxDelaySeconds = MAX_DELAY_SECONDS): Promise<void> {
   await sendAll(sqs, queues.leads.url, snapshot.leads, maxDelaySeconds);
@@ -155,6 +173,7 @@ export function toSqsAttributes(attributes: Record<string, SavedAttribute>): Rec
 }
 
 function delayOf(message: SavedMessage): number {
-  if (message.hiddenUntil === undefined) return 0;
+  // Saved without a deadline, but a file edited by hand may add one: the receive that hid it is gone.
+  if (message.hiddenUntil === undefined || message.inFlight === true) return 0;
   return Math.min(MAX_DELAY_SECONDS, Math.max(0, Math.ceil((message.hiddenUntil - Date.now()) / 1000)));
 }

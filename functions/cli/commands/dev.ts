@@ -3,7 +3,7 @@ import { runDev } from '../../local/dev';
 import { ONCE_MAX_RECEIVE_COUNT } from '../../local/resources';
 import { DEFAULT_STATE_DIR } from '../../local/state-dir';
 import type { Command } from '../command';
-import { parseFlags } from '../flags';
+import { parseFlags, stateDirFlag } from '../flags';
 
 const HELP = `Usage: lead-forwarder dev [--config FILE] [--once] [--state-dir DIR]
 
@@ -18,7 +18,8 @@ the queues are kept in the state directory, so a restart continues where the las
                     second apart (${ONCE_MAX_RECEIVE_COUNT} attempts); prints a JSON summary as the last stdout line:
                     {"enqueued","delivered","failed","cursor","retried","parked"[,"error"]}.
                     Exit 0 only if the poll worked and nothing failed.
-  --state-dir DIR   where state is kept (default ${DEFAULT_STATE_DIR})
+  --state-dir DIR   where state is kept (default ${DEFAULT_STATE_DIR}): a new or empty
+                    directory, or one an earlier \`dev\` used; any other is refused
 
 Ctrl-C stops cleanly: polling stops, deliveries in flight finish, the queues are saved.
 Exit codes: 0 ok, 1 a poll or delivery failed, 2 bad config or usage (nothing started).`;
@@ -38,8 +39,9 @@ export const devCommand: Command = {
       io.out(HELP);
       return 0;
     }
+    const stateDir = stateDirFlag('dev', flags['state-dir']);
     // Validated before anything starts: a bad file leaves no state directory behind.
     const config = flags.config === undefined ? undefined : await loadConfigFile(flags.config);
-    return runDev({ stateDir: flags['state-dir'] ?? DEFAULT_STATE_DIR, once: flags.once === true, ...(config === undefined ? {} : { config }) });
+    return runDev({ stateDir, once: flags.once === true, ...(config === undefined ? {} : { config }) });
   },
 };

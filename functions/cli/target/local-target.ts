@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { lockHolder } from '../../local/lock';
 import { localClients } from '../../local/aws-clients';
 import { fromObject, loadConfigFile, type LoadedConfig } from '../../local/config-file';
@@ -6,7 +5,7 @@ import { DEMO_ENDPOINT_NAME } from '../../local/demo/demo-config';
 import { openLocalStores } from '../../local/local-stores';
 import { STACK_MAX_RECEIVE_COUNT, STACK_VISIBILITY_TIMEOUT_SECONDS } from '../../local/resources';
 import { readProfile, readRunnerInfo, type RunnerInfo } from '../../local/runtime-files';
-import { stateDir, type StateDir } from '../../local/state-dir';
+import { holdsRunnerState, stateDir, type StateDir } from '../../local/state-dir';
 import { isRecord } from '../../shared/lead';
 import { SIMULATED_APP_KEY } from '../../shared/taobao/simulated-gateway';
 import { OperatorError, RunnerStoppedError } from '../errors';
@@ -22,7 +21,7 @@ export async function localTarget(root: string, configFile: string | undefined):
   const dir = stateDir(root);
   // A directory without the runner's files is not a state directory: opening it would create one
   // there (and `reset-cursor` would then write a cursor nobody reads).
-  if (![dir.dynamoDir, dir.queuesFile, dir.runnerFile].some((file) => existsSync(file))) {
+  if (!holdsRunnerState(dir)) {
     throw new OperatorError(`no local state in ${dir.root}: run \`lead-forwarder dev\` there first, or pass --state-dir DIR, or --stack NAME for a deployed stack`);
   }
   const runner = await readRunnerInfo(dir.runnerFile, dir.lockFile);

@@ -1,5 +1,5 @@
-import { DEFAULT_STATE_DIR } from '../../local/state-dir';
 import { UsageError } from '../errors';
+import { stateDirFlag } from '../flags';
 import { awsTarget } from './aws-target';
 import { localTarget } from './local-target';
 import type { Target } from './target';
@@ -19,5 +19,5 @@ export async function resolveTarget(command: string, flags: TargetFlags): Promis
     return awsTarget(flags.stack, flags.region);
   }
   if (flags.region !== undefined) throw new UsageError('--region goes with --stack NAME', command);
-  return localTarget(flags['state-dir'] ?? DEFAULT_STATE_DIR, flags.config);
+  return localTarget(stateDirFlag(command, flags['state-dir']), flags.config);
 }

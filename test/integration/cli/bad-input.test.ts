@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCli, tempDir, writeJson } from './cli-process';
+import { runCli, summaryOf, tempDir, writeJson } from './cli-process';
 import { generateLeads } from '../../../functions/shared/taobao/simulated-gateway';
-import { startFixture } from './pipeline-fixture';
+import { sortIds, startFixture } from './pipeline-fixture';
 
 // Bad input stops before anything starts: every problem in one message, exit 2, no state.
 
@@ -167,6 +167,38 @@ it('never mixes the demo and a real configuration in one state directory, either
     const demo = await runCli(['dev', '--once', '--state-dir', realState]);
     expect(demo.code).toBe(2);
     expect(demo.stderr).toContain(`${realState} holds the state of ${config}`);
+  } finally {
+    await fixture.close();
+  }
+});
+
+it('dev keeps its state in a directory of its own: an empty one is used, one holding other files is refused untouched', async () => {
+  const leads = generateLeads(2, { startId: '6000', seed: 'own-dir' });
+  const fixture = await startFixture(dir.path, leads, { crm: () => ({ status: 200 }) });
+  try {
+    const config = await fixture.writeConfig('own-dir');
+    const project = join(dir.path, 'project');
+    await mkdir(project);
+    await chmod(project, 0o755); // whatever the umask
+    await writeFile(join(project, 'package.json'), '{}');
+    const refused = await runCli(['dev', '--once', '--config', config, '--state-dir', project]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${project} is not empty (package.json) and holds no lead-forwarder state`);
+    expect(await readdir(project)).toEqual(['package.json']);
+    expect((await stat(project)).mode & 0o777).toBe(0o755);
+    expect(fixture.receivers.crm!.requests).toHaveLength(0);
+
+    const empty = join(dir.path, 'empty');
+    await mkdir(empty);
+    const used = await runCli(['dev', '--once', '--config', config, '--state-dir', empty]);
+    expect(used.code).toBe(0);
+    expect(summaryOf(used)).toMatchObject({ delivered: 2, failed: 0 });
+    expect((await stat(empty)).mode & 0o777).toBe(0o700);
+    // Now it holds runner state: the next start takes it up again.
+    const again = await runCli(['dev', '--once', '--config', config, '--state-dir', empty]);
+    expect(again.code).toBe(0);
+    expect(summaryOf(again)).toMatchObject({ enqueued: 0, failed: 0 });
+    expect(sortIds(fixture.receivers.crm!.accepted)).toEqual(sortIds(leads.map((lead) => lead.id)));
   } finally {
     await fixture.close();
   }

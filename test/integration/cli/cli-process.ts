@@ -61,6 +61,17 @@ export async function waitForOutput(cli: RunningCli, pattern: RegExp, timeoutMs:
   }
 }
 
+/** Resolves with the first value of `check` that is not undefined (asked every 100 ms); rejects after `timeoutMs`, naming `what`. */
+export async function waitUntil<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > end) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The `--once` summary: the last line of stdout, parsed. */
 export function summaryOf(result: CliResult): Record<string, unknown> {
   const lines = result.stdout.trimEnd().split('\n');

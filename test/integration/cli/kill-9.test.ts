@@ -3,17 +3,20 @@ import { readFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { generateLeads } from '../../../functions/shared/taobao/simulated-gateway';
-import { runCli, summaryOf, tempDir, writeJson } from './cli-process';
-import { sortIds, startFixture, type Fixture } from './pipeline-fixture';
+import { finished, runCli, startCli, summaryOf, tempDir, waitUntil, writeJson, type RunningCli } from './cli-process';
+import { leadIdOf, sortIds, startFixture, type Fixture } from './pipeline-fixture';
 
 const ROOT = resolve(__dirname, '../../..');
 let dir: { path: string; remove(): Promise<void> };
 const fixtures: Fixture[] = [];
+/** Runners a test started: one left running by a failed test would keep jest from exiting. */
+const runners: RunningCli[] = [];
 
 beforeAll(async () => {
   dir = await tempDir('kill9');
 });
 afterAll(async () => {
+  for (const runner of runners) if (runner.child.exitCode === null && runner.child.signalCode === null) runner.child.kill('SIGKILL');
   await Promise.all(fixtures.map((fixture) => fixture.close()));
   await dir.remove();
 });
@@ -125,4 +128,80 @@ it('startFrom latest: a runner killed after its second poll, before the periodic
   // Saved right after the second poll: the restart finds them on the queue, cursor unchanged.
   expect(summaryOf(after)).toMatchObject({ delivered: 3, failed: 0, cursor: '2002' });
   expect(sortIds(fixture.receivers.crm!.accepted)).toEqual(sortIds(later.map((lead) => lead.id)));
+});
+
+interface SavedQueues {
+  takenAt: string;
+  leads: { body: string; hiddenUntil?: number; inFlight?: true }[];
+}
+
+async function savedQueues(state: string): Promise<SavedQueues | undefined> {
+  try {
+    return JSON.parse(await readFile(join(state, 'queues.json'), 'utf8')) as SavedQueues;
+  } catch {
+    return undefined; // not written yet
+  }
+}
+
+function savedLead(saved: SavedQueues, id: string): SavedQueues['leads'][number] | undefined {
+  return saved.leads.find((message) => (JSON.parse(message.body) as { id: string }).id === id);
+}
+
+// The forwarder holds a lead for the 720 s visibility timeout while its webhook answers. After a
+// kill -9 nobody holds it any more: it must go out at the next start, not 12 minutes later,
+// while a lead the forwarder put off with a backoff keeps waiting out that backoff.
+it('a runner killed with SIGKILL while a webhook is slow: the next start delivers that lead within seconds, and a backoff is kept', async () => {
+  const [slow, refused] = generateLeads(2, { startId: '1000', seed: 8 });
+  const RETRY_AFTER_SECONDS = 20;
+  const attempts = new Map<string, number[]>(); // lead id → when each request arrived
+  const fixture = await startFixture(dir.path, [slow!, refused!], {
+    crm: (_n, request) => {
+      const id = leadIdOf(request);
+      const times = attempts.get(id) ?? [];
+      times.push(Date.now());
+      attempts.set(id, times);
+      if (times.length > 1) return { status: 200 };
+      // Answered after the kill, so to a dead connection: not delivered.
+      if (id === slow!.id) return { status: 200, delayMs: 8_000 };
+      return { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } };
+    },
+  });
+  fixtures.push(fixture);
+  const config = await fixture.writeConfig('config-slow');
+  const state = `${dir.path}/slow`;
+
+  const first = startCli(['dev', '--config', config, '--state-dir', state]);
+  runners.push(first);
+  const slowArrived = await waitUntil('the slow webhook gets its request', () => attempts.get(slow!.id)?.[0], 30_000);
+  // Kill only once a save shows the runner mid-delivery: the slow lead held by its receive, the
+  // refused one waiting out its backoff (the receive's 720 s would end much later).
+  const saved = await waitUntil(
+    'a save while the slow delivery is in flight',
+    async () => {
+      const queues = await savedQueues(state);
+      if (queues === undefined || Date.parse(queues.takenAt) <= slowArrived) return undefined;
+      const backoff = savedLead(queues, refused!.id)?.hiddenUntil;
+      return savedLead(queues, slow!.id) !== undefined && backoff !== undefined && backoff < Date.parse(queues.takenAt) + 100_000 ? queues : undefined;
+    },
+    20_000,
+  );
+  const { pid } = JSON.parse(await readFile(join(state, 'runner.json'), 'utf8')) as { pid: number };
+  process.kill(pid, 'SIGKILL');
+  expect((await finished(first, 10_000)).signal).toBe('SIGKILL');
+  // On disk: nobody's backoff, only the dead runner's receive, held the slow lead back.
+  expect(savedLead(saved, slow!.id)).toMatchObject({ inFlight: true });
+  expect(savedLead(saved, slow!.id)).not.toHaveProperty('hiddenUntil');
+
+  const second = startCli(['dev', '--config', config, '--state-dir', state]);
+  runners.push(second);
+  const crm = fixture.receivers.crm!;
+  await waitUntil('the restarted runner delivers the slow lead', () => (crm.accepted.includes(slow!.id) ? true : undefined), 15_000);
+  await waitUntil('the refused lead is delivered after its backoff', () => (crm.accepted.includes(refused!.id) ? true : undefined), 40_000);
+  second.child.kill('SIGINT');
+  expect((await finished(second, 20_000)).code).toBe(0);
+
+  expect(sortIds(crm.accepted)).toEqual(sortIds([slow!.id, refused!.id])); // each exactly once
+  const [refusedAt, retriedAt] = attempts.get(refused!.id)!;
+  expect(retriedAt! - refusedAt!).toBeGreaterThanOrEqual(RETRY_AFTER_SECONDS * 1000 - 1000); // the restart kept the backoff
+  expect((await savedQueues(state))?.leads).toEqual([]);
 });

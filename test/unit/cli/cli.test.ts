@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from '../../../functions/cli/cli';
@@ -51,6 +51,9 @@ describe('runCli', () => {
     [['status', '--stack', 's', '--state-dir', 'd']],
     [['status', '--stack', 's', '--config', 'c.json']],
     [['dev', '--stack', 's']],
+    [['dev', '--state-dir', '']],
+    [['dev', '--state-dir=']],
+    [['status', '--state-dir', '']],
     [['reset-cursor']],
     [['reset-cursor', '--to', 'yesterday']],
     [['reset-cursor', '--to', '123']],
@@ -77,6 +80,50 @@ describe('runCli', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('dev and the directory it is given', () => {
+  let parent: string;
+  beforeEach(async () => {
+    parent = await mkdtemp(join(tmpdir(), 'dev-dir-'));
+  });
+  afterEach(() => rm(parent, { recursive: true, force: true }));
+
+  it('names the flag when --state-dir is empty, rather than adopting the working directory', async () => {
+    const terminal = io();
+    expect(await runCli(['dev', '--state-dir', ''], terminal)).toBe(2);
+    expect(terminal.stderr.join('\n')).toContain('--state-dir needs a directory');
+  });
+
+  it('refuses a directory that holds something else, and leaves it as it was', async () => {
+    const dir = join(parent, 'project');
+    await mkdir(dir);
+    await writeFile(join(dir, 'notes.txt'), 'mine');
+    await chmod(dir, 0o755);
+    const terminal = io();
+    expect(await runCli(['dev', '--state-dir', dir], terminal)).toBe(2);
+    const stderr = terminal.stderr.join('\n');
+    expect(stderr).toContain(`${dir} is not empty (notes.txt) and holds no lead-forwarder state`);
+    expect(stderr).toContain('pass --state-dir with a directory of its own');
+    expect(await readdir(dir)).toEqual(['notes.txt']);
+    expect((await stat(dir)).mode & 0o777).toBe(0o755);
+  });
+
+  it('says a regular file is not a directory instead of a bare EEXIST, and leaves it as it was', async () => {
+    const file = join(parent, 'state');
+    await writeFile(file, 'mine');
+    const terminal = io();
+    expect(await runCli(['dev', '--state-dir', file], terminal)).toBe(2);
+    const stderr = terminal.stderr.join('\n');
+    expect(stderr).toContain(`${file} is a file, not a directory: pass --state-dir with a directory of its own`);
+    expect(stderr).not.toContain('EEXIST');
+    expect(await readFile(file, 'utf8')).toBe('mine');
+
+    const below = join(file, 'sub');
+    const nested = io();
+    expect(await runCli(['dev', '--state-dir', below], nested)).toBe(2);
+    expect(nested.stderr.join('\n')).toContain(`a part of ${below} is a file, not a directory`);
   });
 });
 
