@@ -1,4 +1,5 @@
-import { link, readFile, unlink, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { LeadForwarderError } from '../shared/errors';
 import { isRecord } from '../shared/lead';
@@ -58,25 +59,25 @@ const heldHere = new Set<string>();
 export async function acquireLock(file: string, dir: string, purpose: LockPurpose, opts: AcquireOptions = {}): Promise<StateLock> {
   const path = resolve(file);
   const deadline = Date.now() + (opts.commandWaitMs ?? COMMAND_WAIT_MS);
+  // Tells this lock from a later holder's when releasing, whatever happened meanwhile.
+  const token = randomBytes(12).toString('hex');
   for (;;) {
-    if (await create(path, { pid: process.pid, purpose, at: new Date().toISOString() })) {
+    if (await create(path, JSON.stringify({ pid: process.pid, purpose, at: new Date().toISOString(), token }))) {
       heldHere.add(path);
       return {
         release: async () => {
           heldHere.delete(path);
-          await unlink(path).catch(() => undefined);
+          const text = await readFile(path, 'utf8').catch(() => undefined);
+          if (text !== undefined && text.includes(`"token":"${token}"`)) await unlink(path).catch(() => undefined);
         },
       };
     }
     const found = await inspect(path);
     // Released meanwhile: try again. Never delete here, the file may be a new holder's by now.
     if (found === 'missing') continue;
-    if (found === 'stale') {
+    if ('staleText' in found) {
       // The holder died without releasing: the directory is free.
-      await unlink(path).catch((error: unknown) => {
-        // Anything but "already gone" would have this loop try again forever.
-        if (codeOf(error) !== 'ENOENT') throw error;
-      });
+      await removeIfUnchanged(path, found.staleText);
       continue;
     }
     if (found.purpose === 'runner' || Date.now() >= deadline) throw new StateDirBusyError(found, dir);
@@ -84,20 +85,56 @@ export async function acquireLock(file: string, dir: string, purpose: LockPurpos
   }
 }
 
+/** A takeover guard older than this was left by a process killed mid-takeover (which takes milliseconds). */
+const GUARD_STALE_MS = 10_000;
+
 /**
- * Creates the lock file with its content in one step: written aside, then linked into place
- * (link fails if the file exists). A lock file is thus never seen empty, which a reader would
- * take for a stale lock and delete under its holder.
+ * Deletes a stale lock only if it is still the one judged stale. Two processes that both found
+ * the same dead holder would otherwise both delete and re-create, the second deleting the
+ * first's new lock, and both would open the directory. One takeover at a time, under a guard
+ * file created exclusively; the lock is re-read under it.
  */
-async function create(path: string, content: { pid: number; purpose: LockPurpose; at: string }): Promise<boolean> {
-  const aside = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  await writeFile(aside, JSON.stringify(content), { flag: 'wx', mode: 0o600 });
+async function removeIfUnchanged(path: string, staleText: string): Promise<void> {
+  const guard = `${path}.takeover`;
+  if (!(await create(guard, String(process.pid)))) {
+    const age = await stat(guard).then((info) => Date.now() - info.mtimeMs, () => 0);
+    if (age > GUARD_STALE_MS) await unlink(guard).catch(() => undefined);
+    else await new Promise((done) => setTimeout(done, 10));
+    return;
+  }
+  try {
+    const now = await readFile(path, 'utf8').catch(() => undefined);
+    if (now === staleText) await unlink(path).catch(() => undefined);
+  } finally {
+    await unlink(guard).catch(() => undefined);
+  }
+}
+
+/** Filesystems without hard links (some network and VM shares): the file is then created in place. */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
+
+/**
+ * Creates the file with its content in one step: written aside, then linked into place (link
+ * fails if the file exists). A lock file is thus never seen empty, which a reader would take for
+ * a stale lock. The aside file's name starts with the lock's, so a kill in between leaves a file
+ * that state-dir.ts counts as the runner's own.
+ */
+async function create(path: string, content: string): Promise<boolean> {
+  const aside = `${path}.${process.pid}.${randomBytes(6).toString('hex')}`;
+  await writeFile(aside, content, { flag: 'wx', mode: 0o600 });
   try {
     await link(aside, path);
     return true;
   } catch (error) {
     if (codeOf(error) === 'EEXIST') return false;
-    throw error;
+    if (!NO_HARD_LINKS.has(codeOf(error) ?? '')) throw error;
+    try {
+      await writeFile(path, content, { flag: 'wx', mode: 0o600 });
+      return true;
+    } catch (inPlace) {
+      if (codeOf(inPlace) === 'EEXIST') return false;
+      throw inPlace;
+    }
   } finally {
     await unlink(aside).catch(() => undefined);
   }
@@ -106,19 +143,26 @@ async function create(path: string, content: { pid: number; purpose: LockPurpose
 /** Who holds the lock, if a live process other than a former one with this process's pid does. */
 export async function lockHolder(file: string): Promise<LockHolder | undefined> {
   const found = await inspect(resolve(file));
-  return typeof found === 'string' ? undefined : found;
+  return found === 'missing' || 'staleText' in found ? undefined : found;
 }
 
-/** The lock file's holder; `stale`: a dead one, or a former process with this process's pid. */
-async function inspect(path: string): Promise<LockHolder | 'missing' | 'stale'> {
+/** The lock file's holder; `staleText` (its content): a dead one, or a former process with this process's pid. */
+async function inspect(path: string): Promise<LockHolder | 'missing' | { staleText: string }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if (codeOf(error) === 'ENOENT') return 'missing';
+    throw error;
+  }
   let value: unknown;
   try {
-    value = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    return codeOf(error) === 'ENOENT' ? 'missing' : 'stale';
+    value = JSON.parse(text);
+  } catch {
+    return { staleText: text };
   }
-  if (!isRecord(value) || typeof value.pid !== 'number' || !Number.isSafeInteger(value.pid)) return 'stale';
-  if (!isAlive(value.pid) || (value.pid === process.pid && !heldHere.has(path))) return 'stale';
+  if (!isRecord(value) || typeof value.pid !== 'number' || !Number.isSafeInteger(value.pid)) return { staleText: text };
+  if (!isAlive(value.pid) || (value.pid === process.pid && !heldHere.has(path))) return { staleText: text };
   return { pid: value.pid, purpose: value.purpose === 'runner' ? 'runner' : 'command' };
 }
 

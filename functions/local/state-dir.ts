@@ -73,7 +73,9 @@ export async function checkRunnerDir(dir: StateDir): Promise<void> {
   } catch (error) {
     throw new StateDirError(`cannot read the state directory ${dir.root} (${messageOf(error)}): ${fix}`, { cause: error });
   }
-  const foreign = entries.filter((name) => !ownNames.has(name));
+  // The lock's side files (lock.<pid>.<random>, lock.takeover) can outlive a process killed while creating it.
+  const lockPrefix = `${basename(dir.lockFile)}.`;
+  const foreign = entries.filter((name) => !ownNames.has(name) && !name.startsWith(lockPrefix));
   if (foreign.length === 0) return;
   const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, … (${foreign.length} entries)` : '');
   throw new StateDirError(`${dir.root} is not empty (${shown}) and holds no lead-forwarder state; the runner would add its files there and make it private (0700): ${fix}`);

@@ -60,8 +60,35 @@ it('waits for a command that holds the directory and takes it when the command l
   const lock = await acquireLock(file, dir, 'runner', { commandWaitMs: 20_000 });
   expect(await lockHolder(file)).toEqual({ pid: process.pid, purpose: 'runner' });
   await holder.exited; // the holder ended cleanly, having released its lock
+  // Taken after the holder let go, not from under it: its release did not remove ours.
+  expect(await lockHolder(file)).toEqual({ pid: process.pid, purpose: 'runner' });
   await lock.release();
 });
+
+it('lets one process at a time take over a stale lock, however many find it at once', async () => {
+  const file = join(dir, 'lock');
+  const HOLD_MS = 400;
+  for (let trial = 0; trial < 3; trial += 1) {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    await writeFile(file, JSON.stringify({ pid: dead, purpose: 'runner' }));
+    // Five processes race for it; each holds it HOLD_MS, so the others wait (it is a command's).
+    const acquiredAt: number[] = [];
+    const startAt = Date.now() + 4_000; // after every contender has started
+    const contenders = await Promise.all(
+      Array.from({ length: 5 }, async () => {
+        const holder = await holdLock(file, 'command', HOLD_MS, startAt);
+        acquiredAt.push(Date.now());
+        return holder;
+      }),
+    );
+    holders.push(...contenders);
+    await Promise.all(contenders.map((c) => c.exited));
+    const sorted = acquiredAt.sort((a, b) => a - b);
+    // Two holders at once would show as two acquisitions closer together than a hold.
+    expect(sorted.slice(1).map((at, i) => at - sorted[i]!).filter((gap) => gap < HOLD_MS - 150)).toEqual([]);
+    expect(await lockHolder(file)).toBeUndefined();
+  }
+}, 60_000);
 
 it('gives up on a command that keeps the directory past the wait, naming it', async () => {
   const file = join(dir, 'lock');
