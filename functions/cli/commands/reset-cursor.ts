@@ -44,11 +44,14 @@ export const resetCursorCommand: Command = {
     const cursor = to === 'latest' ? await newestLeadId(await target.top()) : to;
     if (cursor === undefined) throw new OperatorError('the source has no leads yet, so there is nothing to skip: the first poll starts from startFrom');
 
+    // Asked before the state directory is opened: a gateway that does not answer must not keep
+    // the directory from the runner for the call's whole budget.
+    const newest = to === 'latest' ? undefined : await askNewest(target);
     const stores = await target.open();
     try {
       const store = new DynamoStateStore(stores.ddb, stores.table, sourceKey(appKey));
       const state = await store.load();
-      if (to !== 'latest') await refuseAboveNewest(to, state, target, io);
+      if (newest !== undefined) refuseAboveNewest(to, newest, state, io);
       for (const line of describeChange(state, cursor)) io.out(line);
       if (flags.yes !== true && !(await confirm(io))) {
         io.out('nothing changed');
@@ -68,28 +71,36 @@ export const resetCursorCommand: Command = {
   },
 };
 
+/** The newest lead at the gateway, or why it could not be asked. */
+type Newest = { id: LeadId | undefined } | { failure: unknown };
+
+async function askNewest(target: Target): Promise<Newest> {
+  try {
+    return { id: await newestLeadId(await target.top()) };
+  } catch (failure) {
+    return { failure };
+  }
+}
+
 /**
  * A typo in ID (an extra digit) would put the cursor past leads that do not exist yet, and every
- * lead up to it would never be forwarded. The gateway says which lead is newest. If it cannot be
- * asked (a stopped demo, no network), only a move back is safe, since it re-reads leads the
+ * lead up to it would never be forwarded. The gateway says which lead is newest. If it could not
+ * be asked (a stopped demo, no network), only a move back is safe, since it re-reads leads the
  * ledger already knows: an ID above the current cursor (or with none yet) is refused.
  */
-async function refuseAboveNewest(id: LeadId, state: SourceState, target: Target, io: Io): Promise<void> {
-  let newest: LeadId | undefined;
-  try {
-    newest = await newestLeadId(await target.top());
-  } catch (error) {
+function refuseAboveNewest(id: LeadId, newest: Newest, state: SourceState, io: Io): void {
+  if ('failure' in newest) {
     if (state.cursor !== undefined && compareIds(id, state.cursor) <= 0) {
-      io.out(`note: could not ask the gateway for the newest lead (${messageOf(error)}); ${id} is not above the cursor, so it only re-reads leads`);
+      io.out(`note: could not ask the gateway for the newest lead (${messageOf(newest.failure)}); ${id} is not above the cursor, so it only re-reads leads`);
       return;
     }
     throw new OperatorError(
-      `could not ask the gateway for the newest lead (${messageOf(error)}), so ${id} cannot be checked against it, and above the cursor (${state.cursor ?? 'none yet'}) an unchecked id could skip leads for good; nothing was changed. Run it again when the gateway answers`,
-      { cause: error },
+      `could not ask the gateway for the newest lead (${messageOf(newest.failure)}), so ${id} cannot be checked against it, and above the cursor (${state.cursor ?? 'none yet'}) an unchecked id could skip leads for good; nothing was changed. Run it again when the gateway answers`,
+      { cause: newest.failure },
     );
   }
-  if (newest === undefined || compareIds(id, newest) > 0) {
-    throw new OperatorError(`${id} is above the newest lead (${newest ?? 'there is none yet'}): every lead up to it would never be forwarded; nothing was changed. Use an id at or below the newest, or --to latest`);
+  if (newest.id === undefined || compareIds(id, newest.id) > 0) {
+    throw new OperatorError(`${id} is above the newest lead (${newest.id ?? 'there is none yet'}): every lead up to it would never be forwarded; nothing was changed. Use an id at or below the newest, or --to latest`);
   }
 }
 
