@@ -19,6 +19,6 @@ export function duplicateKeyProblems(text: string): string[] {
   return scanner.duplicateKeys.map(({ path, firstOffset, offset }) => {
     const first = lineAndColumn(text, firstOffset);
     const again = lineAndColumn(text, offset);
-    return `"${path}" is given twice, at line ${first.line}, column ${first.column} and line ${again.line}, column ${again.column}: only the last would count, so keep the one you mean`;
+    return `${path} is given twice, at line ${first.line}, column ${first.column} and line ${again.line}, column ${again.column}: only the last would count, so keep the one you mean`;
   });
 }

@@ -62,8 +62,9 @@ export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeout
   }
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
-  // The budget holds even if the pool does not honour the abort: the race ends the wait, and a
-  // response that still comes later is discarded so its socket goes back to the pool.
+  // The wait for the status line holds to the budget even if the pool does not honour the abort
+  // (the body is then bounded by bodyTimeout). A response that still comes later is destroyed,
+  // closing its socket rather than leaving it stuck with an unread body.
   const abandoned = new Promise<never>((_resolve, reject) => controller.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
   abandoned.catch(() => undefined);
   try {

@@ -119,8 +119,8 @@ it('refuses a key given twice, naming each by path and place without its values,
     );
     const result = await devWith(file);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`the config file ${file}: "startFrom" is given twice, at line 3, column 3 and line 5, column 3`);
-    expect(result.stderr).toContain(`the config file ${file}: "webhooks[0].url" is given twice, at line 4, column 32 and line 4, column`);
+    expect(result.stderr).toContain(`the config file ${file}: startFrom is given twice, at line 3, column 3 and line 5, column 3`);
+    expect(result.stderr).toContain(`the config file ${file}: webhooks[0].url is given twice, at line 4, column 32 and line 4, column`);
     expect(result.stderr).toContain('nothing was started');
     for (const value of ['latest', 'FIRSTKEY', 'SECONDKEY', gateway.appSecret, gateway.sessionKey]) expect(result.stderr).not.toContain(value);
     expect(gateway.requests).toHaveLength(0);
