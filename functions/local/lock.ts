@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { LeadForwarderError } from '../shared/errors';
 import { isRecord } from '../shared/lead';
@@ -62,7 +63,7 @@ export async function acquireLock(file: string, dir: string, purpose: LockPurpos
   // Tells this lock from a later holder's when releasing, whatever happened meanwhile.
   const token = randomBytes(12).toString('hex');
   for (;;) {
-    if (await create(path, JSON.stringify({ pid: process.pid, purpose, at: new Date().toISOString(), token }))) {
+    if (await create(path, JSON.stringify({ pid: process.pid, host: hostname(), purpose, at: new Date().toISOString(), token }))) {
       heldHere.add(path);
       return {
         release: async () => {
@@ -162,7 +163,10 @@ async function inspect(path: string): Promise<LockHolder | 'missing' | { staleTe
     return { staleText: text };
   }
   if (!isRecord(value) || typeof value.pid !== 'number' || !Number.isSafeInteger(value.pid)) return { staleText: text };
-  if (!isAlive(value.pid) || (value.pid === process.pid && !heldHere.has(path))) return { staleText: text };
+  // A pid means something only on its own host (or container): one on a shared volume written
+  // elsewhere cannot be checked, so it counts as held.
+  const here = typeof value.host !== 'string' || value.host === hostname();
+  if (here && (!isAlive(value.pid) || (value.pid === process.pid && !heldHere.has(path)))) return { staleText: text };
   return { pid: value.pid, purpose: value.purpose === 'runner' ? 'runner' : 'command' };
 }
 

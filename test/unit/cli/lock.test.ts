@@ -39,6 +39,17 @@ it('takes over a lock whose holder died', async () => {
   await lock.release();
 });
 
+// Two containers sharing the state directory on a volume: each is pid 1 in its own namespace.
+it('counts a lock written on another host as held, whatever its pid: it cannot be checked from here', async () => {
+  const file = join(dir, 'lock');
+  const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+  for (const pid of [process.pid, dead]) {
+    await writeFile(file, JSON.stringify({ pid, host: 'another-container', purpose: 'runner' }));
+    expect(await lockHolder(file)).toEqual({ pid, purpose: 'runner' });
+    await expect(acquireLock(file, dir, 'command')).rejects.toThrow(`a runner (pid ${pid}) is using`);
+  }
+});
+
 // A container restarts and the runner is pid 1 again: the lock its previous life left names it.
 it('takes over a lock that names this process without it holding the lock: a former process with the same pid left it', async () => {
   const file = join(dir, 'lock');
