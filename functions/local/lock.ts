@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { LeadForwarderError } from '../shared/errors';
+import { errorCode, LeadForwarderError } from '../shared/errors';
 import { isRecord } from '../shared/lead';
 
 /**
@@ -127,13 +127,13 @@ async function create(path: string, content: string): Promise<boolean> {
     await link(aside, path);
     return true;
   } catch (error) {
-    if (codeOf(error) === 'EEXIST') return false;
-    if (!NO_HARD_LINKS.has(codeOf(error) ?? '')) throw error;
+    if (errorCode(error) === 'EEXIST') return false;
+    if (!NO_HARD_LINKS.has(errorCode(error) ?? '')) throw error;
     try {
       await writeFile(path, content, { flag: 'wx', mode: 0o600 });
       return true;
     } catch (inPlace) {
-      if (codeOf(inPlace) === 'EEXIST') return false;
+      if (errorCode(inPlace) === 'EEXIST') return false;
       throw inPlace;
     }
   } finally {
@@ -153,7 +153,7 @@ async function inspect(path: string): Promise<LockHolder | 'missing' | { staleTe
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if (codeOf(error) === 'ENOENT') return 'missing';
+    if (errorCode(error) === 'ENOENT') return 'missing';
     throw error;
   }
   let value: unknown;
@@ -176,10 +176,7 @@ export function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     // EPERM: the process exists but belongs to someone else.
-    return codeOf(error) === 'EPERM';
+    return errorCode(error) === 'EPERM';
   }
 }
 
-function codeOf(error: unknown): string | undefined {
-  return isRecord(error) && typeof error.code === 'string' ? error.code : undefined;
-}

@@ -1,8 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { LeadForwarderError, messageOf } from '../shared/errors';
-import { isRecord } from '../shared/lead';
+import { errorCode, LeadForwarderError, messageOf } from '../shared/errors';
 
 /** Where `dev` keeps its state unless `--state-dir` says otherwise (relative to the working directory). */
 export const DEFAULT_STATE_DIR = '.lead-forwarder';
@@ -60,8 +59,8 @@ export async function checkRunnerDir(dir: StateDir): Promise<void> {
   try {
     isDirectory = (await stat(dir.root)).isDirectory();
   } catch (error) {
-    if (codeOf(error) === 'ENOENT') return;
-    if (codeOf(error) === 'ENOTDIR') throw new StateDirError(`a part of ${dir.root} is a file, not a directory: ${fix}`, { cause: error });
+    if (errorCode(error) === 'ENOENT') return;
+    if (errorCode(error) === 'ENOTDIR') throw new StateDirError(`a part of ${dir.root} is a file, not a directory: ${fix}`, { cause: error });
     throw new StateDirError(`cannot use ${dir.root} as the state directory (${messageOf(error)}): ${fix}`, { cause: error });
   }
   if (!isDirectory) throw new StateDirError(`${dir.root} is a file, not a directory: ${fix}`);
@@ -81,6 +80,3 @@ export async function checkRunnerDir(dir: StateDir): Promise<void> {
   throw new StateDirError(`${dir.root} is not empty (${shown}) and holds no lead-forwarder state; the runner would add its files there and make it private (0700): ${fix}`);
 }
 
-function codeOf(error: unknown): string | undefined {
-  return isRecord(error) && typeof error.code === 'string' ? error.code : undefined;
-}

@@ -36,3 +36,8 @@ export class MalformedMessageError extends LeadForwarderError {}
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** The `code` of a Node or undici error (ENOENT, EPIPE, UND_ERR_SOCKET, …), if it has one. */
+export function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+}

@@ -3,6 +3,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { OperatorError } from '../errors';
+import { queueUrlIsEndpoint } from '../../shared/aws/clients';
 import { readSecret } from '../../shared/aws/secrets';
 import { parseForwarderSettings, parseJsonSetting, parsePollerSettings } from '../../shared/config';
 import type { Endpoint, TopSettings } from '../../shared/settings';
@@ -44,9 +45,7 @@ export async function awsTarget(name: string, region: string | undefined): Promi
     forwarding: 'the forwarder Lambda picks them up within seconds',
     open: (): Promise<Stores> => {
       const ddb = new DynamoDBClient(config);
-      // As in the handlers (shared/aws/clients.ts): behind an endpoint override the queue URL's
-      // host may not be the SQS endpoint.
-      const sqs = new SQSClient({ ...config, useQueueUrlAsEndpoint: process.env.AWS_ENDPOINT_URL_SQS === undefined });
+      const sqs = new SQSClient({ ...config, useQueueUrlAsEndpoint: queueUrlIsEndpoint() });
       return Promise.resolve({
         ddb,
         sqs,

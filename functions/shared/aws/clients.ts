@@ -10,7 +10,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 export function createClients(env: Record<string, string | undefined> = process.env): { ddb: DynamoDBClient; sqs: SQSClient; secrets: SecretsManagerClient } {
   return {
     ddb: new DynamoDBClient({}),
-    sqs: new SQSClient({ useQueueUrlAsEndpoint: env.AWS_ENDPOINT_URL_SQS === undefined }),
+    sqs: new SQSClient({ useQueueUrlAsEndpoint: queueUrlIsEndpoint(env) }),
     secrets: new SecretsManagerClient({}),
   };
+}
+
+/** Whether SQS calls go to the queue URL's host: not behind an endpoint override (see above). */
+export function queueUrlIsEndpoint(env: Record<string, string | undefined> = process.env): boolean {
+  return env.AWS_ENDPOINT_URL_SQS === undefined;
 }

@@ -6,6 +6,7 @@ import type { Dispatcher } from 'undici';
 import Agent from 'undici/lib/dispatcher/agent';
 import apiRequest from 'undici/lib/api/api-request';
 import type { RenderedRequest } from './formats/types';
+import { errorCode } from '../errors';
 import { isValidHeaderValue } from './header-value';
 
 /**
@@ -95,7 +96,7 @@ export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeout
     const result: SendResult = { kind: 'response', status: response.statusCode, body, latencyMs, ...(complete ? {} : { bodyIncomplete: true }) };
     return retryAfter === undefined ? result : { ...result, retryAfter };
   } catch (error) {
-    const timedOut = controller.signal.aborted || TIMEOUT_CODES.has(codeOf(error));
+    const timedOut = controller.signal.aborted || TIMEOUT_CODES.has(errorCode(error) ?? '');
     return {
       kind: 'network',
       reason: timedOut ? 'timeout' : 'connection',
@@ -131,14 +132,10 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return first === undefined || first.trim() === '' ? undefined : first.trim();
 }
 
-function codeOf(error: unknown): string {
-  if (typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string') return error.code;
-  return '';
-}
 
 function describe(error: unknown): string {
-  const code = codeOf(error);
+  const code = errorCode(error);
   const message = error instanceof Error ? error.message : String(error);
   const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : '';
-  return `${code === '' ? '' : `${code}: `}${message}${cause}`;
+  return `${code === undefined ? '' : `${code}: `}${message}${cause}`;
 }
