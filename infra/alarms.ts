@@ -148,7 +148,7 @@ export class LeadForwarderAlarms extends Construct {
     return alarm;
   }
 
-  /** An alarm on events of one metric: any in a minute notifies (ALARM only, see `add`). */
+  /** An alarm on events of one metric: a single one in a minute notifies (ALARM only, see `add`). */
   private addEvent(id: string, metricName: string, description: string): Alarm {
     return this.add(id, { metric: serviceMetric(metricName, { period: Duration.minutes(1) }), threshold: 1, event: true, description });
   }

@@ -70,29 +70,24 @@ async function settingsSource(dir: StateDir, runner: RunnerInfo | undefined, con
   return { kind: 'unknown' };
 }
 
+/** SDK middleware that turns a refused connection to `endpoint` into what it means for the runner. */
+function refusalsExplained(dir: StateDir, runner: RunnerInfo, endpoint: string) {
+  return <A, R>(next: (args: A) => Promise<R>) =>
+    async (args: A): Promise<R> => {
+      try {
+        return await next(args);
+      } catch (error) {
+        throw await explainRefusal(error, dir, runner, endpoint);
+      }
+    };
+}
+
 function attach(dir: StateDir, runner: RunnerInfo): Promise<Stores> {
   const { ddb, sqs } = localClients(runner.endpoints);
   // Outermost (initialize step): the SDK has retried the connection by the time this sees it.
-  ddb.middlewareStack.add(
-    (next) => async (args) => {
-      try {
-        return await next(args);
-      } catch (error) {
-        throw await explainRefusal(error, dir, runner, runner.endpoints.dynamo);
-      }
-    },
-    { step: 'initialize', name: 'runnerStopped' },
-  );
-  sqs.middlewareStack.add(
-    (next) => async (args) => {
-      try {
-        return await next(args);
-      } catch (error) {
-        throw await explainRefusal(error, dir, runner, runner.endpoints.sqs);
-      }
-    },
-    { step: 'initialize', name: 'runnerStopped' },
-  );
+  const step = { step: 'initialize', name: 'runnerStopped' } as const;
+  ddb.middlewareStack.add(refusalsExplained(dir, runner, runner.endpoints.dynamo), step);
+  sqs.middlewareStack.add(refusalsExplained(dir, runner, runner.endpoints.sqs), step);
   return Promise.resolve({
     ddb,
     sqs,
