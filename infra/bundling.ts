@@ -18,6 +18,24 @@ export const FUNCTION_ENTRIES = {
 
 export const LOCK_FILE = path.join(PROJECT_ROOT, 'package-lock.json');
 
+/**
+ * The default credential chain of the AWS SDK, and what the bundles use instead: the
+ * credentials Lambda puts in the environment (lambda-credentials.ts says why).
+ */
+const SDK_CREDENTIAL_CHAIN = '@aws-sdk/credential-provider-node';
+const LAMBDA_CREDENTIALS = path.join(PROJECT_ROOT, 'functions', 'shared', 'aws', 'lambda-credentials.ts');
+
+/**
+ * node-forge's PKCS#1 v1.5 decryption, built as a file of its own beside each bundle: the
+ * bundle keeps `require('./rsa-pkcs1')` as written, and only the first mobile that is not OAEP
+ * loads it (functions/shared/rsa-pkcs1.ts).
+ */
+export const SIDE_MODULE = {
+  importPath: './rsa-pkcs1',
+  entry: path.join(PROJECT_ROOT, 'functions', 'shared', 'rsa-pkcs1.ts'),
+  file: 'rsa-pkcs1.js',
+} as const;
+
 /** The exported function name the Lambda runtime calls in each bundle. */
 export const HANDLER_EXPORT = 'handler';
 
@@ -34,7 +52,11 @@ export const BUNDLE_SETTINGS = {
   // Left out: undici's SIMD build of its HTTP parser (71 KB). undici tries it first and, when
   // it cannot be loaded, uses the plain build, which is bundled; one parser is enough for a
   // webhook's short answers, and the bundle test's deliveries run through that fallback.
-  externalModules: ['*/llhttp_simd-wasm.js'] as string[],
+  // Also left out: SIDE_MODULE, which is a file beside the bundle.
+  externalModules: ['*/llhttp_simd-wasm.js', SIDE_MODULE.importPath] as string[],
+  // The SDK's credential chain and the STS/SSO clients it brings (133 KB of each bundle) give way
+  // to the environment credentials Lambda sets.
+  alias: { [SDK_CREDENTIAL_CHAIN]: LAMBDA_CREDENTIALS } as Record<string, string>,
   // Prefer ES module builds so esbuild can drop the unused parts of the SDK.
   mainFields: ['module', 'main'],
 } as const;
@@ -52,7 +74,40 @@ export function lambdaBundling(): BundlingOptions {
     sourcesContent: BUNDLE_SETTINGS.sourcesContent,
     externalModules: [...BUNDLE_SETTINGS.externalModules],
     mainFields: [...BUNDLE_SETTINGS.mainFields],
+    esbuildArgs: { '--alias': Object.entries(BUNDLE_SETTINGS.alias).map(([from, to]) => `${from}=${to}`) },
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir, outputDir) => [sideModuleCommand(inputDir, outputDir)],
+    },
   };
+}
+
+/**
+ * The command that builds SIDE_MODULE into a bundle's directory, with the bundle's own settings.
+ * NodejsFunction runs it after each bundle (local bundling: `inputDir` is this project's root);
+ * the bundle test and the benchmarks run it too, so what they load is what deploys.
+ */
+export function sideModuleCommand(inputDir: string, outputDir: string): string {
+  const args = [
+    path.join(inputDir, 'node_modules', '.bin', 'esbuild'),
+    path.join(inputDir, path.relative(PROJECT_ROOT, SIDE_MODULE.entry)),
+    '--bundle',
+    '--platform=node',
+    '--format=cjs',
+    `--target=${BUNDLE_SETTINGS.target}`,
+    ...(BUNDLE_SETTINGS.minify ? ['--minify'] : []),
+    ...(BUNDLE_SETTINGS.sourceMap ? ['--sourcemap'] : []),
+    `--sources-content=${String(BUNDLE_SETTINGS.sourcesContent)}`,
+    `--main-fields=${BUNDLE_SETTINGS.mainFields.join(',')}`,
+    '--log-level=warning',
+    `--outfile=${path.join(outputDir, SIDE_MODULE.file)}`,
+  ];
+  return args.map(shellQuote).join(' ');
+}
+
+function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The same settings as esbuild's JS API takes them (what NodejsFunction passes on its command line). */
@@ -68,6 +123,7 @@ export function esbuildOptions(entry: string, outfile: string): BuildOptions {
     sourcemap: BUNDLE_SETTINGS.sourceMap,
     sourcesContent: BUNDLE_SETTINGS.sourcesContent,
     external: [...BUNDLE_SETTINGS.externalModules],
+    alias: { ...BUNDLE_SETTINGS.alias },
     mainFields: [...BUNDLE_SETTINGS.mainFields],
     logLevel: 'warning',
   };

@@ -3,6 +3,7 @@ import { ConfigError, LeadForwarderError } from '../shared/errors';
 
 /** The command line itself is wrong (unknown command or flag, a missing value): exit 2 with usage. */
 export class UsageError extends LeadForwarderError {
+  override readonly name: string = 'UsageError';
   constructor(
     message: string,
     /** The command whose help to point at, if any. */
@@ -14,13 +15,16 @@ export class UsageError extends LeadForwarderError {
 }
 
 /** An operator command cannot do what was asked; the message says what to do instead. Exit 1. */
-export class OperatorError extends LeadForwarderError {}
+export class OperatorError extends LeadForwarderError {
+  override readonly name: string = 'OperatorError';
+}
 
 /**
  * The runner a command was talking to (through its servers) refused the connection: it stopped,
  * or it was killed and its files name a pid that another program has now.
  */
 export class RunnerStoppedError extends OperatorError {
+  override readonly name: string = 'RunnerStoppedError';
   constructor(
     message: string,
     readonly pid: number,

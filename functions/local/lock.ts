@@ -38,6 +38,7 @@ export interface AcquireOptions {
 
 /** Another live process holds the state directory. */
 export class StateDirBusyError extends LeadForwarderError {
+  override readonly name: string = 'StateDirBusyError';
   constructor(
     readonly holder: LockHolder,
     dir: string,

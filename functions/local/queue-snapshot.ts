@@ -43,7 +43,9 @@ export interface QueueSnapshot {
 }
 
 /** The snapshot file cannot be read back; the message names the file and the way out. */
-export class SnapshotFileError extends LeadForwarderError {}
+export class SnapshotFileError extends LeadForwarderError {
+  override readonly name: string = 'SnapshotFileError';
+}
 
 const FORMAT = 1;
 /** SQS refuses a DelaySeconds above 15 minutes: a longer backoff is shortened to that on restore. */

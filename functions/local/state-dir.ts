@@ -36,7 +36,9 @@ export function stateDir(root: string): StateDir {
 }
 
 /** The state directory given cannot be used; the message says why and what to do instead. */
-export class StateDirError extends LeadForwarderError {}
+export class StateDirError extends LeadForwarderError {
+  override readonly name: string = 'StateDirError';
+}
 
 /**
  * Whether `dir` holds a runner's state: what the first `dev` there creates before anything can

@@ -18,6 +18,7 @@ export function lineAndColumn(text: string, offset: number): { line: number; col
 
 /** Thrown by JsonScanner at the first offset where the text stops being JSON. */
 export class JsonSyntaxAt extends Error {
+  override readonly name = 'JsonSyntaxAt';
   constructor(readonly offset: number) {
     super(`JSON syntax error at offset ${offset}`);
   }

@@ -1,5 +1,5 @@
 import { constants, privateDecrypt, type KeyObject } from 'node:crypto';
-import type { pki } from 'node-forge';
+import type { Pkcs1Decrypt } from './rsa-pkcs1';
 import { loadKey } from './private-key';
 
 export { PrivateKeyError, validatePrivateKey } from './private-key';
@@ -44,35 +44,24 @@ export function createMobileDecryptor(pem: string): MobileDecryptor {
 }
 
 function pkcs1Decryptor(key: KeyObject): (ciphertext: Buffer) => Buffer | undefined {
-  let forgeKey: pki.rsa.PrivateKey | undefined;
+  let decrypt: Pkcs1Decrypt | undefined;
   return (ciphertext) => {
+    // Outside the try: a forwarder deployed without the module is broken, not a wrong key, and
+    // must fail its batch loudly rather than send every mobile out still encrypted.
+    decrypt ??= loadPkcs1(key);
     try {
-      forgeKey ??= toForgeKey(key);
-      return Buffer.from(forgeKey.decrypt(ciphertext.toString('binary'), 'RSAES-PKCS1-V1_5'), 'binary');
+      return decrypt(ciphertext);
     } catch {
       return undefined;
     }
   };
 }
 
-/**
- * The key as node-forge's RSA module takes it, built from its JWK numbers. Loaded here, on the
- * first ciphertext that is not OAEP, and only node-forge's RSA and big-integer modules: its
- * index (TLS, X.509, PKCS#12, …) would triple what the forwarder bundles for this one padding
- * and add ~30 ms to every cold start, key or no key.
- */
-function toForgeKey(key: KeyObject): pki.rsa.PrivateKey {
-  /* eslint-disable @typescript-eslint/no-require-imports -- a lazy require: see above */
-  const rsa = require('node-forge/lib/rsa') as typeof import('node-forge/lib/rsa');
-  const { BigInteger } = require('node-forge/lib/jsbn') as typeof import('node-forge/lib/jsbn');
-  /* eslint-enable @typescript-eslint/no-require-imports */
-  const jwk = key.export({ format: 'jwk' });
-  const big = (field: string | undefined): InstanceType<typeof BigInteger> => {
-    // Node exports every component of an RSA private key; a missing one fails this ciphertext only.
-    if (field === undefined) throw new RangeError('the RSA private key lacks a component');
-    return new BigInteger(Buffer.from(field, 'base64url').toString('hex'), 16);
-  };
-  return rsa.setPrivateKey(big(jwk.n), big(jwk.e), big(jwk.d), big(jwk.p), big(jwk.q), big(jwk.dp), big(jwk.dq), big(jwk.qi));
+/** node-forge, loaded on the first ciphertext that is not OAEP (rsa-pkcs1.ts says why it is a file of its own). */
+function loadPkcs1(key: KeyObject): Pkcs1Decrypt {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require: see above
+  const { createPkcs1Decrypt } = require('./rsa-pkcs1') as typeof import('./rsa-pkcs1');
+  return createPkcs1Decrypt(key);
 }
 
 function decryptOaep(key: KeyObject, ciphertext: Buffer): Buffer | undefined {

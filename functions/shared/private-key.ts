@@ -9,7 +9,9 @@ import { LeadForwarderError } from './errors';
  */
 
 /** A `mobilePrivateKey` that cannot be used; the message says why and never quotes the key. */
-export class PrivateKeyError extends LeadForwarderError {}
+export class PrivateKeyError extends LeadForwarderError {
+  override readonly name: string = 'PrivateKeyError';
+}
 
 const PEM = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/;
 

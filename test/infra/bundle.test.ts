@@ -1,19 +1,18 @@
 import { spawn } from 'node:child_process';
 import { constants, generateKeyPairSync, publicEncrypt } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { build } from 'esbuild';
 import { Webhook } from 'standardwebhooks';
 import { ledgerKey } from '../../functions/shared/aws/ledger';
 import { sourceKey } from '../../functions/shared/aws/scan-state';
 import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../functions/shared/taobao/simulated-gateway';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../functions/local/secrets-server';
 import { TEST_MOBILE } from '../../functions/cli/test-lead';
-import { FUNCTION_ENTRIES, esbuildOptions } from '../../infra/bundling';
+import { FUNCTION_ENTRIES, SIDE_MODULE } from '../../infra/bundling';
 import { SECRET_PARAMETER_NAMES } from '../../infra/parameters';
 import { FORWARDER_BATCH_SIZE } from '../../infra/forwarder';
 import { MAX_RECEIVE_COUNT } from '../../infra/queues';
@@ -23,6 +22,7 @@ import { startReceiver, type Receiver } from '../support/receiver';
 import { startLocalCloudFormation, type LocalCloudFormation } from '../support/cloudformation-server';
 import { runCli, type CliResult } from '../integration/cli/cli-process';
 import { createStateTable } from '../support/tables';
+import { buildDeployable } from '../support/deployable-bundle';
 import { Intrinsics, environmentOf, functions, props, resourcesOfType, synth } from './support';
 
 /**
@@ -110,7 +110,7 @@ beforeAll(async () => {
   outDir = mkdtempSync(path.join(tmpdir(), 'lead-forwarder-bundles-'));
   for (const [name, entry] of Object.entries(FUNCTION_ENTRIES) as [keyof typeof FUNCTION_ENTRIES, string][]) {
     bundles[name] = path.join(outDir, name, 'index.js');
-    const result = await build(esbuildOptions(entry, bundles[name]));
+    const result = await buildDeployable(entry, bundles[name]);
     expect(result.errors).toEqual([]);
   }
 
@@ -198,9 +198,9 @@ function deployedStack(): { environment: Record<string, string>; outputs: Record
 }
 
 /** One invocation of a bundle in its own Node process; rejects with its stderr if the handler throws. */
-function invoke<T>(bundle: string, event: unknown): Promise<Invocation<T>> {
+function invoke<T>(bundle: string, event: unknown, env: Record<string, string> = environment): Promise<Invocation<T>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', RUNTIME, bundle], { env: environment, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-e', RUNTIME, bundle], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
@@ -279,6 +279,28 @@ describe('the deployable bundles', () => {
       expect(size).toBeGreaterThan(10_000);
       expect(size).toBeLessThan(BUNDLE_BUDGET_BYTES);
     }
+  });
+
+  it('leave node-forge to the side module beside each bundle, loaded only for a PKCS#1 v1.5 mobile', () => {
+    const forwarder = readFileSync(bundles.forwarder, 'utf8');
+    const side = readFileSync(path.join(path.dirname(bundles.forwarder), SIDE_MODULE.file), 'utf8');
+    // node-forge's own error text for a bad PKCS#1 v1.5 block: in the side module, not the bundle.
+    const forgeMarker = 'Encryption block is invalid.';
+    expect(side).toContain(forgeMarker);
+    expect(forwarder).not.toContain(forgeMarker);
+    expect(forwarder).toContain(`require("${SIDE_MODULE.importPath}")`);
+  });
+
+  it('take their AWS credentials from the environment Lambda sets, and name the variables when they are missing', async () => {
+    for (const bundle of Object.values(bundles)) {
+      // The SDK's default chain (profiles, SSO, instance metadata) is not in the bundle.
+      expect(readFileSync(bundle, 'utf8')).not.toContain('defaultProvider::fromSSO');
+    }
+    const { AWS_ACCESS_KEY_ID: _key, AWS_SECRET_ACCESS_KEY: _secret, ...withoutCredentials } = environment;
+    const failed = invoke<PollSummary>(bundles.poller, {}, withoutCredentials);
+    await expect(failed).rejects.toThrow('no AWS credentials: the deployed functions read them from AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
+    // The error's class name survives minification in what the function logs.
+    await expect(failed).rejects.toThrow('"errorName":"SecretUnavailableError"');
   });
 
   it('poller: pages through the gateway, enqueues every lead once and saves the cursor', async () => {

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { readSecret, SecretUnavailableError } from '../../functions/shared/aws/secrets';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../functions/local/secrets-server';
 
 const ARN = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:lead-forwarder-local/webhooks';
@@ -40,5 +41,30 @@ describe('the local Secrets Manager with a per-run access key id', () => {
     expect(status).toBe(400);
     expect(body).toContain('UnrecognizedClientException');
     expect(body).not.toContain('whsec_x');
+  });
+});
+
+describe('readSecret', () => {
+  it('returns the secret string', async () => {
+    const sm = client(KEY_ID);
+    await expect(readSecret(sm, ARN)).resolves.toBe('[{"name":"crm","secret":"whsec_x"}]');
+    sm.destroy();
+  });
+
+  it('names the ARN and what Secrets Manager answered for a secret that does not exist', async () => {
+    const sm = client(KEY_ID);
+    const missing = `${ARN}-gone`;
+    const failure = readSecret(sm, missing);
+    await expect(failure).rejects.toBeInstanceOf(SecretUnavailableError);
+    await expect(failure).rejects.toThrow(`could not read secret ${missing}: ResourceNotFoundException: Secrets Manager can't find the specified secret.`);
+    sm.destroy();
+  });
+
+  it('says why it was refused, without the value', async () => {
+    const sm = client('AKIAOTHERUSER');
+    const failure = readSecret(sm, ARN);
+    await expect(failure).rejects.toThrow(`could not read secret ${ARN}: UnrecognizedClientException`);
+    await expect(failure).rejects.not.toThrow('whsec_x');
+    sm.destroy();
   });
 });

@@ -4,7 +4,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import { BUNDLE_SETTINGS, esbuildOptions, FUNCTION_ENTRIES, SOURCE_MAP_ENVIRONMENT } from '../../infra/bundling';
+import { BUNDLE_SETTINGS, FUNCTION_ENTRIES, SOURCE_MAP_ENVIRONMENT } from '../../infra/bundling';
+import { buildDeployable } from './deployable-bundle';
 import { ENV } from '../../functions/shared/aws/lambda-env';
 
 /**
@@ -59,8 +60,7 @@ export async function buildBundles(functions: readonly FunctionName[] = ['poller
   await Promise.all(
     functions.map(async (name) => {
       files[name] = path.join(dir, name, 'index.js');
-      // The stack's settings, plus a metafile (it does not change the output).
-      const { metafile } = await build({ ...esbuildOptions(FUNCTION_ENTRIES[name], files[name]), metafile: true, ...(opts.runtimeSdk === true ? { external: [...BUNDLE_SETTINGS.externalModules, '@aws-sdk/*'] } : {}) });
+      const { metafile } = await buildDeployable(FUNCTION_ENTRIES[name], files[name], opts.runtimeSdk === true ? { external: [...BUNDLE_SETTINGS.externalModules, '@aws-sdk/*'] } : {});
       composition[name] = byPackage(metafile);
     }),
   );

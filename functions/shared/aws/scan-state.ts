@@ -9,7 +9,9 @@ export function sourceKey(appKey: string): string {
 }
 
 /** The stored state does not have the shape this version writes (hand-edited, or corrupted). */
-export class CorruptStateError extends LeadForwarderError {}
+export class CorruptStateError extends LeadForwarderError {
+  override readonly name: string = 'CorruptStateError';
+}
 
 /**
  * The scan state of one source in DynamoDB. Every save is a conditional put on `version`, so

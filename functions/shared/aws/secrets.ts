@@ -1,7 +1,9 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { LeadForwarderError } from '../errors';
 
-export class SecretUnavailableError extends LeadForwarderError {}
+export class SecretUnavailableError extends LeadForwarderError {
+  override readonly name: string = 'SecretUnavailableError';
+}
 
 /** Reads one secret's string. The value is returned, never logged; errors name the ARN only. */
 export async function readSecret(client: SecretsManagerClient, arn: string): Promise<string> {
@@ -9,7 +11,8 @@ export async function readSecret(client: SecretsManagerClient, arn: string): Pro
   try {
     value = (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString;
   } catch (error) {
-    throw new SecretUnavailableError(`could not read secret ${arn}: ${error instanceof Error ? error.name : 'error'}`, { cause: error });
+    // The SDK's message says what was refused or missing; it never holds the secret's value.
+    throw new SecretUnavailableError(`could not read secret ${arn}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
   }
   if (value === undefined) throw new SecretUnavailableError(`secret ${arn} has no string value`);
   return value;

@@ -152,6 +152,7 @@ export abstract class TopError extends LeadForwarderError {
 
 /** The platform answered with `error_response`. */
 export class TopApiError extends TopError {
+  override readonly name: string = 'TopApiError';
   readonly code?: number;
   readonly msg?: string;
   readonly subCode?: string;
@@ -170,6 +171,7 @@ export class TopApiError extends TopError {
 
 /** The call never produced a TOP answer: network error, timeout, non-2xx status, a body that is not JSON. */
 export class TopTransportError extends TopError {
+  override readonly name: string = 'TopTransportError';
   /** The HTTP status, when there was a response. */
   readonly status?: number;
 
@@ -181,6 +183,7 @@ export class TopTransportError extends TopError {
 
 /** A 200 body with `result_ok: false`: the API itself says the call failed (maybe "system busy"). Retryable. */
 export class TopResultError extends TopError {
+  override readonly name: string = 'TopResultError';
   readonly resultErrorCode?: string;
   readonly errorMsg?: string;
   readonly requestId?: string;
@@ -195,6 +198,7 @@ export class TopResultError extends TopError {
 
 /** JSON that is neither an `error_response` nor the documented success shape. Not retryable. */
 export class TopProtocolError extends TopError {
+  override readonly name: string = 'TopProtocolError';
   constructor(method: string, detail: string) {
     super(method, classifyTopFailure({ kind: 'unexpected-body', detail }));
   }

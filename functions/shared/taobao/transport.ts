@@ -25,6 +25,7 @@ export interface FormPostResponse {
 
 /** The body went over FormPostOptions.maxResponseBytes. */
 export class ResponseTooLargeError extends LeadForwarderError {
+  override readonly name: string = 'ResponseTooLargeError';
   constructor(readonly maxBytes: number) {
     super(`response body larger than ${maxBytes} bytes`);
   }

@@ -21,10 +21,14 @@ const SIGNATURE_VERSION = 'v1';
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2,3})?$/;
 
 /** A webhook secret that cannot be used; the message says why, never what the secret is. */
-export class WebhookSecretError extends LeadForwarderError {}
+export class WebhookSecretError extends LeadForwarderError {
+  override readonly name: string = 'WebhookSecretError';
+}
 
 /** A message id or timestamp that cannot be signed safely: a bug in the caller, not in the data. */
-export class SigningInputError extends LeadForwarderError {}
+export class SigningInputError extends LeadForwarderError {
+  override readonly name: string = 'SigningInputError';
+}
 
 /**
  * What is wrong with a `whsec_` secret, or undefined when it is usable. The config parser reports
