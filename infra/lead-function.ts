@@ -5,6 +5,7 @@ import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { HANDLER_EXPORT, LOCK_FILE, SOURCE_MAP_ENVIRONMENT, lambdaBundling } from './bundling';
+import { OBSERVABILITY_ENV } from '../functions/shared/observability';
 import { METRICS_NAMESPACE } from './metrics';
 
 /** Logs carry lead ids and outcomes, never lead contents; a month covers any investigation. */
@@ -67,8 +68,8 @@ export class LeadFunction extends Construct {
       environment: {
         ...SOURCE_MAP_ENVIRONMENT,
         // The stack name: several stacks in one account keep their metrics apart.
-        POWERTOOLS_SERVICE_NAME: Aws.STACK_NAME,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        [OBSERVABILITY_ENV.service]: Aws.STACK_NAME,
+        [OBSERVABILITY_ENV.namespace]: METRICS_NAMESPACE,
         ...props.environment,
       },
     });

@@ -8,6 +8,7 @@ import { cachedFor, readSecret, SECRET_CACHE_MS, SECRET_STALE_MS } from '../shar
 import { parseForwarderSettings, parseJsonSetting } from '../shared/config';
 import { messageOf } from '../shared/errors';
 import { createMobileDecryptor } from '../shared/mobile';
+import { ENDPOINT_DIMENSION } from '../shared/metric-names';
 import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability';
 import { backoffSeconds } from '../shared/webhook/outcome';
 import { createDispatcher } from '../shared/webhook/sender';
@@ -52,9 +53,7 @@ export async function handler(event: SQSEvent, _context?: Context): Promise<SQSB
   const deps = await wiring();
   const result = await forwardBatch(deps, event.Records.map(toQueueRecord));
   report(result);
-  // A batch of leads already delivered stores no metric, and publishing none logs a plain-text
-  // warning into otherwise JSON logs.
-  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  metrics.publish();
   return { batchItemFailures: result.failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
@@ -72,19 +71,17 @@ function toQueueRecord(record: SQSRecord): QueueRecord {
 }
 
 /** A metric with the `endpoint` dimension (EMF allows one dimension set per metric line). */
-function endpointMetric(endpoint: string, name: string, unit: (typeof MetricUnit)[keyof typeof MetricUnit], value: number): void {
-  const single = metrics.singleMetric();
-  single.addDimension('endpoint', endpoint);
-  single.addMetric(name, unit, value);
+function endpointMetric(endpoint: string, name: string, unit: MetricUnit, value: number): void {
+  metrics.addWithDimensions({ [ENDPOINT_DIMENSION]: endpoint }, name, unit, value);
 }
 
 /** Logs and metrics: lead ids, endpoint names, statuses and timings only. */
 function report(result: BatchResult): void {
   for (const record of result.records) {
-    if (record.malformed === true) metrics.addMetric(METRIC.malformedMessages, MetricUnit.Count, 1);
-    if (record.mobileDecryptFailed === true) metrics.addMetric(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
-    if (record.kind === 'parked') metrics.addMetric(METRIC.deliveryDeadLettered, MetricUnit.Count, 1);
-    if (record.kind === 'retry') metrics.addMetric(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
+    if (record.malformed === true) metrics.add(METRIC.malformedMessages, MetricUnit.Count, 1);
+    if (record.mobileDecryptFailed === true) metrics.add(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
+    if (record.kind === 'parked') metrics.add(METRIC.deliveryDeadLettered, MetricUnit.Count, 1);
+    if (record.kind === 'retry') metrics.add(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
     for (const e of record.endpoints) {
       const fields = { leadId: record.leadId, endpoint: e.endpoint, state: e.state, status: e.status, attempt: record.attempt, latencyMs: e.latencyMs };
       if (e.bookkeepingError !== undefined) logger.warn('the ledger did not record this outcome: a later copy of the lead (a retry for another endpoint, a replay) will send it to this endpoint again once the lease ends', { ...fields, error: e.bookkeepingError });
@@ -99,7 +96,7 @@ function report(result: BatchResult): void {
         endpointMetric(e.endpoint, METRIC.deliveryRejected, MetricUnit.Count, 1);
         logger.error('delivery rejected', { ...fields, reason: e.reason });
       } else if (e.state === 'gone') {
-        metrics.addMetric(METRIC.endpointGone, MetricUnit.Count, 1);
+        metrics.add(METRIC.endpointGone, MetricUnit.Count, 1);
         logger.error('endpoint gone (410): no more deliveries to it until its url changes', fields);
       }
     }

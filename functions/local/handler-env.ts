@@ -1,4 +1,5 @@
 import { ENV } from '../shared/aws/lambda-env';
+import { OBSERVABILITY_ENV } from '../shared/observability';
 import type { Settings, StartFrom } from '../shared/settings';
 import { LOCAL_CREDENTIALS } from './aws-clients';
 import { LEADS_RETENTION_SECONDS, LOCAL_REGION } from './resources';
@@ -60,8 +61,8 @@ export function handlerWiring(input: HandlerWiringInput): HandlerWiring {
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: input.accessKeyId ?? LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    POWERTOOLS_METRICS_DISABLED: 'true',
-    POWERTOOLS_LOG_LEVEL: 'INFO',
+    [OBSERVABILITY_ENV.metricsDisabled]: 'true',
+    [OBSERVABILITY_ENV.logLevel]: 'INFO',
   };
   const secrets: Record<string, string> = {
     [LOCAL_SECRET_ARNS.topAppSecret]: settings.top.appSecret,

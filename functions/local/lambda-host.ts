@@ -19,7 +19,7 @@ export interface LocalLambdas {
 /**
  * Sets the environment, then loads the handlers (they read it, create their SDK clients and
  * their loggers at module load, like in a Lambda container). Their JSON logs go to `logFile`
- * rather than the terminal: Powertools' Logger binds process.stdout/stderr when it is created,
+ * rather than the terminal: the handlers' logger takes process.stdout/stderr when it is created,
  * so the two streams point at the file exactly while the modules load, as the Lambda runtime
  * points them at CloudWatch.
  */

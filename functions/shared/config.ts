@@ -95,7 +95,7 @@ export function parseJsonSetting(what: string, text: string): unknown {
     value = JSON.parse(text) as unknown;
   } catch {
     // No `cause`: the SyntaxError's message quotes the input, and a cause is printed wherever
-    // an error is inspected or logged (console, Powertools Logger).
+    // an error is inspected or logged (console, the handlers' logger).
     throw new ConfigError([`${what} is not valid JSON: ${jsonSyntaxProblem(text)}`]);
   }
   // Before validation, which would check only whichever value came last.

@@ -1,23 +1,36 @@
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createLogger as makeLogger, type Logger } from './logger';
 import { METRICS_NAMESPACE } from './metric-names';
+import { createMetrics as makeMetrics, type Metrics } from './metrics';
 
 export { METRIC } from './metric-names';
+export { MetricUnit } from './metrics';
+export type { Logger } from './logger';
+export type { Metrics } from './metrics';
 
 /**
- * Structured logs and CloudWatch metrics (EMF) for both functions. Logs carry lead ids,
- * endpoint names, statuses and timings: never a lead's name, mobile or any secret.
+ * The handlers' logger and metrics, configured from their environment. Small and written here:
+ * the handlers make four kinds of call, and a logging library is bytes every cold start parses.
  */
 
-export { MetricUnit };
+/** The variables read (infra/lead-function.ts sets the first two; the local runner the rest). */
+export const OBSERVABILITY_ENV = {
+  service: 'SERVICE_NAME',
+  namespace: 'METRICS_NAMESPACE',
+  metricsDisabled: 'METRICS_DISABLED',
+  logLevel: 'LOG_LEVEL',
+} as const;
 
-const SERVICE = process.env.POWERTOOLS_SERVICE_NAME ?? 'alimama-lead-forwarder';
-const NAMESPACE = process.env.POWERTOOLS_METRICS_NAMESPACE ?? METRICS_NAMESPACE;
+const DEFAULT_SERVICE = 'alimama-lead-forwarder';
 
-export function createLogger(): Logger {
-  return new Logger({ serviceName: SERVICE });
+export function createLogger(env: Record<string, string | undefined> = process.env): Logger {
+  // Lambda's own log-level setting (AWS_LAMBDA_LOG_LEVEL) applies when ours is not set.
+  return makeLogger({ service: env[OBSERVABILITY_ENV.service] ?? DEFAULT_SERVICE, level: env[OBSERVABILITY_ENV.logLevel] ?? env.AWS_LAMBDA_LOG_LEVEL });
 }
 
-export function createMetrics(): Metrics {
-  return new Metrics({ namespace: NAMESPACE, serviceName: SERVICE });
+export function createMetrics(env: Record<string, string | undefined> = process.env): Metrics {
+  return makeMetrics({
+    namespace: env[OBSERVABILITY_ENV.namespace] ?? METRICS_NAMESPACE,
+    service: env[OBSERVABILITY_ENV.service] ?? DEFAULT_SERVICE,
+    disabled: env[OBSERVABILITY_ENV.metricsDisabled] === 'true',
+  });
 }

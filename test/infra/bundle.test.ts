@@ -33,7 +33,7 @@ import { Intrinsics, environmentOf, functions, props, resourcesOfType, synth } f
  * simulated gateway.
  */
 
-/** Today ~1.3 MB each (the AWS SDK and Powertools are bundled): room to grow, not to double. */
+/** The bundled AWS SDK is most of each bundle (under 0.5 MB today): room to grow, not to double. */
 // A guard, not the issue-6 target (that is measured by `npm run bench`): loading undici's or
 // node-forge's whole index again would take the forwarder past it.
 const BUNDLE_BUDGET_BYTES = 1024 * 1024;

@@ -3,7 +3,7 @@ import { endpointKey } from '../../functions/shared/aws/endpoint-status';
 import { ledgerKey } from '../../functions/shared/aws/ledger';
 import { sourceKey } from '../../functions/shared/aws/scan-state';
 import { parsePollerSettings } from '../../functions/shared/config';
-import { METRIC } from '../../functions/shared/observability';
+import { METRIC, OBSERVABILITY_ENV } from '../../functions/shared/observability';
 import { DEFAULT_GATEWAY_URL as PRODUCT_GATEWAY_URL, DEFAULT_PAGE_SIZE, DEFAULT_POLL_INTERVAL_SECONDS, SIGN_METHODS as PRODUCT_SIGN_METHODS } from '../../functions/shared/settings';
 import { backoffSeconds } from '../../functions/shared/webhook/outcome';
 import { ENDPOINT_METRICS, FORWARDER_METRICS, POLLER_METRICS } from '../../infra/metrics';
@@ -16,7 +16,7 @@ import { Intrinsics, environmentOf, functions, synth } from './support';
 
 const { json } = synth();
 const { poller, forwarder } = functions(json);
-const RUNTIME_ONLY = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'NODE_OPTIONS'];
+const RUNTIME_ONLY = [OBSERVABILITY_ENV.service, OBSERVABILITY_ENV.namespace, 'NODE_OPTIONS'];
 const HOUR = 3600;
 
 describe('the stack and the handlers', () => {

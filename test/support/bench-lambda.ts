@@ -112,7 +112,7 @@ export function lambdaEnvironment(input: LambdaEnvInput): Record<string, string>
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
-    POWERTOOLS_METRICS_DISABLED: 'true',
+    METRICS_DISABLED: 'true',
   };
   if (input.dlqUrl !== undefined) env[ENV.dlqUrl] = input.dlqUrl;
   if (input.maxReceiveCount !== undefined) env[ENV.maxReceiveCount] = String(input.maxReceiveCount);

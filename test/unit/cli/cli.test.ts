@@ -7,6 +7,7 @@ import type { Io } from '../../../functions/cli/io';
 import { localAdvice } from '../../../functions/local/advice';
 import { handlerWiring, LOCAL_SECRET_ARNS } from '../../../functions/local/handler-env';
 import { ENV } from '../../../functions/shared/aws/lambda-env';
+import { OBSERVABILITY_ENV } from '../../../functions/shared/observability';
 import { parseSettings } from '../../../functions/shared/config';
 import { classifyTopFailure } from '../../../functions/shared/taobao/errors';
 
@@ -162,7 +163,7 @@ it('gives the handlers the stack environment contract, with secrets only behind 
   });
   const queues = { leads: { name: 'l', url: 'http://q/l', arn: 'arn:l' }, deadLetters: { name: 'd', url: 'http://q/d', arn: 'arn:d' } };
   const { env, secrets } = handlerWiring({ settings, webhooks: [{ name: 'crm', url: 'https://crm.example.com/hook' }], endpoints: { dynamo: 'http://d', sqs: 'http://s', secretsManager: 'http://sm' }, table: 't', queues, maxReceiveCount: 5 });
-  expect(env).toMatchObject({ [ENV.stateTable]: 't', [ENV.leadsQueueUrl]: 'http://q/l', [ENV.dlqUrl]: 'http://q/d', [ENV.maxReceiveCount]: '5', [ENV.startFrom]: 'latest', AWS_ENDPOINT_URL_SQS: 'http://s', POWERTOOLS_METRICS_DISABLED: 'true' });
+  expect(env).toMatchObject({ [ENV.stateTable]: 't', [ENV.leadsQueueUrl]: 'http://q/l', [ENV.dlqUrl]: 'http://q/d', [ENV.maxReceiveCount]: '5', [ENV.startFrom]: 'latest', AWS_ENDPOINT_URL_SQS: 'http://s', [OBSERVABILITY_ENV.metricsDisabled]: 'true' });
   expect(Object.values(env).join(' ')).not.toMatch(/S3CRET|S3SSION/);
   expect(env[ENV.mobilePrivateKeySecretArn]).toBeUndefined();
   expect(secrets[LOCAL_SECRET_ARNS.topAppSecret]).toBe('S3CRET-value');
