@@ -4,8 +4,10 @@ import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodej
 
 /**
  * The one esbuild configuration of both functions. The stack hands it to NodejsFunction and
- * test/infra/bundle.test.ts hands the same values to esbuild's JS API, so the bundle the tests
- * run is the bundle that deploys.
+ * test/infra/bundle.test.ts hands the same values to esbuild's JS API (and runs the same
+ * after-bundling command), so the bundle the tests run is the bundle that deploys. esbuild is a
+ * devDependency, so NodejsFunction always bundles on this machine, never in Docker: the paths
+ * below are this checkout's.
  */
 
 const PROJECT_ROOT = path.resolve(__dirname, '..');
