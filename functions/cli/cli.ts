@@ -1,5 +1,6 @@
 import { ConfigError, messageOf } from '../shared/errors';
 import type { Command } from './command';
+import { checkCommand } from './commands/check';
 import { devCommand } from './commands/dev';
 import { replayCommand } from './commands/replay';
 import { resetCursorCommand } from './commands/reset-cursor';
@@ -8,7 +9,7 @@ import { statusCommand } from './commands/status';
 import { exitCodeOf, UsageError } from './errors';
 import type { Io } from './io';
 
-export const COMMANDS: readonly Command[] = [devCommand, statusCommand, replayCommand, resetCursorCommand, sendTestLeadCommand];
+export const COMMANDS: readonly Command[] = [devCommand, statusCommand, replayCommand, resetCursorCommand, sendTestLeadCommand, checkCommand];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

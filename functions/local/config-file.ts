@@ -51,7 +51,7 @@ export function fromObject(raw: unknown): { settings: Settings; raw: Record<stri
  * One warning per endpoint whose deliveries go out unsigned although its format could sign them
  * (DESIGN §6: the runner warns at start). WeCom robots never sign, so they get none.
  */
-export function unsignedWarnings(settings: Settings): string[] {
+export function unsignedWarnings(settings: Pick<Settings, 'webhooks'>): string[] {
   return settings.webhooks
     .filter((endpoint) => endpoint.secrets.length === 0 && endpoint.format !== 'wecom')
     .map((endpoint) =>

@@ -402,6 +402,26 @@ describe('the deployable bundles', () => {
       expect(cfn.requests).toContainEqual({ stackName: STACK, signed: true });
     });
 
+    it('check finds what the stack holds usable, and names the problem when a secret stops being so', async () => {
+      const ok = await cli('check');
+      expect(ok.code).toBe(0);
+      expect(ok.stdout).toContain(`Webhooks of stack ${STACK} in ${REGION}: ok, 1 webhook (crm: standard)`);
+      expect(ok.stdout).toContain(`TOP settings of stack ${STACK} in ${REGION}: ok`);
+
+      // What an upgrade can meet: a value the deployed version took that this one refuses.
+      const good = JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]);
+      secrets.set(ARN('Webhooks'), JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET, headers: { Authorization: 'a', authorization: 'b' } }]));
+      try {
+        const refused = await cli('check');
+        expect(refused.code).toBe(1);
+        expect(refused.stdout).toContain(`Webhooks of stack ${STACK} in ${REGION}: 1 problem`);
+        expect(refused.stdout).toContain('"authorization" is given twice (header names ignore case)');
+        expect(refused.stdout).toContain(`TOP settings of stack ${STACK} in ${REGION}: ok`);
+      } finally {
+        secrets.set(ARN('Webhooks'), good);
+      }
+    });
+
     it('names a stack that does not exist and what to check, and exits 1', async () => {
       const result = await runCli(['status', '--stack', 'no-such-stack'], 45_000, cliEnvironment);
       expect(result.code).toBe(1);

@@ -1,0 +1,123 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { loadConfigFile, unsignedWarnings } from '../../local/config-file';
+import { parseForwarderSettings, parseJsonSetting } from '../../shared/config';
+import { ConfigError, errorCode } from '../../shared/errors';
+import type { Endpoint } from '../../shared/settings';
+import type { Command } from '../command';
+import { UsageError } from '../errors';
+import type { Io } from '../io';
+import { parseFlags } from '../flags';
+import { awsTarget } from '../target/aws-target';
+
+const HELP = `Usage: lead-forwarder check (--config FILE | --webhooks FILE | --stack NAME [--region R])
+
+Checks a configuration with this version's rules and lists every problem at once, without
+starting, sending or changing anything. Run it before \`dev --config\`, before passing a Webhooks
+value to \`cdk deploy\`, and before deploying a new version over a running stack: the new
+forwarder refuses what these rules refuse, and would deliver nothing until the value is fixed.
+
+  --config FILE     a config file for \`lead-forwarder dev\`
+  --webhooks FILE   the JSON list for the stack's Webhooks parameter
+  --stack NAME      what a deployed stack holds: its Webhooks and TOP secrets and parameters
+                    (not MobilePrivateKey, which the stack does not name in its outputs)
+    --region R      its region (default: AWS_REGION / your AWS profile)
+
+Exit 0 when it can be used (warnings are printed), 1 when it cannot, 2 for bad usage.`;
+
+const FLAGS = {
+  config: { type: 'string' },
+  webhooks: { type: 'string' },
+  stack: { type: 'string' },
+  region: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** One thing checked: what it is, and its webhooks when it could be read and is valid. */
+interface Checked {
+  what: string;
+  problems: readonly string[];
+  webhooks?: Endpoint[];
+}
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: "check a config file, a Webhooks value or a deployed stack against this version's rules",
+  help: HELP,
+  async run(args, io) {
+    const flags = parseFlags('check', args, FLAGS);
+    if (flags.help === true) {
+      io.out(HELP);
+      return 0;
+    }
+    const chosen = (['config', 'webhooks', 'stack'] as const).filter((flag) => flags[flag] !== undefined);
+    if (chosen.length !== 1) throw new UsageError(chosen.length === 0 ? 'say what to check: --config FILE, --webhooks FILE or --stack NAME' : `check one thing at a time (--${chosen.join(' and --')} given)`, 'check');
+    if (flags.region !== undefined && flags.stack === undefined) throw new UsageError('--region goes with --stack', 'check');
+    for (const flag of chosen) if (flags[flag] === '') throw new UsageError(`--${flag} needs a value`, 'check');
+
+    const checked =
+      flags.config !== undefined ? [await checkConfigFile(flags.config)] : flags.webhooks !== undefined ? [await checkWebhooksFile(flags.webhooks)] : await checkStack(flags.stack!, flags.region);
+    return report(checked, io);
+  },
+};
+
+async function checkConfigFile(file: string): Promise<Checked> {
+  const what = `config file ${resolve(file)}`;
+  try {
+    const { settings } = await loadConfigFile(file);
+    return { what, problems: [], webhooks: settings.webhooks };
+  } catch (error) {
+    if (error instanceof ConfigError) return { what, problems: error.problems };
+    throw error;
+  }
+}
+
+async function checkWebhooksFile(file: string): Promise<Checked> {
+  const path = resolve(file);
+  const what = `Webhooks value in ${path}`;
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    return { what, problems: [`cannot read ${path} (${errorCode(error) ?? 'unreadable'}): check the --webhooks path`] };
+  }
+  return checkWebhooks(what, () => parseForwarderSettings({ webhooks: parseJsonSetting('Webhooks', text) }).webhooks);
+}
+
+/** A deployed stack's values, read with the operator's credentials, checked as its functions would. */
+async function checkStack(name: string, region: string | undefined): Promise<Checked[]> {
+  const target = await awsTarget(name, region);
+  const checks: Checked[] = [await checkWebhooks(`Webhooks of ${target.description}`, () => target.endpoints())];
+  const top = `TOP settings of ${target.description}`;
+  try {
+    await target.top();
+    checks.push({ what: top, problems: [] });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    checks.push({ what: top, problems: error.problems });
+  }
+  return checks;
+}
+
+/** The forwarder's Webhooks rules (DESIGN §4), applied by `read`: its ConfigError is the answer. */
+async function checkWebhooks(what: string, read: () => Endpoint[] | Promise<Endpoint[]>): Promise<Checked> {
+  try {
+    return { what, problems: [], webhooks: await read() };
+  } catch (error) {
+    if (error instanceof ConfigError) return { what, problems: error.problems };
+    throw error;
+  }
+}
+
+function report(checked: Checked[], io: Io): number {
+  for (const { what, problems, webhooks } of checked) {
+    if (problems.length > 0) {
+      io.out(`${what}: ${problems.length === 1 ? '1 problem' : `${problems.length} problems`}`);
+      for (const problem of problems) io.out(`  - ${problem}`);
+      continue;
+    }
+    io.out(webhooks === undefined ? `${what}: ok` : `${what}: ok, ${webhooks.length === 1 ? '1 webhook' : `${webhooks.length} webhooks`} (${webhooks.map((w) => `${w.name}: ${w.format}`).join(', ')})`);
+    if (webhooks !== undefined) for (const warning of unsignedWarnings({ webhooks })) io.out(`  ${warning}`);
+  }
+  return checked.every((c) => c.problems.length === 0) ? 0 : 1;
+}
