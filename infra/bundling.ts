@@ -17,6 +17,7 @@ export const FUNCTION_ENTRIES = {
   poller: path.join(PROJECT_ROOT, 'functions', 'poller', 'handler.ts'),
   forwarder: path.join(PROJECT_ROOT, 'functions', 'forwarder', 'handler.ts'),
 } as const;
+export type FunctionName = keyof typeof FUNCTION_ENTRIES;
 
 export const LOCK_FILE = path.join(PROJECT_ROOT, 'package-lock.json');
 
@@ -28,14 +29,15 @@ const SDK_CREDENTIAL_CHAIN = '@aws-sdk/credential-provider-node';
 const LAMBDA_CREDENTIALS = path.join(PROJECT_ROOT, 'functions', 'shared', 'aws', 'lambda-credentials.ts');
 
 /**
- * node-forge's PKCS#1 v1.5 decryption, built as a file of its own beside each bundle: the
- * bundle keeps `require('./rsa-pkcs1')` as written, and only the first mobile that is not OAEP
- * loads it (functions/shared/rsa-pkcs1.ts).
+ * node-forge's PKCS#1 v1.5 decryption, built as a file of its own beside the forwarder's bundle:
+ * the bundle keeps `require('./rsa-pkcs1')` as written, and only the first mobile that is not
+ * OAEP loads it (functions/shared/rsa-pkcs1.ts). The poller never decrypts.
  */
 export const SIDE_MODULE = {
   importPath: './rsa-pkcs1',
   entry: path.join(PROJECT_ROOT, 'functions', 'shared', 'rsa-pkcs1.ts'),
   file: 'rsa-pkcs1.js',
+  functions: ['forwarder'] as readonly FunctionName[],
 } as const;
 
 /** The exported function name the Lambda runtime calls in each bundle. */
@@ -66,8 +68,8 @@ export const BUNDLE_SETTINGS = {
 /** Runtime environment every function gets so stack traces point into the TypeScript sources. */
 export const SOURCE_MAP_ENVIRONMENT = { NODE_OPTIONS: '--enable-source-maps' } as const;
 
-/** The settings as NodejsFunction takes them. */
-export function lambdaBundling(): BundlingOptions {
+/** The settings as NodejsFunction takes them, for one function. */
+export function lambdaBundling(fn: FunctionName): BundlingOptions {
   return {
     target: BUNDLE_SETTINGS.target,
     format: OutputFormat.CJS,
@@ -80,14 +82,14 @@ export function lambdaBundling(): BundlingOptions {
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
-      afterBundling: (inputDir, outputDir) => [sideModuleCommand(inputDir, outputDir)],
+      afterBundling: (inputDir, outputDir) => (SIDE_MODULE.functions.includes(fn) ? [sideModuleCommand(inputDir, outputDir)] : []),
     },
   };
 }
 
 /**
  * The command that builds SIDE_MODULE into a bundle's directory, with the bundle's own settings.
- * NodejsFunction runs it after each bundle (local bundling: `inputDir` is this project's root);
+ * NodejsFunction runs it after the forwarder's bundle (local bundling: `inputDir` is this project's root);
  * the bundle test and the benchmarks run it too, so what they load is what deploys.
  */
 export function sideModuleCommand(inputDir: string, outputDir: string): string {

@@ -2,7 +2,6 @@ import { Duration, type CfnResource } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FUNCTION_ENTRIES } from './bundling';
 import { LeadFunction } from './lead-function';
 import { LEADS_RETENTION, MAX_RECEIVE_COUNT } from './queues';
 import type { ParameterSecrets } from './secrets';
@@ -46,7 +45,7 @@ export class Forwarder extends Construct {
     super(scope, id);
     const { secrets, state, leads, deadLetters } = props;
     this.function = new LeadFunction(this, 'Forwarder', {
-      entry: FUNCTION_ENTRIES.forwarder,
+      function: 'forwarder',
       description: 'Delivers each queued lead to every configured webhook',
       timeout: FORWARDER_TIMEOUT,
       environment: {

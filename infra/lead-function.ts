@@ -4,7 +4,7 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { HANDLER_EXPORT, LOCK_FILE, SOURCE_MAP_ENVIRONMENT, lambdaBundling } from './bundling';
+import { FUNCTION_ENTRIES, HANDLER_EXPORT, LOCK_FILE, SOURCE_MAP_ENVIRONMENT, lambdaBundling, type FunctionName } from './bundling';
 import { OBSERVABILITY_ENV } from '../functions/shared/observability';
 import { METRICS_NAMESPACE } from './metrics';
 
@@ -26,7 +26,7 @@ export const RUNTIME = Runtime.NODEJS_22_X;
 export const ARCHITECTURE = Architecture.ARM_64;
 
 export interface LeadFunctionProps {
-  entry: string;
+  function: FunctionName;
   description: string;
   timeout: Duration;
   /** Settings only: names, URLs and secret ARNs. Never a secret value. */
@@ -53,7 +53,7 @@ export class LeadFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
     this.fn = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
+      entry: FUNCTION_ENTRIES[props.function],
       handler: HANDLER_EXPORT,
       depsLockFilePath: LOCK_FILE,
       description: props.description,
@@ -63,7 +63,7 @@ export class LeadFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      bundling: lambdaBundling(),
+      bundling: lambdaBundling(props.function),
       ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       environment: {
         ...SOURCE_MAP_ENVIRONMENT,

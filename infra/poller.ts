@@ -4,7 +4,6 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Schedule, ScheduleExpression } from 'aws-cdk-lib/aws-scheduler';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
-import { FUNCTION_ENTRIES } from './bundling';
 import { LeadFunction } from './lead-function';
 import type { LeadForwarderParameters } from './parameters';
 import type { ParameterSecrets } from './secrets';
@@ -45,7 +44,7 @@ export class Poller extends Construct {
     super(scope, id);
     const { parameters, secrets, state, leads } = props;
     this.function = new LeadFunction(this, 'Poller', {
-      entry: FUNCTION_ENTRIES.poller,
+      function: 'poller',
       description: 'Pulls new Alimama leads past the cursor and enqueues one message per lead',
       timeout: POLLER_TIMEOUT,
       reservedConcurrentExecutions: POLLER_CONCURRENCY,

@@ -61,6 +61,9 @@ export function handlerWiring(input: HandlerWiringInput): HandlerWiring {
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: input.accessKeyId ?? LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    // All four set: the runner copies these into its own environment, where a shell's would leak in.
+    [OBSERVABILITY_ENV.service]: 'lead-forwarder-local',
+    [OBSERVABILITY_ENV.namespace]: 'LeadForwarderLocal',
     [OBSERVABILITY_ENV.metricsDisabled]: 'true',
     [OBSERVABILITY_ENV.logLevel]: 'INFO',
   };

@@ -26,13 +26,18 @@ export interface LoggerOptions {
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
   now?: () => Date;
+  /** The X-Ray trace header of the current invocation (Lambda sets it in the environment per invocation). */
+  traceHeader?: () => string | undefined;
 }
 
-export function createLogger({ service, level, stdout = process.stdout, stderr = process.stderr, now = () => new Date() }: LoggerOptions): Logger {
+export function createLogger({ service, level, stdout = process.stdout, stderr = process.stderr, now = () => new Date(), traceHeader = () => process.env._X_AMZN_TRACE_ID }: LoggerOptions): Logger {
   const threshold = RANK[parseLevel(level)];
   const write = (entryLevel: LogLevel, stream: NodeJS.WritableStream, message: string, fields: LogFields = {}): void => {
     if (RANK[entryLevel] < threshold) return;
     const entry: LogFields = { level: entryLevel, message, timestamp: now().toISOString(), service };
+    // The trace id ties a line to its invocation in CloudWatch and X-Ray.
+    const traceId = /(?:^|;)Root=([^;]+)/.exec(traceHeader() ?? '')?.[1];
+    if (traceId !== undefined) entry.xray_trace_id = traceId;
     // A field cannot pass itself off as the level or the message.
     for (const [key, value] of Object.entries(fields)) if (!(key in entry)) entry[key] = value;
     stream.write(`${JSON.stringify(entry)}\n`);

@@ -4,6 +4,8 @@
  * carries the `service` dimension; one added with more dimensions is its own document.
  */
 
+import { SERVICE_DIMENSION } from './metric-names';
+
 export const MetricUnit = { Count: 'Count', Milliseconds: 'Milliseconds', Seconds: 'Seconds' } as const;
 export type MetricUnit = (typeof MetricUnit)[keyof typeof MetricUnit];
 
@@ -50,7 +52,7 @@ export function createMetrics({ namespace, service, disabled = false, stdout = p
   const publish = (): void => {
     const metrics = stored;
     stored = new Map();
-    emit({ service }, metrics);
+    emit({ [SERVICE_DIMENSION]: service }, metrics);
   };
   return {
     add(name, unit, value) {
@@ -60,7 +62,7 @@ export function createMetrics({ namespace, service, disabled = false, stdout = p
       else entry.values.push(value);
     },
     addWithDimensions(dimensions, name, unit, value) {
-      emit({ service, ...dimensions }, new Map([[name, { unit, values: [value] }]]));
+      emit({ [SERVICE_DIMENSION]: service, ...dimensions }, new Map([[name, { unit, values: [value] }]]));
     },
     publish,
   };

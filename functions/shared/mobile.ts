@@ -29,7 +29,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\ufffd]/;
  * and a PEM flattened onto one line, as pasted into a stack parameter, are accepted) and returns a
  * decryptor. Throws PrivateKeyError for anything else. The decryptor returns the plaintext, or
  * undefined when the input is not base64 of the key's size, neither padding opens it (wrong key,
- * garbage), or what comes out is not a line of text; it never throws.
+ * garbage), or what comes out is not a line of text. It throws only when node-forge's module
+ * cannot be loaded (a broken deployment, see pkcs1Decryptor).
  */
 export function createMobileDecryptor(pem: string): MobileDecryptor {
   const { key, sizeBytes } = loadKey(pem);

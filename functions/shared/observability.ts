@@ -24,13 +24,19 @@ const DEFAULT_SERVICE = 'alimama-lead-forwarder';
 
 export function createLogger(env: Record<string, string | undefined> = process.env): Logger {
   // Lambda's own log-level setting (AWS_LAMBDA_LOG_LEVEL) applies when ours is not set.
-  return makeLogger({ service: env[OBSERVABILITY_ENV.service] ?? DEFAULT_SERVICE, level: env[OBSERVABILITY_ENV.logLevel] ?? env.AWS_LAMBDA_LOG_LEVEL });
+  return makeLogger({ service: setting(env, OBSERVABILITY_ENV.service) ?? DEFAULT_SERVICE, level: setting(env, OBSERVABILITY_ENV.logLevel) ?? env.AWS_LAMBDA_LOG_LEVEL });
 }
 
 export function createMetrics(env: Record<string, string | undefined> = process.env): Metrics {
   return makeMetrics({
-    namespace: env[OBSERVABILITY_ENV.namespace] ?? METRICS_NAMESPACE,
-    service: env[OBSERVABILITY_ENV.service] ?? DEFAULT_SERVICE,
-    disabled: env[OBSERVABILITY_ENV.metricsDisabled] === 'true',
+    namespace: setting(env, OBSERVABILITY_ENV.namespace) ?? METRICS_NAMESPACE,
+    service: setting(env, OBSERVABILITY_ENV.service) ?? DEFAULT_SERVICE,
+    disabled: setting(env, OBSERVABILITY_ENV.metricsDisabled)?.toLowerCase() === 'true',
   });
+}
+
+/** A variable's value; an empty one counts as not set (an empty dimension value would be refused). */
+function setting(env: Record<string, string | undefined>, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
 }

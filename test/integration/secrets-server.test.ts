@@ -1,4 +1,5 @@
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { readSecret, SecretUnavailableError } from '../../functions/shared/aws/secrets';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../functions/local/secrets-server';
@@ -60,11 +61,29 @@ describe('readSecret', () => {
     sm.destroy();
   });
 
-  it('says why it was refused, without the value', async () => {
+  it('says why it was refused', async () => {
     const sm = client('AKIAOTHERUSER');
-    const failure = readSecret(sm, ARN);
-    await expect(failure).rejects.toThrow(`could not read secret ${ARN}: UnrecognizedClientException`);
-    await expect(failure).rejects.not.toThrow('whsec_x');
+    await expect(readSecret(sm, ARN)).rejects.toThrow(`could not read secret ${ARN}: UnrecognizedClientException`);
     sm.destroy();
+  });
+
+  it('names an answer it could not parse without quoting it: the body holds the secret', async () => {
+    const value = 'whsec_ThisValueMustNeverReachALogLine0123';
+    // A 200 that is not JSON where the value starts (a faulty proxy or emulator): V8's message
+    // for it quotes the text around the fault.
+    const broken = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(`{"ARN":"${ARN}","SecretString":${value}}`));
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    const { port } = broken.address() as AddressInfo;
+    const sm = new SecretsManagerClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: KEY_ID, secretAccessKey: 'local' }, maxAttempts: 1 });
+    try {
+      const failure = readSecret(sm, ARN);
+      await expect(failure).rejects.toBeInstanceOf(SecretUnavailableError);
+      const message = await failure.catch((error: unknown) => (error instanceof Error ? error.message : ''));
+      expect(message).toBe(`could not read secret ${ARN}: SyntaxError`);
+      expect(message).not.toContain(value.slice(0, 8));
+    } finally {
+      sm.destroy();
+      await new Promise((resolve) => broken.close(resolve));
+    }
   });
 });

@@ -4,9 +4,10 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { build, type Metafile } from 'esbuild';
-import { BUNDLE_SETTINGS, FUNCTION_ENTRIES, SOURCE_MAP_ENVIRONMENT } from '../../infra/bundling';
+import { BUNDLE_SETTINGS, SOURCE_MAP_ENVIRONMENT, type FunctionName } from '../../infra/bundling';
 import { buildDeployable } from './deployable-bundle';
 import { ENV } from '../../functions/shared/aws/lambda-env';
+import { OBSERVABILITY_ENV } from '../../functions/shared/observability';
 
 /**
  * The deployed bundles, run the way Lambda runs them: built with the stack's own esbuild
@@ -15,7 +16,7 @@ import { ENV } from '../../functions/shared/aws/lambda-env';
  * reliability suite (a poller SIGKILLed mid-invocation).
  */
 
-export type FunctionName = keyof typeof FUNCTION_ENTRIES;
+export type { FunctionName } from '../../infra/bundling';
 
 export interface Bundles {
   dir: string;
@@ -60,7 +61,7 @@ export async function buildBundles(functions: readonly FunctionName[] = ['poller
   await Promise.all(
     functions.map(async (name) => {
       files[name] = path.join(dir, name, 'index.js');
-      const { metafile } = await buildDeployable(FUNCTION_ENTRIES[name], files[name], opts.runtimeSdk === true ? { external: [...BUNDLE_SETTINGS.externalModules, '@aws-sdk/*'] } : {});
+      const { metafile } = await buildDeployable(name, files[name], opts.runtimeSdk === true ? { external: [...BUNDLE_SETTINGS.externalModules, '@aws-sdk/*'] } : {});
       composition[name] = byPackage(metafile);
     }),
   );
@@ -112,7 +113,7 @@ export function lambdaEnvironment(input: LambdaEnvInput): Record<string, string>
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
-    METRICS_DISABLED: 'true',
+    [OBSERVABILITY_ENV.metricsDisabled]: 'true',
   };
   if (input.dlqUrl !== undefined) env[ENV.dlqUrl] = input.dlqUrl;
   if (input.maxReceiveCount !== undefined) env[ENV.maxReceiveCount] = String(input.maxReceiveCount);

@@ -21,7 +21,7 @@ describe('the functions\' logger', () => {
   it('writes one JSON line per entry: info to stdout, warnings and errors to stderr', () => {
     const out = sink();
     const err = sink();
-    const logger = createLogger({ service: 'shop-a', stdout: out.stream, stderr: err.stream, now: () => NOW });
+    const logger = createLogger({ service: 'shop-a', stdout: out.stream, stderr: err.stream, now: () => NOW, traceHeader: () => undefined });
     logger.info('lead delivered', { leadId: '700000001', endpoint: 'crm', latencyMs: 12 });
     logger.warn('delivery will be retried', { leadId: '700000002' });
     logger.error('delivery rejected', { leadId: '700000003', reason: 'HTTP 400' });
@@ -32,9 +32,22 @@ describe('the functions\' logger', () => {
     ]);
   });
 
+  it('adds the invocation\'s X-Ray trace id when Lambda gives one', () => {
+    const out = sink();
+    let header: string | undefined = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+    const logger = createLogger({ service: 's', stdout: out.stream, now: () => NOW, traceHeader: () => header });
+    logger.info('first');
+    header = undefined;
+    logger.info('second');
+    expect(out.lines).toEqual([
+      { level: 'INFO', message: 'first', timestamp: NOW.toISOString(), service: 's', xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793' },
+      { level: 'INFO', message: 'second', timestamp: NOW.toISOString(), service: 's' },
+    ]);
+  });
+
   it('keeps the level, message, time and service its own: a field of the same name is dropped', () => {
     const out = sink();
-    createLogger({ service: 'shop-a', stdout: out.stream, now: () => NOW }).info('poll finished', { level: 'ERROR', message: 'forged', service: 'other', enqueued: 3 });
+    createLogger({ service: 'shop-a', stdout: out.stream, now: () => NOW, traceHeader: () => undefined }).info('poll finished', { level: 'ERROR', message: 'forged', service: 'other', enqueued: 3 });
     expect(out.lines).toEqual([{ level: 'INFO', message: 'poll finished', timestamp: NOW.toISOString(), service: 'shop-a', enqueued: 3 }]);
   });
 
@@ -144,5 +157,19 @@ describe('the functions\' metrics (EMF)', () => {
     }
     expect(written).toHaveLength(1);
     expect(JSON.parse(written[0]!)).toMatchObject({ service: 'alimama-lead-forwarder', PollSucceeded: 1, _aws: { CloudWatchMetrics: [{ Namespace: 'LeadForwarder' }] } });
+  });
+
+  it('takes an empty SERVICE_NAME or METRICS_NAMESPACE as not set: CloudWatch refuses an empty dimension value', () => {
+    const stdout = process.stdout.write.bind(process.stdout);
+    const written: string[] = [];
+    process.stdout.write = ((chunk: string) => written.push(chunk) > 0);
+    try {
+      const metrics = metricsFromEnv({ [OBSERVABILITY_ENV.service]: '', [OBSERVABILITY_ENV.namespace]: ' ' });
+      metrics.add('PollSucceeded', MetricUnit.Count, 1);
+      metrics.publish();
+    } finally {
+      process.stdout.write = stdout;
+    }
+    expect(JSON.parse(written[0]!)).toMatchObject({ service: 'alimama-lead-forwarder', _aws: { CloudWatchMetrics: [{ Namespace: 'LeadForwarder' }] } });
   });
 });

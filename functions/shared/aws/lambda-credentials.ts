@@ -1,3 +1,5 @@
+import { LeadForwarderError } from '../errors';
+
 /**
  * The credential provider of the deployed functions, in place of the AWS SDK's default chain:
  * infra/bundling.ts points `@aws-sdk/credential-provider-node` here when it bundles them. Lambda
@@ -9,8 +11,8 @@
 
 export const CREDENTIAL_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'] as const;
 
-export class LambdaCredentialsError extends Error {
-  override readonly name = 'LambdaCredentialsError';
+export class LambdaCredentialsError extends LeadForwarderError {
+  override readonly name: string = 'LambdaCredentialsError';
 }
 
 /** What the SDK takes from a credential provider. */

@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { LeadForwarderError } from '../errors';
+import { errorCode, LeadForwarderError } from '../errors';
 
 export class SecretUnavailableError extends LeadForwarderError {
   override readonly name: string = 'SecretUnavailableError';
@@ -11,11 +11,25 @@ export async function readSecret(client: SecretsManagerClient, arn: string): Pro
   try {
     value = (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString;
   } catch (error) {
-    // The SDK's message says what was refused or missing; it never holds the secret's value.
-    throw new SecretUnavailableError(`could not read secret ${arn}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
+    throw new SecretUnavailableError(`could not read secret ${arn}: ${describeFailure(error)}`, { cause: error });
   }
   if (value === undefined) throw new SecretUnavailableError(`secret ${arn} has no string value`);
   return value;
+}
+
+/**
+ * What the service said (AccessDenied, ResourceNotFound: its message says what and why) or what
+ * our credentials said. Anything else by name and code only: a body the SDK could not parse
+ * comes back as a SyntaxError whose message quotes the body around the fault, which may be the
+ * secret itself.
+ */
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return 'an error that is not an Error';
+  const ours = error instanceof LeadForwarderError;
+  const reportedByService = '$fault' in error;
+  if (ours || reportedByService) return `${error.name}: ${error.message}`;
+  const code = errorCode(error);
+  return code === undefined ? error.name : `${error.name} (${code})`;
 }
 
 /** How long a container trusts what it read: a rotated secret takes effect within this. */
