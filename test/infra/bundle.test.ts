@@ -21,6 +21,7 @@ import { createQueues, fauxqsEndpoint, sqsClient, startDynalite, type LocalDynam
 import { startReceiver, type Receiver } from '../support/receiver';
 import { startLocalCloudFormation, type LocalCloudFormation } from '../support/cloudformation-server';
 import { runCli, type CliResult } from '../integration/cli/cli-process';
+import { MOBILE_KEY_OUTPUT } from '../../functions/cli/target/stack-description';
 import { createStateTable } from '../support/tables';
 import { buildDeployable } from '../support/deployable-bundle';
 import { Intrinsics, environmentOf, functions, props, resourcesOfType, synth } from './support';
@@ -379,7 +380,12 @@ describe('the deployable bundles', () => {
 
     beforeAll(async () => {
       const masked = Object.fromEntries(SECRET_PARAMETER_NAMES.map((name) => [name, '****']));
-      cfn = await startLocalCloudFormation([{ name: STACK, outputs: stack.outputs, parameters: { ...stackParameters(), ...masked } }]);
+      const { [MOBILE_KEY_OUTPUT]: _key, ...withoutKey } = stack.outputs;
+      cfn = await startLocalCloudFormation([
+        { name: STACK, outputs: stack.outputs, parameters: { ...stackParameters(), ...masked } },
+        // The same stack deployed without MobilePrivateKey: CloudFormation leaves the output out.
+        { name: `${STACK}-no-key`, outputs: withoutKey, parameters: { ...stackParameters(), ...masked, MobilePrivateKey: '' } },
+      ]);
       cliEnvironment = {
         AWS_REGION: REGION,
         AWS_ACCESS_KEY_ID: 'test',
@@ -407,19 +413,30 @@ describe('the deployable bundles', () => {
       expect(ok.code).toBe(0);
       expect(ok.stdout).toContain(`Webhooks of stack ${STACK} in ${REGION}: ok, 1 webhook (crm: standard)`);
       expect(ok.stdout).toContain(`TOP settings of stack ${STACK} in ${REGION}: ok`);
+      expect(ok.stdout).toContain(`MobilePrivateKey of stack ${STACK} in ${REGION}: ok`);
 
       // What an upgrade can meet: a value the deployed version took that this one refuses.
       const good = JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]);
+      const key = MOBILE_KEY.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
       secrets.set(ARN('Webhooks'), JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET, headers: { Authorization: 'a', authorization: 'b' } }]));
+      secrets.set(ARN('MobilePrivateKey'), MOBILE_KEY.publicKey.export({ type: 'spki', format: 'pem' }).toString());
       try {
         const refused = await cli('check');
         expect(refused.code).toBe(1);
         expect(refused.stdout).toContain(`Webhooks of stack ${STACK} in ${REGION}: 1 problem`);
         expect(refused.stdout).toContain('"authorization" is given twice (header names ignore case)');
         expect(refused.stdout).toContain(`TOP settings of stack ${STACK} in ${REGION}: ok`);
+        expect(refused.stdout).toContain(`MobilePrivateKey of stack ${STACK} in ${REGION}: 1 problem\n  - MobilePrivateKey is a public key: the private key is needed`);
       } finally {
         secrets.set(ARN('Webhooks'), good);
+        secrets.set(ARN('MobilePrivateKey'), key);
       }
+    });
+
+    it('check says when a stack has no mobile key, and that is not a problem', async () => {
+      const result = await runCli(['check', '--stack', `${STACK}-no-key`], 45_000, cliEnvironment);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`MobilePrivateKey of stack ${STACK}-no-key in ${REGION}: not set (mobiles are forwarded encrypted)`);
     });
 
     it('names a stack that does not exist and what to check, and exits 1', async () => {

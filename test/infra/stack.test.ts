@@ -1,4 +1,4 @@
-import { REQUIRED_OUTPUTS } from '../../functions/cli/target/stack-description';
+import { MOBILE_KEY_OUTPUT, REQUIRED_OUTPUTS } from '../../functions/cli/target/stack-description';
 import { Duration } from 'aws-cdk-lib';
 import { FORWARDER_BATCHING_WINDOW, FORWARDER_BATCH_SIZE, FORWARDER_MAX_CONCURRENCY } from '../../infra/forwarder';
 import { POLL_SCHEDULES, SECRET_PARAMETER_NAMES } from '../../infra/parameters';
@@ -394,7 +394,7 @@ describe('least privilege', () => {
 
 describe('outputs', () => {
   it('are the ones the operator CLI reads', () => {
-    expect(Object.keys(json.Outputs).sort()).toEqual([...REQUIRED_OUTPUTS, 'DashboardUrl'].sort());
+    expect(Object.keys(json.Outputs).sort()).toEqual([...REQUIRED_OUTPUTS, 'DashboardUrl', MOBILE_KEY_OUTPUT].sort());
     const { leadsId, dlqId } = queueByRole();
     expect(json.Outputs.StackName!.Value).toBe(STACK_NAME);
     expect(json.Outputs.StateTableName!.Value).toEqual({ Ref: STATE_TABLE_LOGICAL_ID });
@@ -404,5 +404,12 @@ describe('outputs', () => {
     expect(json.Outputs.TopAppKey!.Value).toEqual({ Ref: 'TopAppKey' });
     expect(json.Outputs.TopAppSecretArn!.Value).toEqual({ Ref: secretOf(json, 'TopAppSecret')[0] });
     expect(json.Outputs.TopSessionKeyArn!.Value).toEqual({ Ref: secretOf(json, 'TopSessionKey')[0] });
+  });
+
+  it('name the mobile key secret only when it exists (the parameter is set)', () => {
+    const [mobileId, mobile] = secretOf(json, 'MobilePrivateKey');
+    const output = json.Outputs[MOBILE_KEY_OUTPUT]!;
+    expect(output.Value).toEqual({ Ref: mobileId });
+    expect(output.Condition).toBe(mobile.Condition);
   });
 });

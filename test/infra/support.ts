@@ -39,7 +39,7 @@ export interface CfnTemplate {
   Parameters: Record<string, CfnParameterSpec>;
   Conditions: Record<string, unknown>;
   Resources: Record<string, CfnResource>;
-  Outputs: Record<string, { Value: unknown }>;
+  Outputs: Record<string, { Value: unknown; Condition?: string }>;
 }
 
 export function synth(context: Record<string, unknown> = {}): Synthesized {

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { loadConfigFile, unsignedWarnings } from '../../local/config-file';
 import { parseForwarderSettings, parseJsonSetting } from '../../shared/config';
+import { validatePrivateKey } from '../../shared/private-key';
 import { ConfigError, errorCode } from '../../shared/errors';
 import type { Endpoint } from '../../shared/settings';
 import type { Command } from '../command';
@@ -19,8 +20,8 @@ forwarder refuses what these rules refuse, and would deliver nothing until the v
 
   --config FILE     a config file for \`lead-forwarder dev\`
   --webhooks FILE   the JSON list for the stack's Webhooks parameter
-  --stack NAME      what a deployed stack holds: its Webhooks and TOP secrets and parameters
-                    (not MobilePrivateKey, which the stack does not name in its outputs)
+  --stack NAME      what a deployed stack holds: its Webhooks, TOP secrets and parameters,
+                    and MobilePrivateKey
     --region R      its region (default: AWS_REGION / your AWS profile)
 
 Exit 0 when it can be used (warnings are printed), 1 when it cannot, 2 for bad usage.`;
@@ -38,6 +39,8 @@ interface Checked {
   what: string;
   problems: readonly string[];
   webhooks?: Endpoint[];
+  /** Said instead of "ok" when there is nothing to check. */
+  note?: string;
 }
 
 export const checkCommand: Command = {
@@ -96,6 +99,9 @@ async function checkStack(name: string, region: string | undefined): Promise<Che
     if (!(error instanceof ConfigError)) throw error;
     checks.push({ what: top, problems: error.problems });
   }
+  const key = await target.mobilePrivateKey();
+  const problem = key === undefined ? undefined : validatePrivateKey(key);
+  checks.push({ what: `MobilePrivateKey of ${target.description}`, problems: problem === undefined ? [] : [`MobilePrivateKey ${problem}`], ...(key === undefined ? { note: 'not set (mobiles are forwarded encrypted)' } : {}) });
   return checks;
 }
 
@@ -110,13 +116,14 @@ async function checkWebhooks(what: string, read: () => Endpoint[] | Promise<Endp
 }
 
 function report(checked: Checked[], io: Io): number {
-  for (const { what, problems, webhooks } of checked) {
+  for (const { what, problems, webhooks, note } of checked) {
     if (problems.length > 0) {
       io.out(`${what}: ${problems.length === 1 ? '1 problem' : `${problems.length} problems`}`);
       for (const problem of problems) io.out(`  - ${problem}`);
       continue;
     }
-    io.out(webhooks === undefined ? `${what}: ok` : `${what}: ok, ${webhooks.length === 1 ? '1 webhook' : `${webhooks.length} webhooks`} (${webhooks.map((w) => `${w.name}: ${w.format}`).join(', ')})`);
+    if (webhooks === undefined) io.out(`${what}: ${note ?? 'ok'}`);
+    else io.out(`${what}: ok, ${webhooks.length === 1 ? '1 webhook' : `${webhooks.length} webhooks`} (${webhooks.map((w) => `${w.name}: ${w.format}`).join(', ')})`);
     if (webhooks !== undefined) for (const warning of unsignedWarnings({ webhooks })) io.out(`  ${warning}`);
   }
   return checked.every((c) => c.problems.length === 0) ? 0 : 1;

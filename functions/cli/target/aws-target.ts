@@ -7,14 +7,19 @@ import { queueUrlIsEndpoint } from '../../shared/aws/clients';
 import { readSecret } from '../../shared/aws/secrets';
 import { parseForwarderSettings, parseJsonSetting, parsePollerSettings } from '../../shared/config';
 import type { Endpoint, TopSettings } from '../../shared/settings';
-import { describeStack, type StackDescription } from './stack-description';
+import { describeStack, MOBILE_KEY_OUTPUT, type StackDescription } from './stack-description';
 import type { Stores, Target } from './target';
 
 /**
  * A deployed stack, found by name through its CloudFormation outputs. The operator's own AWS
  * credentials are used (AWS_PROFILE etc.); the functions' grants do not apply to them.
  */
-export async function awsTarget(name: string, region: string | undefined): Promise<Target> {
+export interface AwsTarget extends Target {
+  /** The MobilePrivateKey secret's value, or undefined when the stack has no key set. */
+  mobilePrivateKey(): Promise<string | undefined>;
+}
+
+export async function awsTarget(name: string, region: string | undefined): Promise<AwsTarget> {
   const config = region === undefined ? {} : { region };
   const cfn = new CloudFormationClient(config);
   const resolvedRegion =
@@ -60,6 +65,10 @@ export async function awsTarget(name: string, region: string | undefined): Promi
       });
     },
     appKey: () => Promise.resolve(stack.outputs.TopAppKey),
+    mobilePrivateKey: () => {
+      const arn = stack.allOutputs[MOBILE_KEY_OUTPUT];
+      return arn === undefined ? Promise.resolve(undefined) : withSecrets((client) => readSecret(client, arn));
+    },
     endpoints,
     endpointNames: async () => (await endpoints()).map((endpoint) => endpoint.name),
     top: (): Promise<TopSettings> =>

@@ -15,6 +15,8 @@ export const REQUIRED_OUTPUTS = [
   'TopAppKey',
 ] as const;
 export type StackOutputs = Record<(typeof REQUIRED_OUTPUTS)[number], string>;
+/** An output the stack has only when the MobilePrivateKey parameter is set. */
+export const MOBILE_KEY_OUTPUT = 'MobilePrivateKeySecretArn';
 
 export interface StackDescription {
   name: string;
