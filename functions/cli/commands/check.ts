@@ -64,15 +64,8 @@ export const checkCommand: Command = {
   },
 };
 
-async function checkConfigFile(file: string): Promise<Checked> {
-  const what = `config file ${resolve(file)}`;
-  try {
-    const { settings } = await loadConfigFile(file);
-    return { what, problems: [], webhooks: settings.webhooks };
-  } catch (error) {
-    if (error instanceof ConfigError) return { what, problems: error.problems };
-    throw error;
-  }
+function checkConfigFile(file: string): Promise<Checked> {
+  return checked(`config file ${resolve(file)}`, async () => (await loadConfigFile(file)).settings.webhooks);
 }
 
 async function checkWebhooksFile(file: string): Promise<Checked> {
@@ -84,31 +77,32 @@ async function checkWebhooksFile(file: string): Promise<Checked> {
   } catch (error) {
     return { what, problems: [`cannot read ${path} (${errorCode(error) ?? 'unreadable'}): check the --webhooks path`] };
   }
-  return checkWebhooks(what, () => parseForwarderSettings({ webhooks: parseJsonSetting('Webhooks', text) }).webhooks);
+  // As the forwarder reads the parameter: a byte order mark is refused there too.
+  return checked(what, () => parseForwarderSettings({ webhooks: parseJsonSetting('Webhooks', text) }).webhooks);
 }
 
 /** A deployed stack's values, read with the operator's credentials, checked as its functions would. */
 async function checkStack(name: string, region: string | undefined): Promise<Checked[]> {
   const target = await awsTarget(name, region);
-  const checks: Checked[] = [await checkWebhooks(`Webhooks of ${target.description}`, () => target.endpoints())];
-  const top = `TOP settings of ${target.description}`;
-  try {
-    await target.top();
-    checks.push({ what: top, problems: [] });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    checks.push({ what: top, problems: error.problems });
-  }
+  const on = target.description;
   const key = await target.mobilePrivateKey();
-  const problem = key === undefined ? undefined : validatePrivateKey(key);
-  checks.push({ what: `MobilePrivateKey of ${target.description}`, problems: problem === undefined ? [] : [`MobilePrivateKey ${problem}`], ...(key === undefined ? { note: 'not set (mobiles are forwarded encrypted)' } : {}) });
-  return checks;
+  return [
+    await checked(`Webhooks of ${on}`, () => target.endpoints()),
+    await checked(`TOP settings of ${on}`, async () => void (await target.top())),
+    key === undefined
+      ? { what: `MobilePrivateKey of ${on}`, problems: [], note: 'not set (mobiles are forwarded encrypted)' }
+      : await checked(`MobilePrivateKey of ${on}`, () => {
+          const problem = validatePrivateKey(key);
+          if (problem !== undefined) throw new ConfigError([`MobilePrivateKey ${problem}`]);
+        }),
+  ];
 }
 
-/** The forwarder's Webhooks rules (DESIGN §4), applied by `read`: its ConfigError is the answer. */
-async function checkWebhooks(what: string, read: () => Endpoint[] | Promise<Endpoint[]>): Promise<Checked> {
+/** Runs one check: a ConfigError is its list of problems; anything else (unreadable, refused) stops the command. */
+async function checked(what: string, check: () => Endpoint[] | void | Promise<Endpoint[] | void>): Promise<Checked> {
   try {
-    return { what, problems: [], webhooks: await read() };
+    const webhooks = await check();
+    return { what, problems: [], ...(webhooks === undefined ? {} : { webhooks }) };
   } catch (error) {
     if (error instanceof ConfigError) return { what, problems: error.problems };
     throw error;
