@@ -64,7 +64,8 @@ export async function acquireLock(file: string, dir: string, purpose: LockPurpos
   // Tells this lock from a later holder's when releasing, whatever happened meanwhile.
   const token = randomBytes(12).toString('hex');
   for (;;) {
-    if (await create(path, JSON.stringify({ pid: process.pid, host: hostname(), purpose, at: new Date().toISOString(), token }))) {
+    const started = await processStart(process.pid);
+    if (await create(path, JSON.stringify({ pid: process.pid, host: hostname(), ...(started === undefined ? {} : { started }), purpose, at: new Date().toISOString(), token }))) {
       heldHere.add(path);
       return {
         release: async () => {
@@ -148,7 +149,10 @@ export async function lockHolder(file: string): Promise<LockHolder | undefined> 
   return found === 'missing' || 'staleText' in found ? undefined : found;
 }
 
-/** The lock file's holder; `staleText` (its content): a dead one, or a former process with this process's pid. */
+/**
+ * The lock file's holder; `staleText` (its content): a dead one, a former process with this
+ * process's pid, or a live process that has the pid but started after the lock was written.
+ */
 async function inspect(path: string): Promise<LockHolder | 'missing' | { staleText: string }> {
   let text: string;
   try {
@@ -168,7 +172,32 @@ async function inspect(path: string): Promise<LockHolder | 'missing' | { staleTe
   // elsewhere cannot be checked, so it counts as held.
   const here = typeof value.host !== 'string' || value.host === hostname();
   if (here && (!isAlive(value.pid) || (value.pid === process.pid && !heldHere.has(path)))) return { staleText: text };
+  if (here && typeof value.started === 'string' && (await startedElsewhen(value.pid, value.started))) return { staleText: text };
   return { pid: value.pid, purpose: value.purpose === 'runner' ? 'runner' : 'command' };
+}
+
+/**
+ * When a process started, in clock ticks since boot (field 22 of /proc/PID/stat), or undefined
+ * where there is no /proc (macOS) or the process is gone. With the pid it names one process for
+ * the life of the machine: a pid alone may since have been given to an unrelated program, which
+ * would otherwise hold the directory for as long as that program runs.
+ */
+async function processStart(pid: number): Promise<string | undefined> {
+  let stat: string;
+  try {
+    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) is in parentheses and may hold spaces and parentheses itself.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return fields[19];
+}
+
+/** Whether the live process with this pid is not the one that wrote the lock. */
+async function startedElsewhen(pid: number, started: string): Promise<boolean> {
+  const now = await processStart(pid);
+  return now !== undefined && now !== started;
 }
 
 export function isAlive(pid: number): boolean {

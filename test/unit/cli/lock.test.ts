@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { acquireLock, lockHolder, StateDirBusyError } from '../../../functions/local/lock';
 import { holdLock, type LockHolderProcess } from '../../support/lock-holder';
@@ -61,6 +61,30 @@ it('takes over a lock that names this process without it holding the lock: a for
   // Held now, by this process: a second open here is still refused (dynalite allows one).
   await expect(acquireLock(file, dir, 'command')).rejects.toThrow(/a runner \(pid \d+\) is using/);
   await lock.release();
+});
+
+// The runner was killed; its pid went to an unrelated program that is still running.
+it('takes over a lock whose pid now belongs to a process that started after the lock was written', async () => {
+  const file = join(dir, 'lock');
+  const unrelated = spawn('sleep', ['30'], { stdio: 'ignore' });
+  try {
+    const pid = unrelated.pid!;
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const started = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]!;
+    // Written by that very process: held.
+    await writeFile(file, JSON.stringify({ pid, host: hostname(), started, purpose: 'runner' }));
+    expect(await lockHolder(file)).toEqual({ pid, purpose: 'runner' });
+    // Written by an earlier process with the same pid: stale.
+    await writeFile(file, JSON.stringify({ pid, host: hostname(), started: String(Number(started) - 1), purpose: 'runner' }));
+    expect(await lockHolder(file)).toBeUndefined();
+    const lock = await acquireLock(file, dir, 'runner');
+    const written = JSON.parse(await readFile(file, 'utf8')) as { pid: number; started?: string };
+    expect(written.pid).toBe(process.pid);
+    expect(written.started).toMatch(/^\d+$/);
+    await lock.release();
+  } finally {
+    unrelated.kill();
+  }
 });
 
 it('waits for a command that holds the directory and takes it when the command lets go', async () => {
