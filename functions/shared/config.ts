@@ -3,6 +3,7 @@ import { isLeadId } from './ids';
 import { duplicateKeyProblems } from './json-duplicate-keys';
 import { jsonSyntaxProblem } from './json-syntax';
 import { isRecord } from './lead';
+import { shownKey } from './shown-key';
 import {
   DEFAULT_ENDPOINT_TIMEOUT_MS,
   DEFAULT_GATEWAY_URL,
@@ -35,6 +36,8 @@ const ENDPOINT_KEYS = ['name', 'url', 'secret', 'headers', 'format', 'timeoutMs'
 const SETTINGS_KEYS = ['top', 'pollIntervalSeconds', 'startFrom', 'webhooks', 'mobilePrivateKey'];
 // Receivers set their own values for these; a custom header must not forge them.
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+/** Headers undici refuses on a request (or, for Connection, that would change how it reuses sockets). */
+const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect']);
 // Names the rule, never the value: header values are often credentials.
 const HEADER_VALUE_RULE = 'must be a single-line string of visible ASCII characters, spaces and tabs (HTTP headers cannot carry other text; encode it the way the receiver expects, e.g. percent-encoding)';
 
@@ -170,9 +173,10 @@ function parseWebhooks(value: unknown, problems: Problems): Endpoint[] | undefin
   const endpoints: Endpoint[] = [];
   const names = new Set<string>();
   value.forEach((item: unknown, index) => {
-    const name = isRecord(item) ? item.name : undefined;
-    if (typeof name === 'string' && names.has(name)) problems.add(`webhooks[${index}].name "${name}" is used twice: names key the delivery ledger`);
-    if (typeof name === 'string') names.add(name);
+    // As parseEndpoint keeps it: trimmed, so " crm " and "crm" are one ledger key.
+    const name = isRecord(item) && typeof item.name === 'string' ? item.name.trim() : undefined;
+    if (name !== undefined && names.has(name)) problems.add(`webhooks[${index}].name "${shownKey(name)}" is used twice: names key the delivery ledger`);
+    if (name !== undefined) names.add(name);
     const endpoint = parseEndpoint(item, `webhooks[${index}]`, problems);
     if (endpoint !== undefined) endpoints.push(endpoint);
   });
@@ -232,11 +236,14 @@ function parseHeaders(value: unknown, label: string, problems: Problems): Record
   const headers: Record<string, string> = {};
   for (const [key, headerValue] of Object.entries(value)) {
     const name = key.toLowerCase();
-    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) problems.add(`${label}.headers: "${key}" is not a valid header name`);
-    else if (RESERVED_HEADERS.has(name)) problems.add(`${label}.headers: "${key}" is set by the forwarder and cannot be overridden`);
+    const shown = shownKey(key);
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
+      problems.add(`${label}.headers: "${shown}" is not a valid header name${key.includes(':') ? ' (the value goes after the name, not in it: {"Authorization": "Bearer …"})' : ''}`);
+    } else if (RESERVED_HEADERS.has(name)) problems.add(`${label}.headers: "${shown}" is set by the forwarder and cannot be overridden`);
+    else if (CONNECTION_HEADERS.has(name)) problems.add(`${label}.headers: "${shown}" controls the connection, which the forwarder's HTTP client manages (it refuses the request); remove it`);
     // Distinct JSON keys, one header: the second would replace the first without a word.
-    else if (Object.hasOwn(headers, name)) problems.add(`${label}.headers: "${key}" is given twice (header names ignore case); keep the one you mean`);
-    else if (typeof headerValue !== 'string' || !isValidHeaderValue(headerValue)) problems.add(`${label}.headers["${key}"] ${HEADER_VALUE_RULE}`);
+    else if (Object.hasOwn(headers, name)) problems.add(`${label}.headers: "${shown}" is given twice (header names ignore case); keep the one you mean`);
+    else if (typeof headerValue !== 'string' || !isValidHeaderValue(headerValue)) problems.add(`${label}.headers["${shown}"] ${HEADER_VALUE_RULE}`);
     else headers[name] = headerValue;
   }
   return headers;
@@ -284,6 +291,11 @@ function url(value: unknown, name: string, problems: Problems): string | undefin
   }
   // Only this machine: a name like 127.0.0.1.example.com resolves wherever its owner likes.
   const loopback = parsed.hostname === 'localhost' || parsed.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(parsed.hostname);
+  if (parsed.username !== '' || parsed.password !== '') {
+    // Not echoed. undici sends neither: the receiver would answer 401 to every delivery.
+    problems.add(`${name} carries a user name or password, which are not sent: put them in headers instead, e.g. {"Authorization": "Basic …"}`);
+    return undefined;
+  }
   if (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback)) return value;
   problems.add(`${name} must use https (plain http is allowed only to localhost), not ${JSON.stringify(`${parsed.protocol}//${parsed.host}`)}`);
   return undefined;

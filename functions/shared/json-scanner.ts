@@ -1,3 +1,5 @@
+import { shownKey } from './shown-key';
+
 /** A walk over JSON text (RFC 8259) that reports positions in it, for messages that must not quote it. */
 
 /** A key given twice in one object: RFC 8259 says names SHOULD be unique, and JSON.parse keeps the last. */
@@ -158,7 +160,7 @@ function pathText(path: readonly (string | number)[]): string {
     .map((step, n) => {
       if (typeof step === 'number') return `[${step}]`;
       if (IDENTIFIER.test(step)) return n === 0 ? step : `.${step}`;
-      return `[${JSON.stringify(step)}]`;
+      return `[${JSON.stringify(shownKey(step))}]`;
     })
     .join('');
 }

@@ -102,6 +102,16 @@ describe('parseSettings', () => {
     for (const secret of ['TOPSECRET', 'SESSIONSECRET', 'URLKEY', 'BADSECRET']) expect(text).not.toContain(secret);
   });
 
+  it('refuses two webhooks whose names differ only by surrounding spaces: they would share one ledger key', () => {
+    const problems = problemsOf({ ...good, webhooks: [{ name: 'crm', url: 'https://a.example.com/h' }, { name: ' crm ', url: 'https://b.example.com/h' }] });
+    expect(problems).toEqual(['webhooks[1].name "crm" is used twice: names key the delivery ledger']);
+  });
+
+  it('refuses a url with a user name or password, which would not be sent, without echoing them', () => {
+    const problems = problemsOf({ ...good, webhooks: [{ name: 'crm', url: 'https://user:PASSWORDLEAK@crm.example.com/hook' }] });
+    expect(problems).toEqual(['webhooks "crm".url carries a user name or password, which are not sent: put them in headers instead, e.g. {"Authorization": "Basic …"}']);
+  });
+
   it('says what is wrong with numbers JSON cannot hold exactly, instead of echoing a changed value', () => {
     expect(problemsOf(JSON.parse('{"top":{"appKey":"k","appSecret":"s","sessionKey":"t"},"pollIntervalSeconds":1e400,"startFrom":12345678901234567890,"webhooks":[{"name":"w","url":"https://example.com/h"}]}'))).toEqual([
       'startFrom must be "latest", "all" or a lead id in double quotes: as a bare number a long id loses its last digits',
@@ -135,6 +145,17 @@ describe('custom headers', () => {
 
   it('refuses a value that is not a string', () => {
     expect(problemsOf(withHeaders({ 'X-Count': 3 }))).toEqual([expect.stringMatching(/^webhooks "crm"\.headers\["X-Count"\] must be a single-line string/)]);
+  });
+
+  it.each(['Transfer-Encoding', 'Keep-Alive', 'Upgrade', 'Expect', 'Connection'])('refuses %s, which the HTTP client refuses or manages itself', (header) => {
+    expect(problemsOf(withHeaders({ [header]: 'x' }))).toEqual([
+      `webhooks "crm".headers: "${header}" controls the connection, which the forwarder's HTTP client manages (it refuses the request); remove it`,
+    ]);
+  });
+
+  it('names a header written with its value in the name without showing the value', () => {
+    const problems = problemsOf(withHeaders({ 'Authorization: Bearer TOKENLEAK123': '' }));
+    expect(problems).toEqual(['webhooks "crm".headers: "Authorization…" is not a valid header name (the value goes after the name, not in it: {"Authorization": "Bearer …"})']);
   });
 
   it('refuses one header given twice in different case, without either value', () => {
@@ -318,6 +339,12 @@ describe('a key given twice in one object', () => {
     const { problems, printed } = await fileProblems(`{${top},\n"webhooks": [\n  {"name": "crm", "url": "https://crm.example.com/?key=FIRSTKEY",\n   "url": "https://crm.example.com/?key=SECONDKEY"}\n]}`);
     expect(problems).toEqual([expect.stringMatching(/: webhooks\[0\]\.url is given twice, at line 3, column 19 and line 4, column 4: /)]);
     for (const value of ['FIRSTKEY', 'SECONDKEY', 'crm.example.com']) expect(printed).not.toContain(value);
+  });
+
+  it('cuts a key that holds more than a name where it shows it', async () => {
+    const { problems } = await fileProblems('{"top":{"appKey":"k","appSecret":"s","sessionKey":"t"},"webhooks":[{"name":"w","url":"https://example.com/h","headers":{"X-Key: TOKLEAK":"","X-Key: TOKLEAK":""}}]}');
+    expect(problems).toEqual([expect.stringContaining('webhooks[0].headers["X-Key…"] is given twice')]);
+    expect(problems.join('\n')).not.toContain('TOKLEAK');
   });
 
   it('lists every key given twice at once, a header name quoted as the other problems quote it', async () => {
