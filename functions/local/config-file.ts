@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseJsonSetting, parseSettings } from '../shared/config';
-import { ConfigError } from '../shared/errors';
+import { ConfigError, LeadForwarderError } from '../shared/errors';
 import { isRecord } from '../shared/lead';
 import type { Settings } from '../shared/settings';
 
@@ -21,14 +21,40 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   const path = resolve(file);
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readText(path);
   } catch (error) {
+    if (error instanceof ConfigFileTooLarge) throw new ConfigError([`the config file ${path} is larger than 1 MB, which no configuration is (a few KB): check the --config path`]);
     const code = isRecord(error) && typeof error.code === 'string' ? error.code : 'unreadable';
     throw new ConfigError([`cannot read the config file ${path} (${code}): check the --config path`]);
   }
   // Bad JSON is located by line and column; the text, which holds secrets, is never quoted.
   const raw = parseJsonSetting(`the config file ${path}`, withoutByteOrderMark(text));
   return { ...fromObject(raw), path };
+}
+
+/** Far more than any configuration: a larger file is something else (a log, a disk image, /dev/zero). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+export class ConfigFileTooLarge extends LeadForwarderError {
+  override readonly name: string = 'ConfigFileTooLarge';
+}
+
+/** A file's UTF-8 text, read only up to MAX_CONFIG_BYTES (a device like /dev/zero has no size to check first). */
+export async function readText(path: string): Promise<string> {
+  const file = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+      if (length > MAX_CONFIG_BYTES) throw new ConfigFileTooLarge(`larger than ${MAX_CONFIG_BYTES} bytes`);
+    }
+    return buffer.subarray(0, length).toString('utf8');
+  } finally {
+    await file.close();
+  }
 }
 
 /**

@@ -112,6 +112,11 @@ describe('parseSettings', () => {
     expect(problems).toEqual(['webhooks "crm".url carries a user name or password, which are not sent: put them in headers instead, e.g. {"Authorization": "Basic …"}']);
   });
 
+  it('says a small or negative bare startFrom is not an id, without blaming lost digits', () => {
+    expect(problemsOf({ ...good, startFrom: -1 })).toEqual(['startFrom must be "latest", "all" or a lead id (digits), not -1']);
+    expect(problemsOf({ ...good, startFrom: 1.5 })).toEqual(['startFrom must be "latest", "all" or a lead id (digits), not 1.5']);
+  });
+
   it('says what is wrong with numbers JSON cannot hold exactly, instead of echoing a changed value', () => {
     expect(problemsOf(JSON.parse('{"top":{"appKey":"k","appSecret":"s","sessionKey":"t"},"pollIntervalSeconds":1e400,"startFrom":12345678901234567890,"webhooks":[{"name":"w","url":"https://example.com/h"}]}'))).toEqual([
       'startFrom must be "latest", "all" or a lead id in double quotes: as a bare number a long id loses its last digits',

@@ -1,6 +1,5 @@
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { loadConfigFile, unsignedWarnings } from '../../local/config-file';
+import { ConfigFileTooLarge, loadConfigFile, readText, unsignedWarnings } from '../../local/config-file';
 import { parseForwarderSettings, parseJsonSetting } from '../../shared/config';
 import { validatePrivateKey } from '../../shared/private-key';
 import { ConfigError, errorCode } from '../../shared/errors';
@@ -73,8 +72,9 @@ async function checkWebhooksFile(file: string): Promise<Checked> {
   const what = `Webhooks value in ${path}`;
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readText(path);
   } catch (error) {
+    if (error instanceof ConfigFileTooLarge) return { what, problems: [`${path} is larger than 1 MB, which no Webhooks value is (a few KB): check the --webhooks path`] };
     return { what, problems: [`cannot read ${path} (${errorCode(error) ?? 'unreadable'}): check the --webhooks path`] };
   }
   // As the forwarder reads the parameter: a byte order mark is refused there too.

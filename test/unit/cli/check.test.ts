@@ -77,6 +77,31 @@ describe('lead-forwarder check', () => {
     expect(result.out).toContain(`cannot read ${missing} (ENOENT): check the --webhooks path`);
   });
 
+  it('says a file far larger than any configuration is the wrong file, reading no more than 1 MB of it', async () => {
+    const big = await file('big.json', ' '.repeat(2 * 1024 * 1024));
+    for (const [flag, expected] of [
+      ['--config', `the config file ${big} is larger than 1 MB, which no configuration is (a few KB): check the --config path`],
+      ['--webhooks', `${big} is larger than 1 MB, which no Webhooks value is (a few KB): check the --webhooks path`],
+    ] as const) {
+      const result = await check(flag, big);
+      expect(result.code).toBe(1);
+      expect(result.out).toContain(expected);
+    }
+    const endless = await check('--webhooks', '/dev/zero');
+    expect(endless.out).toContain('/dev/zero is larger than 1 MB');
+  });
+
+  it.each([
+    ['UTF-16, as Windows "Unicode" saves it', Buffer.from(`\uFEFF${JSON.stringify([CRM])}`, 'utf16le'), 'it is not UTF-8 text (UTF-16, as Windows "Unicode" saves it, or binary): save it as UTF-8'],
+    ['a comment', Buffer.from(`[\n  // our CRM\n  ${JSON.stringify(CRM)}\n]`), 'syntax error at line 2, column 3: JSON has no comments; remove it'],
+  ])('names what is wrong with a file in %s', async (_case, content, expected) => {
+    const path = join(dir, 'encoded.json');
+    await writeFile(path, content);
+    const result = await check('--webhooks', path);
+    expect(result.code).toBe(1);
+    expect(result.out).toContain(expected);
+  });
+
   it('checks a config file for `dev` as dev would', async () => {
     const good = await file('config.json', JSON.stringify({ top: TOP, webhooks: [CRM] }));
     const ok = await check('--config', good);
