@@ -39,7 +39,7 @@ export function createLogger({ service, level, stdout = process.stdout, stderr =
     const traceId = /(?:^|;)Root=([^;]+)/.exec(traceHeader() ?? '')?.[1];
     if (traceId !== undefined) entry.xray_trace_id = traceId;
     // A field cannot pass itself off as the level or the message.
-    for (const [key, value] of Object.entries(fields)) if (!(key in entry)) entry[key] = value;
+    for (const [key, value] of Object.entries(fields)) if (!Object.hasOwn(entry, key)) entry[key] = value;
     stream.write(`${JSON.stringify(entry)}\n`);
   };
   return {

@@ -47,8 +47,9 @@ describe('the functions\' logger', () => {
 
   it('keeps the level, message, time and service its own: a field of the same name is dropped', () => {
     const out = sink();
-    createLogger({ service: 'shop-a', stdout: out.stream, now: () => NOW, traceHeader: () => undefined }).info('poll finished', { level: 'ERROR', message: 'forged', service: 'other', enqueued: 3 });
-    expect(out.lines).toEqual([{ level: 'INFO', message: 'poll finished', timestamp: NOW.toISOString(), service: 'shop-a', enqueued: 3 }]);
+    createLogger({ service: 'shop-a', stdout: out.stream, now: () => NOW, traceHeader: () => undefined }).info('poll finished', { level: 'ERROR', message: 'forged', service: 'other', enqueued: 3, constructor: 'kept' });
+    // Only its own keys: a field named like an Object.prototype member is kept.
+    expect(out.lines).toEqual([{ level: 'INFO', message: 'poll finished', timestamp: NOW.toISOString(), service: 'shop-a', enqueued: 3, constructor: 'kept' }]);
   });
 
   it.each([
