@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseJsonSetting, parseSettings } from '../shared/config';
-import { ConfigError, LeadForwarderError } from '../shared/errors';
+import { ConfigError, errorCode, LeadForwarderError } from '../shared/errors';
 import { isRecord } from '../shared/lead';
 import type { Settings } from '../shared/settings';
 
@@ -24,8 +24,7 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
     text = await readText(path);
   } catch (error) {
     if (error instanceof ConfigFileTooLarge) throw new ConfigError([`the config file ${path} is larger than 1 MB, which no configuration is (a few KB): check the --config path`]);
-    const code = isRecord(error) && typeof error.code === 'string' ? error.code : 'unreadable';
-    throw new ConfigError([`cannot read the config file ${path} (${code}): check the --config path`]);
+    throw new ConfigError([`cannot read the config file ${path} (${errorCode(error) ?? 'unreadable'}): check the --config path`]);
   }
   // Bad JSON is located by line and column; the text, which holds secrets, is never quoted.
   const raw = parseJsonSetting(`the config file ${path}`, withoutByteOrderMark(text));

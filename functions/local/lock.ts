@@ -63,8 +63,8 @@ export async function acquireLock(file: string, dir: string, purpose: LockPurpos
   const deadline = Date.now() + (opts.commandWaitMs ?? COMMAND_WAIT_MS);
   // Tells this lock from a later holder's when releasing, whatever happened meanwhile.
   const token = randomBytes(12).toString('hex');
+  const started = await processStart(process.pid);
   for (;;) {
-    const started = await processStart(process.pid);
     if (await create(path, JSON.stringify({ pid: process.pid, host: hostname(), ...(started === undefined ? {} : { started }), purpose, at: new Date().toISOString(), token }))) {
       heldHere.add(path);
       return {
@@ -183,14 +183,14 @@ async function inspect(path: string): Promise<LockHolder | 'missing' | { staleTe
  * would otherwise hold the directory for as long as that program runs.
  */
 async function processStart(pid: number): Promise<string | undefined> {
-  let stat: string;
+  let line: string;
   try {
-    stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    line = await readFile(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
   // The command name (field 2) is in parentheses and may hold spaces and parentheses itself.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
   return fields[19];
 }
 

@@ -157,8 +157,7 @@ export function parseStartFrom(value: unknown, problems: Problems = new Problems
   // A bare number that long has already lost digits in JSON parsing: echoing it would mislead.
   if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value) && value > 0) {
     problems.add('startFrom must be "latest", "all" or a lead id in double quotes: as a bare number a long id loses its last digits');
-  } else if (typeof value === 'number') problems.add(`startFrom must be "latest", "all" or a lead id (digits), not ${shown(value)}`);
-  else problems.add(`startFrom must be "latest", "all" or a lead id (digits), not ${shown(value)}`);
+  } else problems.add(`startFrom must be "latest", "all" or a lead id (digits), not ${shown(value)}`);
   return undefined;
 }
 

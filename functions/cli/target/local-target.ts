@@ -6,7 +6,7 @@ import { openLocalStores } from '../../local/local-stores';
 import { STACK_MAX_RECEIVE_COUNT, STACK_VISIBILITY_TIMEOUT_SECONDS } from '../../local/resources';
 import { readProfile, readRunnerInfo, type RunnerInfo } from '../../local/runtime-files';
 import { holdsRunnerState, stateDir, type StateDir } from '../../local/state-dir';
-import { isRecord } from '../../shared/lead';
+import { errorCode } from '../../shared/errors';
 import { SIMULATED_APP_KEY } from '../../shared/taobao/simulated-gateway';
 import { OperatorError, RunnerStoppedError } from '../errors';
 import type { Stores, Target } from './target';
@@ -109,7 +109,7 @@ function attach(dir: StateDir, runner: RunnerInfo): Promise<Stores> {
  * right now or is another program that got the pid of a runner killed with SIGKILL.
  */
 async function explainRefusal(error: unknown, dir: StateDir, runner: RunnerInfo, endpoint: string): Promise<unknown> {
-  if (!isRecord(error) || error.code !== 'ECONNREFUSED') return error;
+  if (errorCode(error) !== 'ECONNREFUSED') return error;
   const holder = await lockHolder(dir.lockFile).catch(() => undefined);
   if (holder?.purpose !== 'runner' || holder.pid !== runner.pid) {
     return new RunnerStoppedError(`the runner (pid ${runner.pid}) using ${dir.root} stopped while this command was talking to it: run the command again`, runner.pid, { cause: error });

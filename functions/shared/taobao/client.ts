@@ -1,3 +1,4 @@
+import { errorCode } from '../errors';
 import { isRecord } from '../lead';
 import type { SignMethod, TopSettings } from '../settings';
 import { parseJsonKeepingBigInts } from './json';
@@ -245,7 +246,7 @@ function networkDetail(error: unknown, timeoutMs: number): string {
   const name = 'name' in error && typeof error.name === 'string' ? error.name : 'Error';
   const message = 'message' in error && typeof error.message === 'string' ? error.message : 'no message';
   if (/timeout|abort/i.test(name)) return `timed out after ${timeoutMs} ms`;
-  const code = 'code' in error && typeof error.code === 'string' ? error.code : name;
+  const code = errorCode(error) ?? name;
   return `${code}: ${message}`;
 }
 
