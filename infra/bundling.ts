@@ -31,11 +31,11 @@ const LAMBDA_CREDENTIALS = path.join(PROJECT_ROOT, 'functions', 'shared', 'aws',
 /**
  * node-forge's PKCS#1 v1.5 decryption, built as a file of its own beside the forwarder's bundle:
  * the bundle keeps `require('./rsa-pkcs1')` as written, and only the first mobile that is not
- * OAEP loads it (functions/shared/rsa-pkcs1.ts). The poller never decrypts.
+ * OAEP loads it (functions/shared/mobile/rsa-pkcs1.ts). The poller never decrypts.
  */
 export const SIDE_MODULE = {
   importPath: './rsa-pkcs1',
-  entry: path.join(PROJECT_ROOT, 'functions', 'shared', 'rsa-pkcs1.ts'),
+  entry: path.join(PROJECT_ROOT, 'functions', 'shared', 'mobile', 'rsa-pkcs1.ts'),
   file: 'rsa-pkcs1.js',
   functions: ['forwarder'] as readonly FunctionName[],
 } as const;

@@ -1,14 +1,14 @@
 import { Aws, Duration } from 'aws-cdk-lib';
 import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
-import { ENDPOINT_DIMENSION, METRICS_NAMESPACE, SERVICE_DIMENSION } from '../functions/shared/metric-names';
+import { ENDPOINT_DIMENSION, METRICS_NAMESPACE, SERVICE_DIMENSION } from '../functions/shared/observability/metric-names';
 
 /**
- * The custom metrics the functions emit (EMF, functions/shared/metrics.ts). Every metric carries the dimension
+ * The custom metrics the functions emit (EMF, functions/shared/observability/metrics.ts). Every metric carries the dimension
  * `service` = the stack name, so several stacks in one account never mix their numbers;
  * per-endpoint delivery metrics add the dimension `endpoint` (the endpoint's name).
  */
 
-export { ENDPOINT_DIMENSION, ENDPOINT_METRICS, FORWARDER_METRICS, METRICS_NAMESPACE, POLLER_METRICS, SERVICE_DIMENSION } from '../functions/shared/metric-names';
+export { ENDPOINT_DIMENSION, ENDPOINT_METRICS, FORWARDER_METRICS, METRICS_NAMESPACE, POLLER_METRICS, SERVICE_DIMENSION } from '../functions/shared/observability/metric-names';
 
 /** A service-level metric of this stack. */
 export function serviceMetric(metricName: string, options: { statistic?: string; period?: Duration; label?: string } = {}): Metric {

@@ -50,7 +50,7 @@ export class LeadForwarderStack extends Stack {
     const outputScope = new Construct(this, 'Outputs');
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(outputScope, name, { value }).overrideLogicalId(name);
     // Only when a key is set (the secret exists only then): `check --stack` validates it
-    // (MOBILE_KEY_OUTPUT in functions/cli/target/stack-description.ts).
+    // (MOBILE_KEY_OUTPUT in functions/cli/targets/stack-description.ts).
     new CfnOutput(outputScope, 'MobilePrivateKeySecretArn', { value: secrets.mobilePrivateKey.secretArn, condition: parameters.hasMobilePrivateKey }).overrideLogicalId('MobilePrivateKeySecretArn');
   }
 }

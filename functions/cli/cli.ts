@@ -1,4 +1,4 @@
-import { ConfigError, messageOf } from '../shared/errors';
+import { ConfigError, messageOf } from '../shared/domain/errors';
 import type { Command } from './command';
 import { checkCommand } from './commands/check';
 import { devCommand } from './commands/dev';

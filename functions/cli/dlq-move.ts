@@ -7,7 +7,7 @@ import {
   type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { PARKED_ENDPOINTS_ATTRIBUTE, PARKED_REASON_ATTRIBUTE } from '../shared/aws/lead-message';
+import { PARKED_ENDPOINTS_ATTRIBUTE, PARKED_REASON_ATTRIBUTE } from '../shared/domain/lead-message';
 import { OperatorError } from './errors';
 
 /** How long a received DLQ message stays hidden while it is being moved. */

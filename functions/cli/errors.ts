@@ -1,5 +1,5 @@
-import { StateDirError } from '../local/state-dir';
-import { ConfigError, LeadForwarderError } from '../shared/errors';
+import { StateDirError } from '../local/state/state-dir';
+import { ConfigError, LeadForwarderError } from '../shared/domain/errors';
 
 /** The command line itself is wrong (unknown command or flag, a missing value): exit 2 with usage. */
 export class UsageError extends LeadForwarderError {

@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { DEFAULT_STATE_DIR } from '../local/state-dir';
+import { DEFAULT_STATE_DIR } from '../local/state/state-dir';
 import { UsageError } from './errors';
 
 type Options = NonNullable<ParseArgsConfig['options']>;

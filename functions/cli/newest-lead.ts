@@ -1,7 +1,7 @@
 import { TopClient } from '../shared/taobao/client';
 import { TopLeadSource } from '../shared/taobao/lead-source';
-import type { LeadId } from '../shared/ids';
-import type { TopSettings } from '../shared/settings';
+import type { LeadId } from '../shared/domain/ids';
+import type { TopSettings } from '../shared/domain/settings';
 
 /** How long reset-cursor waits for the gateway, retries included. */
 const CALL_BUDGET_MS = 30_000;

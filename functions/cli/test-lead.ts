@@ -1,5 +1,5 @@
-import { normalizeLead, type Lead } from '../shared/lead';
-import { generateLeads } from '../shared/taobao/simulated-gateway';
+import { normalizeLead, type Lead } from '../shared/domain/lead';
+import { generateLeads } from '../local/simulators/alimama-gateway';
 import { formatTopTimestamp } from '../shared/taobao/timestamp';
 import type { Delivery } from '../shared/webhook/delivery';
 

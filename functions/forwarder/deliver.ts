@@ -1,5 +1,5 @@
 import type { Dispatcher } from 'undici';
-import type { Endpoint } from '../shared/settings';
+import type { Endpoint } from '../shared/domain/settings';
 import type { Delivery } from '../shared/webhook/delivery';
 import { renderRequest } from '../shared/webhook/formats';
 import { classify } from '../shared/webhook/outcome';

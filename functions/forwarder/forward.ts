@@ -1,9 +1,9 @@
-import { parseLeadMessage, type LeadMessage, type ParsedLeadMessage } from '../shared/aws/lead-message';
-import { mapLimit } from '../shared/concurrency';
-import { MalformedMessageError, messageOf } from '../shared/errors';
-import type { LeadId } from '../shared/ids';
-import type { Lead } from '../shared/lead';
-import type { Endpoint } from '../shared/settings';
+import { parseLeadMessage, type LeadMessage, type ParsedLeadMessage } from '../shared/domain/lead-message';
+import { mapLimit } from './map-limit';
+import { MalformedMessageError, messageOf } from '../shared/domain/errors';
+import type { LeadId } from '../shared/domain/ids';
+import type { Lead } from '../shared/domain/lead';
+import type { Endpoint } from '../shared/domain/settings';
 import type { ClaimResult } from '../shared/aws/ledger';
 import type { AttemptResult, ForwardDeps } from './ports';
 

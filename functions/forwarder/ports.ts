@@ -1,7 +1,7 @@
-import type { LeadMessage } from '../shared/aws/lead-message';
+import type { LeadMessage } from '../shared/domain/lead-message';
 import type { ClaimResult } from '../shared/aws/ledger';
-import type { LeadId } from '../shared/ids';
-import type { Endpoint } from '../shared/settings';
+import type { LeadId } from '../shared/domain/ids';
+import type { Endpoint } from '../shared/domain/settings';
 import type { Delivery } from '../shared/webhook/delivery';
 
 /** What one HTTP attempt to one endpoint came to (DESIGN §3). */

@@ -1,12 +1,12 @@
 import type { Context } from 'aws-lambda';
 import { createClients } from '../shared/aws/clients';
-import { readPollerEnvironment } from '../shared/aws/lambda-env';
+import { readPollerEnvironment } from '../shared/config/lambda-env';
 import { SqsLeadQueue } from '../shared/aws/lead-queue';
 import { DynamoStateStore, sourceKey } from '../shared/aws/scan-state';
 import { cachedFor, readSecret, SECRET_CACHE_MS, SECRET_STALE_MS } from '../shared/aws/secrets';
-import { parsePollerSettings } from '../shared/config';
-import { messageOf } from '../shared/errors';
-import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability';
+import { parsePollerSettings } from '../shared/config/parse-settings';
+import { messageOf } from '../shared/domain/errors';
+import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability/observability';
 import { TopClient } from '../shared/taobao/client';
 import { isAuthorizationFailure, refusesSecrets, TopError } from '../shared/taobao/errors';
 import { TopLeadSource } from '../shared/taobao/lead-source';

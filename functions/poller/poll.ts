@@ -1,7 +1,7 @@
-import { PagingContractError } from '../shared/errors';
-import { compareIds, maxId, type LeadId } from '../shared/ids';
-import type { Lead } from '../shared/lead';
-import type { StartFrom } from '../shared/settings';
+import { PagingContractError } from '../shared/domain/errors';
+import { compareIds, maxId, type LeadId } from '../shared/domain/ids';
+import type { Lead } from '../shared/domain/lead';
+import type { StartFrom } from '../shared/domain/settings';
 import type { LeadPage, LeadQueue, LeadSource, ScanProgress, SourceState, StateStore } from './ports';
 
 /** How many of the highest handled ids the lookback re-reads each cycle (DESIGN §2.6). */

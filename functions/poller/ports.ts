@@ -1,5 +1,5 @@
-import type { LeadId } from '../shared/ids';
-import type { Lead } from '../shared/lead';
+import type { LeadId } from '../shared/domain/ids';
+import type { Lead } from '../shared/domain/lead';
 
 /** What the scan needs from the outside world; adapters live in shared/taobao and shared/aws. */
 

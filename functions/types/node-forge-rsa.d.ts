@@ -1,5 +1,5 @@
 // node-forge's RSA and big-integer modules alone, without its index (TLS, X.509, PKCS#12, …):
-// what shared/rsa-pkcs1.ts imports (mobile.ts loads it on the first PKCS#1 v1.5 ciphertext only). Typed with
+// what shared/mobile/rsa-pkcs1.ts imports (mobile-decryptor.ts loads it on the first PKCS#1 v1.5 ciphertext only). Typed with
 // @types/node-forge; node-forge has no `exports` map, so the paths resolve as files.
 declare module 'node-forge/lib/rsa' {
   import type { pki } from 'node-forge';

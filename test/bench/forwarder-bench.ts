@@ -1,4 +1,4 @@
-import { LEADS_RETENTION_SECONDS } from '../../functions/local/resources';
+import { LEADS_RETENTION_SECONDS } from '../../functions/local/runner/resources';
 import { DeleteMessageBatchCommand, DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { Agent } from 'undici';
 import { createDeliver } from '../../functions/forwarder/deliver';
@@ -6,10 +6,10 @@ import { forwardBatch, type QueueRecord } from '../../functions/forwarder/forwar
 import type { ForwardDeps } from '../../functions/forwarder/ports';
 import { DynamoEndpointStatus } from '../../functions/shared/aws/endpoint-status';
 import { SqsForwarderQueue } from '../../functions/shared/aws/forwarder-queue';
-import { parseLeadMessage } from '../../functions/shared/aws/lead-message';
+import { parseLeadMessage } from '../../functions/shared/domain/lead-message';
 import { SqsLeadQueue } from '../../functions/shared/aws/lead-queue';
 import { DynamoLedger } from '../../functions/shared/aws/ledger';
-import type { Endpoint } from '../../functions/shared/settings';
+import type { Endpoint } from '../../functions/shared/domain/settings';
 import { createDispatcher } from '../../functions/shared/webhook/sender';
 import { realisticLeads } from '../support/bench-leads';
 import { receive } from '../support/forwarder-loop';

@@ -2,7 +2,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { poll } from '../../functions/poller/poll';
 import type { SourceState } from '../../functions/poller/ports';
 import { SqsLeadQueue } from '../../functions/shared/aws/lead-queue';
-import { SEEN_AT_ATTRIBUTE } from '../../functions/shared/aws/lead-message';
+import { SEEN_AT_ATTRIBUTE } from '../../functions/shared/domain/lead-message';
 import { DynamoStateStore, sourceKey } from '../../functions/shared/aws/scan-state';
 import { TopClient } from '../../functions/shared/taobao/client';
 import { TopLeadSource } from '../../functions/shared/taobao/lead-source';

@@ -5,8 +5,8 @@
  * alone took ~20% of a single-process run) to the code under test. Driven by servers.ts over
  * IPC; loopback only.
  */
-import { startLocalSecretsManager } from '../../functions/local/secrets-server';
-import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../functions/shared/taobao/simulated-gateway';
+import { startLocalSecretsManager } from '../../functions/local/emulators/secrets-server';
+import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../functions/local/simulators/alimama-gateway';
 import { startDynalite } from '../support/local-aws';
 import { startReceiver, type Receiver } from '../support/receiver';
 

@@ -1,10 +1,10 @@
-import { readForwarderEnvironment, readPollerEnvironment, ENV } from '../../functions/shared/aws/lambda-env';
+import { readForwarderEnvironment, readPollerEnvironment, ENV } from '../../functions/shared/config/lambda-env';
 import { endpointKey } from '../../functions/shared/aws/endpoint-status';
 import { ledgerKey } from '../../functions/shared/aws/ledger';
 import { sourceKey } from '../../functions/shared/aws/scan-state';
-import { parsePollerSettings } from '../../functions/shared/config';
-import { METRIC, OBSERVABILITY_ENV } from '../../functions/shared/observability';
-import { DEFAULT_GATEWAY_URL as PRODUCT_GATEWAY_URL, DEFAULT_PAGE_SIZE, DEFAULT_POLL_INTERVAL_SECONDS, SIGN_METHODS as PRODUCT_SIGN_METHODS } from '../../functions/shared/settings';
+import { parsePollerSettings } from '../../functions/shared/config/parse-settings';
+import { METRIC, OBSERVABILITY_ENV } from '../../functions/shared/observability/observability';
+import { DEFAULT_GATEWAY_URL as PRODUCT_GATEWAY_URL, DEFAULT_PAGE_SIZE, DEFAULT_POLL_INTERVAL_SECONDS, SIGN_METHODS as PRODUCT_SIGN_METHODS } from '../../functions/shared/domain/settings';
 import { backoffSeconds } from '../../functions/shared/webhook/outcome';
 import { ENDPOINT_METRICS, FORWARDER_METRICS, POLLER_METRICS } from '../../infra/metrics';
 import { DEFAULT_GATEWAY_URL, DEFAULT_POLL_SCHEDULE, MAX_PAGE_SIZE, POLL_SCHEDULES, SIGN_METHODS } from '../../infra/parameters';

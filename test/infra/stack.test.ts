@@ -1,4 +1,4 @@
-import { MOBILE_KEY_OUTPUT, REQUIRED_OUTPUTS } from '../../functions/cli/target/stack-description';
+import { MOBILE_KEY_OUTPUT, REQUIRED_OUTPUTS } from '../../functions/cli/targets/stack-description';
 import { Duration } from 'aws-cdk-lib';
 import { FORWARDER_BATCHING_WINDOW, FORWARDER_BATCH_SIZE, FORWARDER_MAX_CONCURRENCY } from '../../infra/forwarder';
 import { POLL_SCHEDULES, SECRET_PARAMETER_NAMES } from '../../infra/parameters';

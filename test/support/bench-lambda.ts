@@ -1,4 +1,4 @@
-import { LEADS_RETENTION_SECONDS } from '../../functions/local/resources';
+import { LEADS_RETENTION_SECONDS } from '../../functions/local/runner/resources';
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import { build, type Metafile } from 'esbuild';
 import { BUNDLE_SETTINGS, SOURCE_MAP_ENVIRONMENT, type FunctionName } from '../../infra/bundling';
 import { buildDeployable } from './deployable-bundle';
-import { ENV } from '../../functions/shared/aws/lambda-env';
-import { OBSERVABILITY_ENV } from '../../functions/shared/observability';
+import { ENV } from '../../functions/shared/config/lambda-env';
+import { OBSERVABILITY_ENV } from '../../functions/shared/observability/observability';
 
 /**
  * The deployed bundles, run the way Lambda runs them: built with the stack's own esbuild
@@ -99,7 +99,7 @@ export interface LambdaEnvInput {
 }
 
 /**
- * The environment the stack gives a function (names from functions/shared/aws/lambda-env.ts),
+ * The environment the stack gives a function (names from functions/shared/config/lambda-env.ts),
  * pointed at local servers through the SDK's endpoint variables. Metrics are off (they would
  * print EMF to stdout), as in the local runner.
  */

@@ -1,7 +1,7 @@
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { SEEN_AT_ATTRIBUTE } from '../../functions/shared/aws/lead-message';
-import { normalizeLead, type Lead } from '../../functions/shared/lead';
-import { generateLeads, type GenerateLeadsOptions } from '../../functions/shared/taobao/simulated-gateway';
+import { SEEN_AT_ATTRIBUTE } from '../../functions/shared/domain/lead-message';
+import { normalizeLead, type Lead } from '../../functions/shared/domain/lead';
+import { generateLeads, type GenerateLeadsOptions } from '../../functions/local/simulators/alimama-gateway';
 
 /** Realistic leads as the poller puts them on the queue: the simulator's sample records, normalized. */
 export function realisticLeads(count: number, options: GenerateLeadsOptions = {}): Lead[] {

@@ -2,7 +2,7 @@
 // takes it with the real acquireLock, prints "held <pid>", and releases it after `releaseMs`
 // (or when killed, if "never"). Args: lockFile purpose releaseMs|never [startAtEpochMs].
 import { dirname } from 'node:path';
-import { acquireLock } from '../../functions/local/lock';
+import { acquireLock } from '../../functions/local/state/lock';
 
 async function main(): Promise<void> {
   const [file, purpose, release, startAt] = process.argv.slice(2);

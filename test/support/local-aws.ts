@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startDynamoServer } from '../../functions/local/dynamo-server';
+import { startDynamoServer } from '../../functions/local/emulators/dynamo-server';
 
 /** Real local servers for tests: an in-process dynalite per test file, the run's fauxqs. */
 

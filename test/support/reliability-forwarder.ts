@@ -1,4 +1,4 @@
-import { LEADS_RETENTION_SECONDS } from '../../functions/local/resources';
+import { LEADS_RETENTION_SECONDS } from '../../functions/local/runner/resources';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createDeliver } from '../../functions/forwarder/deliver';
@@ -7,7 +7,7 @@ import type { ForwardDeps } from '../../functions/forwarder/ports';
 import { DynamoEndpointStatus } from '../../functions/shared/aws/endpoint-status';
 import { SqsForwarderQueue } from '../../functions/shared/aws/forwarder-queue';
 import { DynamoLedger } from '../../functions/shared/aws/ledger';
-import type { Endpoint } from '../../functions/shared/settings';
+import type { Endpoint } from '../../functions/shared/domain/settings';
 import { createDispatcher } from '../../functions/shared/webhook/sender';
 import { drain } from './forwarder-loop';
 import type { TestQueues } from './local-aws';

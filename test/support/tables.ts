@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ensureStateTable } from '../../functions/local/dynamo-server';
+import { ensureStateTable } from '../../functions/local/emulators/dynamo-server';
 import { startDynalite, type LocalDynamo } from './local-aws';
 
 /** The stack's table shape (partition key `pk`), as the local runner creates it, under a fresh name. */

@@ -1,14 +1,14 @@
 import { resolve } from 'node:path';
-import { ConfigFileTooLarge, loadConfigFile, readText, unsignedWarnings } from '../../local/config-file';
-import { parseForwarderSettings, parseJsonSetting } from '../../shared/config';
-import { validatePrivateKey } from '../../shared/private-key';
-import { ConfigError, errorCode } from '../../shared/errors';
-import type { Endpoint } from '../../shared/settings';
+import { ConfigFileTooLarge, loadConfigFile, readText, unsignedWarnings } from '../../local/runner/config-file';
+import { parseForwarderSettings, parseJsonSetting } from '../../shared/config/parse-settings';
+import { validatePrivateKey } from '../../shared/mobile/private-key';
+import { ConfigError, errorCode } from '../../shared/domain/errors';
+import type { Endpoint } from '../../shared/domain/settings';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
 import type { Io } from '../io';
 import { parseFlags } from '../flags';
-import { awsTarget } from '../target/aws-target';
+import { awsTarget } from '../targets/aws-target';
 
 const HELP = `Usage: lead-forwarder check (--config FILE | --webhooks FILE | --stack NAME [--region R])
 

@@ -1,7 +1,7 @@
-import { loadConfigFile } from '../../local/config-file';
-import { runDev } from '../../local/dev';
-import { ONCE_MAX_RECEIVE_COUNT } from '../../local/resources';
-import { DEFAULT_STATE_DIR } from '../../local/state-dir';
+import { loadConfigFile } from '../../local/runner/config-file';
+import { runDev } from '../../local/runner/dev';
+import { ONCE_MAX_RECEIVE_COUNT } from '../../local/runner/resources';
+import { DEFAULT_STATE_DIR } from '../../local/state/state-dir';
 import type { Command } from '../command';
 import { parseFlags, stateDirFlag } from '../flags';
 

@@ -3,8 +3,8 @@ import type { Command } from '../command';
 import { moveMessages, parkedFor } from '../dlq-move';
 import { UsageError } from '../errors';
 import { parseFlags, TARGET_FLAGS, TARGET_HELP } from '../flags';
-import { resolveTarget } from '../target/resolve-target';
-import type { Stores, Target } from '../target/target';
+import { resolveTarget } from '../targets/resolve-target';
+import type { Stores, Target } from '../targets/target';
 
 const HELP = `Usage: lead-forwarder replay [--endpoint NAME] [--state-dir DIR | --stack NAME [--region R]] [--config FILE]
 

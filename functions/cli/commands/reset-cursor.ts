@@ -1,14 +1,14 @@
 import type { SourceState } from '../../poller/ports';
 import { DynamoStateStore, sourceKey } from '../../shared/aws/scan-state';
-import { messageOf, StateConflictError } from '../../shared/errors';
-import { compareIds, isLeadId, type LeadId } from '../../shared/ids';
+import { messageOf, StateConflictError } from '../../shared/domain/errors';
+import { compareIds, isLeadId, type LeadId } from '../../shared/domain/ids';
 import type { Command } from '../command';
 import { OperatorError, UsageError } from '../errors';
 import { parseFlags, TARGET_FLAGS, TARGET_HELP } from '../flags';
 import type { Io } from '../io';
 import { newestLeadId } from '../newest-lead';
-import { resolveTarget } from '../target/resolve-target';
-import type { Target } from '../target/target';
+import { resolveTarget } from '../targets/resolve-target';
+import type { Target } from '../targets/target';
 
 const HELP = `Usage: lead-forwarder reset-cursor --to latest|ID [--yes] [--state-dir DIR | --stack NAME [--region R]] [--config FILE]
 

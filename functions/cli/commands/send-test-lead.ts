@@ -1,11 +1,11 @@
 import { createDeliver } from '../../forwarder/deliver';
 import type { AttemptResult } from '../../forwarder/ports';
-import type { Endpoint } from '../../shared/settings';
+import type { Endpoint } from '../../shared/domain/settings';
 import { createDispatcher } from '../../shared/webhook/sender';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { parseFlags, TARGET_FLAGS, TARGET_HELP } from '../flags';
-import { resolveTarget } from '../target/resolve-target';
+import { resolveTarget } from '../targets/resolve-target';
 import { testDelivery } from '../test-lead';
 
 const HELP = `Usage: lead-forwarder send-test-lead [--endpoint NAME] [--state-dir DIR | --stack NAME [--region R]] [--config FILE]

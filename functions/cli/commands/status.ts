@@ -1,12 +1,12 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoEndpointStatus, type EndpointRecord } from '../../shared/aws/endpoint-status';
 import { decodeSourceState, DynamoStateStore, sourceKey } from '../../shared/aws/scan-state';
-import { messageOf } from '../../shared/errors';
+import { messageOf } from '../../shared/domain/errors';
 import type { ScanProgress } from '../../poller/ports';
 import type { Command } from '../command';
 import { parseFlags, TARGET_FLAGS, TARGET_HELP } from '../flags';
-import { resolveTarget } from '../target/resolve-target';
-import type { Stores, Target } from '../target/target';
+import { resolveTarget } from '../targets/resolve-target';
+import type { Stores, Target } from '../targets/target';
 
 const HELP = `Usage: lead-forwarder status [--json] [--state-dir DIR | --stack NAME [--region R]] [--config FILE]
 

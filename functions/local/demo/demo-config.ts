@@ -1,4 +1,4 @@
-import { SIMULATED_APP_KEY, SIMULATED_APP_SECRET, SIMULATED_SESSION_KEY } from '../../shared/taobao/simulated-gateway';
+import { SIMULATED_APP_KEY, SIMULATED_APP_SECRET, SIMULATED_SESSION_KEY } from '../simulators/alimama-gateway';
 
 /** The demo polls often so that a newcomer sees leads flow within seconds. */
 export const DEMO_POLL_INTERVAL_SECONDS = 5;

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { isRecord } from '../../shared/lead';
+import { isRecord } from '../../shared/domain/is-record';
 import { verify } from '../../shared/webhook/signature';
 
 /** What the inbox shows of a lead: ids and form context, never the visitor's name or mobile in full. */

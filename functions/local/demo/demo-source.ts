@@ -1,5 +1,5 @@
 import { constants, generateKeyPairSync, publicEncrypt, type KeyObject } from 'node:crypto';
-import { generateLeads, startSimulatedGateway, type SampleLead, type SimulatedGateway } from '../../shared/taobao/simulated-gateway';
+import { generateLeads, startSimulatedGateway, type SampleLead, type SimulatedGateway } from '../simulators/alimama-gateway';
 import { formatTopTimestamp } from '../../shared/taobao/timestamp';
 
 /** Leads the demo's gateway holds at start: enough to fill a screen on the first poll. */
@@ -16,7 +16,7 @@ export interface DemoSource {
 }
 
 /**
- * The simulated Alimama gateway (functions/shared/taobao/simulated-gateway.ts) seeded with
+ * The simulated Alimama gateway (functions/local/simulators/alimama-gateway.ts) seeded with
  * realistic leads, with 1–3 more arriving every DEMO_ARRIVAL_MS. Ids come from the clock
  * (milliseconds), so leads of a later demo run are always above the cursor the state directory
  * kept from an earlier one, and the demo never looks stuck after a restart.

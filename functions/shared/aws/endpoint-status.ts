@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Endpoint } from '../settings';
+import type { Endpoint } from '../domain/settings';
 
 /** What the state table remembers of an endpoint: whether it is gone, and its last delivery. */
 export interface EndpointRecord {

@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityCommand, SendMessageCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ForwarderQueue } from '../../forwarder/ports';
-import { PARKED_ENDPOINTS_ATTRIBUTE, PARKED_REASON_ATTRIBUTE, type LeadMessage } from './lead-message';
+import { PARKED_ENDPOINTS_ATTRIBUTE, PARKED_REASON_ATTRIBUTE, type LeadMessage } from '../domain/lead-message';
 
 /**
  * SQS caps a message's visibility at 12 hours from its receive; the forwarder asks some time

@@ -1,4 +1,4 @@
-import { LeadForwarderError } from '../errors';
+import { LeadForwarderError } from '../domain/errors';
 
 /**
  * The credential provider of the deployed functions, in place of the AWS SDK's default chain:

@@ -1,8 +1,8 @@
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LeadQueue } from '../../poller/ports';
-import { EnqueueError } from '../errors';
-import type { Lead } from '../lead';
-import { encodeLeadBody, SEEN_AT_ATTRIBUTE } from './lead-message';
+import { EnqueueError } from '../domain/errors';
+import type { Lead } from '../domain/lead';
+import { encodeLeadBody, SEEN_AT_ATTRIBUTE } from '../domain/lead-message';
 
 /** SQS takes at most ten entries per SendMessageBatch. */
 const BATCH = 10;

@@ -6,7 +6,7 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import type { LeadId } from '../ids';
+import type { LeadId } from '../domain/ids';
 
 /** Ledger entries outlive every copy of the message (4-day queue, 14-day DLQ, then a replay). */
 export const LEDGER_TTL_DAYS = 35;

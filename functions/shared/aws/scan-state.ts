@@ -1,7 +1,7 @@
 import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ScanProgress, SourceState, SourceStateUpdate, StateStore } from '../../poller/ports';
-import { LeadForwarderError, StateConflictError } from '../errors';
-import { isLeadId, type LeadId } from '../ids';
+import { LeadForwarderError, StateConflictError } from '../domain/errors';
+import { isLeadId, type LeadId } from '../domain/ids';
 
 /** The state-table key of a source. One stack polls one merchant authorization (app key). */
 export function sourceKey(appKey: string): string {

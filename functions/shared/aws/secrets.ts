@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { errorCode, LeadForwarderError } from '../errors';
+import { errorCode, LeadForwarderError } from '../domain/errors';
 
 export class SecretUnavailableError extends LeadForwarderError {
   override readonly name: string = 'SecretUnavailableError';

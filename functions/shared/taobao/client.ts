@@ -1,6 +1,6 @@
-import { errorCode } from '../errors';
-import { isRecord } from '../lead';
-import type { SignMethod, TopSettings } from '../settings';
+import { errorCode } from '../domain/errors';
+import { isRecord } from '../domain/is-record';
+import type { SignMethod, TopSettings } from '../domain/settings';
 import { parseJsonKeepingBigInts } from './json';
 import { isEmptyParam, signTopRequest } from './sign';
 import { TopApiError, TopError, TopProtocolError, TopResultError, TopTransportError } from './errors';

@@ -1,4 +1,4 @@
-import { LeadForwarderError } from '../errors';
+import { LeadForwarderError } from '../domain/errors';
 
 /**
  * What can go wrong talking to TOP, and what to do about it (DESIGN §1). `classifyTopFailure`

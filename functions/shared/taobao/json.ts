@@ -1,4 +1,4 @@
-import { isLeadId, type LeadId } from '../ids';
+import { isLeadId, type LeadId } from '../domain/ids';
 
 /**
  * JSON for TOP, where ids are integers that may exceed 2^53 (DESIGN §1, §6). `JSON.parse`

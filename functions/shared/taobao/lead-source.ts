@@ -1,6 +1,7 @@
 import type { LeadPage, LeadSource } from '../../poller/ports';
-import type { LeadId } from '../ids';
-import { isRecord, normalizeLead, unwrapList } from '../lead';
+import type { LeadId } from '../domain/ids';
+import { normalizeLead, unwrapList } from '../domain/lead';
+import { isRecord } from '../domain/is-record';
 import type { TopCaller } from './client';
 import { TopProtocolError } from './errors';
 import { writeLeadQueryDto } from './json';

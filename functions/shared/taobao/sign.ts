@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import type { SignMethod } from '../settings';
+import type { SignMethod } from '../domain/settings';
 
 /**
  * TOP request signing (DESIGN §1). Pure: the client signs with it and the simulated gateway

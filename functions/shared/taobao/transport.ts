@@ -1,6 +1,6 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
-import { LeadForwarderError } from '../errors';
+import { LeadForwarderError } from '../domain/errors';
 
 /**
  * One form POST to the TOP gateway over node:http(s). Not `fetch`: a scan's pages are strictly

@@ -1,4 +1,4 @@
-import type { Lead } from '../lead';
+import type { Lead } from '../domain/lead';
 
 /** One lead on its way to one endpoint: what every payload format renders. */
 export interface Delivery {

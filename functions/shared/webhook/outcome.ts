@@ -1,4 +1,4 @@
-import type { EndpointFormat } from '../settings';
+import type { EndpointFormat } from '../domain/settings';
 import { interpretResponse } from './formats';
 import type { SendResult } from './sender';
 

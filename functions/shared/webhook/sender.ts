@@ -6,7 +6,7 @@ import type { Dispatcher } from 'undici';
 import Agent from 'undici/lib/dispatcher/agent';
 import apiRequest from 'undici/lib/api/api-request';
 import type { RenderedRequest } from './formats/types';
-import { errorCode } from '../errors';
+import { errorCode } from '../domain/errors';
 import { isValidHeaderValue } from './header-value';
 
 /**

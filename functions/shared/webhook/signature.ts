@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { LeadForwarderError } from '../errors';
+import { LeadForwarderError } from '../domain/errors';
 
 /**
  * Standard Webhooks symmetric signing (spec: github.com/standard-webhooks/standard-webhooks,

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, summaryOf, tempDir, writeJson } from './cli-process';
-import { generateLeads } from '../../../functions/shared/taobao/simulated-gateway';
+import { generateLeads } from '../../../functions/local/simulators/alimama-gateway';
 import { sortIds, startFixture } from './pipeline-fixture';
 
 // Bad input stops before anything starts: every problem in one message, exit 2, no state.

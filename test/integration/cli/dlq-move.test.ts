@@ -1,6 +1,6 @@
 import { ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
 import { moveMessages, parkedFor, REDRIVEN_REASON } from '../../../functions/cli/dlq-move';
-import { PARKED_ENDPOINTS_ATTRIBUTE, PARKED_REASON_ATTRIBUTE } from '../../../functions/shared/aws/lead-message';
+import { PARKED_ENDPOINTS_ATTRIBUTE, PARKED_REASON_ATTRIBUTE } from '../../../functions/shared/domain/lead-message';
 import { createQueues, sqsClient, type TestQueues } from '../../support/local-aws';
 
 let sqs: SQSClient;

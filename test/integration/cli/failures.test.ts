@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { generateLeads } from '../../../functions/shared/taobao/simulated-gateway';
+import { generateLeads } from '../../../functions/local/simulators/alimama-gateway';
 import { runCli, summaryOf, tempDir, writeJson } from './cli-process';
 import { startFixture, SECRET, type Fixture } from './pipeline-fixture';
 

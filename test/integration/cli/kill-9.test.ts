@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFile, rename } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { generateLeads } from '../../../functions/shared/taobao/simulated-gateway';
+import { generateLeads } from '../../../functions/local/simulators/alimama-gateway';
 import { finished, runCli, startCli, summaryOf, tempDir, waitUntil, writeJson, type RunningCli } from './cli-process';
 import { leadIdOf, sortIds, startFixture, type Fixture } from './pipeline-fixture';
 

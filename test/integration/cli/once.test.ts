@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { generateLeads, type SampleLead } from '../../../functions/shared/taobao/simulated-gateway';
+import { generateLeads, type SampleLead } from '../../../functions/local/simulators/alimama-gateway';
 import type { ReceivedRequest } from '../../support/receiver';
 import { runCli, summaryOf, tempDir } from './cli-process';
 import { assertSigned, leadIdOf, sortIds, startFixture, type Fixture } from './pipeline-fixture';

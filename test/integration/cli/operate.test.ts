@@ -1,6 +1,6 @@
 import { chmod, stat } from 'node:fs/promises';
 import { TEST_MOBILE } from '../../../functions/cli/test-lead';
-import { generateLeads } from '../../../functions/shared/taobao/simulated-gateway';
+import { generateLeads } from '../../../functions/local/simulators/alimama-gateway';
 import { runCli, summaryOf, tempDir } from './cli-process';
 import { assertSigned, leadIdOf, sortIds, startFixture, type Fixture } from './pipeline-fixture';
 

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateLeads } from '../../../functions/shared/taobao/simulated-gateway';
+import { generateLeads } from '../../../functions/local/simulators/alimama-gateway';
 import { finished, runCli, startCli, summaryOf, tempDir, waitForOutput, writeJson } from './cli-process';
 import { sortIds, startFixture, SECRET } from './pipeline-fixture';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { startSimulatedGateway, type SampleLead, type SimulatedGateway } from '../../../functions/shared/taobao/simulated-gateway';
+import { startSimulatedGateway, type SampleLead, type SimulatedGateway } from '../../../functions/local/simulators/alimama-gateway';
 import { startReceiver, type Answer, type ReceivedRequest, type Receiver } from '../../support/receiver';
 import { writeJson } from './cli-process';
 

@@ -1,4 +1,4 @@
-import { generateLeads } from '../../../functions/shared/taobao/simulated-gateway';
+import { generateLeads } from '../../../functions/local/simulators/alimama-gateway';
 import { runCli, summaryOf, tempDir } from './cli-process';
 import { sortIds, startFixture } from './pipeline-fixture';
 

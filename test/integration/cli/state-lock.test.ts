@@ -1,6 +1,6 @@
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { generateLeads } from '../../../functions/shared/taobao/simulated-gateway';
+import { generateLeads } from '../../../functions/local/simulators/alimama-gateway';
 import { holdLock, type LockHolderProcess } from '../../support/lock-holder';
 import { finished, runCli, startCli, summaryOf, tempDir, waitForOutput, writeJson } from './cli-process';
 import { startFixture, type Fixture } from './pipeline-fixture';

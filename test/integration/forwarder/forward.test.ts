@@ -1,4 +1,4 @@
-import { LEADS_RETENTION_SECONDS } from '../../../functions/local/resources';
+import { LEADS_RETENTION_SECONDS } from '../../../functions/local/runner/resources';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
@@ -8,8 +8,8 @@ import { DynamoEndpointStatus, endpointKey } from '../../../functions/shared/aws
 import { SqsForwarderQueue } from '../../../functions/shared/aws/forwarder-queue';
 import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
 import { DynamoLedger, ledgerKey } from '../../../functions/shared/aws/ledger';
-import type { Lead } from '../../../functions/shared/lead';
-import type { Endpoint } from '../../../functions/shared/settings';
+import type { Lead } from '../../../functions/shared/domain/lead';
+import type { Endpoint } from '../../../functions/shared/domain/settings';
 import { createDispatcher } from '../../../functions/shared/webhook/sender';
 import { drain } from '../../support/forwarder-loop';
 import { deadLetters, type ParkedMessage } from '../../support/reliability-forwarder';

@@ -3,12 +3,12 @@ import { isSuccessfulPoll, poll, type PollDeps, type PollOptions } from '../../.
 import type { LeadQueue, LeadSource, StateStore } from '../../../functions/poller/ports';
 import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
 import { DynamoStateStore, sourceKey } from '../../../functions/shared/aws/scan-state';
-import { PagingContractError, StateConflictError } from '../../../functions/shared/errors';
-import type { StartFrom } from '../../../functions/shared/settings';
+import { PagingContractError, StateConflictError } from '../../../functions/shared/domain/errors';
+import type { StartFrom } from '../../../functions/shared/domain/settings';
 import { TopClient } from '../../../functions/shared/taobao/client';
 import { TopError } from '../../../functions/shared/taobao/errors';
 import { TopLeadSource } from '../../../functions/shared/taobao/lead-source';
-import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../../functions/shared/taobao/simulated-gateway';
+import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../../functions/local/simulators/alimama-gateway';
 import { createQueues, sqsClient, startDynalite, type LocalDynamo } from '../../support/local-aws';
 import { counts, takeLeadIds } from '../../support/queue-contents';
 import { createStateTable } from '../../support/tables';

@@ -1,8 +1,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../functions/local/secrets-server';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../../functions/local/emulators/secrets-server';
 import type { PollSummary } from '../../../functions/poller/handler';
 import { DynamoStateStore, sourceKey } from '../../../functions/shared/aws/scan-state';
-import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../../functions/shared/taobao/simulated-gateway';
+import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../../functions/local/simulators/alimama-gateway';
 import { buildBundles, lambdaEnvironment, startLambda, type Bundles } from '../../support/bench-lambda';
 import { createQueues, fauxqsEndpoint, sqsClient, startDynalite, type LocalDynamo, type TestQueues } from '../../support/local-aws';
 import { recordFigures } from '../../support/reliability-figures';

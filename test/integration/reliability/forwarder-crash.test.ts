@@ -1,7 +1,7 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../../functions/local/secrets-server';
+import { startLocalSecretsManager, type LocalSecretsManager } from '../../../functions/local/emulators/secrets-server';
 import type { QueueRecord } from '../../../functions/forwarder/forward';
 import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
 import { ledgerKey } from '../../../functions/shared/aws/ledger';

@@ -4,7 +4,7 @@ import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
 import { DynamoStateStore, sourceKey } from '../../../functions/shared/aws/scan-state';
 import { TopClient } from '../../../functions/shared/taobao/client';
 import { TopLeadSource } from '../../../functions/shared/taobao/lead-source';
-import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../../functions/shared/taobao/simulated-gateway';
+import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../../functions/local/simulators/alimama-gateway';
 import { createQueues, sqsClient, startDynalite, type LocalDynamo } from '../../support/local-aws';
 import { takeLeadIds } from '../../support/queue-contents';
 import { recordFigures } from '../../support/reliability-figures';

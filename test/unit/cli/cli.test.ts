@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { runCli } from '../../../functions/cli/cli';
 import { describeChange } from '../../../functions/cli/commands/reset-cursor';
 import type { Io } from '../../../functions/cli/io';
-import { localAdvice } from '../../../functions/local/advice';
-import { handlerWiring, LOCAL_SECRET_ARNS } from '../../../functions/local/handler-env';
-import { ENV } from '../../../functions/shared/aws/lambda-env';
-import { OBSERVABILITY_ENV } from '../../../functions/shared/observability';
-import { parseSettings } from '../../../functions/shared/config';
+import { localAdvice } from '../../../functions/local/report/advice';
+import { handlerWiring, LOCAL_SECRET_ARNS } from '../../../functions/local/runner/handler-env';
+import { ENV } from '../../../functions/shared/config/lambda-env';
+import { OBSERVABILITY_ENV } from '../../../functions/shared/observability/observability';
+import { parseSettings } from '../../../functions/shared/config/parse-settings';
 import { classifyTopFailure } from '../../../functions/shared/taobao/errors';
 
 function io(interactive = false): Io & { stdout: string[]; stderr: string[] } {

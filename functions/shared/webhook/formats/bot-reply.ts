@@ -1,4 +1,4 @@
-import { isRecord } from '../../lead';
+import { isRecord } from '../../domain/is-record';
 import type { ResponseVerdict } from './types';
 
 /**

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { Endpoint } from '../../settings';
+import type { Endpoint } from '../../domain/settings';
 import type { Delivery } from '../delivery';
 import { interpretBotReply, type BotReplyRules } from './bot-reply';
 import { escapeMarkdown, leadCard, truncateUtf8 } from './card';

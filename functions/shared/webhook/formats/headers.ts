@@ -1,4 +1,4 @@
-import type { Endpoint } from '../../settings';
+import type { Endpoint } from '../../domain/settings';
 import { version } from '../../../../package.json';
 
 /** Sent on every request so a receiver's logs name the sender and its version. */

@@ -1,4 +1,4 @@
-import type { Endpoint, EndpointFormat } from '../../settings';
+import type { Endpoint, EndpointFormat } from '../../domain/settings';
 import type { Delivery } from '../delivery';
 import * as dingtalk from './dingtalk';
 import * as feishu from './feishu';

@@ -1,4 +1,4 @@
-import type { Endpoint } from '../../settings';
+import type { Endpoint } from '../../domain/settings';
 import { webhookIdOf, type Delivery } from '../delivery';
 import { sign } from '../signature';
 import { requestHeaders } from './headers';

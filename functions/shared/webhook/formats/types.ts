@@ -1,4 +1,4 @@
-import type { Endpoint } from '../../settings';
+import type { Endpoint } from '../../domain/settings';
 import type { Delivery } from '../delivery';
 
 /** An HTTP POST ready to send: the sender adds nothing but transport. */

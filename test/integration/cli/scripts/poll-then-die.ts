@@ -4,9 +4,9 @@
 import { DynamoStateStore, sourceKey } from '../../../../functions/shared/aws/scan-state';
 import { SqsLeadQueue } from '../../../../functions/shared/aws/lead-queue';
 import { poll } from '../../../../functions/poller/poll';
-import { openLocalStores } from '../../../../functions/local/local-stores';
-import { STACK_MAX_RECEIVE_COUNT, STACK_VISIBILITY_TIMEOUT_SECONDS } from '../../../../functions/local/resources';
-import { stateDir } from '../../../../functions/local/state-dir';
+import { openLocalStores } from '../../../../functions/local/state/local-stores';
+import { STACK_MAX_RECEIVE_COUNT, STACK_VISIBILITY_TIMEOUT_SECONDS } from '../../../../functions/local/runner/resources';
+import { stateDir } from '../../../../functions/local/state/state-dir';
 import { TopClient } from '../../../../functions/shared/taobao/client';
 import { TopLeadSource } from '../../../../functions/shared/taobao/lead-source';
 

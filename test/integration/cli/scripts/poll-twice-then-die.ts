@@ -4,10 +4,10 @@
 // receiver drops their connections). Args: stateDir configFile. Prints one JSON line per poll.
 import { createInterface } from 'node:readline';
 import { PassThrough } from 'node:stream';
-import { loadConfigFile } from '../../../../functions/local/config-file';
-import { startPipeline } from '../../../../functions/local/pipeline';
-import { createReporter } from '../../../../functions/local/progress';
-import { stateDir } from '../../../../functions/local/state-dir';
+import { loadConfigFile } from '../../../../functions/local/runner/config-file';
+import { startPipeline } from '../../../../functions/local/runner/pipeline';
+import { createReporter } from '../../../../functions/local/report/progress';
+import { stateDir } from '../../../../functions/local/state/state-dir';
 
 async function main(): Promise<void> {
   const [dir, configFile] = process.argv.slice(2) as [string, string];

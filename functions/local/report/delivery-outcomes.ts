@@ -1,0 +1,136 @@
+import { BatchGetItemCommand, type BatchGetItemCommandOutput, type DynamoDBClient, type KeysAndAttributes } from '@aws-sdk/client-dynamodb';
+import { DynamoEndpointStatus } from '../../shared/aws/endpoint-status';
+import { ledgerKey } from '../../shared/aws/ledger';
+import { isLeadId, type LeadId } from '../../shared/domain/ids';
+import { isRecord } from '../../shared/domain/is-record';
+import type { Endpoint } from '../../shared/domain/settings';
+import type { BatchReport } from '../runner/event-source';
+
+/**
+ * What a forwarder invocation did to each (lead, endpoint), read from what it left behind —
+ * the delivery ledger and whether the message stayed on the queue — rather than from its logs.
+ *
+ * - delivered: a 2xx recorded during this invocation;
+ * - already:   delivered before (a re-send the ledger stopped);
+ * - pending:   not delivered and the message stays on the queue for another attempt;
+ * - refused:   the endpoint refused it for good, but the message stays on the queue for
+ *              another endpoint's retry (it is parked, and counts as failed, when it leaves);
+ * - failed:    not delivered and the message left the queue: it was parked in the DLQ.
+ *
+ * An endpoint marked gone (it answered 410) gets nothing more, so a pair not delivered to it is
+ * refused (or failed), never pending: there is no retry for it to wait for.
+ */
+export type PairState = 'delivered' | 'already' | 'pending' | 'refused' | 'failed';
+
+export interface PairOutcome {
+  endpoint: string;
+  state: PairState;
+  /** Why a failed pair failed, when the ledger says (a refusal's reason). */
+  reason?: string;
+  /**
+   * When the endpoint was marked gone (it answered 410), if it is: the ledger keeps no reason
+   * for that, since the claim is released, but the endpoint's status item does.
+   */
+  goneAt?: string;
+}
+
+export interface RecordOutcome {
+  messageId: string;
+  /** Absent when the body is not a lead (the forwarder parks such a message). */
+  leadId?: LeadId;
+  /** 1 on the first attempt. */
+  receiveCount: number;
+  /** The message left the queue (delivered everywhere, or parked). */
+  settled: boolean;
+  pairs: PairOutcome[];
+}
+
+/** The ledger record of one pair, as far as this needs it. */
+export interface LedgerView {
+  status?: string;
+  deliveredAt?: string;
+  reason?: string;
+}
+
+/** The state of one pair from its ledger record and whether its endpoint is gone (pure; see PairState). */
+export function pairState(view: LedgerView | undefined, stillQueued: boolean, batchStartedAt: number, gone = false): PairState {
+  if (view?.status === 'delivered') {
+    const at = view.deliveredAt === undefined ? Number.NaN : Date.parse(view.deliveredAt);
+    return at >= batchStartedAt ? 'delivered' : 'already';
+  }
+  if (!stillQueued) return 'failed';
+  return view?.status === 'rejected' || gone ? 'refused' : 'pending';
+}
+
+/** Reads the ledger records of every (lead, endpoint) of the batch and the endpoints' status, and classifies them. */
+export async function readOutcomes(
+  ddb: DynamoDBClient,
+  table: string,
+  endpoints: readonly Pick<Endpoint, 'name' | 'url' | 'format'>[],
+  report: BatchReport,
+): Promise<RecordOutcome[]> {
+  const names = endpoints.map((endpoint) => endpoint.name);
+  const leads = report.records.map((record) => ({ record, leadId: leadIdOf(record.body) }));
+  const keys = leads.flatMap(({ leadId }) => (leadId === undefined ? [] : names.map((endpoint) => ledgerKey(leadId, endpoint))));
+  const views = await readLedger(ddb, table, keys);
+  const gone = await goneSince(ddb, table, endpoints);
+  return leads.map(({ record, leadId }) => {
+    const stillQueued = report.failed.has(record.messageId);
+    const pairs = names.map((endpoint): PairOutcome => {
+      const view = leadId === undefined ? undefined : views.get(ledgerKey(leadId, endpoint));
+      const goneAt = gone.get(endpoint);
+      const state = pairState(view, stillQueued, report.startedAt, goneAt !== undefined);
+      const pair: PairOutcome = { endpoint, state };
+      if (state !== 'failed' && state !== 'refused') return pair;
+      if (goneAt !== undefined) pair.goneAt = goneAt;
+      else if (view?.reason !== undefined) pair.reason = view.reason;
+      return pair;
+    });
+    const outcome: RecordOutcome = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1, settled: !stillQueued, pairs };
+    if (leadId !== undefined) outcome.leadId = leadId;
+    return outcome;
+  });
+}
+
+async function readLedger(ddb: DynamoDBClient, table: string, keys: string[]): Promise<Map<string, LedgerView>> {
+  const views = new Map<string, LedgerView>();
+  const unique = [...new Set(keys)];
+  // BatchGetItem reads at most 100 keys per call.
+  for (let i = 0; i < unique.length; i += 100) {
+    let request: Record<string, KeysAndAttributes> | undefined = {
+      [table]: { Keys: unique.slice(i, i + 100).map((pk) => ({ pk: { S: pk } })), ConsistentRead: true },
+    };
+    while (request !== undefined && Object.keys(request).length > 0) {
+      const output: BatchGetItemCommandOutput = await ddb.send(new BatchGetItemCommand({ RequestItems: request }));
+      const { Responses, UnprocessedKeys } = output;
+      for (const item of Responses?.[table] ?? []) {
+        const pk = item.pk?.S;
+        if (pk === undefined) continue;
+        const view: LedgerView = {};
+        if (item.status?.S !== undefined) view.status = item.status.S;
+        if (item.deliveredAt?.S !== undefined) view.deliveredAt = item.deliveredAt.S;
+        if (item.reason?.S !== undefined) view.reason = item.reason.S;
+        views.set(pk, view);
+      }
+      request = UnprocessedKeys;
+    }
+  }
+  return views;
+}
+
+/** When each endpoint that is gone for its current url and format was marked so. */
+async function goneSince(ddb: DynamoDBClient, table: string, endpoints: readonly Pick<Endpoint, 'name' | 'url' | 'format'>[]): Promise<Map<string, string>> {
+  const status = new DynamoEndpointStatus(ddb, table);
+  const records = await Promise.all(endpoints.map((endpoint) => status.get(endpoint)));
+  return new Map(records.flatMap((record) => (record.goneAt === undefined ? [] : [[record.name, record.goneAt] as const])));
+}
+
+/** The lead id of a message body, without trusting the body any further. */
+export function leadIdOf(body: string): LeadId | undefined {
+  try {
+    const value: unknown = JSON.parse(body);
+    return isRecord(value) && isLeadId(value.id) ? value.id : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,151 @@
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ReceiveClaims } from './receive-claims';
+import { BATCH_SIZE } from './resources';
+import { failedIds, toSqsRecord } from './sqs-event';
+import type { QueueRef } from '../emulators/sqs-server';
+
+/** What one forwarder invocation came to, as the event source sees it. */
+export interface BatchReport {
+  records: SQSRecord[];
+  /** Message ids left on the queue (reported failures, or all when the function threw). */
+  failed: Set<string>;
+  /** When the invocation started (epoch ms): deliveries recorded after it are this batch's. */
+  startedAt: number;
+  /** The function threw: every record stays on the queue. */
+  error?: unknown;
+}
+
+export interface EventSourceOptions {
+  sqs: SQSClient;
+  queue: QueueRef;
+  region: string;
+  invoke(event: SQSEvent): Promise<SQSBatchResponse>;
+  /** Long-poll wait. Short, because a stop waits for the receive in progress (see stop()). */
+  waitSeconds: number;
+  /** Pause after an empty receive (cut short by stop()); with `waitSeconds: 0` it paces short polls. */
+  idleMs?: number;
+  /**
+   * When set, a record left on the queue comes back after this many seconds, whatever backoff
+   * the forwarder chose: `--once` fast-forwards the retry clock instead of waiting minutes.
+   */
+  retrySeconds?: number;
+  /** Told which messages are being handled, from the receive until the batch is settled. */
+  claims?: Pick<ReceiveClaims, 'claim' | 'release'>;
+  onBatch(report: BatchReport): Promise<void>;
+  onError(error: unknown): void;
+}
+
+/**
+ * Lambda's SQS event source on one machine: receive up to ten messages (long poll, every
+ * attribute), invoke the function with an SQSEvent, delete every record not reported in
+ * `batchItemFailures`. Retries and parking are the forwarder's own doing (visibility, DLQ).
+ */
+export class SqsEventSource {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private busy = false;
+  private wake: () => void = () => undefined;
+
+  constructor(private readonly opts: EventSourceOptions) {}
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** True while a batch is being forwarded. */
+  get inFlight(): boolean {
+    return this.busy;
+  }
+
+  /**
+   * Stops receiving and waits for the batch in flight to finish. A receive in progress is
+   * let run out rather than aborted: an aborted receive can still take messages off the queue
+   * on the server, and they would stay hidden for the whole visibility timeout.
+   */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      try {
+        if (!(await this.once())) await this.pause(this.opts.idleMs ?? 0);
+      } catch (error) {
+        this.opts.onError(error);
+        await this.pause(1_000);
+      }
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    if (ms <= 0 || !this.running) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** One receive and, if it brought messages, one invocation; false when the queue had none. */
+  private async once(): Promise<boolean> {
+    const { sqs, queue } = this.opts;
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue.url,
+        MaxNumberOfMessages: BATCH_SIZE,
+        WaitTimeSeconds: this.opts.waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    if (Messages.length === 0) return false;
+    this.busy = true;
+    try {
+      const records = Messages.map((message) => toSqsRecord(message, queue, this.opts.region));
+      const handles = records.map((record) => record.receiptHandle);
+      // Before the invocation, so that every deadline recorded is the receive's own.
+      this.opts.claims?.claim(handles);
+      const startedAt = Date.now();
+      let report: BatchReport;
+      try {
+        try {
+          const response = await this.opts.invoke({ Records: records });
+          report = { records, failed: failedIds(records, response), startedAt };
+        } catch (error) {
+          report = { records, failed: failedIds(records, undefined), startedAt, error };
+        }
+        await this.settle(report);
+      } finally {
+        this.opts.claims?.release(handles);
+      }
+      await this.opts.onBatch(report);
+      return true;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async settle(report: BatchReport): Promise<void> {
+    const { sqs, queue, retrySeconds } = this.opts;
+    const done = report.records.filter((record) => !report.failed.has(record.messageId));
+    if (done.length > 0) {
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: done.map((record, i) => ({ Id: String(i), ReceiptHandle: record.receiptHandle })) }));
+    }
+    const failed = report.records.filter((record) => report.failed.has(record.messageId));
+    if (retrySeconds !== undefined && failed.length > 0) {
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queue.url,
+          Entries: failed.map((record, i) => ({ Id: String(i), ReceiptHandle: record.receiptHandle, VisibilityTimeout: retrySeconds })),
+        }),
+      );
+    }
+  }
+}

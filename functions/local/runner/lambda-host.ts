@@ -1,0 +1,86 @@
+import { createWriteStream, renameSync, statSync, type WriteStream } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { PollSummary } from '../../poller/handler';
+
+type PollerModule = typeof import('../../poller/handler');
+type ForwarderModule = typeof import('../../forwarder/handler');
+
+/** The two real Lambda handlers, loaded in this process the way the runtime would load them. */
+export interface LocalLambdas {
+  /** One poller invocation with `budgetMs` to run (its context's remaining time). */
+  poll(budgetMs: number): Promise<PollSummary>;
+  /** One forwarder invocation with an SQS batch. */
+  forward(event: SQSEvent): Promise<SQSBatchResponse>;
+  /** Flushes and closes the handlers' log file. */
+  close(): Promise<void>;
+}
+
+/**
+ * Sets the environment, then loads the handlers (they read it, create their SDK clients and
+ * their loggers at module load, like in a Lambda container). Their JSON logs go to `logFile`
+ * rather than the terminal: the handlers' logger takes process.stdout/stderr when it is created,
+ * so the two streams point at the file exactly while the modules load, as the Lambda runtime
+ * points them at CloudWatch.
+ */
+export function loadLambdas(env: Record<string, string>, logFile: string): LocalLambdas {
+  Object.assign(process.env, env);
+  rotate(logFile);
+  const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
+  const load = createRequire(__filename);
+  const { poller, forwarder } = withStdio(log, () => ({
+    poller: load('../../poller/handler') as PollerModule,
+    forwarder: load('../../forwarder/handler') as ForwarderModule,
+  }));
+  return {
+    poll: (budgetMs) => {
+      const deadline = Date.now() + budgetMs;
+      return poller.handler({}, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) });
+    },
+    forward: (event) => forwarder.handler(event, lambdaContext()),
+    close: () => new Promise<void>((resolve) => log.end(() => resolve())),
+  };
+}
+
+/** The log is kept across runs; past this size the previous one is moved to `<file>.1`. */
+const MAX_LOG_BYTES = 10 * 1024 * 1024;
+
+function rotate(file: string): void {
+  try {
+    if (statSync(file).size > MAX_LOG_BYTES) renameSync(file, `${file}.1`);
+  } catch {
+    // No log yet.
+  }
+}
+
+function withStdio<T>(stream: WriteStream, load: () => T): T {
+  const stdout = Object.getOwnPropertyDescriptor(process, 'stdout');
+  const stderr = Object.getOwnPropertyDescriptor(process, 'stderr');
+  if (stdout === undefined || stderr === undefined) return load();
+  Object.defineProperty(process, 'stdout', { configurable: true, enumerable: true, get: () => stream });
+  Object.defineProperty(process, 'stderr', { configurable: true, enumerable: true, get: () => stream });
+  try {
+    return load();
+  } finally {
+    Object.defineProperty(process, 'stdout', stdout);
+    Object.defineProperty(process, 'stderr', stderr);
+  }
+}
+
+/** The forwarder ignores its context; a complete one keeps the type honest. */
+function lambdaContext(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'lead-forwarder-local-forwarder',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:lead-forwarder-local-forwarder',
+    memoryLimitInMB: '256',
+    awsRequestId: `local-${Date.now()}`,
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 120_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}

@@ -1,0 +1,303 @@
+import { ConfigError } from '../domain/errors';
+import { isLeadId } from '../domain/ids';
+import { duplicateKeyProblems } from './json-duplicate-keys';
+import { jsonSyntaxProblem } from './json-syntax';
+import { isRecord } from '../domain/is-record';
+import { shownKey } from './shown-key';
+import {
+  DEFAULT_ENDPOINT_TIMEOUT_MS,
+  DEFAULT_GATEWAY_URL,
+  DEFAULT_PAGE_SIZE,
+  DEFAULT_POLL_INTERVAL_SECONDS,
+  ENDPOINT_FORMATS,
+  SIGN_METHODS,
+  type Endpoint,
+  type EndpointFormat,
+  type ForwarderSettings,
+  type PollerSettings,
+  type Settings,
+  type SignMethod,
+  type StartFrom,
+  type TopSettings,
+} from '../domain/settings';
+import { isValidHeaderValue } from '../webhook/header-value';
+import { validateWebhookSecret } from '../webhook/signature';
+import { validatePrivateKey } from '../mobile/private-key';
+
+/**
+ * Parses and validates settings once, at start. Every problem is collected and thrown together
+ * as one ConfigError, so an operator fixes a config in one round; secrets never appear in it.
+ */
+
+const MAX_ENDPOINT_TIMEOUT_MS = 60_000;
+const ENDPOINT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const TOP_KEYS = ['appKey', 'appSecret', 'sessionKey', 'gatewayUrl', 'signMethod', 'pageSize'];
+const ENDPOINT_KEYS = ['name', 'url', 'secret', 'headers', 'format', 'timeoutMs'];
+const SETTINGS_KEYS = ['top', 'pollIntervalSeconds', 'startFrom', 'webhooks', 'mobilePrivateKey'];
+// Receivers set their own values for these; a custom header must not forge them.
+const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+/** Headers undici refuses on a request (or, for Connection, that would change how it reuses sockets). */
+const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect']);
+// Names the rule, never the value: header values are often credentials.
+const HEADER_VALUE_RULE = 'must be a single-line string of visible ASCII characters, spaces and tabs (HTTP headers cannot carry other text; encode it the way the receiver expects, e.g. percent-encoding)';
+
+class Problems {
+  readonly list: string[] = [];
+  add(problem: string): void {
+    this.list.push(problem);
+  }
+  throwIfAny(): void {
+    if (this.list.length > 0) throw new ConfigError(this.list);
+  }
+}
+
+/** The whole local config file (DESIGN §4 keys). */
+export function parseSettings(input: unknown): Settings {
+  const problems = new Problems();
+  if (!isRecord(input)) throw new ConfigError(['the configuration must be a JSON object']);
+  unknownKeys(input, SETTINGS_KEYS, '', problems);
+  const poller = pollerSettings(input, problems);
+  const forwarder = forwarderSettings(input, problems);
+  problems.throwIfAny();
+  return { ...poller!, ...forwarder! };
+}
+
+/** What the poller needs (the Lambda builds this input from its environment and secrets). */
+export function parsePollerSettings(input: Record<string, unknown>): PollerSettings {
+  const problems = new Problems();
+  const settings = pollerSettings(input, problems);
+  problems.throwIfAny();
+  return settings!;
+}
+
+/** What the forwarder needs. */
+export function parseForwarderSettings(input: Record<string, unknown>): ForwarderSettings {
+  const problems = new Problems();
+  const settings = forwarderSettings(input, problems);
+  problems.throwIfAny();
+  return settings!;
+}
+
+/**
+ * Parses JSON text (the `Webhooks` parameter, a local config file), reporting bad JSON as a
+ * ConfigError that names `what` and locates the problem by line and column. It never quotes the
+ * text: Node's own message quotes the input around the error, and that input may be a secret.
+ *
+ * A byte order mark is refused here, by name. loadConfigFile drops the one a file starts with,
+ * where it marks the file's encoding; a stack parameter or secret is a string handed over already
+ * decoded, so a BOM in it was copied into the value by mistake (RFC 8259 §8.1 forbids sending
+ * one). It is better removed where it was written, leaving the secret valid JSON for every other
+ * reader, than skipped here.
+ *
+ * A key given twice in one object is refused too: JSON.parse would keep the last without a
+ * word, and `"startFrom": "all", …, "startFrom": "latest"` would quietly skip every existing lead.
+ */
+export function parseJsonSetting(what: string, text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch {
+    // No `cause`: the SyntaxError's message quotes the input, and a cause is printed wherever
+    // an error is inspected or logged (console, the handlers' logger).
+    throw new ConfigError([`${what} is not valid JSON: ${jsonSyntaxProblem(text)}`]);
+  }
+  // Before validation, which would check only whichever value came last.
+  const duplicates = duplicateKeyProblems(text);
+  if (duplicates.length > 0) throw new ConfigError(duplicates.map((problem) => `${what}: ${problem}`));
+  return value;
+}
+
+function pollerSettings(input: Record<string, unknown>, problems: Problems): PollerSettings | undefined {
+  const top = topSettings(input.top, problems);
+  const startFrom = parseStartFrom(input.startFrom ?? 'latest', problems);
+  const pollIntervalSeconds = integer(input.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS, 'pollIntervalSeconds', 1, 86_400, problems);
+  if (top === undefined || startFrom === undefined || pollIntervalSeconds === undefined) return undefined;
+  return { top, startFrom, pollIntervalSeconds };
+}
+
+function forwarderSettings(input: Record<string, unknown>, problems: Problems): ForwarderSettings | undefined {
+  const webhooks = parseWebhooks(input.webhooks, problems);
+  const key = input.mobilePrivateKey;
+  let mobilePrivateKey: string | undefined;
+  if (key !== undefined && key !== null && key !== '') {
+    if (typeof key !== 'string') problems.add('mobilePrivateKey must be a PEM string');
+    else {
+      const problem = validatePrivateKey(key);
+      if (problem === undefined) mobilePrivateKey = key;
+      else problems.add(`mobilePrivateKey: ${problem}`);
+    }
+  }
+  if (webhooks === undefined) return undefined;
+  return mobilePrivateKey === undefined ? { webhooks } : { webhooks, mobilePrivateKey };
+}
+
+function topSettings(value: unknown, problems: Problems): TopSettings | undefined {
+  if (!isRecord(value)) {
+    problems.add('top is missing: it needs appKey, appSecret and sessionKey');
+    return undefined;
+  }
+  unknownKeys(value, TOP_KEYS, 'top.', problems);
+  const appKey = requiredText(value.appKey, 'top.appKey', problems);
+  const appSecret = requiredText(value.appSecret, 'top.appSecret', problems);
+  const sessionKey = requiredText(value.sessionKey, 'top.sessionKey', problems);
+  const gatewayUrl = url(value.gatewayUrl ?? DEFAULT_GATEWAY_URL, 'top.gatewayUrl', problems);
+  const signMethod = oneOf<SignMethod>(value.signMethod ?? 'hmac-sha256', SIGN_METHODS, 'top.signMethod', problems);
+  const pageSize = integer(value.pageSize ?? DEFAULT_PAGE_SIZE, 'top.pageSize', 1, 100, problems);
+  if (appKey === undefined || appSecret === undefined || sessionKey === undefined) return undefined;
+  if (gatewayUrl === undefined || signMethod === undefined || pageSize === undefined) return undefined;
+  return { appKey, appSecret, sessionKey, gatewayUrl, signMethod, pageSize };
+}
+
+/** `latest`, `all`, or a lead id (digits). */
+export function parseStartFrom(value: unknown, problems: Problems = new Problems()): StartFrom | undefined {
+  const text = typeof value === 'number' && Number.isSafeInteger(value) ? String(value) : value;
+  if (text === 'latest') return { kind: 'latest' };
+  if (text === 'all') return { kind: 'all' };
+  if (isLeadId(text)) return { kind: 'id', id: text };
+  // A bare number that long has already lost digits in JSON parsing: echoing it would mislead.
+  if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value) && value > 0) {
+    problems.add('startFrom must be "latest", "all" or a lead id in double quotes: as a bare number a long id loses its last digits');
+  } else problems.add(`startFrom must be "latest", "all" or a lead id (digits), not ${shown(value)}`);
+  return undefined;
+}
+
+/** A value for a problem message. JSON.stringify shows 1e400 (Infinity once parsed) as null. */
+function shown(value: unknown): string {
+  return typeof value === 'number' && !Number.isFinite(value) ? 'a number too large to read' : JSON.stringify(value);
+}
+
+function parseWebhooks(value: unknown, problems: Problems): Endpoint[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) {
+    problems.add('webhooks must be a non-empty list of endpoints like {"name": "crm", "url": "https://…"}');
+    return undefined;
+  }
+  const endpoints: Endpoint[] = [];
+  const names = new Set<string>();
+  value.forEach((item: unknown, index) => {
+    // As parseEndpoint keeps it: trimmed, so " crm " and "crm" are one ledger key.
+    const name = isRecord(item) && typeof item.name === 'string' ? item.name.trim() : undefined;
+    if (name !== undefined && names.has(name)) problems.add(`webhooks[${index}].name "${shownKey(name)}" is used twice: names key the delivery ledger`);
+    if (name !== undefined) names.add(name);
+    const endpoint = parseEndpoint(item, `webhooks[${index}]`, problems);
+    if (endpoint !== undefined) endpoints.push(endpoint);
+  });
+  return endpoints.length === value.length ? endpoints : undefined;
+}
+
+function parseEndpoint(value: unknown, where: string, problems: Problems): Endpoint | undefined {
+  if (!isRecord(value)) {
+    problems.add(`${where} must be an object with at least "name" and "url"`);
+    return undefined;
+  }
+  const before = problems.list.length;
+  unknownKeys(value, ENDPOINT_KEYS, `${where}.`, problems);
+  const name = requiredText(value.name, `${where}.name`, problems);
+  if (name !== undefined && !ENDPOINT_NAME.test(name)) {
+    problems.add(`${where}.name must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  const label = name === undefined ? where : `webhooks "${name}"`;
+  const endpointUrl = url(value.url, `${label}.url`, problems);
+  const format = oneOf<EndpointFormat>(value.format ?? 'standard', ENDPOINT_FORMATS, `${label}.format`, problems);
+  const timeoutMs = integer(value.timeoutMs ?? DEFAULT_ENDPOINT_TIMEOUT_MS, `${label}.timeoutMs`, 100, MAX_ENDPOINT_TIMEOUT_MS, problems);
+  const secrets = parseSecrets(value.secret, format, label, problems);
+  const headers = parseHeaders(value.headers, label, problems);
+  if (problems.list.length > before) return undefined;
+  return { name: name!, url: endpointUrl!, format: format!, timeoutMs: timeoutMs!, secrets: secrets!, headers: headers! };
+}
+
+function parseSecrets(value: unknown, format: EndpointFormat | undefined, label: string, problems: Problems): string[] | undefined {
+  if (value === undefined || value === null || value === '') return [];
+  const list = typeof value === 'string' ? [value] : value;
+  if (!Array.isArray(list) || list.length === 0 || !list.every((s): s is string => typeof s === 'string' && s !== '')) {
+    problems.add(`${label}.secret must be a string, or a non-empty list of strings while rotating`);
+    return undefined;
+  }
+  if (format === 'wecom') {
+    // A WeCom group robot checks only the key in its URL: a secret here would sign nothing, and
+    // an operator who set one would believe the robot's messages are verified.
+    problems.add(`${label}.secret: WeCom group robots do not sign messages (the key in the url is their credential); remove the secret`);
+    return undefined;
+  }
+  if (format === 'standard') {
+    list.forEach((secret, i) => {
+      const problem = validateWebhookSecret(secret);
+      // The secret itself is never echoed: only its position.
+      if (problem !== undefined) problems.add(`${label}.secret${list.length > 1 ? `[${i}]` : ''}: ${problem}`);
+    });
+  }
+  return list;
+}
+
+function parseHeaders(value: unknown, label: string, problems: Problems): Record<string, string> | undefined {
+  if (value === undefined || value === null) return {};
+  if (!isRecord(value)) {
+    problems.add(`${label}.headers must be an object of header names to string values`);
+    return undefined;
+  }
+  const headers: Record<string, string> = {};
+  for (const [key, headerValue] of Object.entries(value)) {
+    const name = key.toLowerCase();
+    const shown = shownKey(key);
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
+      problems.add(`${label}.headers: "${shown}" is not a valid header name${key.includes(':') ? ' (the value goes after the name, not in it: {"Authorization": "Bearer …"})' : ''}`);
+    } else if (RESERVED_HEADERS.has(name)) problems.add(`${label}.headers: "${shown}" is set by the forwarder and cannot be overridden`);
+    else if (CONNECTION_HEADERS.has(name)) problems.add(`${label}.headers: "${shown}" controls the connection, which the forwarder's HTTP client manages (it refuses the request); remove it`);
+    // Distinct JSON keys, one header: the second would replace the first without a word.
+    else if (Object.hasOwn(headers, name)) problems.add(`${label}.headers: "${shown}" is given twice (header names ignore case); keep the one you mean`);
+    else if (typeof headerValue !== 'string' || !isValidHeaderValue(headerValue)) problems.add(`${label}.headers["${shown}"] ${HEADER_VALUE_RULE}`);
+    else headers[name] = headerValue;
+  }
+  return headers;
+}
+
+function unknownKeys(value: Record<string, unknown>, known: string[], prefix: string, problems: Problems): void {
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) problems.add(`unknown setting "${prefix}${key}" (known: ${known.map((k) => prefix + k).join(', ')})`);
+  }
+}
+
+/** Names the value's type, never the value: these settings include secrets. */
+function requiredText(value: unknown, name: string, problems: Problems): string | undefined {
+  if (typeof value === 'string' && value.trim() !== '') return value.trim();
+  if (value === undefined || value === null || typeof value === 'string') problems.add(`${name} is required (a non-empty string)`);
+  else problems.add(`${name} must be text in double quotes, not a ${Array.isArray(value) ? 'list' : typeof value}`);
+  return undefined;
+}
+
+function integer(value: unknown, name: string, min: number, max: number, problems: Problems): number | undefined {
+  const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof number === 'number' && Number.isInteger(number) && number >= min && number <= max) return number;
+  problems.add(`${name} must be a whole number from ${min} to ${max}, not ${shown(value)}`);
+  return undefined;
+}
+
+function oneOf<T extends string>(value: unknown, allowed: readonly T[], name: string, problems: Problems): T | undefined {
+  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
+  problems.add(`${name} must be one of ${allowed.join(', ')}, not ${shown(value)}`);
+  return undefined;
+}
+
+/** https anywhere; plain http only to this machine (local receivers, the simulated gateway). */
+function url(value: unknown, name: string, problems: Problems): string | undefined {
+  if (typeof value !== 'string' || value === '') {
+    problems.add(`${name} is required (an https URL)`);
+    return undefined;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    problems.add(`${name} is not a URL`); // not echoed: webhook URLs often carry a key
+    return undefined;
+  }
+  // Only this machine: a name like 127.0.0.1.example.com resolves wherever its owner likes.
+  const loopback = parsed.hostname === 'localhost' || parsed.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(parsed.hostname);
+  if (parsed.username !== '' || parsed.password !== '') {
+    // Not echoed. undici sends neither: the receiver would answer 401 to every delivery.
+    problems.add(`${name} carries a user name or password, which are not sent: put them in headers instead, e.g. {"Authorization": "Basic …"}`);
+    return undefined;
+  }
+  if (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback)) return value;
+  problems.add(`${name} must use https (plain http is allowed only to localhost), not ${JSON.stringify(`${parsed.protocol}//${parsed.host}`)}`);
+  return undefined;
+}

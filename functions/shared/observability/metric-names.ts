@@ -1,0 +1,45 @@
+/**
+ * The custom metrics the functions emit (EMF, observability/metrics.ts), in one dependency-free module so that
+ * the stack's alarms and dashboard (infra/) and the handlers name them from the same place.
+ * Every metric carries the dimension `service` (the stack name, so several stacks in one account
+ * never mix their numbers); per-endpoint delivery metrics add `endpoint` (the endpoint's name).
+ */
+
+export const METRICS_NAMESPACE = 'LeadForwarder';
+export const SERVICE_DIMENSION = 'service';
+export const ENDPOINT_DIMENSION = 'endpoint';
+
+export const POLLER_METRICS = {
+  pollSucceeded: 'PollSucceeded',
+  pollFailed: 'PollFailed',
+  leadsFetched: 'LeadsFetched',
+  leadsEnqueued: 'LeadsEnqueued',
+  leadsRejected: 'LeadsRejected',
+  /** TOP codes 26/27/11: the merchant must re-authorize (or the IP whitelist is wrong). */
+  topAuthFailure: 'TopAuthFailure',
+  topRateLimited: 'TopRateLimited',
+  pollDurationMs: 'PollDurationMs',
+  /** Seconds since the cursor was last brought up to date. */
+  cursorLagSeconds: 'CursorLagSeconds',
+} as const;
+
+/** Emitted with the dimensions service + endpoint. */
+export const ENDPOINT_METRICS = {
+  delivered: 'Delivered',
+  deliveryRetried: 'DeliveryRetried',
+  deliveryRejected: 'DeliveryRejected',
+  deliveryLatencyMs: 'DeliveryLatencyMs',
+} as const;
+
+/** Emitted with the dimension service only. */
+export const FORWARDER_METRICS = {
+  /** A lead went back on the queue to retry an endpoint. */
+  deliveriesRetrying: 'DeliveriesRetrying',
+  endpointGone: 'EndpointGone',
+  deliveryDeadLettered: 'DeliveryDeadLettered',
+  malformedMessages: 'MalformedMessages',
+  mobileDecryptFailed: 'MobileDecryptFailed',
+} as const;
+
+/** Every metric, by the name the handlers use. */
+export const METRIC = { ...POLLER_METRICS, ...ENDPOINT_METRICS, ...FORWARDER_METRICS } as const;

@@ -1,0 +1,61 @@
+import type { RecordOutcome } from '../../../../functions/local/report/delivery-outcomes';
+import { batchLines, createReporter, statusLine } from '../../../../functions/local/report/progress';
+import { Tally } from '../../../../functions/local/report/tally';
+
+const outcomes: RecordOutcome[] = [
+  { messageId: 'm1', leadId: '1', receiveCount: 1, settled: true, pairs: [{ endpoint: 'crm', state: 'delivered' }] },
+  { messageId: 'm2', leadId: '2', receiveCount: 2, settled: false, pairs: [{ endpoint: 'crm', state: 'pending' }] },
+  { messageId: 'm3', leadId: '3', receiveCount: 1, settled: true, pairs: [{ endpoint: 'crm', state: 'failed', reason: 'HTTP 400 from crm: bad' }] },
+];
+
+it('prints a total per batch and one line per lead that was not simply delivered', () => {
+  expect(batchLines(outcomes, false)).toEqual([
+    'forwarded 3 leads: crm 1 delivered, 1 retrying, 1 dead',
+    "lead 2: attempt 2 failed for crm (the handlers' log says why); retrying later",
+    'lead 3: parked in the dead-letter queue, not delivered to crm (HTTP 400 from crm: bad); fix the endpoint, then run `lead-forwarder replay`',
+  ]);
+  // On a terminal the status line carries the totals.
+  expect(batchLines(outcomes, true)).toHaveLength(2);
+});
+
+it('says an endpoint that answered 410 is marked GONE, parked or refused, rather than pointing at the log', () => {
+  const gone = '2026-11-29T06:00:00.000Z';
+  expect(
+    batchLines(
+      [
+        { messageId: 'm4', leadId: '4', receiveCount: 1, settled: true, pairs: [{ endpoint: 'crm', state: 'delivered' }, { endpoint: 'old', state: 'failed', goneAt: gone }] },
+        { messageId: 'm5', leadId: '5', receiveCount: 1, settled: false, pairs: [{ endpoint: 'crm', state: 'pending' }, { endpoint: 'old', state: 'refused', goneAt: gone }] },
+        { messageId: 'm6', leadId: '6', receiveCount: 3, settled: true, pairs: [{ endpoint: 'crm', state: 'failed', reason: 'HTTP 422 from crm: no' }, { endpoint: 'old', state: 'failed', goneAt: gone }] },
+      ],
+      true,
+    ),
+  ).toEqual([
+    'lead 4: parked in the dead-letter queue, not delivered to old (it answered HTTP 410 Gone: marked GONE, no more deliveries to it until its url changes; `lead-forwarder status` shows it); give it its new url (or remove it from the config), then run `lead-forwarder replay`',
+    "lead 5: attempt 1 failed for crm (the handlers' log says why); retrying later; old refused it (it answered HTTP 410 Gone: marked GONE, no more deliveries to it until its url changes; `lead-forwarder status` shows it)",
+    'lead 6: parked in the dead-letter queue, not delivered to crm (HTTP 422 from crm: no); old (it answered HTTP 410 Gone: marked GONE, no more deliveries to it until its url changes; `lead-forwarder status` shows it); fix the endpoint, then run `lead-forwarder replay`',
+  ]);
+});
+
+it('keeps a live status line below the events on a terminal, and plain lines elsewhere', () => {
+  const tty = { text: '', isTTY: true, columns: 200, write(s: string) { this.text += s; } };
+  const err = { text: '', write(s: string) { this.text += s; } };
+  const reporter = createReporter(tty, err);
+  const tally = new Tally(['crm']);
+  reporter.status(tally.snapshot(), { queued: 2, dead: 0 });
+  reporter.line('inbox <- lead 1');
+  expect(tty.text).toBe(`\r\x1b[2K${statusLine(tally.snapshot(), { queued: 2, dead: 0 })}\r\x1b[2Kinbox <- lead 1\n${statusLine(tally.snapshot(), { queued: 2, dead: 0 })}`);
+
+  const plain = { text: '', write(s: string) { this.text += s; } };
+  const quiet = createReporter(plain, err);
+  quiet.status(tally.snapshot());
+  quiet.line('inbox <- lead 1');
+  expect(plain.text).toBe('inbox <- lead 1\n');
+});
+
+it('shows polls, cursor, queues and every endpoint in the status line', () => {
+  const tally = new Tally(['crm', 'bot']);
+  tally.poll({ pages: 1, fetched: 5, enqueued: 4, rejected: [], cursor: '9', scanInProgress: false });
+  expect(statusLine(tally.snapshot(), { queued: 1, dead: 2 })).toBe(
+    'polls 1 · fetched 5 · enqueued 4 · cursor 9 · queue 1 · dlq 2 | crm 0 delivered, 0 retrying, 0 dead | bot 0 delivered, 0 retrying, 0 dead',
+  );
+});
