@@ -5,7 +5,8 @@ import { Construct } from 'constructs';
 import { LeadFunction } from './lead-function';
 import { LEADS_RETENTION, MAX_RECEIVE_COUNT } from './queues';
 import type { ParameterSecrets } from './secrets';
-import { KEY_PREFIXES, type StateTable } from './state-table';
+import type { StateTable } from './state-table';
+import { ENV, KEY_PREFIXES } from '../functions/shared/config/stack-contract';
 
 /**
  * Time budget of one batch. An endpoint's own timeout is at most 60 s (10 s by default) and the
@@ -49,13 +50,13 @@ export class Forwarder extends Construct {
       description: 'Delivers each queued lead to every configured webhook',
       timeout: FORWARDER_TIMEOUT,
       environment: {
-        STATE_TABLE_NAME: state.table.tableName,
-        LEADS_QUEUE_URL: leads.queueUrl,
-        DLQ_URL: deadLetters.queueUrl,
-        MAX_RECEIVE_COUNT: String(MAX_RECEIVE_COUNT),
-        LEADS_RETENTION_SECONDS: String(LEADS_RETENTION.toSeconds()),
-        WEBHOOKS_SECRET_ARN: secrets.webhooks.secretArn,
-        MOBILE_PRIVATE_KEY_SECRET_ARN: secrets.mobilePrivateKeyArnOrEmpty,
+        [ENV.stateTable]: state.table.tableName,
+        [ENV.leadsQueueUrl]: leads.queueUrl,
+        [ENV.dlqUrl]: deadLetters.queueUrl,
+        [ENV.maxReceiveCount]: String(MAX_RECEIVE_COUNT),
+        [ENV.leadsRetentionSeconds]: String(LEADS_RETENTION.toSeconds()),
+        [ENV.webhooksSecretArn]: secrets.webhooks.secretArn,
+        [ENV.mobilePrivateKeySecretArn]: secrets.mobilePrivateKeyArnOrEmpty,
       },
     });
     const fn = this.function.fn;

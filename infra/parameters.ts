@@ -1,15 +1,21 @@
 import { CfnCondition, CfnParameter, Fn, type IResolvable, type Stack } from 'aws-cdk-lib';
+import {
+  DEFAULT_GATEWAY_URL,
+  DEFAULT_PAGE_SIZE,
+  DEFAULT_POLL_INTERVAL_SECONDS,
+  DEFAULT_SIGN_METHOD,
+  DEFAULT_START_FROM,
+  MAX_PAGE_SIZE,
+  SIGN_METHODS,
+} from '../functions/shared/config/stack-contract';
 
 /**
  * The stack parameters of DESIGN §4, created at the stack's top level so their logical ids are
  * exactly the names the README and the operator use. Every constraint CloudFormation can check
  * is declared here, so a bad value fails at deploy time instead of at the first poll.
- * No secret parameter has a default: a template never carries a secret.
+ * No secret parameter has a default: a template never carries a secret. The defaults are those
+ * of the settings parser (functions/shared/config/stack-contract.ts).
  */
-
-export const DEFAULT_GATEWAY_URL = 'https://eco.taobao.com/router/rest';
-export const SIGN_METHODS = ['hmac-sha256', 'hmac', 'md5'] as const;
-export const MAX_PAGE_SIZE = 100; // the API's own limit for page_size
 
 /**
  * The poll schedules on offer and their interval in seconds. A fixed list (not any EventBridge
@@ -26,7 +32,8 @@ export const POLL_SCHEDULES: ReadonlyArray<{ expression: string; seconds: number
   { expression: 'rate(30 minutes)', seconds: 1800 },
   { expression: 'rate(1 hour)', seconds: 3600 },
 ];
-export const DEFAULT_POLL_SCHEDULE = 'rate(1 minute)';
+/** The schedule of the functions' default interval (DESIGN §4: every minute). */
+export const DEFAULT_POLL_SCHEDULE = scheduleEvery(DEFAULT_POLL_INTERVAL_SECONDS);
 
 /** The names of the parameters whose values are secret (NoEcho, and kept in Secrets Manager). */
 export const SECRET_PARAMETER_NAMES = ['TopAppSecret', 'TopSessionKey', 'Webhooks', 'MobilePrivateKey'] as const;
@@ -87,7 +94,7 @@ export class LeadForwarderParameters {
     });
     this.topSignMethod = new CfnParameter(stack, 'TopSignMethod', {
       type: 'String',
-      default: 'hmac-sha256',
+      default: DEFAULT_SIGN_METHOD,
       allowedValues: [...SIGN_METHODS],
       description: 'How TOP requests are signed.',
     });
@@ -95,7 +102,7 @@ export class LeadForwarderParameters {
       // A String with a pattern, not a Number: a Number parameter takes 50.5, and every poll
       // would then fail. The value reaches the poller as text (PAGE_SIZE), which it validates again.
       type: 'String',
-      default: String(MAX_PAGE_SIZE),
+      default: String(DEFAULT_PAGE_SIZE),
       allowedPattern: '^([1-9][0-9]?|100)$', // 1 to MAX_PAGE_SIZE, no sign, decimals or leading zeros
       constraintDescription: `must be a whole number from 1 to ${MAX_PAGE_SIZE}`,
       description: `Leads per API page (a whole number, 1-${MAX_PAGE_SIZE}).`,
@@ -108,7 +115,7 @@ export class LeadForwarderParameters {
     });
     this.startFrom = new CfnParameter(stack, 'StartFrom', {
       type: 'String',
-      default: 'latest',
+      default: DEFAULT_START_FROM,
       allowedPattern: '^(latest|all|0|[1-9][0-9]{0,39})$',
       constraintDescription: 'must be latest, all, or a lead id (digits)',
       description: 'First run only: latest = forward leads from now on; all = everything; a lead id = leads above it.',
@@ -168,4 +175,11 @@ export class LeadForwarderParameters {
     }
     return folded;
   }
+}
+
+/** The expression of the schedule on offer that runs every `seconds`: synth fails if there is none. */
+function scheduleEvery(seconds: number): string {
+  const schedule = POLL_SCHEDULES.find((s) => s.seconds === seconds);
+  if (schedule === undefined) throw new RangeError(`no PollSchedule on offer runs every ${seconds} s (POLL_SCHEDULES)`);
+  return schedule.expression;
 }

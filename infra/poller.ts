@@ -7,7 +7,8 @@ import { Construct } from 'constructs';
 import { LeadFunction } from './lead-function';
 import type { LeadForwarderParameters } from './parameters';
 import type { ParameterSecrets } from './secrets';
-import { KEY_PREFIXES, type StateTable } from './state-table';
+import type { StateTable } from './state-table';
+import { ENV, KEY_PREFIXES } from '../functions/shared/config/stack-contract';
 
 /**
  * Time budget of one poll. Long enough to page through a backlog and to wait out a short TOP
@@ -49,16 +50,16 @@ export class Poller extends Construct {
       timeout: POLLER_TIMEOUT,
       reservedConcurrentExecutions: POLLER_CONCURRENCY,
       environment: {
-        STATE_TABLE_NAME: state.table.tableName,
-        LEADS_QUEUE_URL: leads.queueUrl,
-        TOP_APP_KEY: parameters.topAppKey.valueAsString,
-        TOP_GATEWAY_URL: parameters.topGatewayUrl.valueAsString,
-        TOP_SIGN_METHOD: parameters.topSignMethod.valueAsString,
-        PAGE_SIZE: parameters.pageSize.valueAsString,
-        START_FROM: parameters.startFrom.valueAsString,
-        POLL_INTERVAL_SECONDS: parameters.pollIntervalSeconds,
-        TOP_APP_SECRET_ARN: secrets.topAppSecret.secretArn,
-        TOP_SESSION_KEY_ARN: secrets.topSessionKey.secretArn,
+        [ENV.stateTable]: state.table.tableName,
+        [ENV.leadsQueueUrl]: leads.queueUrl,
+        [ENV.topAppKey]: parameters.topAppKey.valueAsString,
+        [ENV.topGatewayUrl]: parameters.topGatewayUrl.valueAsString,
+        [ENV.topSignMethod]: parameters.topSignMethod.valueAsString,
+        [ENV.pageSize]: parameters.pageSize.valueAsString,
+        [ENV.startFrom]: parameters.startFrom.valueAsString,
+        [ENV.pollIntervalSeconds]: parameters.pollIntervalSeconds,
+        [ENV.topAppSecretArn]: secrets.topAppSecret.secretArn,
+        [ENV.topSessionKeyArn]: secrets.topSessionKey.secretArn,
       },
     });
     const fn = this.function.fn;

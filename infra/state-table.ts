@@ -3,16 +3,6 @@ import { AttributeType, BillingMode, CfnTable, Table, TableEncryption } from 'aw
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
-/** Partition-key prefixes: which part of the pipeline owns which items. */
-export const KEY_PREFIXES = {
-  /** Poller: cursor and scan state per source (app key + session). */
-  source: 'source#',
-  /** Forwarder: the delivery ledger, one item per (lead, endpoint). */
-  delivery: 'delivery#',
-  /** Forwarder: endpoint status (gone after a 410). */
-  endpoint: 'endpoint#',
-} as const;
-
 export const PARTITION_KEY = 'pk';
 export const STATE_TABLE_LOGICAL_ID = 'StateTable';
 export const TTL_ATTRIBUTE = 'expiresAt';
@@ -22,7 +12,7 @@ export type ItemAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:Upd
 
 /**
  * The state table: poller cursors and scan state, the forwarder's ledger and endpoint status,
- * told apart by key prefix. Kept when the stack is deleted: losing the cursor re-sends history
+ * told apart by key prefix (KEY_PREFIXES, functions/shared/config/stack-contract.ts). Kept when the stack is deleted: losing the cursor re-sends history
  * (startFrom) and losing the ledger re-delivers.
  */
 export class StateTable extends Construct {

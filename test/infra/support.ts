@@ -141,6 +141,19 @@ export function globMatches(pattern: string, value: string): boolean {
 }
 
 /**
+ * True when one of `statements` lets DynamoDB item actions reach the item with partition key
+ * `key`: its dynamodb:LeadingKeys patterns (ForAllValues:StringLike) match the key.
+ */
+export function mayTouchItem(statements: Statement[], key: string): boolean {
+  return statements
+    .filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')))
+    .some((s) => {
+      const patterns = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+      return Array.isArray(patterns) && (patterns as string[]).some((pattern) => globMatches(pattern, key));
+    });
+}
+
+/**
  * Evaluates the intrinsics this stack uses (Ref, Fn::If, Fn::Equals, Fn::Not, Condition,
  * Fn::Join, Fn::GetAtt) for given parameter values and stand-ins for resources, the way
  * CloudFormation would at deploy time.

@@ -1,4 +1,5 @@
 import { DeleteItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KEY_PREFIXES } from '../../shared/config/stack-contract';
 import { isRecord } from '../../shared/domain/is-record';
 import { scanAll } from './table-scan';
 
@@ -19,7 +20,7 @@ export type SourceItem = Record<string, AttributeValue>;
 
 /** Every `source#…` item of the local table (a handful: one per app key). */
 export function readSourceItems(ddb: DynamoDBClient, table: string): Promise<SourceItem[]> {
-  return scanAll(ddb, table, { expression: 'begins_with(pk, :source)', values: { ':source': { S: 'source#' } } });
+  return scanAll(ddb, table, { expression: 'begins_with(pk, :source)', values: { ':source': { S: KEY_PREFIXES.source } } });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Endpoint } from '../domain/settings';
+import { KEY_PREFIXES } from '../config/stack-contract';
 
 /** What the state table remembers of an endpoint: whether it is gone, and its last delivery. */
 export interface EndpointRecord {
@@ -58,7 +59,7 @@ export class DynamoEndpointStatus {
 }
 
 export function endpointKey(name: string): string {
-  return `endpoint#${name}`;
+  return `${KEY_PREFIXES.endpoint}${name}`;
 }
 
 function fingerprint(endpoint: Pick<Endpoint, 'url' | 'format'>): string {

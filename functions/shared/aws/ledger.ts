@@ -7,6 +7,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { LeadId } from '../domain/ids';
+import { KEY_PREFIXES } from '../config/stack-contract';
 
 /** Ledger entries outlive every copy of the message (4-day queue, 14-day DLQ, then a replay). */
 export const LEDGER_TTL_DAYS = 35;
@@ -157,7 +158,7 @@ export class DynamoLedger {
 }
 
 /** Every ledger record's key starts with this. */
-export const LEDGER_KEY_PREFIX = 'delivery#';
+export const LEDGER_KEY_PREFIX = KEY_PREFIXES.delivery;
 
 export function ledgerKey(leadId: LeadId, endpoint: string): string {
   return `${LEDGER_KEY_PREFIX}${leadId}#${endpoint}`;

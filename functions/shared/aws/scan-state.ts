@@ -2,10 +2,11 @@ import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type A
 import type { ScanProgress, SourceState, SourceStateUpdate, StateStore } from '../../poller/ports';
 import { LeadForwarderError, StateConflictError } from '../domain/errors';
 import { isLeadId, type LeadId } from '../domain/ids';
+import { KEY_PREFIXES } from '../config/stack-contract';
 
 /** The state-table key of a source. One stack polls one merchant authorization (app key). */
 export function sourceKey(appKey: string): string {
-  return `source#${appKey}`;
+  return `${KEY_PREFIXES.source}${appKey}`;
 }
 
 /** The stored state does not have the shape this version writes (hand-edited, or corrupted). */

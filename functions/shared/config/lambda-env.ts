@@ -1,26 +1,12 @@
 import { ConfigError } from '../domain/errors';
+import { ENV } from './stack-contract';
 
 /**
- * The environment contract between the stack (infra/) and the handlers. Only names, ARNs and
- * non-secret settings travel here; secret values are read from Secrets Manager by ARN.
+ * Reads the environment the stack sets into what each handler needs, naming every missing
+ * variable at once. The variable names are the stack contract's ENV (stack-contract.ts), which
+ * infra/ sets; they are re-exported for the code that builds a handler's environment itself.
  */
-export const ENV = {
-  stateTable: 'STATE_TABLE_NAME',
-  leadsQueueUrl: 'LEADS_QUEUE_URL',
-  dlqUrl: 'DLQ_URL',
-  maxReceiveCount: 'MAX_RECEIVE_COUNT',
-  leadsRetentionSeconds: 'LEADS_RETENTION_SECONDS',
-  topAppKey: 'TOP_APP_KEY',
-  topGatewayUrl: 'TOP_GATEWAY_URL',
-  topSignMethod: 'TOP_SIGN_METHOD',
-  pageSize: 'PAGE_SIZE',
-  startFrom: 'START_FROM',
-  pollIntervalSeconds: 'POLL_INTERVAL_SECONDS',
-  topAppSecretArn: 'TOP_APP_SECRET_ARN',
-  topSessionKeyArn: 'TOP_SESSION_KEY_ARN',
-  webhooksSecretArn: 'WEBHOOKS_SECRET_ARN',
-  mobilePrivateKeySecretArn: 'MOBILE_PRIVATE_KEY_SECRET_ARN',
-} as const;
+export { ENV };
 
 type Env = Record<string, string | undefined>;
 

@@ -9,7 +9,10 @@ import {
   DEFAULT_GATEWAY_URL,
   DEFAULT_PAGE_SIZE,
   DEFAULT_POLL_INTERVAL_SECONDS,
+  DEFAULT_SIGN_METHOD,
+  DEFAULT_START_FROM,
   ENDPOINT_FORMATS,
+  MAX_PAGE_SIZE,
   SIGN_METHODS,
   type Endpoint,
   type EndpointFormat,
@@ -109,7 +112,7 @@ export function parseJsonSetting(what: string, text: string): unknown {
 
 function pollerSettings(input: Record<string, unknown>, problems: Problems): PollerSettings | undefined {
   const top = topSettings(input.top, problems);
-  const startFrom = parseStartFrom(input.startFrom ?? 'latest', problems);
+  const startFrom = parseStartFrom(input.startFrom ?? DEFAULT_START_FROM, problems);
   const pollIntervalSeconds = integer(input.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS, 'pollIntervalSeconds', 1, 86_400, problems);
   if (top === undefined || startFrom === undefined || pollIntervalSeconds === undefined) return undefined;
   return { top, startFrom, pollIntervalSeconds };
@@ -141,8 +144,8 @@ function topSettings(value: unknown, problems: Problems): TopSettings | undefine
   const appSecret = requiredText(value.appSecret, 'top.appSecret', problems);
   const sessionKey = requiredText(value.sessionKey, 'top.sessionKey', problems);
   const gatewayUrl = url(value.gatewayUrl ?? DEFAULT_GATEWAY_URL, 'top.gatewayUrl', problems);
-  const signMethod = oneOf<SignMethod>(value.signMethod ?? 'hmac-sha256', SIGN_METHODS, 'top.signMethod', problems);
-  const pageSize = integer(value.pageSize ?? DEFAULT_PAGE_SIZE, 'top.pageSize', 1, 100, problems);
+  const signMethod = oneOf<SignMethod>(value.signMethod ?? DEFAULT_SIGN_METHOD, SIGN_METHODS, 'top.signMethod', problems);
+  const pageSize = integer(value.pageSize ?? DEFAULT_PAGE_SIZE, 'top.pageSize', 1, MAX_PAGE_SIZE, problems);
   if (appKey === undefined || appSecret === undefined || sessionKey === undefined) return undefined;
   if (gatewayUrl === undefined || signMethod === undefined || pageSize === undefined) return undefined;
   return { appKey, appSecret, sessionKey, gatewayUrl, signMethod, pageSize };

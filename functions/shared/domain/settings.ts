@@ -1,16 +1,14 @@
+import type { SignMethod } from '../config/stack-contract';
 import type { LeadId } from './ids';
 
 /** The settings of DESIGN §4, validated: what every part of the pipeline runs on. */
 
-export type SignMethod = 'hmac-sha256' | 'hmac' | 'md5';
-export const SIGN_METHODS: readonly SignMethod[] = ['hmac-sha256', 'hmac', 'md5'];
+// Shared with the stack, so defined in the contract between the two.
+export { DEFAULT_GATEWAY_URL, DEFAULT_PAGE_SIZE, DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_SIGN_METHOD, DEFAULT_START_FROM, MAX_PAGE_SIZE, SIGN_METHODS, type SignMethod } from '../config/stack-contract';
 
 export type EndpointFormat = 'standard' | 'wecom' | 'dingtalk' | 'feishu';
 export const ENDPOINT_FORMATS: readonly EndpointFormat[] = ['standard', 'wecom', 'dingtalk', 'feishu'];
 
-export const DEFAULT_GATEWAY_URL = 'https://eco.taobao.com/router/rest';
-export const DEFAULT_PAGE_SIZE = 100;
-export const DEFAULT_POLL_INTERVAL_SECONDS = 60;
 export const DEFAULT_ENDPOINT_TIMEOUT_MS = 10_000;
 
 export interface TopSettings {
