@@ -1,4 +1,4 @@
-import jsonata from 'jsonata';
+import type jsonata from 'jsonata';
 import { LeadForwarderError } from '../../domain/errors';
 
 /**
@@ -41,13 +41,23 @@ export class ExpressionSyntaxError extends LeadForwarderError {
  */
 export function compileExpression(source: string): CompiledExpression {
   try {
-    const program = jsonata(source, { timeout: EXPRESSION_TIMEOUT_MS, stack: EXPRESSION_MAX_DEPTH, sequence: EXPRESSION_MAX_SEQUENCE });
+    const program = loadJsonata()(source, { timeout: EXPRESSION_TIMEOUT_MS, stack: EXPRESSION_MAX_DEPTH, sequence: EXPRESSION_MAX_SEQUENCE });
     return { source, program };
   } catch (error) {
     // jsonata throws plain objects ({code, position, token, message}), not Error instances.
     const { code, position, message } = jsonataFailure(error);
     throw new ExpressionSyntaxError(`${message ?? 'does not compile'}${code === undefined ? '' : ` (JSONata ${code}${position === undefined ? '' : ` at character ${position}`})`}`, code, position);
   }
+}
+
+/**
+ * jsonata (81 KB of a minified bundle) required where it is first used, not imported: the poller
+ * bundles the settings parser, never compiles an expression, and so carries none of it. A
+ * top-level import would keep it there, since esbuild cannot tell that requiring it is harmless.
+ */
+function loadJsonata(): typeof jsonata {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require: see above
+  return require('jsonata') as typeof jsonata;
 }
 
 export interface JsonataFailure {
