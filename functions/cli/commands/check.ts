@@ -9,6 +9,8 @@ import { UsageError } from '../errors';
 import type { Io } from '../io';
 import { parseFlags } from '../flags';
 import { awsTarget } from '../targets/aws-target';
+import { previewRequest, wantsPreview } from '../request-preview';
+import { testDelivery } from '../test-lead';
 
 const HELP = `Usage: lead-forwarder check (--config FILE | --webhooks FILE | --stack NAME [--region R])
 
@@ -38,6 +40,8 @@ interface Checked {
   what: string;
   problems: readonly string[];
   webhooks?: Endpoint[];
+  /** What the endpoints with expressions or auth would send for a sample lead (credentials masked). */
+  previews?: string[];
   /** Said instead of "ok" when there is nothing to check. */
   note?: string;
 }
@@ -102,15 +106,22 @@ async function checkStack(name: string, region: string | undefined): Promise<Che
 async function checked(what: string, check: () => Endpoint[] | void | Promise<Endpoint[] | void>): Promise<Checked> {
   try {
     const webhooks = await check();
-    return { what, problems: [], ...(webhooks === undefined ? {} : { webhooks }) };
+    return { what, problems: [], ...(webhooks === undefined ? {} : { webhooks, previews: await previews(webhooks) }) };
   } catch (error) {
     if (error instanceof ConfigError) return { what, problems: error.problems };
     throw error;
   }
 }
 
+async function previews(webhooks: Endpoint[]): Promise<string[]> {
+  const sample = testDelivery();
+  const now = new Date();
+  const lines = await Promise.all(webhooks.filter(wantsPreview).map((endpoint) => previewRequest(endpoint, sample, now)));
+  return lines.flat();
+}
+
 function report(checked: Checked[], io: Io): number {
-  for (const { what, problems, webhooks, note } of checked) {
+  for (const { what, problems, webhooks, previews, note } of checked) {
     if (problems.length > 0) {
       io.out(`${what}: ${problems.length === 1 ? '1 problem' : `${problems.length} problems`}`);
       for (const problem of problems) io.out(`  - ${problem}`);
@@ -119,6 +130,7 @@ function report(checked: Checked[], io: Io): number {
     if (webhooks === undefined) io.out(`${what}: ${note ?? 'ok'}`);
     else io.out(`${what}: ok, ${webhooks.length === 1 ? '1 webhook' : `${webhooks.length} webhooks`} (${webhooks.map((w) => `${w.name}: ${w.format}`).join(', ')})`);
     if (webhooks !== undefined) for (const warning of unsignedWarnings({ webhooks })) io.out(`  ${warning}`);
+    for (const line of previews ?? []) io.out(`  ${line}`);
   }
   return checked.every((c) => c.problems.length === 0) ? 0 : 1;
 }

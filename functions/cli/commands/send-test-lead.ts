@@ -1,6 +1,8 @@
 import { createDeliver } from '../../forwarder/deliver';
 import type { AttemptResult } from '../../forwarder/ports';
 import type { Endpoint } from '../../shared/domain/settings';
+import type { Delivery } from '../../shared/webhook/delivery';
+import { prepareDelivery } from '../../shared/webhook/prepare';
 import { createDispatcher } from '../../shared/webhook/sender';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
@@ -36,15 +38,27 @@ export const sendTestLeadCommand: Command = {
     const dispatcher = createDispatcher();
     try {
       const deliver = createDeliver(dispatcher);
-      const results = await Promise.all(endpoints.map(async (endpoint) => ({ endpoint, result: await deliver(endpoint, delivery) })));
+      const results = await Promise.all(endpoints.map(async (endpoint) => ({ endpoint, line: await attempt(endpoint, delivery, deliver) })));
       io.out(`test lead ${delivery.lead.id} (webhook-id test_${delivery.lead.id}):`);
-      for (const { endpoint, result } of results) io.out(`  ${describe(endpoint, result)}`);
-      return results.every(({ result }) => result.outcome === 'delivered') ? 0 : 1;
+      for (const { endpoint, line } of results) io.out(`  ${typeof line === 'string' ? `${endpoint.name} (${endpoint.format}): ${line}` : describe(endpoint, line)}`);
+      return results.every(({ line }) => typeof line !== 'string' && line.outcome === 'delivered') ? 0 : 1;
     } finally {
       await dispatcher.close();
     }
   },
 };
+
+/**
+ * The endpoint's filter and body first, as the forwarder evaluates them (DESIGN §7): what they
+ * say about the test lead when nothing is sent, the answer otherwise.
+ */
+async function attempt(endpoint: Endpoint, delivery: Delivery, deliver: (endpoint: Endpoint, delivery: Delivery) => Promise<AttemptResult>): Promise<AttemptResult | string> {
+  const prepared = await prepareDelivery(endpoint, delivery);
+  if (prepared.kind === 'skip') return 'not sent: its filter does not yield true for the test lead (a real lead like it would be skipped)';
+  // A synthetic lead: jsonata's own words may be shown.
+  if (prepared.kind === 'park') return `not sent: ${prepared.reason}${prepared.error.detail === undefined ? '' : ` — JSONata: ${prepared.error.detail}`} (a real lead would be parked in the dead-letter queue)`;
+  return deliver(endpoint, prepared.delivery);
+}
 
 function pick(endpoints: Endpoint[], name: string | undefined): Endpoint[] {
   if (name === undefined) return endpoints;

@@ -80,7 +80,7 @@ export function unsignedWarnings(settings: Pick<Settings, 'webhooks'>): string[]
   return settings.webhooks
     .filter((endpoint) => endpoint.secrets.length === 0 && endpoint.format !== 'wecom')
     .map((endpoint) =>
-      endpoint.format === 'standard'
+      endpoint.format === 'standard' || endpoint.format === 'http'
         ? `warning: webhook "${endpoint.name}" has no secret, so its deliveries go out without a webhook-signature; add "secret": "whsec_…" to sign them`
         : `warning: webhook "${endpoint.name}" (${endpoint.format}) has no secret, so its messages go out unsigned; if the robot's security setting is signing (加签), add its "secret"`,
     );

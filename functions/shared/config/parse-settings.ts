@@ -5,6 +5,7 @@ import { jsonSyntaxProblem } from './json-syntax';
 import { isRecord } from '../domain/is-record';
 import { shownKey } from './shown-key';
 import {
+  AUTH_FORMATS,
   DEFAULT_ENDPOINT_TIMEOUT_MS,
   DEFAULT_GATEWAY_URL,
   DEFAULT_PAGE_SIZE,
@@ -13,9 +14,14 @@ import {
   DEFAULT_START_FROM,
   ENDPOINT_FORMATS,
   MAX_PAGE_SIZE,
+  HTTP_CONTENT_TYPES,
+  HTTP_METHODS,
   SIGN_METHODS,
   type Endpoint,
+  type EndpointAuth,
   type EndpointFormat,
+  type HttpContentType,
+  type HttpMethod,
   type ForwarderSettings,
   type PollerSettings,
   type Settings,
@@ -26,6 +32,7 @@ import {
 import { isValidHeaderValue } from '../webhook/header-value';
 import { validateWebhookSecret } from '../webhook/signature';
 import { validatePrivateKey } from '../mobile/private-key';
+import { compileExpression, ExpressionSyntaxError, type CompiledExpression } from '../webhook/expressions/compile';
 
 /**
  * Parses and validates settings once, at start. Every problem is collected and thrown together
@@ -35,7 +42,15 @@ import { validatePrivateKey } from '../mobile/private-key';
 const MAX_ENDPOINT_TIMEOUT_MS = 60_000;
 const ENDPOINT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const TOP_KEYS = ['appKey', 'appSecret', 'sessionKey', 'gatewayUrl', 'signMethod', 'pageSize'];
-const ENDPOINT_KEYS = ['name', 'url', 'secret', 'headers', 'format', 'timeoutMs'];
+const ENDPOINT_KEYS = ['name', 'url', 'secret', 'headers', 'format', 'timeoutMs', 'filter', 'method', 'contentType', 'body', 'auth'];
+/** Settings of format `http` alone. */
+const HTTP_KEYS = ['method', 'contentType', 'body'] as const;
+/** The keys of each kind of `auth`, `type` first; all required but oauth2's `scope`. */
+const AUTH_KEYS: Readonly<Record<EndpointAuth['type'], readonly string[]>> = {
+  bearer: ['type', 'token'],
+  basic: ['type', 'username', 'password'],
+  oauth2: ['type', 'tokenUrl', 'clientId', 'clientSecret', 'scope'],
+};
 const SETTINGS_KEYS = ['top', 'pollIntervalSeconds', 'startFrom', 'webhooks', 'mobilePrivateKey'];
 // Receivers set their own values for these; a custom header must not forge them.
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
@@ -204,8 +219,78 @@ function parseEndpoint(value: unknown, where: string, problems: Problems): Endpo
   const timeoutMs = integer(value.timeoutMs ?? DEFAULT_ENDPOINT_TIMEOUT_MS, `${label}.timeoutMs`, 100, MAX_ENDPOINT_TIMEOUT_MS, problems);
   const secrets = parseSecrets(value.secret, format, label, problems);
   const headers = parseHeaders(value.headers, label, problems);
+  const filter = expression(value.filter, `${label}.filter`, problems);
+  for (const key of HTTP_KEYS) {
+    if (value[key] !== undefined && format !== undefined && format !== 'http') problems.add(`${label}.${key} applies to format "http" only, not "${format}"`);
+  }
+  const http = format === 'http' ? httpSettings(value, label, problems) : {};
+  const auth = parseAuth(value.auth, format, label, problems);
+  // Two credentials for one header: the forwarder would have to pick one without a word.
+  if (auth !== undefined && headers?.authorization !== undefined) problems.add(`${label}: "auth" and an "Authorization" header both set the Authorization header; keep one`);
   if (problems.list.length > before) return undefined;
-  return { name: name!, url: endpointUrl!, format: format!, timeoutMs: timeoutMs!, secrets: secrets!, headers: headers! };
+  return { name: name!, url: endpointUrl!, format: format!, timeoutMs: timeoutMs!, secrets: secrets!, headers: headers!, filter, ...http, auth };
+}
+
+function httpSettings(value: Record<string, unknown>, label: string, problems: Problems): Pick<Endpoint, 'method' | 'contentType' | 'body'> {
+  return {
+    method: oneOf<HttpMethod>(value.method ?? 'POST', HTTP_METHODS, `${label}.method`, problems),
+    contentType: oneOf<HttpContentType>(value.contentType ?? 'json', HTTP_CONTENT_TYPES, `${label}.contentType`, problems),
+    body: expression(value.body, `${label}.body`, problems),
+  };
+}
+
+/** A JSONata expression, compiled now so that one that cannot run is a configuration problem. */
+function expression(value: unknown, name: string, problems: Problems): CompiledExpression | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') {
+    problems.add(`${name} must be a JSONata expression in a string, not ${typeof value === 'string' ? 'an empty one' : `a ${Array.isArray(value) ? 'list' : typeof value}`}`);
+    return undefined;
+  }
+  try {
+    return compileExpression(value);
+  } catch (error) {
+    if (!(error instanceof ExpressionSyntaxError)) throw error;
+    problems.add(`${name} does not compile: ${error.message}`);
+    return undefined;
+  }
+}
+
+/** `auth` of DESIGN §7. Names keys and types only: every value but `type` and `tokenUrl` is a secret. */
+function parseAuth(value: unknown, format: EndpointFormat | undefined, label: string, problems: Problems): EndpointAuth | undefined {
+  if (value === undefined || value === null) return undefined;
+  const where = `${label}.auth`;
+  if (format !== undefined && !AUTH_FORMATS.includes(format)) {
+    problems.add(`${where} applies to formats ${AUTH_FORMATS.join(' and ')} only: a ${format} robot's credential is the key in its url${format === 'wecom' ? '' : ' and its signing secret'}`);
+    return undefined;
+  }
+  if (!isRecord(value) || typeof value.type !== 'string' || !Object.hasOwn(AUTH_KEYS, value.type)) {
+    problems.add(`${where} must be an object with "type": ${Object.keys(AUTH_KEYS).map((t) => `"${t}"`).join(', ')}`);
+    return undefined;
+  }
+  const type = value.type as EndpointAuth['type'];
+  const before = problems.list.length;
+  unknownKeys(value, [...AUTH_KEYS[type]], `${where}.`, problems);
+  const text = (key: string): string | undefined => requiredText(value[key], `${where}.${key}`, problems);
+  let auth: EndpointAuth | undefined;
+  if (type === 'bearer') {
+    const token = text('token');
+    // Not echoed: the rule only. HTTP cannot carry a line break or Chinese text in a header.
+    if (token !== undefined && !isValidHeaderValue(token)) problems.add(`${where}.token ${HEADER_VALUE_RULE}`);
+    if (token !== undefined) auth = { type, token };
+  } else if (type === 'basic') {
+    const username = text('username');
+    const password = text('password');
+    // RFC 7617 §2: the user-id ends at the first colon, so one inside it would move the boundary.
+    if (username?.includes(':') === true) problems.add(`${where}.username cannot contain ":" (Basic authentication separates the user name from the password with it)`);
+    if (username !== undefined && password !== undefined) auth = { type, username, password };
+  } else {
+    const tokenUrl = url(value.tokenUrl, `${where}.tokenUrl`, problems);
+    const clientId = text('clientId');
+    const clientSecret = text('clientSecret');
+    const scope = value.scope === undefined || value.scope === null ? undefined : text('scope');
+    if (tokenUrl !== undefined && clientId !== undefined && clientSecret !== undefined) auth = { type, tokenUrl, clientId, clientSecret, scope };
+  }
+  return problems.list.length > before ? undefined : auth;
 }
 
 function parseSecrets(value: unknown, format: EndpointFormat | undefined, label: string, problems: Problems): string[] | undefined {
@@ -221,7 +306,7 @@ function parseSecrets(value: unknown, format: EndpointFormat | undefined, label:
     problems.add(`${label}.secret: WeCom group robots do not sign messages (the key in the url is their credential); remove the secret`);
     return undefined;
   }
-  if (format === 'standard') {
+  if (format === 'standard' || format === 'http') {
     list.forEach((secret, i) => {
       const problem = validateWebhookSecret(secret);
       // The secret itself is never echoed: only its position.

@@ -1,4 +1,5 @@
 import type { SignMethod } from '../config/stack-contract';
+import type { CompiledExpression } from '../webhook/expressions/compile';
 import type { LeadId } from './ids';
 
 /** The settings of DESIGN §4, validated: what every part of the pipeline runs on. */
@@ -6,8 +7,23 @@ import type { LeadId } from './ids';
 // Shared with the stack, so defined in the contract between the two.
 export { DEFAULT_GATEWAY_URL, DEFAULT_PAGE_SIZE, DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_SIGN_METHOD, DEFAULT_START_FROM, MAX_PAGE_SIZE, SIGN_METHODS, type SignMethod } from '../config/stack-contract';
 
-export type EndpointFormat = 'standard' | 'wecom' | 'dingtalk' | 'feishu';
-export const ENDPOINT_FORMATS: readonly EndpointFormat[] = ['standard', 'wecom', 'dingtalk', 'feishu'];
+export type EndpointFormat = 'standard' | 'wecom' | 'dingtalk' | 'feishu' | 'http';
+export const ENDPOINT_FORMATS: readonly EndpointFormat[] = ['standard', 'wecom', 'dingtalk', 'feishu', 'http'];
+/** The formats an endpoint's `auth` applies to: the chat robots authenticate by their url or signature. */
+export const AUTH_FORMATS: readonly EndpointFormat[] = ['standard', 'http'];
+
+export type HttpMethod = 'POST' | 'PUT' | 'PATCH';
+export const HTTP_METHODS: readonly HttpMethod[] = ['POST', 'PUT', 'PATCH'];
+/** `json`: the body's JSON; `form`: application/x-www-form-urlencoded of its top-level keys. */
+export type HttpContentType = 'json' | 'form';
+export const HTTP_CONTENT_TYPES: readonly HttpContentType[] = ['json', 'form'];
+
+/** How a request proves who sends it (DESIGN §7). Every string here but the type and urls is a secret. */
+export type EndpointAuth =
+  | { type: 'bearer'; token: string }
+  | { type: 'basic'; username: string; password: string }
+  /** RFC 6749 §4.4 client credentials, the client id and secret in the form body. */
+  | { type: 'oauth2'; tokenUrl: string; clientId: string; clientSecret: string; scope?: string };
 
 export const DEFAULT_ENDPOINT_TIMEOUT_MS = 10_000;
 
@@ -35,6 +51,16 @@ export interface Endpoint {
   headers: Record<string, string>;
   format: EndpointFormat;
   timeoutMs: number;
+  /** Only leads for which it yields `true` go to this endpoint (any format). */
+  filter?: CompiledExpression;
+  /** `http` only: the method (POST by default). */
+  method?: HttpMethod;
+  /** `http` only: how the body is encoded (json by default). */
+  contentType?: HttpContentType;
+  /** `http` only: the body; without one, the Standard payload. */
+  body?: CompiledExpression;
+  /** `standard` and `http` only. */
+  auth?: EndpointAuth;
 }
 
 export interface PollerSettings {

@@ -7,6 +7,12 @@ export interface Delivery {
   seenAt: string;
   /** A test send (`status`/demo tooling): marked in the payload and never mistaken for a real lead. */
   test?: boolean;
+  /**
+   * Format `http`: the body its `body` expression made of this lead, encoded for its content
+   * type. Set by prepareDelivery (prepare.ts), which evaluates the expressions before anything
+   * is sent; rendering itself stays pure and synchronous.
+   */
+  body?: string;
 }
 
 /**

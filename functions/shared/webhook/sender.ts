@@ -10,8 +10,9 @@ import { errorCode } from '../domain/errors';
 import { isValidHeaderValue } from './header-value';
 
 /**
- * The HTTP transport for webhook deliveries: one POST, one result, never an exception. What the
- * result means (delivered, retry, …) is decided elsewhere (outcome.ts), so this stays small.
+ * The HTTP transport for webhook deliveries and OAuth token requests: one request, one result,
+ * never an exception. What the result means (delivered, retry, …) is decided elsewhere
+ * (outcome.ts), so this stays small.
  */
 
 /** Enough of a response body to explain a refusal or read a chat robot's reply code. */
@@ -45,15 +46,15 @@ export function createDispatcher(): Dispatcher {
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 
 /**
- * POSTs `req` and reports what happened. Guarantees: resolves (never rejects); `timeoutMs`
- * bounds the whole exchange, connect + headers + body; a 3xx comes back as a response and is
- * not followed; at most MAX_RESPONSE_BODY_BYTES of the body are kept (a longer body is cut off
- * and its socket closed). Once the status line has arrived it is the answer (DESIGN §3: "2xx =
- * delivered"): a body that then stalls past the timeout or breaks off is reported with what
- * arrived and `bodyIncomplete`, not as a network error. Messages never include the URL, which
- * often carries the endpoint's key.
+ * Sends `req` (POST unless it names its method) and reports what happened. Guarantees: resolves
+ * (never rejects); `timeoutMs` bounds the whole exchange, connect + headers + body; a 3xx comes
+ * back as a response and is not followed; at most `maxBodyBytes` of the body are kept (a longer
+ * body is cut off and its socket closed). Once the status line has arrived it is the answer
+ * (DESIGN §3: "2xx = delivered"): a body that then stalls past the timeout or breaks off is
+ * reported with what arrived and `bodyIncomplete`, not as a network error. Messages never
+ * include the URL, which often carries the endpoint's key.
  */
-export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeoutMs: number): Promise<SendResult> {
+export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeoutMs: number, maxBodyBytes = MAX_RESPONSE_BODY_BYTES): Promise<SendResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   const unsendable = Object.entries(req.headers).find(([, value]) => !isValidHeaderValue(value));
@@ -73,7 +74,7 @@ export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeout
     const pending = apiRequest.call(dispatcher, {
       origin: url.origin,
       path: `${url.pathname}${url.search}`,
-      method: 'POST',
+      method: req.method ?? 'POST',
       headers: req.headers,
       body: req.body,
       signal: controller.signal,
@@ -85,7 +86,7 @@ export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeout
       pending.then((late) => late.body.destroy(), () => undefined);
       throw error;
     });
-    const { body, complete } = await readHead(response.body, MAX_RESPONSE_BODY_BYTES);
+    const { body, complete } = await readHead(response.body, maxBodyBytes);
     const latencyMs = elapsed();
     // undici hands a finished keep-alive socket back to the pool one event-loop turn later
     // (setImmediate, so it can notice a FIN the server sent meanwhile). Yielding that turn here

@@ -1,6 +1,7 @@
 import type { Endpoint } from '../../domain/settings';
 import { webhookIdOf, type Delivery } from '../delivery';
 import { sign } from '../signature';
+import { standardPayload } from '../standard-payload';
 import { requestHeaders } from './headers';
 import type { RenderedRequest, ResponseVerdict } from './types';
 
@@ -17,10 +18,7 @@ import type { RenderedRequest, ResponseVerdict } from './types';
  * when the endpoint has none.
  */
 export function renderRequest(endpoint: Endpoint, delivery: Delivery, now: Date): RenderedRequest {
-  const payload = delivery.test === true
-    ? { type: 'lead.created', test: true, timestamp: delivery.seenAt, data: delivery.lead }
-    : { type: 'lead.created', timestamp: delivery.seenAt, data: delivery.lead };
-  const body = JSON.stringify(payload);
+  const body = JSON.stringify(standardPayload(delivery));
   const id = webhookIdOf(delivery);
   const timestamp = Math.floor(now.getTime() / 1000);
   const own: Record<string, string> = { 'webhook-id': id, 'webhook-timestamp': String(timestamp) };

@@ -1,9 +1,11 @@
-import type { Endpoint } from '../../domain/settings';
+import type { Endpoint, HttpMethod } from '../../domain/settings';
 import type { Delivery } from '../delivery';
 
-/** An HTTP POST ready to send: the sender adds nothing but transport. */
+/** An HTTP request ready to send: the sender adds nothing but transport (and, for `auth`, its header). */
 export interface RenderedRequest {
   url: string;
+  /** POST unless said otherwise (format `http` may PUT or PATCH). */
+  method?: HttpMethod;
   /** Lower-case names. */
   headers: Record<string, string>;
   body: string;
