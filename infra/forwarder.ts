@@ -55,7 +55,7 @@ export class Forwarder extends Construct {
         [ENV.dlqUrl]: deadLetters.queueUrl,
         [ENV.maxReceiveCount]: String(MAX_RECEIVE_COUNT),
         [ENV.leadsRetentionSeconds]: String(LEADS_RETENTION.toSeconds()),
-        [ENV.webhooksSecretArn]: secrets.webhooks.secretArn,
+        [ENV.webhooksSecretArn]: secrets.webhooksArn,
         [ENV.mobilePrivateKeySecretArn]: secrets.mobilePrivateKeyArnOrEmpty,
       },
     });
@@ -72,7 +72,7 @@ export class Forwarder extends Construct {
     // The event source grants receive/delete/ChangeMessageVisibility (the retry backoff) on the
     // leads queue; the forwarder parks rejected leads in the DLQ itself, with the reason.
     deadLetters.grantSendMessages(fn);
-    secrets.webhooks.grantRead(fn);
+    secrets.grantReadWebhooks(this.function.role);
     secrets.grantReadMobilePrivateKey(this.function.role, fn.node.defaultChild as CfnResource);
     // The ledger claims, settles and releases (Put/Update/Delete, all conditional); endpoint
     // status is read and updated.

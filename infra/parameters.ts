@@ -1,4 +1,4 @@
-import { CfnCondition, CfnParameter, Fn, type IResolvable, type Stack } from 'aws-cdk-lib';
+import { CfnCondition, CfnParameter, CfnRule, Fn, type IResolvable, type Stack } from 'aws-cdk-lib';
 import {
   DEFAULT_GATEWAY_URL,
   DEFAULT_PAGE_SIZE,
@@ -50,9 +50,13 @@ export class LeadForwarderParameters {
   readonly pollSchedule: CfnParameter;
   readonly startFrom: CfnParameter;
   readonly webhooks: CfnParameter;
+  /** The ARN of a secret the operator keeps, holding the Webhooks JSON: for values over the 4,096-byte parameter limit. */
+  readonly externalWebhooksSecretArn: CfnParameter;
   readonly mobilePrivateKey: CfnParameter;
   readonly alarmEmail: CfnParameter;
 
+  /** True when ExternalWebhooksSecretArn is empty: the stack keeps the Webhooks value in a secret of its own. */
+  readonly usesStackWebhooksSecret: CfnCondition;
   /** True when MobilePrivateKey is set: only then does its secret exist. */
   readonly hasMobilePrivateKey: CfnCondition;
   /** True when AlarmEmail is set: only then is the email subscription created. */
@@ -123,10 +127,23 @@ export class LeadForwarderParameters {
     this.webhooks = new CfnParameter(stack, 'Webhooks', {
       type: 'String',
       noEcho: true,
-      description: 'JSON array of endpoints, e.g. [{"name":"crm","url":"https://...","secret":"whsec_..."}]. Stored in Secrets Manager; read only by the forwarder.',
+      // Empty only when ExternalWebhooksSecretArn names the secret that holds the value (rule below).
+      default: '',
+      description:
+        'JSON array of endpoints, e.g. [{"name":"crm","url":"https://...","secret":"whsec_..."}]. Stored in Secrets Manager; read only by the forwarder. ' +
+        'Over 4,096 bytes: leave empty and set ExternalWebhooksSecretArn.',
       // A non-empty array of objects; the forwarder validates the rest and names each problem.
-      allowedPattern: '^\\s*\\[\\s*\\{[\\s\\S]*\\}\\s*\\]\\s*$',
+      allowedPattern: '^$|^\\s*\\[\\s*\\{[\\s\\S]*\\}\\s*\\]\\s*$',
       constraintDescription: 'must be a non-empty JSON array of endpoint objects',
+    });
+    this.externalWebhooksSecretArn = new CfnParameter(stack, 'ExternalWebhooksSecretArn', {
+      type: 'String',
+      default: '',
+      description:
+        'Optional ARN of a Secrets Manager secret you keep (encrypted with the default aws/secretsmanager key) whose value is the Webhooks JSON: ' +
+        'for a value larger than a parameter holds. Set it or Webhooks, not both.',
+      allowedPattern: '^$|^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$',
+      constraintDescription: 'must be empty or the ARN of a Secrets Manager secret',
     });
     this.mobilePrivateKey = new CfnParameter(stack, 'MobilePrivateKey', {
       type: 'String',
@@ -145,6 +162,22 @@ export class LeadForwarderParameters {
       constraintDescription: 'must be empty or an email address',
     });
 
+    this.usesStackWebhooksSecret = new CfnCondition(stack, 'UsesStackWebhooksSecret', {
+      expression: Fn.conditionEquals(this.externalWebhooksSecretArn.valueAsString, ''),
+    });
+    // Exactly one place holds the endpoints: a stack with neither would forward nothing, and with
+    // both it would be unclear which one the forwarder reads.
+    new CfnRule(stack, 'WebhooksFromOnePlace', {
+      assertions: [
+        {
+          assert: Fn.conditionOr(
+            Fn.conditionAnd(Fn.conditionEquals(this.externalWebhooksSecretArn.valueAsString, ''), Fn.conditionNot(Fn.conditionEquals(this.webhooks.valueAsString, ''))),
+            Fn.conditionAnd(Fn.conditionNot(Fn.conditionEquals(this.externalWebhooksSecretArn.valueAsString, '')), Fn.conditionEquals(this.webhooks.valueAsString, '')),
+          ),
+          assertDescription: 'Set exactly one of Webhooks (the JSON value) and ExternalWebhooksSecretArn (a secret holding it).',
+        },
+      ],
+    });
     this.hasMobilePrivateKey = new CfnCondition(stack, 'HasMobilePrivateKey', {
       expression: Fn.conditionNot(Fn.conditionEquals(this.mobilePrivateKey.valueAsString, '')),
     });

@@ -15,6 +15,7 @@ export const MOBILE_KEY_POLICY_METADATA = 'WaitsForMobileKeyPolicy';
 export class ParameterSecrets extends Construct {
   readonly topAppSecret: Secret;
   readonly topSessionKey: Secret;
+  /** Exists only when the operator keeps no secret of their own (condition UsesStackWebhooksSecret). */
   readonly webhooks: Secret;
   /** Exists only when MobilePrivateKey is set (condition HasMobilePrivateKey). */
   readonly mobilePrivateKey: Secret;
@@ -26,12 +27,29 @@ export class ParameterSecrets extends Construct {
     this.topAppSecret = this.secretOf('TopAppSecret', parameters.topAppSecret, 'TOP app secret (poller)');
     this.topSessionKey = this.secretOf('TopSessionKey', parameters.topSessionKey, 'TOP session key of the merchant (poller)');
     this.webhooks = this.secretOf('Webhooks', parameters.webhooks, 'Webhook endpoints, JSON array (forwarder)');
+    (this.webhooks.node.defaultChild as CfnResource).cfnOptions.condition = parameters.usesStackWebhooksSecret;
     this.mobilePrivateKey = this.secretOf('MobilePrivateKey', parameters.mobilePrivateKey, 'PEM key that decrypts lead mobiles (forwarder)');
     (this.mobilePrivateKey.node.defaultChild as CfnResource).cfnOptions.condition = parameters.hasMobilePrivateKey;
     Validations.of(this.mobilePrivateKey).acknowledge({
       id: 'CloudFormation-Validate::W1030',
       reason: "The parameter's empty default means \"no key\": the secret then does not exist (condition HasMobilePrivateKey), so it never holds an empty string.",
     });
+  }
+
+  /** The secret the forwarder reads the Webhooks value from: the stack's own, or the operator's (ExternalWebhooksSecretArn). */
+  get webhooksArn(): string {
+    return Fn.conditionIf(this.parameters.usesStackWebhooksSecret.logicalId, this.webhooks.secretArn, this.parameters.externalWebhooksSecretArn.valueAsString).toString();
+  }
+
+  /** Lets `role` read the Webhooks value wherever it is kept (one statement: its resource exists either way). */
+  grantReadWebhooks(role: IRole): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        effect: Effect.ALLOW,
+        actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        resources: [this.webhooksArn],
+      }),
+    );
   }
 
   /** The mobile key's ARN, or '' when the parameter is empty and the secret does not exist. */

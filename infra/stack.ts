@@ -38,7 +38,8 @@ export class LeadForwarderStack extends Stack {
       LeadsQueueArn: queues.leads.queueArn,
       DeadLetterQueueUrl: queues.deadLetters.queueUrl,
       DeadLetterQueueArn: queues.deadLetters.queueArn,
-      WebhooksSecretArn: secrets.webhooks.secretArn,
+      // Where the forwarder reads the endpoints: the stack's secret or ExternalWebhooksSecretArn.
+      WebhooksSecretArn: secrets.webhooksArn,
       // ARNs, not values: `reset-cursor --to latest --stack` calls TOP with the operator's own rights.
       TopAppSecretArn: secrets.topAppSecret.secretArn,
       TopSessionKeyArn: secrets.topSessionKey.secretArn,

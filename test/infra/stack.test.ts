@@ -45,6 +45,8 @@ const DESIGN_PARAMETERS = [
   'Webhooks',
   'MobilePrivateKey',
   'AlarmEmail',
+  // DESIGN §7: a Webhooks value over the 4,096-byte parameter limit lives in the operator's secret.
+  'ExternalWebhooksSecretArn',
 ];
 
 function secretOf(template: CfnTemplate, parameter: string): [string, CfnResource] {
@@ -75,8 +77,8 @@ describe('stack parameters (DESIGN §4)', () => {
     for (const name of SECRET_PARAMETER_NAMES) {
       const parameter = json.Parameters[name]!;
       expect(parameter.NoEcho).toBe(true);
-      // Only the optional key may have a default, and only "not set".
-      if (name === 'MobilePrivateKey') expect(parameter.Default).toBe('');
+      // Only the optional ones may have a default, and only "not set" (Webhooks: kept elsewhere).
+      if (name === 'MobilePrivateKey' || name === 'Webhooks') expect(parameter.Default).toBe('');
       else expect(parameter).not.toHaveProperty('Default');
     }
     for (const [name, parameter] of Object.entries(json.Parameters)) {
@@ -95,7 +97,11 @@ describe('stack parameters (DESIGN §4)', () => {
     expect(accepts('TopGatewayUrl', 'http://eco.taobao.com/router/rest')).toBe(false);
     expect(accepts('Webhooks', '[{"name":"crm","url":"https://crm.example.com/hook"}]')).toBe(true);
     expect(accepts('Webhooks', ' [\n  {"name": "a", "url": "https://a"},\n  {"name": "b", "url": "https://b"}\n]\n')).toBe(true);
-    expect(['[]', '{}', '', 'https://crm.example.com'].some((v) => accepts('Webhooks', v))).toBe(false);
+    expect(['[]', '{}', 'https://crm.example.com'].some((v) => accepts('Webhooks', v))).toBe(false);
+    expect(accepts('ExternalWebhooksSecretArn', '')).toBe(true);
+    expect(accepts('ExternalWebhooksSecretArn', 'arn:aws:secretsmanager:cn-north-1:123456789012:secret:lead-forwarder/webhooks-AbCdEf')).toBe(true);
+    expect(accepts('ExternalWebhooksSecretArn', 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:webhooks-AbCdEf')).toBe(true);
+    expect(['lead-forwarder/webhooks', 'arn:aws:ssm:us-east-1:123456789012:parameter/webhooks', '[{"name":"crm"}]'].some((v) => accepts('ExternalWebhooksSecretArn', v))).toBe(false);
     expect(accepts('MobilePrivateKey', '')).toBe(true);
     expect(accepts('MobilePrivateKey', '-----BEGIN PRIVATE KEY-----\nMIIC\n-----END PRIVATE KEY-----\n')).toBe(true);
     expect(accepts('MobilePrivateKey', '-----BEGIN RSA PRIVATE KEY-----\nMIIC\n-----END RSA PRIVATE KEY-----')).toBe(true);
@@ -138,6 +144,29 @@ describe('secrets', () => {
     for (const [id, resource] of Object.entries(json.Resources)) {
       if (id !== mobileId && resource.Condition === undefined && resource.Type !== 'AWS::Lambda::Function') expect(refersTo(resource, mobileId)).toBe(false);
     }
+  });
+
+  it('keep the Webhooks value in the stack only when the operator names no secret of their own, and refuse a stack with neither or both', () => {
+    const [webhooksId, webhooks] = secretOf(json, 'Webhooks');
+    const own = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:own-AbCdEf';
+    const stand = { [webhooksId]: 'arn:stack-webhooks' };
+    const inline = new Intrinsics(json, { Webhooks: '[{"name":"crm","url":"https://crm"}]', ExternalWebhooksSecretArn: '' }, stand);
+    const external = new Intrinsics(json, { Webhooks: '', ExternalWebhooksSecretArn: own }, stand);
+    expect(inline.condition(webhooks.Condition!)).toBe(true);
+    expect(external.condition(webhooks.Condition!)).toBe(false);
+    expect(inline.evaluate(environmentOf(forwarderFn).WEBHOOKS_SECRET_ARN)).toBe('arn:stack-webhooks');
+    expect(external.evaluate(environmentOf(forwarderFn).WEBHOOKS_SECRET_ARN)).toBe(own);
+    for (const [id, resource] of Object.entries(json.Resources)) {
+      if (id !== webhooksId && resource.Condition === undefined && resource.Type !== 'AWS::Lambda::Function' && resource.Type !== 'AWS::IAM::Policy') expect(refersTo(resource, webhooksId)).toBe(false);
+    }
+    const assertions = json.Rules?.WebhooksFromOnePlace?.Assertions ?? [];
+    expect(assertions.length).toBeGreaterThan(0);
+    const holds = (parameters: Record<string, string>): boolean => assertions.every((a) => new Intrinsics(json, parameters).holds(a.Assert));
+    expect(holds({ Webhooks: '[{"name":"crm","url":"https://crm"}]', ExternalWebhooksSecretArn: '' })).toBe(true);
+    expect(holds({ Webhooks: '', ExternalWebhooksSecretArn: own })).toBe(true);
+    expect(holds({ Webhooks: '', ExternalWebhooksSecretArn: '' })).toBe(false);
+    expect(holds({ Webhooks: '[{"name":"crm","url":"https://crm"}]', ExternalWebhooksSecretArn: own })).toBe(false);
+    expect(assertions.map((a) => a.AssertDescription).join(' ')).toContain('ExternalWebhooksSecretArn');
   });
 
   it('create the forwarder after the policy that lets it read the mobile key, when there is one', () => {
@@ -193,7 +222,8 @@ describe('function environments', () => {
         expect(key).toMatch(/_ARN$/);
         const refs = refsIn(value);
         expect(refs.length).toBeGreaterThan(0);
-        for (const ref of refs) expect(secretIds.has(ref)).toBe(true);
+        // A secret of the stack's, or the ARN of the operator's own (a name, not a value).
+        for (const ref of refs) expect(secretIds.has(ref) || ref === 'ExternalWebhooksSecretArn').toBe(true);
       }
     }
   });
@@ -365,7 +395,12 @@ describe('least privilege', () => {
     expect(send.length).toBeGreaterThan(0);
     for (const statement of send) expect(refersTo(statement.Resource, dlqId) && !refersTo(statement.Resource, leadsId)).toBe(true);
     const read = withAction(forwarderStatements, 'secretsmanager:GetSecretValue').flatMap((s) => resourcesOf(s));
-    expect(read).toEqual(expect.arrayContaining([{ Ref: webhooksId }, { Ref: mobileId }]));
+    const stand = { [webhooksId]: 'arn:stack-webhooks', [mobileId]: 'arn:mobile' };
+    const own = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:own-AbCdEf';
+    // The webhooks are read from wherever they are kept: the stack's secret, or the operator's.
+    expect(new Intrinsics(json, { ExternalWebhooksSecretArn: '' }, stand).evaluate(read)).toEqual(expect.arrayContaining(['arn:stack-webhooks', 'arn:mobile']));
+    expect(new Intrinsics(json, { ExternalWebhooksSecretArn: own }, stand).evaluate(read)).toEqual(expect.arrayContaining([own, 'arn:mobile']));
+    expect(new Intrinsics(json, { ExternalWebhooksSecretArn: own }, stand).evaluate(read)).not.toContain('arn:stack-webhooks');
     for (const statement of forwarderStatements) {
       expect(refersTo(statement, appSecretId)).toBe(false);
       expect(refersTo(statement, sessionKeyId)).toBe(false);
@@ -399,7 +434,9 @@ describe('outputs', () => {
     expect(json.Outputs.StateTableName!.Value).toEqual({ Ref: STATE_TABLE_LOGICAL_ID });
     expect(json.Outputs.LeadsQueueUrl!.Value).toEqual({ Ref: leadsId });
     expect(json.Outputs.DeadLetterQueueArn!.Value).toEqual({ 'Fn::GetAtt': [dlqId, 'Arn'] });
-    expect(json.Outputs.WebhooksSecretArn!.Value).toEqual({ Ref: secretOf(json, 'Webhooks')[0] });
+    const webhooksStand = { [secretOf(json, 'Webhooks')[0]]: 'arn:stack-webhooks' };
+    expect(new Intrinsics(json, { ExternalWebhooksSecretArn: '' }, webhooksStand).evaluate(json.Outputs.WebhooksSecretArn!.Value)).toBe('arn:stack-webhooks');
+    expect(new Intrinsics(json, { ExternalWebhooksSecretArn: 'arn:own' }, webhooksStand).evaluate(json.Outputs.WebhooksSecretArn!.Value)).toBe('arn:own');
     expect(json.Outputs.TopAppKey!.Value).toEqual({ Ref: 'TopAppKey' });
     expect(json.Outputs.TopAppSecretArn!.Value).toEqual({ Ref: secretOf(json, 'TopAppSecret')[0] });
     expect(json.Outputs.TopSessionKeyArn!.Value).toEqual({ Ref: secretOf(json, 'TopSessionKey')[0] });

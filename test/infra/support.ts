@@ -40,6 +40,7 @@ export interface CfnTemplate {
   Conditions: Record<string, unknown>;
   Resources: Record<string, CfnResource>;
   Outputs: Record<string, { Value: unknown; Condition?: string }>;
+  Rules?: Record<string, { Assertions: { Assert: unknown; AssertDescription: string }[] }>;
 }
 
 export function synth(context: Record<string, unknown> = {}): Synthesized {
@@ -201,6 +202,11 @@ export class Intrinsics {
     return this.test(expression);
   }
 
+  /** A condition expression (a Conditions entry, a rule's Assert) for these parameters. */
+  holds(expression: unknown): boolean {
+    return this.test(expression);
+  }
+
   private test(expression: unknown): boolean {
     const [[key, arg]] = Object.entries(expression as Record<string, unknown>) as [[string, unknown]];
     switch (key) {
@@ -210,6 +216,10 @@ export class Intrinsics {
       }
       case 'Fn::Not':
         return !this.test((arg as [unknown])[0]);
+      case 'Fn::And':
+        return (arg as unknown[]).every((part) => this.test(part));
+      case 'Fn::Or':
+        return (arg as unknown[]).some((part) => this.test(part));
       case 'Condition':
         return this.condition(arg as string);
       default:

@@ -4,6 +4,7 @@ import { parseForwarderSettings, parseJsonSetting } from '../../shared/config/pa
 import { validatePrivateKey } from '../../shared/mobile/private-key';
 import { ConfigError, errorCode } from '../../shared/domain/errors';
 import type { Endpoint } from '../../shared/domain/settings';
+import { MAX_PARAMETER_BYTES } from '../../shared/config/stack-contract';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
 import type { Io } from '../io';
@@ -44,6 +45,8 @@ interface Checked {
   previews?: string[];
   /** Said instead of "ok" when there is nothing to check. */
   note?: string;
+  /** Printed under "ok": the value works, but not everywhere. */
+  warnings?: string[];
 }
 
 export const checkCommand: Command = {
@@ -82,7 +85,16 @@ async function checkWebhooksFile(file: string): Promise<Checked> {
     return { what, problems: [`cannot read ${path} (${errorCode(error) ?? 'unreadable'}): check the --webhooks path`] };
   }
   // As the forwarder reads the parameter: a byte order mark is refused there too.
-  return checked(what, () => parseForwarderSettings({ webhooks: parseJsonSetting('Webhooks', text) }).webhooks);
+  const result = await checked(what, () => parseForwarderSettings({ webhooks: parseJsonSetting('Webhooks', text) }).webhooks);
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes <= MAX_PARAMETER_BYTES) return result;
+  return {
+    ...result,
+    warnings: [
+      `warning: this value is ${bytes} bytes, more than the ${MAX_PARAMETER_BYTES} a CloudFormation parameter holds, so it cannot be passed as Webhooks: ` +
+        'store it in a Secrets Manager secret of your own and pass its ARN as ExternalWebhooksSecretArn (README: "Larger Webhooks values")',
+    ],
+  };
 }
 
 /** A deployed stack's values, read with the operator's credentials, checked as its functions would. */
@@ -121,7 +133,7 @@ async function previews(webhooks: Endpoint[]): Promise<string[]> {
 }
 
 function report(checked: Checked[], io: Io): number {
-  for (const { what, problems, webhooks, previews, note } of checked) {
+  for (const { what, problems, webhooks, previews, note, warnings } of checked) {
     if (problems.length > 0) {
       io.out(`${what}: ${problems.length === 1 ? '1 problem' : `${problems.length} problems`}`);
       for (const problem of problems) io.out(`  - ${problem}`);
@@ -130,6 +142,7 @@ function report(checked: Checked[], io: Io): number {
     if (webhooks === undefined) io.out(`${what}: ${note ?? 'ok'}`);
     else io.out(`${what}: ok, ${webhooks.length === 1 ? '1 webhook' : `${webhooks.length} webhooks`} (${webhooks.map((w) => `${w.name}: ${w.format}`).join(', ')})`);
     if (webhooks !== undefined) for (const warning of unsignedWarnings({ webhooks })) io.out(`  ${warning}`);
+    for (const warning of warnings ?? []) io.out(`  ${warning}`);
     for (const line of previews ?? []) io.out(`  ${line}`);
   }
   return checked.every((c) => c.problems.length === 0) ? 0 : 1;

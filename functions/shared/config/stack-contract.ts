@@ -53,3 +53,9 @@ export const KEY_PREFIXES = {
   /** Forwarder: endpoint status (gone after a 410). */
   endpoint: 'endpoint#',
 } as const;
+
+/**
+ * The most a CloudFormation parameter value holds, in bytes. A larger Webhooks value goes in a
+ * secret the operator keeps, named by the ExternalWebhooksSecretArn parameter.
+ */
+export const MAX_PARAMETER_BYTES = 4_096;

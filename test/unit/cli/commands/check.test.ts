@@ -43,6 +43,23 @@ describe('lead-forwarder check', () => {
     expect(result.out).not.toContain('warning: webhook "crm"');
   });
 
+  it('says when a valid Webhooks value is too large for the stack parameter, and where it goes instead', async () => {
+    // 40 endpoints with Chinese names in a template: over 4,096 bytes as UTF-8, not in characters.
+    const many = Array.from({ length: 40 }, (_, i) => ({ ...CRM, name: `team-${i}`, filter: `data.page_name = '华东大区第${i}组落地页'` }));
+    const text = JSON.stringify(many);
+    expect(text.length).toBeLessThan(Buffer.byteLength(text));
+    const big = await check('--webhooks', await file('big.json', text));
+    expect(big.code).toBe(0);
+    expect(big.out).toContain(`ok, 40 webhooks`);
+    expect(big.out).toContain(`warning: this value is ${Buffer.byteLength(text)} bytes, more than the 4096 a CloudFormation parameter holds`);
+    expect(big.out).toContain('ExternalWebhooksSecretArn');
+    expect(big.out).not.toContain(SECRET);
+    // Right at the limit is still a parameter value.
+    const padded = JSON.stringify([CRM]).replace('[', `[${' '.repeat(4_096 - JSON.stringify([CRM]).length)}`);
+    expect(Buffer.byteLength(padded)).toBe(4_096);
+    expect((await check('--webhooks', await file('edge.json', padded))).out).not.toContain('CloudFormation parameter');
+  });
+
   it('lists every problem of a Webhooks value at once, exit 1, and never prints a secret', async () => {
     const path = await file('bad.json', JSON.stringify([
       { name: 'crm', url: 'http://crm.example.com/hook', secret: 'whsec_c2hvcnQ=' },
