@@ -2,13 +2,17 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { DEFAULT_STATE_DIR } from '../local/state/state-dir';
 import { UsageError } from './errors';
 
-type Options = NonNullable<ParseArgsConfig['options']>;
+/** A command's flags, as node:util parseArgs takes them. */
+export type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** The values parseFlags reads for `T`. */
+export type FlagValues<T extends FlagOptions> = ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>>['values'];
 
 /**
  * Strict flag parsing for one command (node:util parseArgs): an unknown flag, a missing value or
  * a stray argument is a UsageError naming the command, so the user gets its usage and exit 2.
  */
-export function parseFlags<T extends Options>(command: string, args: string[], options: T): ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>>['values'] {
+export function parseFlags<T extends FlagOptions>(command: string, args: string[], options: T): FlagValues<T> {
   let parsed;
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true });
@@ -32,7 +36,6 @@ export const TARGET_FLAGS = {
   stack: { type: 'string' },
   region: { type: 'string' },
   config: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
 } as const;
 
 export const TARGET_HELP = `Where it acts (one of):

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { forwardBatch, type QueueRecord, type RecordResult } from '../../functions/forwarder/forward';
 import type { ForwardDeps } from '../../functions/forwarder/ports';
@@ -41,7 +42,7 @@ export async function drain(deps: ForwardDeps, sqs: SQSClient, queueUrl: string,
     if (records.length === 0) {
       if ((await depth(sqs, queueUrl)) === 0) break;
       if (Date.now() - idleSince >= (opts.idleMs ?? 1_500)) break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      await sleep(100);
       continue;
     }
     idleSince = Date.now();

@@ -5,10 +5,9 @@ import { validatePrivateKey } from '../../shared/mobile/private-key';
 import { ConfigError, errorCode } from '../../shared/domain/errors';
 import type { Endpoint } from '../../shared/domain/settings';
 import { MAX_PARAMETER_BYTES } from '../../shared/config/stack-contract';
-import type { Command } from '../command';
+import { defineCommand, type Command } from '../command';
 import { UsageError } from '../errors';
 import type { Io } from '../io';
-import { parseFlags } from '../flags';
 import { awsTarget } from '../targets/aws-target';
 import { previewRequest, wantsPreview } from '../request-preview';
 import { testDelivery } from '../test-lead';
@@ -28,14 +27,6 @@ forwarder refuses what these rules refuse, and would deliver nothing until the v
 
 Exit 0 when it can be used (warnings are printed), 1 when it cannot, 2 for bad usage.`;
 
-const FLAGS = {
-  config: { type: 'string' },
-  webhooks: { type: 'string' },
-  stack: { type: 'string' },
-  region: { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
 /** One thing checked: what it is, and its webhooks when it could be read and is valid. */
 interface Checked {
   what: string;
@@ -49,16 +40,17 @@ interface Checked {
   warnings?: string[];
 }
 
-export const checkCommand: Command = {
+export const checkCommand: Command = defineCommand({
   name: 'check',
   summary: "check a config file, a Webhooks value or a deployed stack against this version's rules",
   help: HELP,
-  async run(args, io) {
-    const flags = parseFlags('check', args, FLAGS);
-    if (flags.help === true) {
-      io.out(HELP);
-      return 0;
-    }
+  flags: {
+    config: { type: 'string' },
+    webhooks: { type: 'string' },
+    stack: { type: 'string' },
+    region: { type: 'string' },
+  },
+  async run(flags, io) {
     const chosen = (['config', 'webhooks', 'stack'] as const).filter((flag) => flags[flag] !== undefined);
     if (chosen.length !== 1) throw new UsageError(chosen.length === 0 ? 'say what to check: --config FILE, --webhooks FILE or --stack NAME' : `check one thing at a time (--${chosen.join(' and --')} given)`, 'check');
     if (flags.region !== undefined && flags.stack === undefined) throw new UsageError('--region goes with --stack', 'check');
@@ -68,7 +60,7 @@ export const checkCommand: Command = {
       flags.config !== undefined ? [await checkConfigFile(flags.config)] : flags.webhooks !== undefined ? [await checkWebhooksFile(flags.webhooks)] : await checkStack(flags.stack!, flags.region);
     return report(checked, io);
   },
-};
+});
 
 function checkConfigFile(file: string): Promise<Checked> {
   return checked(`config file ${resolve(file)}`, async () => (await loadConfigFile(file)).settings.webhooks);

@@ -2,8 +2,8 @@ import { loadConfigFile } from '../../local/runner/config-file';
 import { runDev } from '../../local/runner/dev';
 import { ONCE_MAX_RECEIVE_COUNT } from '../../local/runner/resources';
 import { DEFAULT_STATE_DIR } from '../../local/state/state-dir';
-import type { Command } from '../command';
-import { parseFlags, stateDirFlag } from '../flags';
+import { defineCommand, type Command } from '../command';
+import { stateDirFlag } from '../flags';
 
 const HELP = `Usage: lead-forwarder dev [--config FILE] [--once] [--state-dir DIR]
 
@@ -24,24 +24,19 @@ the queues are kept in the state directory, so a restart continues where the las
 Ctrl-C stops cleanly: polling stops, deliveries in flight finish, the queues are saved.
 Exit codes: 0 ok, 1 a poll or delivery failed, 2 bad config or usage (nothing started).`;
 
-export const devCommand: Command = {
+export const devCommand: Command = defineCommand({
   name: 'dev',
   summary: 'run the whole pipeline on this machine (a demo without --config)',
   help: HELP,
-  async run(args, io) {
-    const flags = parseFlags('dev', args, {
-      config: { type: 'string' },
-      once: { type: 'boolean' },
-      'state-dir': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (flags.help === true) {
-      io.out(HELP);
-      return 0;
-    }
+  flags: {
+    config: { type: 'string' },
+    once: { type: 'boolean' },
+    'state-dir': { type: 'string' },
+  },
+  async run(flags) {
     const stateDir = stateDirFlag('dev', flags['state-dir']);
     // Validated before anything starts: a bad file leaves no state directory behind.
     const config = flags.config === undefined ? undefined : await loadConfigFile(flags.config);
     return runDev({ stateDir, once: flags.once === true, ...(config === undefined ? {} : { config }) });
   },
-};
+});

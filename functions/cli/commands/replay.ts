@@ -1,9 +1,8 @@
 import { GetQueueAttributesCommand, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
-import type { Command } from '../command';
+import { defineTargetCommand, type Command } from '../command';
 import { moveMessages, parkedFor } from '../dlq-move';
 import { UsageError } from '../errors';
-import { parseFlags, TARGET_FLAGS, TARGET_HELP } from '../flags';
-import { resolveTarget } from '../targets/resolve-target';
+import { TARGET_HELP } from '../flags';
 import type { Stores, Target } from '../targets/target';
 
 const HELP = `Usage: lead-forwarder replay [--endpoint NAME] [--state-dir DIR | --stack NAME [--region R]] [--config FILE]
@@ -20,17 +19,13 @@ are tried again.
 
 ${TARGET_HELP}`;
 
-export const replayCommand: Command = {
+export const replayCommand: Command = defineTargetCommand({
   name: 'replay',
   summary: 'move parked leads from the dead-letter queue back to the leads queue',
   help: HELP,
-  async run(args, io) {
-    const flags = parseFlags('replay', args, { ...TARGET_FLAGS, endpoint: { type: 'string' } });
-    if (flags.help === true) {
-      io.out(HELP);
-      return 0;
-    }
-    const target = await resolveTarget('replay', flags);
+  flags: { endpoint: { type: 'string' } },
+  async run(flags, io, resolveTarget) {
+    const target = await resolveTarget();
     if (flags.endpoint !== undefined) await checkEndpoint(target, flags.endpoint);
     const stores = await target.open();
     try {
@@ -43,7 +38,7 @@ export const replayCommand: Command = {
       await stores.close();
     }
   },
-};
+});
 
 /** An endpoint name that is not configured is probably a typo: say which names exist. */
 async function checkEndpoint(target: Target, name: string): Promise<void> {

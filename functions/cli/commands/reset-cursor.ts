@@ -2,12 +2,11 @@ import type { SourceState } from '../../poller/ports';
 import { DynamoStateStore, sourceKey } from '../../shared/aws/scan-state';
 import { messageOf, StateConflictError } from '../../shared/domain/errors';
 import { compareIds, isLeadId, type LeadId } from '../../shared/domain/ids';
-import type { Command } from '../command';
+import { defineTargetCommand, type Command } from '../command';
 import { OperatorError, UsageError } from '../errors';
-import { parseFlags, TARGET_FLAGS, TARGET_HELP } from '../flags';
+import { TARGET_HELP } from '../flags';
 import type { Io } from '../io';
 import { newestLeadId } from '../newest-lead';
-import { resolveTarget } from '../targets/resolve-target';
 import type { Target } from '../targets/target';
 
 const HELP = `Usage: lead-forwarder reset-cursor --to latest|ID [--yes] [--state-dir DIR | --stack NAME [--region R]] [--config FILE]
@@ -24,22 +23,18 @@ it never races a poll.
 
 ${TARGET_HELP}`;
 
-export const resetCursorCommand: Command = {
+export const resetCursorCommand: Command = defineTargetCommand({
   name: 'reset-cursor',
   summary: 'move the cursor: --to latest skips the backlog, --to ID re-sends from there',
   help: HELP,
-  async run(args, io) {
-    const flags = parseFlags('reset-cursor', args, { ...TARGET_FLAGS, to: { type: 'string' }, yes: { type: 'boolean', short: 'y' } });
-    if (flags.help === true) {
-      io.out(HELP);
-      return 0;
-    }
+  flags: { to: { type: 'string' }, yes: { type: 'boolean', short: 'y' } },
+  async run(flags, io, resolveTarget) {
     const to = flags.to;
     if (to === undefined) throw new UsageError('--to is required: "latest" or a lead id', 'reset-cursor');
     if (to !== 'latest' && !isLeadId(to)) throw new UsageError(`--to must be "latest" or a lead id (digits), not ${JSON.stringify(to)}`, 'reset-cursor');
     if (flags.yes !== true && !io.interactive) throw new UsageError('reset-cursor changes what gets forwarded and there is no terminal to confirm on: pass --yes', 'reset-cursor');
 
-    const target = await resolveTarget('reset-cursor', flags);
+    const target = await resolveTarget();
     const appKey = await target.appKey();
     const cursor = to === 'latest' ? await newestLeadId(await target.top()) : to;
     if (cursor === undefined) throw new OperatorError('the source has no leads yet, so there is nothing to skip: the first poll starts from startFrom');
@@ -69,7 +64,7 @@ export const resetCursorCommand: Command = {
       await stores.close();
     }
   },
-};
+});
 
 /** The newest lead at the gateway, or why it could not be asked. */
 type Newest = { id: LeadId | undefined } | { failure: unknown };

@@ -4,10 +4,9 @@ import type { Endpoint } from '../../shared/domain/settings';
 import type { Delivery } from '../../shared/webhook/delivery';
 import { prepareDelivery } from '../../shared/webhook/prepare';
 import { createDispatcher } from '../../shared/webhook/sender';
-import type { Command } from '../command';
+import { defineTargetCommand, type Command } from '../command';
 import { UsageError } from '../errors';
-import { parseFlags, TARGET_FLAGS, TARGET_HELP } from '../flags';
-import { resolveTarget } from '../targets/resolve-target';
+import { TARGET_HELP } from '../flags';
 import { testDelivery } from '../test-lead';
 
 const HELP = `Usage: lead-forwarder send-test-lead [--endpoint NAME] [--state-dir DIR | --stack NAME [--region R]] [--config FILE]
@@ -22,17 +21,13 @@ Exit 0 when every webhook accepted it (2xx), 1 otherwise.
 
 ${TARGET_HELP}`;
 
-export const sendTestLeadCommand: Command = {
+export const sendTestLeadCommand: Command = defineTargetCommand({
   name: 'send-test-lead',
   summary: 'send one synthetic lead ("test": true) to the webhooks and show their answers',
   help: HELP,
-  async run(args, io) {
-    const flags = parseFlags('send-test-lead', args, { ...TARGET_FLAGS, endpoint: { type: 'string' } });
-    if (flags.help === true) {
-      io.out(HELP);
-      return 0;
-    }
-    const target = await resolveTarget('send-test-lead', flags);
+  flags: { endpoint: { type: 'string' } },
+  async run(flags, io, resolveTarget) {
+    const target = await resolveTarget();
     const endpoints = pick(await target.endpoints(), flags.endpoint);
     const delivery = testDelivery();
     const dispatcher = createDispatcher();
@@ -46,7 +41,7 @@ export const sendTestLeadCommand: Command = {
       await dispatcher.close();
     }
   },
-};
+});
 
 /**
  * The endpoint's filter and body first, as the forwarder evaluates them (DESIGN §7): what they

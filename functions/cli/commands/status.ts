@@ -3,9 +3,8 @@ import { DynamoEndpointStatus, type EndpointRecord } from '../../shared/aws/endp
 import { decodeSourceState, DynamoStateStore, sourceKey } from '../../shared/aws/scan-state';
 import { messageOf } from '../../shared/domain/errors';
 import type { ScanProgress } from '../../poller/ports';
-import type { Command } from '../command';
-import { parseFlags, TARGET_FLAGS, TARGET_HELP } from '../flags';
-import { resolveTarget } from '../targets/resolve-target';
+import { defineTargetCommand, type Command } from '../command';
+import { TARGET_HELP } from '../flags';
 import type { Stores, Target } from '../targets/target';
 
 const HELP = `Usage: lead-forwarder status [--json] [--state-dir DIR | --stack NAME [--region R]] [--config FILE]
@@ -41,17 +40,13 @@ export interface StatusReport {
   cursorAfterRestart?: string | null;
 }
 
-export const statusCommand: Command = {
+export const statusCommand: Command = defineTargetCommand({
   name: 'status',
   summary: 'cursor, scan in progress, queue and dead-letter depth, last delivery per webhook',
   help: HELP,
-  async run(args, io) {
-    const flags = parseFlags('status', args, { ...TARGET_FLAGS, json: { type: 'boolean' } });
-    if (flags.help === true) {
-      io.out(HELP);
-      return 0;
-    }
-    const target = await resolveTarget('status', flags);
+  flags: { json: { type: 'boolean' } },
+  async run(flags, io, resolveTarget) {
+    const target = await resolveTarget();
     const stores = await target.open({ readOnly: true });
     let report: StatusReport;
     try {
@@ -63,7 +58,7 @@ export const statusCommand: Command = {
     else for (const line of render(report)) io.out(line);
     return 0;
   },
-};
+});
 
 async function gather(stores: Stores, target: Target): Promise<StatusReport> {
   const key = sourceKey(await target.appKey());

@@ -1,5 +1,6 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { abortableSleep } from '../../shared/domain/abortable-sleep';
 import type { ReceiveClaims } from './receive-claims';
 import { BATCH_SIZE } from './resources';
 import { failedIds, toSqsRecord } from './sqs-event';
@@ -45,13 +46,15 @@ export class SqsEventSource {
   private running = false;
   private loop: Promise<void> | undefined;
   private busy = false;
-  private wake: () => void = () => undefined;
+  /** Aborted by stop(), to cut a pause short; a new one for each start(). */
+  private stopping = new AbortController();
 
   constructor(private readonly opts: EventSourceOptions) {}
 
   start(): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = new AbortController();
     this.loop = this.run();
   }
 
@@ -67,7 +70,7 @@ export class SqsEventSource {
    */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake();
+    this.stopping.abort();
     await this.loop;
   }
 
@@ -84,13 +87,7 @@ export class SqsEventSource {
 
   private pause(ms: number): Promise<void> {
     if (ms <= 0 || !this.running) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
+    return abortableSleep(ms, this.stopping.signal);
   }
 
   /** One receive and, if it brought messages, one invocation; false when the queue had none. */

@@ -1,3 +1,4 @@
+import { abortableSleep } from '../../shared/domain/abortable-sleep';
 import { localAdvice } from '../report/advice';
 import { startStatusLine, type LocalPipeline } from './pipeline';
 import type { Reporter } from '../report/progress';
@@ -13,10 +14,10 @@ const REPEAT_ERROR_EVERY = 10;
  */
 export async function runContinuous(pipeline: LocalPipeline, reporter: Reporter, interrupted: Promise<void>): Promise<void> {
   let stop = false;
-  let wake: () => void = () => undefined;
+  const stopping = new AbortController();
   void interrupted.then(() => {
     stop = true;
-    wake();
+    stopping.abort();
   });
   const status = startStatusLine(pipeline, reporter);
   const intervalMs = pipeline.settings.pollIntervalSeconds * 1000;
@@ -40,13 +41,7 @@ export async function runContinuous(pipeline: LocalPipeline, reporter: Reporter,
         lastError = text;
       }
       if (stop) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, intervalMs);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
+      await abortableSleep(intervalMs, stopping.signal);
     }
   } finally {
     clearInterval(status);

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isSuccessfulPoll } from '../../poller/poll';
 import { localAdvice } from '../report/advice';
 import { startStatusLine, type LocalPipeline } from './pipeline';
@@ -45,7 +46,7 @@ export async function runOnce(pipeline: LocalPipeline, reporter: Reporter, inter
   }
 
   try {
-    while (!stop && !(await drained(pipeline))) await new Promise((resolve) => setTimeout(resolve, DRAIN_CHECK_MS));
+    while (!stop && !(await drained(pipeline))) await sleep(DRAIN_CHECK_MS);
     await pipeline.forwarder.stop();
   } finally {
     clearInterval(status);

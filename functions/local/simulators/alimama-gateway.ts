@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { abortableSleep } from '../../shared/domain/abortable-sleep';
 import { isLeadId, type LeadId } from '../../shared/domain/ids';
 import { isRecord } from '../../shared/domain/is-record';
 import { SIGN_METHODS, type SignMethod } from '../../shared/domain/settings';
@@ -146,7 +147,8 @@ class Gateway implements SimulatedGateway {
   private latencyMs: number;
   private seq = 0;
   private closed = false;
-  private readonly pauses = new Set<{ timer: NodeJS.Timeout; resolve: () => void }>();
+  /** Aborted by close(), which cuts every pause short. */
+  private readonly closing = new AbortController();
   private readonly now: () => number;
   private readonly server = createServer((req, res) => {
     this.handle(req, res).catch(() => res.destroy());
@@ -211,28 +213,15 @@ class Gateway implements SimulatedGateway {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const pause of this.pauses) {
-      clearTimeout(pause.timer);
-      pause.resolve();
-    }
-    this.pauses.clear();
+    this.closing.abort();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** setTimeout that close() can cut short. */
+  /** A sleep that close() cuts short. */
   private pause(ms: number): Promise<void> {
     if (ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const pause = {
-        timer: setTimeout(() => {
-          this.pauses.delete(pause);
-          resolve();
-        }, ms),
-        resolve,
-      };
-      this.pauses.add(pause);
-    });
+    return abortableSleep(ms, this.closing.signal);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { link, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { errorCode, LeadForwarderError } from '../../shared/domain/errors';
 import { isRecord } from '../../shared/domain/is-record';
 
@@ -84,7 +85,7 @@ export async function acquireLock(file: string, dir: string, purpose: LockPurpos
       continue;
     }
     if (found.purpose === 'runner' || Date.now() >= deadline) throw new StateDirBusyError(found, dir);
-    await new Promise((done) => setTimeout(done, POLL_MS));
+    await sleep(POLL_MS);
   }
 }
 
@@ -102,7 +103,7 @@ async function removeIfUnchanged(path: string, staleText: string): Promise<void>
   if (!(await create(guard, String(process.pid)))) {
     const age = await stat(guard).then((info) => Date.now() - info.mtimeMs, () => 0);
     if (age > GUARD_STALE_MS) await unlink(guard).catch(() => undefined);
-    else await new Promise((done) => setTimeout(done, 10));
+    else await sleep(10);
     return;
   }
   try {

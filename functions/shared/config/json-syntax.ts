@@ -1,6 +1,7 @@
 /** Locating a JSON syntax error without quoting the text, which may hold secrets. */
 
-import { JsonScanner, JsonSyntaxAt, lineAndColumn } from './json-scanner';
+import { printParseErrorCode, type ParseErrorCode } from 'jsonc-parser';
+import { lineAndColumn, visitStrictJson } from './json-visit';
 
 /** Where JSON.parse failed and what to check there, in words that quote none of the text. */
 export function jsonSyntaxProblem(text: string): string {
@@ -20,16 +21,110 @@ export function jsonSyntaxProblem(text: string): string {
 
 /**
  * Offset of the first JSON syntax error in `text` (the text's length if it ends early), or
- * undefined if it has none. Computed here because Node's messages give a position only for some
- * errors, and otherwise a quote of the input instead.
+ * undefined if it has none: the character JSON.parse stops at. Computed here because Node's
+ * messages give a position only for some errors, and otherwise a quote of the input instead.
+ *
+ * jsonc-parser reports each error at the start of the token it is in; the character within the
+ * token is found here. It also reads past an unknown word (`tru`, an unquoted secret) as if it
+ * were not there, so whether a value was expected at that word is followed here too.
  */
 export function jsonSyntaxErrorOffset(text: string): number | undefined {
-  const scanner = new JsonScanner(text);
+  /** The token of the first error: an error at a later one follows from it. */
+  let token: number | undefined;
+  let offset: number | undefined;
+  const containers: ('object' | 'array')[] = [];
+  let valueExpected = true;
+  const valueRead = (): void => {
+    valueExpected = false;
+  };
   try {
-    scanner.document();
-    return undefined;
+    visitStrictJson(text, {
+      onObjectBegin: () => {
+        containers.push('object');
+        valueExpected = false;
+      },
+      onArrayBegin: () => {
+        containers.push('array');
+        valueExpected = true;
+      },
+      onObjectEnd: () => {
+        containers.pop();
+        valueRead();
+      },
+      onArrayEnd: () => {
+        containers.pop();
+        valueRead();
+      },
+      onObjectProperty: valueRead,
+      onLiteralValue: valueRead,
+      onSeparator: (separator) => {
+        valueExpected = separator === ':' || containers.at(-1) === 'array';
+      },
+      onError: (error, at, length) => {
+        token ??= at;
+        if (at !== token) return;
+        // A string with a bad escape where a comma was due: JSON.parse stops at its quote.
+        const here = errorOffsetInToken(text, error, at, length, valueExpected);
+        if (offset === undefined || here < offset) offset = here;
+      },
+    });
   } catch (error) {
-    if (error instanceof JsonSyntaxAt) return error.offset;
-    return undefined; // nesting deeper than the stack: no location rather than a wrong one
+    // Nesting deeper than the parser's stack: no location rather than a wrong one.
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+  return offset;
+}
+
+const KEYWORDS = ['true', 'false', 'null'];
+const ESCAPES = '"\\/bfnrt';
+const HEX_DIGIT = /^[0-9A-Fa-f]$/;
+
+/** The character JSON.parse stops at, for `error` in the token of `length` at `at`. */
+function errorOffsetInToken(text: string, error: ParseErrorCode, at: number, length: number, valueExpected: boolean): number {
+  // By name: ParseErrorCode is a const enum, which isolated modules cannot read.
+  switch (printParseErrorCode(error)) {
+    case 'UnexpectedEndOfNumber': // `1.`, `1e`, `1e+`: what follows is not a digit
+      return at + length;
+    case 'InvalidSymbol':
+      return valueExpected ? at + valuePrefixLength(text.slice(at, at + length)) : at;
+    case 'UnexpectedEndOfString':
+    case 'InvalidCharacter':
+    case 'InvalidEscapeCharacter':
+    case 'InvalidUnicode':
+      return stringErrorOffset(text, at);
+    default:
+      return at;
+  }
+}
+
+/** How much of `word`, an unknown word where a value goes, is the start of one: a keyword's letters, or a minus sign. */
+function valuePrefixLength(word: string): number {
+  if (word === '-') return 1;
+  const keyword = KEYWORDS.find((candidate) => candidate[0] === word[0]);
+  let n = 0;
+  while (keyword !== undefined && n < keyword.length && word[n] === keyword[n]) n++;
+  return n;
+}
+
+/** The first character that ends the string opening at `quote` badly: a control character, a bad escape, or the end of the text. */
+function stringErrorOffset(text: string, quote: number): number {
+  let i = quote + 1;
+  for (;;) {
+    const c = text[i];
+    if (c === undefined) return text.length;
+    if (c === '"') return i; // not reached: jsonc-parser found an error before the closing quote
+    if (c < ' ') return i;
+    if (c !== '\\') {
+      i++;
+      continue;
+    }
+    const escape = text[i + 1];
+    if (escape === undefined) return text.length;
+    if (escape === 'u') {
+      for (let n = 2; n < 6; n++) if (!HEX_DIGIT.test(text.charAt(i + n))) return Math.min(i + n, text.length);
+      i += 6;
+    } else if (ESCAPES.includes(escape)) i += 2;
+    else return i + 1;
   }
 }

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { errorCode } from '../domain/errors';
 import { isRecord } from '../domain/is-record';
 import type { SignMethod, TopSettings } from '../domain/settings';
@@ -103,7 +104,7 @@ export class TopClient implements TopCaller {
     this.minAttemptMs = options.minAttemptMs ?? 1_000;
     this.maxResponseBytes = options.maxResponseBytes ?? 8 * 1024 * 1024;
     this.now = options.now ?? Date.now;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? ((ms) => sleep(ms));
     this.random = options.random ?? Math.random;
   }
 

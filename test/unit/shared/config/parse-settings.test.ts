@@ -289,6 +289,21 @@ describe('bad JSON text', () => {
     }
   });
 
+  it('refuses comments and trailing commas, which JSON has not, with the same hints as any syntax error', async () => {
+    const cases: [string, string][] = [
+      ['[{"name": "crm", "url": "https://crm.example.com/hook"},\n]', 'syntax error at line 2, column 1: check the quotes and commas there'],
+      ['{"webhooks": [], }', 'syntax error at line 1, column 18: check the quotes and commas there'],
+      ['[] // SECRETNOTE', 'syntax error at line 1, column 4: JSON has no comments; remove it'],
+      ['[\n  /* SECRETNOTE */ 1]', 'syntax error at line 2, column 3: JSON has no comments; remove it'],
+      ['[1 /* SECRETNOTE', 'syntax error at line 1, column 4: JSON has no comments; remove it'],
+    ];
+    for (const [text, problem] of cases) {
+      const { error, text: printed } = await configErrorOf(() => parseJsonSetting('Webhooks', text));
+      expect(error.problems).toEqual([expect.stringContaining(`Webhooks is not valid JSON: ${problem}`)]);
+      expect(printed).not.toContain('SECRETNOTE');
+    }
+  });
+
   it('says where text ends early', async () => {
     const { error } = await configErrorOf(() => parseJsonSetting('Webhooks', '[{"name": "crm",\n  "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw'));
     expect(error.problems[0]).toMatch(/ends early at line 2, column 52/);
