@@ -4,8 +4,7 @@ import { MalformedMessageError, messageOf } from '../shared/domain/errors';
 import type { LeadId } from '../shared/domain/ids';
 import type { Lead } from '../shared/domain/lead';
 import type { Endpoint } from '../shared/domain/settings';
-import type { ClaimResult } from '../shared/aws/ledger';
-import type { AttemptResult, ForwardDeps } from './ports';
+import type { AttemptResult, ClaimResult, EndpointResult, ForwardDeps } from './ports';
 
 /** Extra lease beyond the endpoint's timeout, so a claim outlives the attempt that holds it. */
 const LEASE_MARGIN_MS = 30_000;
@@ -24,27 +23,6 @@ export interface QueueRecord {
   /** ApproximateReceiveCount: 1 on the first attempt. */
   receiveCount: number;
   message: LeadMessage;
-}
-
-export type EndpointState = 'delivered' | 'already-delivered' | 'gone' | 'rejected' | 'retry' | 'busy';
-
-export interface EndpointResult {
-  endpoint: string;
-  state: EndpointState;
-  reason?: string;
-  status?: number;
-  latencyMs?: number;
-  /** What the endpoint asked for (Retry-After, a robot's penalty) when it is to be retried. */
-  retryAfterSeconds?: number;
-  /** The start of its answer when it did not accept (never logged; goes with the lead to the DLQ). */
-  response?: string;
-  /**
-   * A ledger or status write that failed (after retries) once the outcome was known. The outcome
-   * stands for this batch (a 2xx is still a delivery), but the ledger still shows the claim: a
-   * later copy of the lead (a retry for another endpoint, a replay) waits out the lease and then
-   * sends to this endpoint again.
-   */
-  bookkeepingError?: string;
 }
 
 export interface RecordResult {
@@ -180,7 +158,7 @@ async function deliverOnce(
   switch (attempt.outcome) {
     case 'delivered':
       return settle({ ...facts, state: 'delivered' }, () => deps.ledger.delivered(delivery.lead.id, name, attempt.status ?? 200));
-    case 'reject':
+    case 'rejected':
       return settle({ ...facts, state: 'rejected', reason: attempt.reason }, () => deps.ledger.rejected(delivery.lead.id, name, token, attempt.reason));
     case 'gone':
       gone.add(name);

@@ -10,7 +10,7 @@ import { messageOf } from '../shared/domain/errors';
 import { createMobileDecryptor } from '../shared/mobile/mobile-decryptor';
 import { ENDPOINT_DIMENSION } from '../shared/observability/metric-names';
 import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability/observability';
-import { backoffSeconds } from '../shared/webhook/outcome';
+import { backoffSeconds } from './outcome';
 import { createDispatcher } from '../shared/webhook/sender';
 import { createDeliver } from './deliver';
 import { forwardBatch, type BatchResult, type QueueRecord } from './forward';

@@ -5,7 +5,7 @@ import { sourceKey } from '../../functions/shared/aws/scan-state';
 import { parsePollerSettings } from '../../functions/shared/config/parse-settings';
 import { METRIC, OBSERVABILITY_ENV } from '../../functions/shared/observability/observability';
 import { DEFAULT_GATEWAY_URL as PRODUCT_GATEWAY_URL, DEFAULT_PAGE_SIZE, DEFAULT_POLL_INTERVAL_SECONDS, SIGN_METHODS as PRODUCT_SIGN_METHODS } from '../../functions/shared/domain/settings';
-import { backoffSeconds } from '../../functions/shared/webhook/outcome';
+import { backoffSeconds } from '../../functions/forwarder/outcome';
 import { ENDPOINT_METRICS, FORWARDER_METRICS, POLLER_METRICS } from '../../infra/metrics';
 import { DEFAULT_GATEWAY_URL, DEFAULT_POLL_SCHEDULE, MAX_PAGE_SIZE, POLL_SCHEDULES, SIGN_METHODS } from '../../infra/parameters';
 import { LEADS_RETENTION, MAX_RECEIVE_COUNT } from '../../infra/queues';
