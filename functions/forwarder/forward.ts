@@ -154,24 +154,18 @@ async function deliverOnce(
   }
 }
 
-/** Attempts at a settling write, on top of the SDK's own retries: a lost `delivered` means a re-send later. */
-const SETTLE_ATTEMPTS = 3;
-const SETTLE_PAUSE_MS = 200;
-
 /**
- * Writes what an attempt settled, trying a few times. The outcome is a fact by now (a 2xx cannot
- * be undone), so a write that still fails is reported with it rather than thrown: one throttled
- * write must not fail the batch and re-send the leads that other endpoints already accepted.
+ * Writes what an attempt settled (the SDK client retries a throttled or failed call itself, see
+ * shared/aws/clients.ts). The outcome is a fact by now (a 2xx cannot be undone), so a write that
+ * still fails is reported with it rather than thrown: one throttled write must not fail the
+ * batch and re-send the leads that other endpoints already accepted.
  */
 async function settle(result: EndpointResult, write: () => Promise<void>): Promise<EndpointResult> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await write();
-      return result;
-    } catch (error) {
-      if (attempt >= SETTLE_ATTEMPTS) return { ...result, bookkeepingError: messageOf(error) };
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_PAUSE_MS * attempt));
-    }
+  try {
+    await write();
+    return result;
+  } catch (error) {
+    return { ...result, bookkeepingError: messageOf(error) };
   }
 }
 
