@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 /**
  * How many times the forwarder may receive a lead; on the last receive it parks the lead in the
  * DLQ itself, with the reason (SQS's redrive at this count is only the backstop). Between
- * receives it backs off through ChangeMessageVisibility (functions/shared/webhook/outcome.ts):
+ * receives it backs off through ChangeMessageVisibility (functions/forwarder/outcome.ts):
  * full jitter, uniform up to 10 s · 2^(attempt−1), capped at 1 h. The first 9 waits average
  * ~43 min together and every later one averages 30 min, so 55 receives span ~43 min + 45 × 30
  * min ≈ 23 h (at most ~46 h): an endpoint may be down for about a day before its leads are

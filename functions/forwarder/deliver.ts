@@ -2,8 +2,8 @@ import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../shared/domain/settings';
 import type { Delivery } from '../shared/webhook/delivery';
 import { renderRequest } from '../shared/webhook/formats';
-import { classify } from '../shared/webhook/outcome';
 import { send } from '../shared/webhook/sender';
+import { classify } from './outcome';
 import type { AttemptResult } from './ports';
 
 /** One HTTP attempt to one endpoint: render in its format, send, and read the answer. */
@@ -11,14 +11,6 @@ export function createDeliver(dispatcher: Dispatcher, now: () => Date = () => ne
   return async (endpoint, delivery) => {
     const request = renderRequest(endpoint, delivery, now());
     const result = await send(dispatcher, request, endpoint.timeoutMs);
-    const verdict = classify(result, endpoint.format, { endpoint: endpoint.name, now: now() });
-    return {
-      outcome: verdict.outcome,
-      reason: verdict.reason,
-      latencyMs: result.latencyMs,
-      ...(result.kind === 'response' ? { status: result.status } : {}),
-      ...(verdict.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: verdict.retryAfterSeconds }),
-      ...(verdict.response === undefined ? {} : { response: verdict.response }),
-    };
+    return classify(result, endpoint.format, { endpoint: endpoint.name, now: now() });
   };
 }

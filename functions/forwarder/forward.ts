@@ -1,22 +1,14 @@
 import { parseLeadMessage, type LeadMessage, type ParsedLeadMessage } from '../shared/domain/lead-message';
-import { mapLimit } from './map-limit';
 import { MalformedMessageError, messageOf } from '../shared/domain/errors';
 import type { LeadId } from '../shared/domain/ids';
 import type { Lead } from '../shared/domain/lead';
 import type { Endpoint } from '../shared/domain/settings';
-import type { ClaimResult } from '../shared/aws/ledger';
-import type { AttemptResult, ForwardDeps } from './ports';
+import { dispositionOf } from './disposition';
+import { mapLimit } from './map-limit';
+import type { AttemptResult, ClaimResult, EndpointResult, ForwardDeps } from './ports';
 
 /** Extra lease beyond the endpoint's timeout, so a claim outlives the attempt that holds it. */
 const LEASE_MARGIN_MS = 30_000;
-/** A record another forwarder is sending right now is looked at again after this long. */
-const BUSY_RETRY_SECONDS = 60;
-/**
- * A retry must come this long before SQS would drop the lead (its retention counts from the
- * send, whatever the visibility changes): the receive may come late and take a while. Otherwise
- * the lead is parked now, since a long Retry-After could carry it past the retention unseen.
- */
-const EXPIRY_MARGIN_SECONDS = 3_600;
 
 export interface QueueRecord {
   messageId: string;
@@ -24,27 +16,6 @@ export interface QueueRecord {
   /** ApproximateReceiveCount: 1 on the first attempt. */
   receiveCount: number;
   message: LeadMessage;
-}
-
-export type EndpointState = 'delivered' | 'already-delivered' | 'gone' | 'rejected' | 'retry' | 'busy';
-
-export interface EndpointResult {
-  endpoint: string;
-  state: EndpointState;
-  reason?: string;
-  status?: number;
-  latencyMs?: number;
-  /** What the endpoint asked for (Retry-After, a robot's penalty) when it is to be retried. */
-  retryAfterSeconds?: number;
-  /** The start of its answer when it did not accept (never logged; goes with the lead to the DLQ). */
-  response?: string;
-  /**
-   * A ledger or status write that failed (after retries) once the outcome was known. The outcome
-   * stands for this batch (a 2xx is still a delivery), but the ledger still shows the claim: a
-   * later copy of the lead (a retry for another endpoint, a replay) waits out the lease and then
-   * sends to this endpoint again.
-   */
-  bookkeepingError?: string;
 }
 
 export interface RecordResult {
@@ -103,29 +74,22 @@ async function forwardRecord(deps: ForwardDeps, record: QueueRecord, gone: Set<s
   const result: RecordResult = { ...base, leadId: lead.id, kind: 'done', endpoints };
   if (decryptFailed) result.mobileDecryptFailed = true;
 
-  const pending = endpoints.filter((e) => e.state === 'retry' || e.state === 'busy');
-  const refused = endpoints.filter((e) => e.state === 'rejected' || e.state === 'gone');
-  const unsettled = [...pending, ...refused];
-  if (unsettled.length === 0) return result;
-  let reason = describe(unsettled);
-  if (pending.length > 0 && record.receiveCount >= deps.maxReceiveCount) reason = `gave up after ${record.receiveCount} attempts: ${reason}`;
-  else if (pending.length > 0) {
-    const retryAfter = Math.max(0, ...pending.map((e) => (e.state === 'busy' ? BUSY_RETRY_SECONDS : 0)), ...endpoints.map((e) => e.retryAfterSeconds ?? 0));
-    const delaySeconds = deps.backoffSeconds(record.receiveCount, retryAfter > 0 ? retryAfter : undefined);
-    const left = secondsBeforeExpiry(record.message.sentTimestamp, deps.leadsRetentionSeconds, now());
-    if (left === undefined || delaySeconds + EXPIRY_MARGIN_SECONDS <= left) {
+  const decision = dispositionOf({ endpoints, receiveCount: record.receiveCount, sentTimestamp: record.message.sentTimestamp, nowMs: now() }, deps);
+  switch (decision.kind) {
+    case 'done':
+      return result;
+    case 'retry':
       try {
-        await deps.queue.delay(record.receiptHandle, delaySeconds);
+        await deps.queue.delay(record.receiptHandle, decision.delaySeconds);
       } catch (error) {
         // Still a retry: the message comes back when its visibility timeout ends instead.
-        return { ...result, kind: 'retry', reason: `${describe(pending)}; setting the backoff failed (${messageOf(error)})` };
+        return { ...result, kind: 'retry', reason: `${decision.reason}; setting the backoff failed (${messageOf(error)})` };
       }
-      return { ...result, kind: 'retry', delaySeconds, reason: describe(pending) };
-    }
-    reason = `parked after ${record.receiveCount} attempts: the next one (in ${delaySeconds} s) would come after the leads queue drops the lead (${Math.round(left)} s from now): ${reason}`;
+      return { ...result, kind: 'retry', delaySeconds: decision.delaySeconds, reason: decision.reason };
+    case 'parked':
+      // The DLQ message holds the lead itself, so what the endpoints answered can go with it there.
+      return park(deps, record, { ...result, kind: 'parked', reason: decision.reason }, decision.dlqReason, decision.endpoints);
   }
-  // The DLQ message holds the lead itself, so what the endpoints answered can go with it there.
-  return park(deps, record, { ...result, kind: 'parked', reason }, `${reason}${answers(unsettled)}`, unsettled.map((e) => e.endpoint));
 }
 
 /**
@@ -170,49 +134,38 @@ async function deliverOnce(
     // The sender reports HTTP outcomes as data; anything thrown is unexpected, so retry later.
     attempt = { outcome: 'retry', reason: `${name}: ${messageOf(error)}`, latencyMs: 0 };
   }
-  const facts = {
-    endpoint: name,
-    latencyMs: attempt.latencyMs,
-    ...(attempt.status === undefined ? {} : { status: attempt.status }),
-    ...(attempt.response === undefined ? {} : { response: attempt.response }),
-  };
+  // The attempt's outcome is the endpoint's state: the same word from the classification on.
+  const result: EndpointResult = { endpoint: name, state: attempt.outcome, status: attempt.status, latencyMs: attempt.latencyMs, response: attempt.response };
+  const leadId = delivery.lead.id;
   const token = claim.token;
   switch (attempt.outcome) {
     case 'delivered':
-      return settle({ ...facts, state: 'delivered' }, () => deps.ledger.delivered(delivery.lead.id, name, attempt.status ?? 200));
-    case 'reject':
-      return settle({ ...facts, state: 'rejected', reason: attempt.reason }, () => deps.ledger.rejected(delivery.lead.id, name, token, attempt.reason));
+      return settle(result, () => deps.ledger.delivered(leadId, name, attempt.status ?? 200));
+    case 'rejected':
+      return settle({ ...result, reason: attempt.reason }, () => deps.ledger.rejected(leadId, name, token, attempt.reason));
     case 'gone':
       gone.add(name);
-      return settle({ ...facts, state: 'gone', reason: attempt.reason }, async () => {
+      return settle({ ...result, reason: attempt.reason }, async () => {
         await deps.endpointStatus.markGone(endpoint, new Date(now()));
-        await deps.ledger.release(delivery.lead.id, name, token);
+        await deps.ledger.release(leadId, name, token);
       });
-    case 'retry': {
-      const result: EndpointResult = { ...facts, state: 'retry', reason: attempt.reason, ...(attempt.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: attempt.retryAfterSeconds }) };
-      return settle(result, () => deps.ledger.release(delivery.lead.id, name, token));
-    }
+    case 'retry':
+      return settle({ ...result, reason: attempt.reason, retryAfterSeconds: attempt.retryAfterSeconds }, () => deps.ledger.release(leadId, name, token));
   }
 }
 
-/** Attempts at a settling write, on top of the SDK's own retries: a lost `delivered` means a re-send later. */
-const SETTLE_ATTEMPTS = 3;
-const SETTLE_PAUSE_MS = 200;
-
 /**
- * Writes what an attempt settled, trying a few times. The outcome is a fact by now (a 2xx cannot
- * be undone), so a write that still fails is reported with it rather than thrown: one throttled
- * write must not fail the batch and re-send the leads that other endpoints already accepted.
+ * Writes what an attempt settled (the SDK client retries a throttled or failed call itself, see
+ * shared/aws/clients.ts). The outcome is a fact by now (a 2xx cannot be undone), so a write that
+ * still fails is reported with it rather than thrown: one throttled write must not fail the
+ * batch and re-send the leads that other endpoints already accepted.
  */
 async function settle(result: EndpointResult, write: () => Promise<void>): Promise<EndpointResult> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await write();
-      return result;
-    } catch (error) {
-      if (attempt >= SETTLE_ATTEMPTS) return { ...result, bookkeepingError: messageOf(error) };
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_PAUSE_MS * attempt));
-    }
+  try {
+    await write();
+    return result;
+  } catch (error) {
+    return { ...result, bookkeepingError: messageOf(error) };
   }
 }
 
@@ -234,20 +187,4 @@ async function recordDeliveries(deps: ForwardDeps, results: RecordResult[], now:
   }
   // Informational (shown by `status`): a failure here must not turn delivered leads into retries.
   await Promise.allSettled([...perEndpoint].map(([name, { count, last }]) => deps.endpointStatus.recordDeliveries(name, count, last, new Date(now()))));
-}
-
-/** Seconds until SQS drops a message sent at `sentTimestamp` (epoch ms as text); undefined if unknown. */
-function secondsBeforeExpiry(sentTimestamp: string | undefined, retentionSeconds: number, nowMs: number): number | undefined {
-  const sentMs = Number(sentTimestamp);
-  if (sentTimestamp === undefined || !Number.isFinite(sentMs) || sentMs <= 0) return undefined;
-  return (sentMs + retentionSeconds * 1000 - nowMs) / 1000;
-}
-
-function describe(results: EndpointResult[]): string {
-  return results.map((e) => e.reason ?? `${e.endpoint}: ${e.state}`).join('; ');
-}
-
-function answers(results: EndpointResult[]): string {
-  const said = results.filter((e) => e.response !== undefined).map((e) => `${e.endpoint} answered: ${e.response}`);
-  return said.length === 0 ? '' : ` — ${said.join('; ')}`;
 }

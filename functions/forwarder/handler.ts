@@ -8,12 +8,12 @@ import { cachedFor, readSecret, SECRET_CACHE_MS, SECRET_STALE_MS } from '../shar
 import { parseForwarderSettings, parseJsonSetting } from '../shared/config/parse-settings';
 import { messageOf } from '../shared/domain/errors';
 import { createMobileDecryptor } from '../shared/mobile/mobile-decryptor';
-import { ENDPOINT_DIMENSION } from '../shared/observability/metric-names';
-import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability/observability';
-import { backoffSeconds } from '../shared/webhook/outcome';
+import { createLogger, createMetrics } from '../shared/observability/observability';
+import { backoffSeconds } from './outcome';
 import { createDispatcher } from '../shared/webhook/sender';
 import { createDeliver } from './deliver';
-import { forwardBatch, type BatchResult, type QueueRecord } from './forward';
+import { forwardBatch, type QueueRecord } from './forward';
+import { reportBatch } from './report';
 
 /** Records of one batch delivered at once (each to every endpoint in parallel). */
 const RECORD_CONCURRENCY = 10;
@@ -52,7 +52,7 @@ const wiring = cachedFor(SECRET_CACHE_MS, async () => {
 export async function handler(event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> {
   const deps = await wiring();
   const result = await forwardBatch(deps, event.Records.map(toQueueRecord));
-  report(result);
+  reportBatch(result, logger, metrics);
   metrics.publish();
   return { batchItemFailures: result.failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }
@@ -68,39 +68,4 @@ function toQueueRecord(record: SQSRecord): QueueRecord {
     receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
     message: { body: record.body, attributes, sentTimestamp: record.attributes.SentTimestamp },
   };
-}
-
-/** A metric with the `endpoint` dimension (EMF allows one dimension set per metric line). */
-function endpointMetric(endpoint: string, name: string, unit: MetricUnit, value: number): void {
-  metrics.addWithDimensions({ [ENDPOINT_DIMENSION]: endpoint }, name, unit, value);
-}
-
-/** Logs and metrics: lead ids, endpoint names, statuses and timings only. */
-function report(result: BatchResult): void {
-  for (const record of result.records) {
-    if (record.malformed === true) metrics.add(METRIC.malformedMessages, MetricUnit.Count, 1);
-    if (record.mobileDecryptFailed === true) metrics.add(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
-    if (record.kind === 'parked') metrics.add(METRIC.deliveryDeadLettered, MetricUnit.Count, 1);
-    if (record.kind === 'retry') metrics.add(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
-    for (const e of record.endpoints) {
-      const fields = { leadId: record.leadId, endpoint: e.endpoint, state: e.state, status: e.status, attempt: record.attempt, latencyMs: e.latencyMs };
-      if (e.bookkeepingError !== undefined) logger.warn('the ledger did not record this outcome: a later copy of the lead (a retry for another endpoint, a replay) will send it to this endpoint again once the lease ends', { ...fields, error: e.bookkeepingError });
-      if (e.state === 'delivered') {
-        endpointMetric(e.endpoint, METRIC.delivered, MetricUnit.Count, 1);
-        if (e.latencyMs !== undefined) endpointMetric(e.endpoint, METRIC.deliveryLatencyMs, MetricUnit.Milliseconds, e.latencyMs);
-        logger.info('lead delivered', fields);
-      } else if (e.state === 'retry' || e.state === 'busy') {
-        endpointMetric(e.endpoint, METRIC.deliveryRetried, MetricUnit.Count, 1);
-        logger.warn('delivery will be retried', { ...fields, reason: e.reason, delaySeconds: record.delaySeconds });
-      } else if (e.state === 'rejected') {
-        endpointMetric(e.endpoint, METRIC.deliveryRejected, MetricUnit.Count, 1);
-        logger.error('delivery rejected', { ...fields, reason: e.reason });
-      } else if (e.state === 'gone') {
-        metrics.add(METRIC.endpointGone, MetricUnit.Count, 1);
-        logger.error('endpoint gone (410): no more deliveries to it until its url changes', fields);
-      }
-    }
-    if (record.kind === 'parked') logger.error('lead parked in the dead-letter queue', { leadId: record.leadId, messageId: record.messageId, reason: record.reason });
-    if (record.kind === 'retry') logger.warn('lead goes back to the queue for another attempt', { leadId: record.leadId, messageId: record.messageId, reason: record.reason, delaySeconds: record.delaySeconds });
-  }
 }

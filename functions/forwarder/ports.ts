@@ -1,12 +1,18 @@
 import type { LeadMessage } from '../shared/domain/lead-message';
-import type { ClaimResult } from '../shared/aws/ledger';
 import type { LeadId } from '../shared/domain/ids';
 import type { Endpoint } from '../shared/domain/settings';
 import type { Delivery } from '../shared/webhook/delivery';
 
-/** What one HTTP attempt to one endpoint came to (DESIGN §3). */
+/**
+ * What one HTTP attempt to one endpoint came to (DESIGN §3): accepted; gone for good (410);
+ * to be tried again later; refused for good. The same words name it wherever it goes next
+ * (the endpoint's result, the ledger, the logs, `send-test-lead`).
+ */
+export type Outcome = 'delivered' | 'gone' | 'retry' | 'rejected';
+
+/** One HTTP attempt to one endpoint, as the `deliver` port reports it. */
 export interface AttemptResult {
-  outcome: 'delivered' | 'gone' | 'retry' | 'reject';
+  outcome: Outcome;
   /** Safe to log: status, endpoint, a robot's error code; never the receiver's body. */
   reason: string;
   /** The start of the receiver's body when it did not accept: for the DLQ and test leads, never logs. */
@@ -15,6 +21,39 @@ export interface AttemptResult {
   retryAfterSeconds?: number;
   latencyMs: number;
 }
+
+/**
+ * Where one endpoint stands with one lead after a receive: an attempt's Outcome, or what the
+ * ledger said before any attempt (already delivered; another forwarder sending it right now).
+ */
+export type EndpointState = Outcome | 'already-delivered' | 'busy';
+
+export interface EndpointResult {
+  endpoint: string;
+  state: EndpointState;
+  reason?: string;
+  status?: number;
+  latencyMs?: number;
+  /** What the endpoint asked for (Retry-After, a robot's penalty) when it is to be retried. */
+  retryAfterSeconds?: number;
+  /** The start of its answer when it did not accept (never logged; goes with the lead to the DLQ). */
+  response?: string;
+  /**
+   * A ledger or status write that failed (after the SDK's retries) once the outcome was known.
+   * The outcome stands for this batch (a 2xx is still a delivery), but the ledger still shows
+   * the claim: a later copy of the lead (a retry for another endpoint, a replay) waits out the
+   * lease and then sends to this endpoint again.
+   */
+  bookkeepingError?: string;
+}
+
+/** What a claim on (lead, endpoint) found in the ledger. */
+export type ClaimResult =
+  | { kind: 'claimed'; token: string }
+  | { kind: 'delivered' }
+  | { kind: 'rejected'; reason: string }
+  /** Another forwarder is sending this lead to this endpoint right now. */
+  | { kind: 'busy' };
 
 export interface Ledger {
   claim(leadId: LeadId, endpoint: string, leaseMs: number, replay: boolean): Promise<ClaimResult>;

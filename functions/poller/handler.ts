@@ -8,7 +8,7 @@ import { parsePollerSettings } from '../shared/config/parse-settings';
 import { messageOf } from '../shared/domain/errors';
 import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability/observability';
 import { TopClient } from '../shared/taobao/client';
-import { isAuthorizationFailure, refusesSecrets, TopError } from '../shared/taobao/errors';
+import { isAuthorizationFailure, refusesSecrets } from '../shared/taobao/errors';
 import { TopLeadSource } from '../shared/taobao/lead-source';
 import { isSuccessfulPoll, poll, type PollResult } from './poll';
 
@@ -45,8 +45,6 @@ export async function handler(_event: unknown, context: Pick<Context, 'getRemain
       pageSize: settings.top.pageSize,
       startFrom: settings.startFrom,
       deadline: started + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS,
-      isRateLimit: (error) => error instanceof TopError && error.retryAfterMs !== undefined,
-      isRetryable: (error) => error instanceof TopError && error.retryable,
     });
     record(result, started);
     const { enqueuedIds, ...summary } = result;

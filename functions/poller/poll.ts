@@ -1,8 +1,9 @@
+import { setImmediate } from 'node:timers/promises';
 import { PagingContractError } from '../shared/domain/errors';
 import { compareIds, maxId, type LeadId } from '../shared/domain/ids';
 import type { Lead } from '../shared/domain/lead';
 import type { StartFrom } from '../shared/domain/settings';
-import type { LeadPage, LeadQueue, LeadSource, ScanProgress, SourceState, StateStore } from './ports';
+import { LeadSourceRateLimitedError, LeadSourceTransientError, type LeadPage, type LeadQueue, type LeadSource, type ScanProgress, type SourceState, type StateStore } from './ports';
 
 /** How many of the highest handled ids the lookback re-reads each cycle (DESIGN §2.6). */
 export const LOOKBACK_IDS = 20;
@@ -19,10 +20,6 @@ export interface PollOptions {
   startFrom: StartFrom;
   /** Epoch ms after which no new page is started (the invocation's time budget). */
   deadline: number;
-  /** Called when a rate limit ends the cycle early; the next cycle resumes the scan. */
-  isRateLimit?: (error: unknown) => boolean;
-  /** A failure worth trying again (a timeout, "system busy"); absent: every failure surfaces. */
-  isRetryable?: (error: unknown) => boolean;
 }
 
 export interface PollResult {
@@ -63,11 +60,12 @@ export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResul
     try {
       page = await pending;
     } catch (error) {
-      if (opts.isRateLimit?.(error) === true) return { ...result, stoppedEarly: 'rate-limited' };
+      // A rate limit ends the cycle early; the next cycle resumes the scan.
+      if (error instanceof LeadSourceRateLimitedError) return { ...result, stoppedEarly: 'rate-limited' };
       // A page fetched ahead had only what was left of the budget: a transient failure once it ran
       // out is the deadline stopping the cycle (the scan is saved up to the last page), not a
       // failing gateway. A permanent one (an expired session) surfaces now all the same.
-      if (prefetched && now() >= opts.deadline && opts.isRetryable?.(error) === true) return { ...result, stoppedEarly: 'deadline' };
+      if (prefetched && now() >= opts.deadline && error instanceof LeadSourceTransientError) return { ...result, stoppedEarly: 'deadline' };
       throw error;
     }
     result.pages += 1;
@@ -82,7 +80,7 @@ export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResul
       pending.catch(() => undefined); // awaited on the next turn; a crash before then must not be unhandled
       // Let that request reach the wire before the enqueue's serializing and signing takes the
       // CPU: pages are the scan's critical path, and without this turn the request waited ~8 ms.
-      await new Promise((resolve) => setImmediate(resolve));
+      await setImmediate();
     }
     if (step.enqueue.length > 0) {
       await deps.queue.enqueue(step.enqueue, new Date(now()).toISOString());

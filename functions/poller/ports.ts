@@ -1,3 +1,4 @@
+import { LeadForwarderError } from '../shared/domain/errors';
 import type { LeadId } from '../shared/domain/ids';
 import type { Lead } from '../shared/domain/lead';
 
@@ -20,8 +21,25 @@ export interface LeadPage {
 }
 
 export interface LeadSource {
-  /** One page, newest first; `offset` continues toward older ids. */
+  /**
+   * One page, newest first; `offset` continues toward older ids. Throws
+   * LeadSourceRateLimitedError or LeadSourceTransientError when calling again later can help;
+   * anything else it throws is permanent (until a person acts).
+   */
   fetchPage(request: { offset?: LeadId; pageSize: number; deadline: number }): Promise<LeadPage>;
+}
+
+/**
+ * The source refuses calls for a while (a rate limit, a ban): the cycle ends early and the next
+ * resumes the scan. `cause` is the source's own error; the message is its message.
+ */
+export class LeadSourceRateLimitedError extends LeadForwarderError {
+  override readonly name: string = 'LeadSourceRateLimitedError';
+}
+
+/** A failure that calling again later may cure (a timeout, "system busy"), after the source's own retries. */
+export class LeadSourceTransientError extends LeadForwarderError {
+  override readonly name: string = 'LeadSourceTransientError';
 }
 
 /** A scan in progress (DESIGN §2): `top` becomes the cursor when the scan reaches `floor`. */

@@ -6,7 +6,7 @@ import { parsePollerSettings, parseStartFrom } from '../../functions/shared/conf
 import { METRICS_NAMESPACE } from '../../functions/shared/observability/metric-names';
 import { METRIC, OBSERVABILITY_ENV } from '../../functions/shared/observability/observability';
 import { DEFAULT_POLL_INTERVAL_SECONDS, MAX_PAGE_SIZE, SIGN_METHODS, type TopSettings } from '../../functions/shared/domain/settings';
-import { backoffSeconds } from '../../functions/shared/webhook/outcome';
+import { backoffSeconds } from '../../functions/forwarder/outcome';
 import { LEADS_RETENTION, MAX_RECEIVE_COUNT } from '../../infra/queues';
 import { Intrinsics, environmentOf, functions, mayTouchItem, props, resourcesOfType, roleOf, statementsOfRole, synth } from './support';
 

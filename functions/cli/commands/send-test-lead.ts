@@ -72,7 +72,7 @@ function describe(endpoint: Endpoint, result: AttemptResult): string {
       return `${head}: accepted, ${timing}`;
     case 'retry':
       return `${head}: failed, ${timing}: ${result.reason} (a real lead would be retried)`;
-    case 'reject':
+    case 'rejected':
       return `${head}: refused, ${timing}: ${result.reason} (a real lead would be parked in the dead-letter queue)`;
     case 'gone':
       return `${head}: gone (410), ${timing}: ${result.reason} (the forwarder would stop sending to it)`;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EndpointStatusStore } from '../../forwarder/ports';
 import type { Endpoint } from '../domain/settings';
 import { KEY_PREFIXES } from '../config/stack-contract';
 
@@ -18,7 +19,7 @@ export interface EndpointRecord {
  * current configuration only: changing its URL or format (a fingerprint, not the URL itself, is
  * stored, since URLs often carry keys) brings it back.
  */
-export class DynamoEndpointStatus {
+export class DynamoEndpointStatus implements EndpointStatusStore {
   constructor(
     private readonly ddb: DynamoDBClient,
     private readonly table: string,

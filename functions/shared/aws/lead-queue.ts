@@ -1,3 +1,4 @@
+import { setTimeout } from 'node:timers/promises';
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LeadQueue } from '../../poller/ports';
 import { EnqueueError } from '../domain/errors';
@@ -17,7 +18,6 @@ export class SqsLeadQueue implements LeadQueue {
   constructor(
     private readonly sqs: SQSClient,
     private readonly queueUrl: string,
-    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   ) {}
 
   async enqueue(leads: Lead[], seenAt: string): Promise<void> {
@@ -49,7 +49,7 @@ export class SqsLeadQueue implements LeadQueue {
       const failedIds = new Set(Failed.map((f) => f.Id));
       entries = entries.filter((entry) => failedIds.has(entry.Id));
       if (attempt >= ENTRY_RETRIES) return entries.map((entry) => batch[Number(entry.Id)]!.id);
-      await this.sleep(RETRY_BASE_MS * 2 ** attempt);
+      await setTimeout(RETRY_BASE_MS * 2 ** attempt);
     }
   }
 }

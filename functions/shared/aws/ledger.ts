@@ -6,6 +6,7 @@ import {
   UpdateItemCommand,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
+import type { ClaimResult, Ledger } from '../../forwarder/ports';
 import type { LeadId } from '../domain/ids';
 import { KEY_PREFIXES } from '../config/stack-contract';
 
@@ -17,19 +18,12 @@ export const LEDGER_TTL_DAYS = 35;
  */
 const COPY_LIFETIME_DAYS = 18;
 
-export type ClaimResult =
-  | { kind: 'claimed'; token: string }
-  | { kind: 'delivered' }
-  | { kind: 'rejected'; reason: string }
-  /** Another forwarder is sending this lead to this endpoint right now. */
-  | { kind: 'busy' };
-
 /**
  * One record per (lead, endpoint) in DynamoDB. A delivery first claims its record with a lease
  * (a conditional put), so two copies of a message never send to one endpoint at once; a 2xx
  * turns the claim into `delivered`, which is never sent again; a crash lets the lease expire.
  */
-export class DynamoLedger {
+export class DynamoLedger implements Ledger {
   constructor(
     private readonly ddb: DynamoDBClient,
     private readonly table: string,

@@ -21,7 +21,3 @@ export function compareIds(a: LeadId, b: LeadId): number {
 export function maxId(a: LeadId, b: LeadId): LeadId {
   return compareIds(a, b) >= 0 ? a : b;
 }
-
-export function minId(a: LeadId, b: LeadId): LeadId {
-  return compareIds(a, b) <= 0 ? a : b;
-}

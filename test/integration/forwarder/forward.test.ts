@@ -7,6 +7,7 @@ import type { ForwardDeps, Ledger } from '../../../functions/forwarder/ports';
 import { DynamoEndpointStatus, endpointKey } from '../../../functions/shared/aws/endpoint-status';
 import { SqsForwarderQueue } from '../../../functions/shared/aws/forwarder-queue';
 import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
+import { createDynamoClient } from '../../../functions/shared/aws/clients';
 import { DynamoLedger, ledgerKey } from '../../../functions/shared/aws/ledger';
 import type { Lead } from '../../../functions/shared/domain/lead';
 import type { Endpoint } from '../../../functions/shared/domain/settings';
@@ -16,6 +17,7 @@ import { deadLetters, type ParkedMessage } from '../../support/reliability-forwa
 import { createQueues, sqsClient, startDynalite, type LocalDynamo, type TestQueues } from '../../support/local-aws';
 import { startReceiver, type Answer, type Receiver } from '../../support/receiver';
 import { createStateTable } from '../../support/tables';
+import { startThrottlingProxy } from '../../support/throttling-proxy';
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 const dispatcher = createDispatcher();
@@ -239,12 +241,24 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
     const ledgerStatus = async (leadId: string, name: string): Promise<string | undefined> =>
       (await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey(leadId, name) } } }))).Item?.status?.S;
 
-    it('a ledger write failing once after a 2xx is written again: recorded, nothing reported', async () => {
+    it('a ledger write throttled after a 2xx is retried by the SDK client, not by the forwarder: recorded, nothing reported', async () => {
       const a = await receiver();
-      await enqueue(leads(3, 400));
-      const results = await drain(deps([endpoint('a', a)], { ledger: flakyLedger('delivered', '401', 'a', 1) }), sqs, queues.queueUrl);
-      expect(results.flatMap((r) => r.endpoints).filter((e) => e.bookkeepingError !== undefined)).toEqual([]);
-      expect(await ledgerStatus('401', 'a')).toBe('delivered');
+      const key = ledgerKey('401', 'a');
+      let throttles = 1;
+      const proxy = await startThrottlingProxy(dynamo.endpoint, (target, body) => target.endsWith('.UpdateItem') && body.includes(`"${key}"`) && throttles-- > 0);
+      // The functions' own client configuration, pointed at the proxy.
+      const ddb = createDynamoClient({ endpoint: proxy.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      try {
+        await enqueue(leads(3, 400));
+        const results = await drain(deps([endpoint('a', a)], { ledger: new DynamoLedger(ddb, table) }), sqs, queues.queueUrl);
+        expect(proxy.throttled()).toBe(1);
+        expect(results.flatMap((r) => r.endpoints).filter((e) => e.bookkeepingError !== undefined)).toEqual([]);
+        expect(await ledgerStatus('401', 'a')).toBe('delivered');
+        expect([...a.accepted].sort()).toEqual(['400', '401', '402']);
+      } finally {
+        ddb.destroy();
+        await proxy.close();
+      }
     });
 
     it('a ledger write failing for good after a 2xx: the lead still counts as delivered there, the batch is settled, nothing is sent twice', async () => {

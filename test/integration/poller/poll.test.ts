@@ -6,7 +6,6 @@ import { DynamoStateStore, sourceKey } from '../../../functions/shared/aws/scan-
 import { PagingContractError, StateConflictError } from '../../../functions/shared/domain/errors';
 import type { StartFrom } from '../../../functions/shared/domain/settings';
 import { TopClient } from '../../../functions/shared/taobao/client';
-import { TopError } from '../../../functions/shared/taobao/errors';
 import { TopLeadSource } from '../../../functions/shared/taobao/lead-source';
 import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../../functions/local/simulators/alimama-gateway';
 import { createQueues, sqsClient, startDynalite, type LocalDynamo } from '../../support/local-aws';
@@ -36,8 +35,6 @@ afterEach(async () => {
   gateway = undefined;
 });
 
-const isRateLimit = (error: unknown): boolean => error instanceof TopError && error.retryAfterMs !== undefined;
-
 async function start(count: number, offsetMode: 'inclusive' | 'exclusive' = 'exclusive', firstId = '1000'): Promise<SimulatedGateway> {
   gateway = await startSimulatedGateway({ leads: generateLeads(count, { startId: firstId, maxIdGap: 3 }), offsetMode });
   return gateway;
@@ -53,8 +50,7 @@ function wire(gw: SimulatedGateway, overrides: Partial<PollDeps> = {}): PollDeps
   };
 }
 
-const isRetryable = (error: unknown): boolean => error instanceof TopError && error.retryable;
-const options = (startFrom: StartFrom = { kind: 'all' }, pageSize = 100): PollOptions => ({ pageSize, startFrom, deadline: Date.now() + 60_000, isRateLimit, isRetryable });
+const options = (startFrom: StartFrom = { kind: 'all' }, pageSize = 100): PollOptions => ({ pageSize, startFrom, deadline: Date.now() + 60_000 });
 const allIds = (gw: SimulatedGateway): string[] => gw.leads.map((l) => l.id);
 const highest = (gw: SimulatedGateway): string => gw.leads[0]!.id;
 

@@ -4,7 +4,6 @@ import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
 import { DynamoStateStore, sourceKey } from '../../../functions/shared/aws/scan-state';
 import { StateConflictError } from '../../../functions/shared/domain/errors';
 import { TopClient } from '../../../functions/shared/taobao/client';
-import { TopError } from '../../../functions/shared/taobao/errors';
 import { TopLeadSource } from '../../../functions/shared/taobao/lead-source';
 import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../../functions/local/simulators/alimama-gateway';
 import { createQueues, sqsClient, startDynalite, type LocalDynamo, type TestQueues } from '../../support/local-aws';
@@ -50,7 +49,7 @@ afterAll(async () => {
 function poller(): () => ReturnType<typeof poll> {
   const client = new TopClient({ appKey: gateway.appKey, appSecret: gateway.appSecret, sessionKey: gateway.sessionKey, gatewayUrl: gateway.url, backoffBaseMs: 5, backoffMaxMs: 20 });
   const deps = { source: new TopLeadSource(client), state: new DynamoStateStore(dynamo.client, table, sourceKey(gateway.appKey)), queue: new SqsLeadQueue(sqs, queues.queueUrl) };
-  return () => poll(deps, { pageSize: PAGE_SIZE, startFrom: { kind: 'all' }, deadline: Date.now() + 30_000, isRateLimit: (e) => e instanceof TopError && e.retryAfterMs !== undefined });
+  return () => poll(deps, { pageSize: PAGE_SIZE, startFrom: { kind: 'all' }, deadline: Date.now() + 30_000 });
 }
 
 it('several pollers and forwarders at once, leads arriving throughout: nothing lost, no 2xx endpoint receives a lead twice', async () => {

@@ -31,7 +31,8 @@ import { createStateTable } from '../../support/tables';
 
 const CORPUS = path.join(__dirname, 'corpus');
 
-type GatewayExpectation = { error: string; retried: boolean } | { accept: { ids: string[]; rejected: number; data?: Record<string, Record<string, unknown> & { absent?: string[] }> } };
+type GatewayFailure = { error: string; retried: boolean } | { stopped: 'rate-limited'; retried: boolean };
+type GatewayExpectation = GatewayFailure | { accept: { ids: string[]; rejected: number; data?: Record<string, Record<string, unknown> & { absent?: string[] }> } };
 interface GatewayCase {
   file: string;
   status?: number;
@@ -80,6 +81,14 @@ function expectClearError(error: unknown, pattern: string): void {
   expect(error instanceof Error ? error.message : String(error)).toMatch(new RegExp(pattern));
 }
 
+/** What a run that met a bad answer came to: its clear error, or (a rate limit) a cycle ended early. */
+function expectCleanEnd(outcome: unknown, expected: GatewayFailure): void {
+  if ('stopped' in expected) expect(outcome).toMatchObject({ stoppedEarly: expected.stopped });
+  else expectClearError(outcome, expected.error);
+}
+
+const failureOf = (expectation: GatewayExpectation | undefined): expectation is GatewayFailure => expectation !== undefined && ('error' in expectation || 'stopped' in expectation);
+
 describe('gateway answers (served with the simulated gateway\'s raw-body fault)', () => {
   let gateway: SimulatedGateway | undefined;
   afterEach(async () => {
@@ -100,13 +109,13 @@ describe('gateway answers (served with the simulated gateway\'s raw-body fault)'
   }
 
   const fault = (c: GatewayCase): GatewayFault => ({ kind: 'raw-body', body: corpusText(c.file), ...(c.status === undefined ? {} : { status: c.status }) });
-  const firstPageErrors = manifest.gateway.filter((c) => c.firstPage !== undefined && 'error' in c.firstPage);
-  const midScanErrors = manifest.gateway.filter((c) => c.midScan !== undefined && 'error' in c.midScan);
+  const firstPageErrors = manifest.gateway.filter((c) => failureOf(c.firstPage));
+  const midScanErrors = manifest.gateway.filter((c) => failureOf(c.midScan));
   const accepted = manifest.gateway.filter((c) => c.firstPage !== undefined && 'accept' in c.firstPage);
   figures.gatewayBodies = manifest.gateway.length;
 
-  it.each(firstPageErrors.map((c) => [c.file, c] as const))('%s as the first page of a scan: a clear error, state unchanged, nothing lost once the gateway recovers', async (_file, c) => {
-    const expected = c.firstPage as { error: string; retried: boolean };
+  it.each(firstPageErrors.map((c) => [c.file, c] as const))('%s as the first page of a scan: a clear error (a rate limit: an early stop), state unchanged, nothing lost once the gateway recovers', async (_file, c) => {
+    const expected = c.firstPage as GatewayFailure;
     const { gw, run, state, queues } = await setUp(25);
     await run();
     await takeLeadIds(sqs, queues.queueUrl);
@@ -114,7 +123,7 @@ describe('gateway answers (served with the simulated gateway\'s raw-body fault)'
     const before = await state.load();
     gw.clearRequests();
     gw.setFault(fault(c));
-    expectClearError(await run().then(() => undefined, (error: unknown) => error), expected.error);
+    expectCleanEnd(await run().then((result) => result, (error: unknown) => error), expected);
     figures.gatewayRuns += 1;
     expect(gw.requests.length > 1).toBe(expected.retried);
     expect(await state.load()).toEqual(before);
@@ -128,8 +137,8 @@ describe('gateway answers (served with the simulated gateway\'s raw-body fault)'
     expect(lost).toEqual([]);
   });
 
-  it.each(midScanErrors.map((c) => [c.file, c] as const))('%s in the middle of a scan: a clear error, the scan kept at the last good page, nothing lost once the gateway recovers', async (_file, c) => {
-    const expected = c.midScan as { error: string; retried: boolean };
+  it.each(midScanErrors.map((c) => [c.file, c] as const))('%s in the middle of a scan: a clear error (a rate limit: an early stop), the scan kept at the last good page, nothing lost once the gateway recovers', async (_file, c) => {
+    const expected = c.midScan as GatewayFailure;
     const { gw, run, state, queues } = await setUp(25);
     await run();
     await takeLeadIds(sqs, queues.queueUrl);
@@ -138,7 +147,7 @@ describe('gateway answers (served with the simulated gateway\'s raw-body fault)'
     const firstPage = gw.leads.slice(0, 10).map((l) => l.id);
     // The first page answers normally; the second (and its retries, if any) get the bad body.
     gw.queueFault({ kind: 'delay', ms: 0 }, ...Array.from({ length: expected.retried ? 4 : 1 }, () => fault(c)));
-    expectClearError(await run().then(() => undefined, (error: unknown) => error), expected.error);
+    expectCleanEnd(await run().then((result) => result, (error: unknown) => error), expected);
     figures.gatewayRuns += 1;
     const after = await state.load();
     expect(after.cursor).toBe(before.cursor);

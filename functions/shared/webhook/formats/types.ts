@@ -14,12 +14,13 @@ export interface RenderedRequest {
 /**
  * What a format reads in a response beyond its status line. Chat bots answer HTTP 200 with an
  * error code in the JSON body, so for them the body decides; `undefined` means "no opinion":
- * the HTTP status rules of DESIGN §3 apply.
+ * the HTTP status rules of DESIGN §3 apply. The words are those of the forwarder's Outcome
+ * (forwarder/ports.ts), which reads this verdict; 410 (`gone`) is always the status's to say.
  */
 export type ResponseVerdict =
   | { outcome: 'delivered' }
   | { outcome: 'retry'; reason: string; retryAfterSeconds?: number }
-  | { outcome: 'reject'; reason: string };
+  | { outcome: 'rejected'; reason: string };
 
 /** One payload format: how a delivery becomes a request, and how its answers are read. */
 export interface WebhookFormat {

@@ -1,6 +1,6 @@
 import { TopClient } from '../../../../functions/shared/taobao/client';
-import { TopProtocolError, TopResultError } from '../../../../functions/shared/taobao/errors';
-import type { LeadPage } from '../../../../functions/poller/ports';
+import { TopApiError, TopProtocolError, TopResultError, TopTransportError } from '../../../../functions/shared/taobao/errors';
+import { LeadSourceRateLimitedError, LeadSourceTransientError, type LeadPage } from '../../../../functions/poller/ports';
 import { TopLeadSource } from '../../../../functions/shared/taobao/lead-source';
 import { generateLeads, startSimulatedGateway, type SimulatedGateway, type SimulatedGatewayOptions } from '../../../../functions/local/simulators/alimama-gateway';
 
@@ -157,10 +157,44 @@ describe('TopLeadSource', () => {
     const { source, gateway } = await setup({}, { maxAttempts: 2 });
     gateway.setFault({ kind: 'result-not-ok', resultErrorCode: 'SYSTEM_BUSY', errorMsg: '系统繁忙' });
     const error: unknown = await source.fetchPage({ pageSize: 10, deadline: deadline() }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TopResultError);
-    expect(error).toMatchObject({ retryable: true, resultErrorCode: 'SYSTEM_BUSY' });
+    // In the port's words (transient), with the client's error as the cause.
+    expect(error).toBeInstanceOf(LeadSourceTransientError);
+    const cause = (error as LeadSourceTransientError).cause;
+    expect(cause).toBeInstanceOf(TopResultError);
+    expect(cause).toMatchObject({ retryable: true, resultErrorCode: 'SYSTEM_BUSY' });
     expect(String(error)).toMatch(/SYSTEM_BUSY: 系统繁忙/);
     expect(gateway.requests).toHaveLength(2);
+  });
+
+  it('says "rate limited" in the port\'s own error when a ban outlasts the deadline, the TOP error as its cause', async () => {
+    const { source, gateway } = await setup();
+    gateway.setFault({ kind: 'rate-limit', banSeconds: 3_600 });
+    const error: unknown = await source.fetchPage({ pageSize: 10, deadline: deadline() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LeadSourceRateLimitedError);
+    expect((error as Error).message).toMatch(/TOP error 7 \(rate limited\).*ban of 3600 s/);
+    expect((error as LeadSourceRateLimitedError).cause).toMatchObject({ name: 'TopApiError', code: 7, retryAfterMs: 3_601_000 });
+    expect(gateway.requests).toHaveLength(1);
+  });
+
+  it('a code 7 that does not say how long is a rate limit too, waited out as a minute', async () => {
+    const { source, gateway } = await setup();
+    gateway.setFault({ kind: 'raw-body', body: '{"error_response":{"code":7,"msg":"App Call Limited","sub_code":"accesscontrol.limited-by-app-access-count","request_id":"r7"}}' });
+    const error: unknown = await source.fetchPage({ pageSize: 10, deadline: Date.now() + 5_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LeadSourceRateLimitedError);
+    expect((error as Error).message).toMatch(/TOP error 7 \(rate limited\).*waiting 60 s/);
+    expect(gateway.requests).toHaveLength(1);
+  });
+
+  it('a gateway failure that outlasts the client\'s retries is transient; a refused session is not, and stays the TOP error it is', async () => {
+    const { source, gateway } = await setup({}, { maxAttempts: 2 });
+    gateway.setFault({ kind: 'html', status: 502 });
+    const failing: unknown = await source.fetchPage({ pageSize: 10, deadline: deadline() }).catch((e: unknown) => e);
+    expect(failing).toBeInstanceOf(LeadSourceTransientError);
+    expect((failing as LeadSourceTransientError).cause).toBeInstanceOf(TopTransportError);
+    gateway.setFault({ kind: 'session-expired' });
+    const refused: unknown = await source.fetchPage({ pageSize: 10, deadline: deadline() }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(TopApiError);
+    expect(refused).toMatchObject({ code: 27, retryable: false });
   });
 
   it('recovers when result_ok: false is transient', async () => {

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { Endpoint, EndpointFormat } from '../../../../functions/shared/domain/settings';
 import type { Delivery } from '../../../../functions/shared/webhook/delivery';
 import { renderRequest } from '../../../../functions/shared/webhook/formats';
-import { classify } from '../../../../functions/shared/webhook/outcome';
+import { classify } from '../../../../functions/forwarder/outcome';
 import { MAX_RESPONSE_BODY_BYTES, createDispatcher, send, type SendResult } from '../../../../functions/shared/webhook/sender';
 import { headerRecord, startReceiver, type Receiver } from './receiver';
 
@@ -99,7 +99,7 @@ describe('send against real HTTP receivers', () => {
 
   it('rejects a 400; the start of its body is kept apart from the (logged) reason', async () => {
     const crm = await receiver(answer(400, '{"error":"missing field phone"}'));
-    expect(outcomeOf(await deliver(endpointAt(crm.origin)))).toEqual({ outcome: 'reject', reason: 'HTTP 400 from crm', response: '{"error":"missing field phone"}' });
+    expect(outcomeOf(await deliver(endpointAt(crm.origin)))).toEqual({ outcome: 'rejected', reason: 'HTTP 400 from crm', response: '{"error":"missing field phone"}', status: 400, latencyMs: expect.any(Number) as unknown });
   });
 
   it('retries a 429 after its Retry-After in seconds', async () => {
@@ -186,7 +186,7 @@ describe('send against real HTTP receivers', () => {
     const crm = await receiver(answer(302, '', { location: `${target.origin}/elsewhere` }));
     const result = await deliver(endpointAt(crm.origin));
     expect(result).toMatchObject({ kind: 'response', status: 302 });
-    expect(outcomeOf(result).outcome).toBe('reject');
+    expect(outcomeOf(result).outcome).toBe('rejected');
     expect(target.received).toHaveLength(0);
   });
 
@@ -256,7 +256,7 @@ describe('chat robots end to end', () => {
     const endpoint = endpointAt(robot.origin, { format: 'feishu', secrets: [secret] });
     expect(outcomeOf(await deliver(endpoint), 'feishu').outcome).toBe('delivered');
     const rejected = outcomeOf(await deliver(endpoint), 'feishu');
-    expect(rejected.outcome).toBe('reject');
+    expect(rejected.outcome).toBe('rejected');
     expect(rejected.reason).toContain('19021');
   });
 

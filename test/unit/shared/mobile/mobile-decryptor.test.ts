@@ -3,7 +3,7 @@ import forge from 'node-forge';
 import { PrivateKeyError, createMobileDecryptor, validatePrivateKey } from '../../../../functions/shared/mobile/mobile-decryptor';
 import { sign } from '../../../../functions/shared/webhook/signature';
 import { renderRequest } from '../../../../functions/shared/webhook/formats';
-import { classify } from '../../../../functions/shared/webhook/outcome';
+import { classify } from '../../../../functions/forwarder/outcome';
 
 const MOBILE = '13912345678';
 

@@ -165,20 +165,20 @@ describe('robot replies: a 200 is delivered only when the body code says so', ()
     ['wecom accepted', 'wecom', 200, '{"errcode":0,"errmsg":"ok"}', 'delivered'],
     ['wecom rate limit', 'wecom', 200, '{"errcode":45009,"errmsg":"api freq out of limit"}', 'retry'],
     ['wecom busy', 'wecom', 200, '{"errcode":-1,"errmsg":"system busy"}', 'retry'],
-    ['wecom invalid url', 'wecom', 200, '{"errcode":93000,"errmsg":"invalid webhook url"}', 'reject'],
+    ['wecom invalid url', 'wecom', 200, '{"errcode":93000,"errmsg":"invalid webhook url"}', 'rejected'],
     ['dingtalk accepted', 'dingtalk', 200, '{"errcode":0,"errmsg":"ok"}', 'delivered'],
     ['dingtalk too fast', 'dingtalk', 200, '{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}', 'retry'],
-    ['dingtalk bad sign', 'dingtalk', 200, '{"errcode":310000,"errmsg":"sign not match"}', 'reject'],
-    ['dingtalk keyword', 'dingtalk', 200, '{"errcode":310000,"errmsg":"keywords not in content"}', 'reject'],
-    ['dingtalk unknown token', 'dingtalk', 200, '{"errcode":300001,"errmsg":"token is not exist"}', 'reject'],
+    ['dingtalk bad sign', 'dingtalk', 200, '{"errcode":310000,"errmsg":"sign not match"}', 'rejected'],
+    ['dingtalk keyword', 'dingtalk', 200, '{"errcode":310000,"errmsg":"keywords not in content"}', 'rejected'],
+    ['dingtalk unknown token', 'dingtalk', 200, '{"errcode":300001,"errmsg":"token is not exist"}', 'rejected'],
     ['dingtalk throttle redirect', 'dingtalk', 302, '', 'retry'],
     ['feishu accepted', 'feishu', 200, '{"code":0,"msg":"success","data":{}}', 'delivered'],
     ['feishu legacy accepted', 'feishu', 200, '{"Extra":null,"StatusCode":0,"StatusMessage":"success"}', 'delivered'],
     ['feishu rate limit', 'feishu', 200, '{"code":11232,"msg":"frequency limited"}', 'retry'],
     ['feishu rate limit as 400', 'feishu', 400, '{"code":11232,"msg":"frequency limited"}', 'retry'],
-    ['feishu bad sign', 'feishu', 200, '{"code":19021,"msg":"sign match fail or timestamp is not within one hour from current time"}', 'reject'],
-    ['feishu keyword', 'feishu', 200, '{"code":19024,"msg":"Key Words Not Found"}', 'reject'],
-    ['feishu bad request', 'feishu', 400, '{"code":9499,"msg":"Bad Request"}', 'reject'],
+    ['feishu bad sign', 'feishu', 200, '{"code":19021,"msg":"sign match fail or timestamp is not within one hour from current time"}', 'rejected'],
+    ['feishu keyword', 'feishu', 200, '{"code":19024,"msg":"Key Words Not Found"}', 'rejected'],
+    ['feishu bad request', 'feishu', 400, '{"code":9499,"msg":"Bad Request"}', 'rejected'],
     ['feishu throttled as a 9499', 'feishu', 400, '{"code":9499,"msg":"too many request","data":{}}', 'retry'],
     ['feishu rate limit, older APIs', 'feishu', 400, '{"code":99991400,"msg":"request trigger frequency limit"}', 'retry'],
     ['a 200 that is not the robot', 'wecom', 200, '<html>portal</html>', 'retry'],
@@ -187,8 +187,8 @@ describe('robot replies: a 200 is delivered only when the body code says so', ()
   });
 
   it('names the robot and the code in the reason, never the message (a relay may quote the lead in it)', () => {
-    expect(dingtalkReply(200, '{"errcode":310000,"errmsg":"sign not match"}')).toEqual({ outcome: 'reject', reason: '钉钉 error 310000' });
-    expect(feishuReply(200, '{"code":9499,"msg":"invalid mobile 13800138000 for 张三"}')).toEqual({ outcome: 'reject', reason: '飞书 error 9499' });
+    expect(dingtalkReply(200, '{"errcode":310000,"errmsg":"sign not match"}')).toEqual({ outcome: 'rejected', reason: '钉钉 error 310000' });
+    expect(feishuReply(200, '{"code":9499,"msg":"invalid mobile 13800138000 for 张三"}')).toEqual({ outcome: 'rejected', reason: '飞书 error 9499' });
   });
 
   it('gives the documented penalty windows as retry hints', () => {

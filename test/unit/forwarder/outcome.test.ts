@@ -5,8 +5,8 @@ import {
   backoffSeconds,
   classify,
   parseRetryAfter,
-} from '../../../../functions/shared/webhook/outcome';
-import type { SendResult } from '../../../../functions/shared/webhook/sender';
+} from '../../../functions/forwarder/outcome';
+import type { SendResult } from '../../../functions/shared/webhook/sender';
 
 const NOW = new Date('2026-11-29T06:00:00Z');
 const response = (status: number, body = '', retryAfter?: string): SendResult =>
@@ -22,21 +22,21 @@ describe('classify (DESIGN §3)', () => {
     [500, 'retry'],
     [502, 'retry'],
     [503, 'retry'],
-    [301, 'reject'],
-    [302, 'reject'],
-    [307, 'reject'],
-    [400, 'reject'],
-    [401, 'reject'],
-    [404, 'reject'],
-    [409, 'reject'],
-    [422, 'reject'],
+    [301, 'rejected'],
+    [302, 'rejected'],
+    [307, 'rejected'],
+    [400, 'rejected'],
+    [401, 'rejected'],
+    [404, 'rejected'],
+    [409, 'rejected'],
+    [422, 'rejected'],
   ] as const)('standard: HTTP %i → %s', (status, outcome) => {
     expect(classify(response(status), 'standard', { endpoint: 'crm', now: NOW }).outcome).toBe(outcome);
   });
 
   it('explains a rejection with the endpoint name; the start of the body is kept apart from the reason', () => {
     const body = `{"error":"invalid","detail":"${'x'.repeat(400)}"}`;
-    expect(classify(response(400, body), 'standard', { endpoint: 'crm', now: NOW })).toEqual({ outcome: 'reject', reason: 'HTTP 400 from crm', response: `${body.slice(0, 200)}…` });
+    expect(classify(response(400, body), 'standard', { endpoint: 'crm', now: NOW })).toEqual({ outcome: 'rejected', reason: 'HTTP 400 from crm', response: `${body.slice(0, 200)}…`, status: 400, latencyMs: 5 });
   });
 
   it.each([
@@ -74,6 +74,7 @@ describe('classify (DESIGN §3)', () => {
     expect(classify({ kind: 'network', reason: 'timeout', message: 'no complete response within 100 ms', latencyMs: 100 }, 'standard', { endpoint: 'crm' })).toEqual({
       outcome: 'retry',
       reason: 'timeout from crm: no complete response within 100 ms',
+      latencyMs: 100,
     });
     expect(classify({ kind: 'network', reason: 'connection', message: 'UND_ERR_SOCKET: other side closed', latencyMs: 1 }, 'wecom').outcome).toBe('retry');
   });
@@ -87,19 +88,21 @@ describe('classify (DESIGN §3)', () => {
   it('lets a chat robot body overrule a 200', () => {
     expect(classify(response(200, '{"errcode":0,"errmsg":"ok"}'), 'wecom', { endpoint: 'sales' }).outcome).toBe('delivered');
     expect(classify(response(200, '{"errcode":310000,"errmsg":"sign not match"}'), 'dingtalk', { endpoint: 'sales' })).toEqual({
-      outcome: 'reject',
+      outcome: 'rejected',
       reason: '钉钉 error 310000 (HTTP 200 from sales)',
       response: '{"errcode":310000,"errmsg":"sign not match"}',
+      status: 200,
+      latencyMs: 5,
     });
     expect(classify(response(200, '{"errcode":130101,"errmsg":"send too fast"}'), 'dingtalk')).toMatchObject({ outcome: 'retry', retryAfterSeconds: 600 });
     expect(classify(response(200, '{"code":11232,"msg":"limited"}', '30'), 'feishu', { now: NOW })).toMatchObject({ outcome: 'retry', retryAfterSeconds: 30 });
-    expect(classify(response(200, '{"code":19024,"msg":"Key Words Not Found"}'), 'feishu').outcome).toBe('reject');
+    expect(classify(response(200, '{"code":19024,"msg":"Key Words Not Found"}'), 'feishu').outcome).toBe('rejected');
   });
 
   it('applies the HTTP rules to a chat robot when its body has no opinion', () => {
     expect(classify(response(410), 'wecom').outcome).toBe('gone');
     expect(classify(response(502, 'Bad Gateway'), 'feishu').outcome).toBe('retry');
-    expect(classify(response(404, 'not found'), 'wecom').outcome).toBe('reject');
+    expect(classify(response(404, 'not found'), 'wecom').outcome).toBe('rejected');
   });
 });
 

@@ -1,29 +1,21 @@
-import type { EndpointFormat } from '../domain/settings';
-import { interpretResponse } from './formats';
-import type { SendResult } from './sender';
+import type { EndpointFormat } from '../shared/domain/settings';
+import { interpretResponse } from '../shared/webhook/formats';
+import type { SendResult } from '../shared/webhook/sender';
+import type { AttemptResult } from './ports';
 
 /**
  * What a send result means for the lead (DESIGN §3), and when to try again. Pure functions:
- * the forwarder acts on the answer (ledger, SQS visibility, DLQ), these only decide.
+ * the forwarder acts on the answer (ledger, SQS visibility, DLQ), these only decide. They sit
+ * with the forwarder rather than in shared/webhook because they are its delivery rules and
+ * answer in its port's AttemptResult: the webhook code only renders, sends and reads bodies.
+ *
+ * An AttemptResult's `reason` is for logs, the ledger and the DLQ: what happened and where,
+ * never the receiver's body (a validation error often echoes the lead it was sent: name,
+ * phone). `response`, the start of that body, is kept only when the receiver did not accept,
+ * for the places that already hold the lead (the DLQ message) or a synthetic one
+ * (`send-test-lead`). `retryAfterSeconds` comes from `Retry-After` or a robot's documented
+ * penalty: backoffSeconds never goes below it.
  */
-
-export type Outcome = 'delivered' | 'gone' | 'retry' | 'reject';
-
-export interface Classification {
-  outcome: Outcome;
-  /**
-   * For logs, the ledger and the DLQ: what happened and where. Never the receiver's body: a
-   * validation error often echoes the lead it was sent (name, phone), and logs carry ids only.
-   */
-  reason: string;
-  /**
-   * The start of the receiver's body when it did not accept the lead, for the places that already
-   * hold the lead (the DLQ message) or a synthetic one (`send-test-lead`). Never logged.
-   */
-  response?: string;
-  /** From `Retry-After` or a robot's documented penalty; backoffSeconds never goes below it. */
-  retryAfterSeconds?: number;
-}
 
 /** SQS's maximum visibility timeout (12 h): no wait can be longer than one receive can hold. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
@@ -36,22 +28,27 @@ export const BACKOFF_CAP_SECONDS = 3_600;
 
 const MAX_BODY_IN_REASON = 200;
 
+/** What classifyResponse decides; `classify` adds the facts of the send (status, latency, the answer). */
+type Verdict = Pick<AttemptResult, 'outcome' | 'reason' | 'retryAfterSeconds'>;
+
 /**
  * Classifies one attempt. 410 → gone; then the format's reading of the body (chat robots answer
  * 200 with an error code, see formats/*); then the status: 2xx delivered, 429 and 5xx retry,
- * 3xx and other 4xx reject. Timeouts and connection errors retry. `endpoint` names the endpoint
- * in the reason; `now` anchors an HTTP-date `Retry-After`.
+ * 3xx and other 4xx rejected. Timeouts and connection errors retry. `endpoint` names the
+ * endpoint in the reason; `now` anchors an HTTP-date `Retry-After`.
  */
-export function classify(result: SendResult, format: EndpointFormat, opts: { endpoint?: string; now?: Date } = {}): Classification {
+export function classify(result: SendResult, format: EndpointFormat, opts: { endpoint?: string; now?: Date } = {}): AttemptResult {
   const where = opts.endpoint ?? 'endpoint';
-  if (result.kind === 'network') return { outcome: 'retry', reason: `${result.reason === 'timeout' ? 'timeout' : 'connection error'} from ${where}: ${result.message}` };
-
+  if (result.kind === 'network') {
+    return { outcome: 'retry', reason: `${result.reason === 'timeout' ? 'timeout' : 'connection error'} from ${where}: ${result.message}`, latencyMs: result.latencyMs };
+  }
   const verdict = classifyResponse(result, format, where, opts.now ?? new Date());
+  const facts = { ...verdict, status: result.status, latencyMs: result.latencyMs };
   // Only an answer that did not accept the lead is kept (for the DLQ); a delivery needs none.
-  return verdict.outcome === 'delivered' ? verdict : { ...verdict, response: excerpt(result.body) };
+  return verdict.outcome === 'delivered' ? facts : { ...facts, response: excerpt(result.body) };
 }
 
-function classifyResponse(result: Extract<SendResult, { kind: 'response' }>, format: EndpointFormat, where: string, now: Date): Classification {
+function classifyResponse(result: Extract<SendResult, { kind: 'response' }>, format: EndpointFormat, where: string, now: Date): Verdict {
   const { status } = result;
   const summary = `HTTP ${status} from ${where}${result.bodyIncomplete === true ? ' (its body was cut short)' : ''}`;
   const retryAfterSeconds = parseRetryAfter(result.retryAfter, now);
@@ -61,7 +58,7 @@ function classifyResponse(result: Extract<SendResult, { kind: 'response' }>, for
   if (verdict !== undefined) {
     if (verdict.outcome === 'delivered') return { outcome: 'delivered', reason: summary };
     const reason = `${verdict.reason} (${summary})`;
-    if (verdict.outcome === 'reject') return { outcome: 'reject', reason };
+    if (verdict.outcome === 'rejected') return { outcome: 'rejected', reason };
     const wait = maxDefined(verdict.retryAfterSeconds, retryAfterSeconds);
     return wait === undefined ? { outcome: 'retry', reason } : { outcome: 'retry', reason, retryAfterSeconds: wait };
   }
@@ -69,7 +66,7 @@ function classifyResponse(result: Extract<SendResult, { kind: 'response' }>, for
   if (status >= 200 && status < 300) return { outcome: 'delivered', reason: summary };
   if (status === 429 || status >= 500) return retryAfterSeconds === undefined ? { outcome: 'retry', reason: summary } : { outcome: 'retry', reason: summary, retryAfterSeconds };
   // 1xx cannot end an exchange; 3xx (never followed: update the URL) and the other 4xx are permanent.
-  return { outcome: 'reject', reason: summary };
+  return { outcome: 'rejected', reason: summary };
 }
 
 /**

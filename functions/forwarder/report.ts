@@ -1,0 +1,40 @@
+import { ENDPOINT_DIMENSION } from '../shared/observability/metric-names';
+import { METRIC, MetricUnit, type Logger, type Metrics } from '../shared/observability/observability';
+import type { BatchResult } from './forward';
+
+/**
+ * The logs and metrics of one forwarded batch: lead ids, endpoint names, statuses and timings
+ * only. Never a reason's receiver body (reasons carry none) nor an endpoint's `response`.
+ */
+export function reportBatch(result: BatchResult, logger: Logger, metrics: Metrics): void {
+  /** A metric with the `endpoint` dimension (EMF allows one dimension set per metric line). */
+  const endpointMetric = (endpoint: string, name: string, unit: MetricUnit, value: number): void => {
+    metrics.addWithDimensions({ [ENDPOINT_DIMENSION]: endpoint }, name, unit, value);
+  };
+  for (const record of result.records) {
+    if (record.malformed === true) metrics.add(METRIC.malformedMessages, MetricUnit.Count, 1);
+    if (record.mobileDecryptFailed === true) metrics.add(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
+    if (record.kind === 'parked') metrics.add(METRIC.deliveryDeadLettered, MetricUnit.Count, 1);
+    if (record.kind === 'retry') metrics.add(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
+    for (const e of record.endpoints) {
+      const fields = { leadId: record.leadId, endpoint: e.endpoint, state: e.state, status: e.status, attempt: record.attempt, latencyMs: e.latencyMs };
+      if (e.bookkeepingError !== undefined) logger.warn('the ledger did not record this outcome: a later copy of the lead (a retry for another endpoint, a replay) will send it to this endpoint again once the lease ends', { ...fields, error: e.bookkeepingError });
+      if (e.state === 'delivered') {
+        endpointMetric(e.endpoint, METRIC.delivered, MetricUnit.Count, 1);
+        if (e.latencyMs !== undefined) endpointMetric(e.endpoint, METRIC.deliveryLatencyMs, MetricUnit.Milliseconds, e.latencyMs);
+        logger.info('lead delivered', fields);
+      } else if (e.state === 'retry' || e.state === 'busy') {
+        endpointMetric(e.endpoint, METRIC.deliveryRetried, MetricUnit.Count, 1);
+        logger.warn('delivery will be retried', { ...fields, reason: e.reason, delaySeconds: record.delaySeconds });
+      } else if (e.state === 'rejected') {
+        endpointMetric(e.endpoint, METRIC.deliveryRejected, MetricUnit.Count, 1);
+        logger.error('delivery rejected', { ...fields, reason: e.reason });
+      } else if (e.state === 'gone') {
+        metrics.add(METRIC.endpointGone, MetricUnit.Count, 1);
+        logger.error('endpoint gone (410): no more deliveries to it until its url changes', fields);
+      }
+    }
+    if (record.kind === 'parked') logger.error('lead parked in the dead-letter queue', { leadId: record.leadId, messageId: record.messageId, reason: record.reason });
+    if (record.kind === 'retry') logger.warn('lead goes back to the queue for another attempt', { leadId: record.leadId, messageId: record.messageId, reason: record.reason, delaySeconds: record.delaySeconds });
+  }
+}
