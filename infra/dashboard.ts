@@ -45,8 +45,8 @@ export class LeadForwarderDashboard extends Construct {
         height: HEIGHT,
       }),
       new GraphWidget({
-        title: 'Delivered per endpoint (per 5 min)',
-        left: [perEndpoint(ENDPOINT_METRICS.delivered, Stats.SUM, 'Delivered')],
+        title: 'Delivered and skipped (filter) per endpoint (per 5 min)',
+        left: [perEndpoint(ENDPOINT_METRICS.delivered, Stats.SUM, 'Delivered'), perEndpoint(ENDPOINT_METRICS.deliverySkipped, Stats.SUM, 'Skipped')],
         width: WIDTH,
         height: HEIGHT,
       }),

@@ -3,6 +3,7 @@ import { MalformedMessageError, messageOf } from '../shared/domain/errors';
 import type { LeadId } from '../shared/domain/ids';
 import type { Lead } from '../shared/domain/lead';
 import type { Endpoint } from '../shared/domain/settings';
+import { prepareDelivery, type Prepared } from '../shared/webhook/prepare';
 import { dispositionOf } from './disposition';
 import { mapLimit } from './map-limit';
 import type { AttemptResult, ClaimResult, EndpointResult, ForwardDeps } from './ports';
@@ -116,6 +117,17 @@ async function deliverOnce(
 ): Promise<EndpointResult> {
   const name = endpoint.name;
   if (gone.has(name)) return { endpoint: name, state: 'gone', reason: `${name} answered 410 Gone earlier; change its url to resume` };
+  // Expressions first (DESIGN §7): a lead the filter keeps out costs no claim and no request; one
+  // an expression fails on is refused for this endpoint (parked with the reason), never dropped.
+  let prepared: Prepared;
+  try {
+    prepared = await prepareDelivery(endpoint, delivery);
+  } catch (error) {
+    // Not the expression's own failure (that is a park): something unexpected, so try again later.
+    return { endpoint: name, state: 'retry', reason: `${name}: ${messageOf(error)}` };
+  }
+  if (prepared.kind === 'skip') return { endpoint: name, state: 'skipped' };
+  if (prepared.kind === 'park') return { endpoint: name, state: 'rejected', reason: prepared.reason };
   let claim: ClaimResult;
   try {
     claim = await deps.ledger.claim(delivery.lead.id, name, endpoint.timeoutMs + LEASE_MARGIN_MS, replay);
@@ -129,7 +141,7 @@ async function deliverOnce(
 
   let attempt: AttemptResult;
   try {
-    attempt = await deps.deliver(endpoint, delivery);
+    attempt = await deps.deliver(endpoint, prepared.delivery);
   } catch (error) {
     // The sender reports HTTP outcomes as data; anything thrown is unexpected, so retry later.
     attempt = { outcome: 'retry', reason: `${name}: ${messageOf(error)}`, latencyMs: 0 };

@@ -23,10 +23,11 @@ export interface AttemptResult {
 }
 
 /**
- * Where one endpoint stands with one lead after a receive: an attempt's Outcome, or what the
- * ledger said before any attempt (already delivered; another forwarder sending it right now).
+ * Where one endpoint stands with one lead after a receive: an attempt's Outcome, what the
+ * ledger said before any attempt (already delivered; another forwarder sending it right now),
+ * or `skipped`: the endpoint's filter did not let the lead through (settled, nothing sent).
  */
-export type EndpointState = Outcome | 'already-delivered' | 'busy';
+export type EndpointState = Outcome | 'already-delivered' | 'busy' | 'skipped';
 
 export interface EndpointResult {
   endpoint: string;

@@ -29,6 +29,9 @@ export function reportBatch(result: BatchResult, logger: Logger, metrics: Metric
       } else if (e.state === 'rejected') {
         endpointMetric(e.endpoint, METRIC.deliveryRejected, MetricUnit.Count, 1);
         logger.error('delivery rejected', { ...fields, reason: e.reason });
+      } else if (e.state === 'skipped') {
+        // A metric only: a filter that routes most leads elsewhere would otherwise fill the log.
+        endpointMetric(e.endpoint, METRIC.deliverySkipped, MetricUnit.Count, 1);
       } else if (e.state === 'gone') {
         metrics.add(METRIC.endpointGone, MetricUnit.Count, 1);
         logger.error('endpoint gone (410): no more deliveries to it until its url changes', fields);

@@ -29,6 +29,8 @@ export const ENDPOINT_METRICS = {
   deliveryRetried: 'DeliveryRetried',
   deliveryRejected: 'DeliveryRejected',
   deliveryLatencyMs: 'DeliveryLatencyMs',
+  /** The endpoint's filter kept the lead out (DESIGN §7): settled, nothing sent. */
+  deliverySkipped: 'DeliverySkipped',
 } as const;
 
 /** Emitted with the dimension service only. */

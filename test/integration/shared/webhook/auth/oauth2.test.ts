@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Dispatcher } from 'undici';
 import type { Endpoint, EndpointAuth } from '../../../../../functions/shared/domain/settings';
 import { sendAuthorized } from '../../../../../functions/shared/webhook/auth/send-authorized';
@@ -8,53 +6,12 @@ import { RENEW_BEFORE_EXPIRY_MS, TokenCache } from '../../../../../functions/sha
 import { renderRequest } from '../../../../../functions/shared/webhook/formats';
 import { createDispatcher, type SendResult } from '../../../../../functions/shared/webhook/sender';
 import { startReceiver, type Receiver } from '../receiver';
+import { CLIENT_SECRET, TokenServer } from '../../../../support/token-server';
 
 /** DESIGN §7 auth against real node:http servers: a token endpoint and the API it guards. */
 
-const CLIENT_SECRET = 'CLIENT-SECRET-Ω';
 const lead = { id: '221985', name: '**三', page_id: '5314456' };
 const delivery = { lead, seenAt: '2026-11-29T06:00:00.000Z' };
-
-/** An RFC 6749 §4.4 token endpoint: each grant issues `tok-<n>`; `mode` makes it fail. */
-class TokenServer {
-  readonly requests: { headers: Record<string, string | string[] | undefined>; form: URLSearchParams }[] = [];
-  mode: 'ok' | 'error' | 'not-json' = 'ok';
-  expiresIn: number | undefined = 3600;
-  private server: Server = this.create();
-  port = 0;
-
-  get url(): string {
-    return `http://127.0.0.1:${this.port}/oauth2/token`;
-  }
-  issued(): number {
-    return this.requests.length;
-  }
-  async start(port = 0): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-  }
-  /** Down: nothing listens on the port any more (connection refused). */
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    this.server = this.create();
-  }
-  private create(): Server {
-    return createServer((req, res) => {
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (chunk: string) => (body += chunk));
-      req.on('end', () => {
-        this.requests.push({ headers: req.headers, form: new URLSearchParams(body) });
-        const n = this.requests.length;
-        if (this.mode === 'error') return void res.writeHead(401, { 'content-type': 'application/json' }).end(`{"error":"invalid_client","error_description":"bad secret ${CLIENT_SECRET}"}`);
-        if (this.mode === 'not-json') return void res.writeHead(200, { 'content-type': 'text/html' }).end(`<html>sign in</html>`);
-        // Every grant in this burst waits, so concurrent deliveries all find a fetch in flight.
-        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `tok-${n}`, token_type: 'Bearer', expires_in: this.expiresIn })), 50);
-      });
-    });
-  }
-}
 
 let dispatcher: Dispatcher;
 let tokenServer: TokenServer;
