@@ -49,11 +49,16 @@ const wiring = cachedFor(SECRET_CACHE_MS, async () => {
 });
 
 /** SQS batch in, partial batch failures out: only the records that must be retried are reported. */
-export async function handler(event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> {
+export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  // Request id, function name and cold start on every line of this invocation; the ColdStart metric once per container.
+  logger.addContext(context);
+  metrics.captureColdStartMetric(context.functionName);
   const deps = await wiring();
   const result = await forwardBatch(deps, event.Records.map(toQueueRecord));
   report(result);
-  metrics.publish();
+  // A batch of leads already delivered stores no metric, and Powertools answers a publish of
+  // none with a plain-text warning among the JSON lines.
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   return { batchItemFailures: result.failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 
@@ -70,18 +75,20 @@ function toQueueRecord(record: SQSRecord): QueueRecord {
   };
 }
 
-/** A metric with the `endpoint` dimension (EMF allows one dimension set per metric line). */
+/** A metric with the `endpoint` dimension besides `service`: written at once, in an EMF document of its own. */
 function endpointMetric(endpoint: string, name: string, unit: MetricUnit, value: number): void {
-  metrics.addWithDimensions({ [ENDPOINT_DIMENSION]: endpoint }, name, unit, value);
+  const single = metrics.singleMetric();
+  single.addDimension(ENDPOINT_DIMENSION, endpoint);
+  single.addMetric(name, unit, value);
 }
 
 /** Logs and metrics: lead ids, endpoint names, statuses and timings only. */
 function report(result: BatchResult): void {
   for (const record of result.records) {
-    if (record.malformed === true) metrics.add(METRIC.malformedMessages, MetricUnit.Count, 1);
-    if (record.mobileDecryptFailed === true) metrics.add(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
-    if (record.kind === 'parked') metrics.add(METRIC.deliveryDeadLettered, MetricUnit.Count, 1);
-    if (record.kind === 'retry') metrics.add(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
+    if (record.malformed === true) metrics.addMetric(METRIC.malformedMessages, MetricUnit.Count, 1);
+    if (record.mobileDecryptFailed === true) metrics.addMetric(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
+    if (record.kind === 'parked') metrics.addMetric(METRIC.deliveryDeadLettered, MetricUnit.Count, 1);
+    if (record.kind === 'retry') metrics.addMetric(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
     for (const e of record.endpoints) {
       const fields = { leadId: record.leadId, endpoint: e.endpoint, state: e.state, status: e.status, attempt: record.attempt, latencyMs: e.latencyMs };
       if (e.bookkeepingError !== undefined) logger.warn('the ledger did not record this outcome: a later copy of the lead (a retry for another endpoint, a replay) will send it to this endpoint again once the lease ends', { ...fields, error: e.bookkeepingError });
@@ -96,7 +103,7 @@ function report(result: BatchResult): void {
         endpointMetric(e.endpoint, METRIC.deliveryRejected, MetricUnit.Count, 1);
         logger.error('delivery rejected', { ...fields, reason: e.reason });
       } else if (e.state === 'gone') {
-        metrics.add(METRIC.endpointGone, MetricUnit.Count, 1);
+        metrics.addMetric(METRIC.endpointGone, MetricUnit.Count, 1);
         logger.error('endpoint gone (410): no more deliveries to it until its url changes', fields);
       }
     }
