@@ -3,7 +3,7 @@ import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { ENDPOINT_DIMENSION, METRICS_NAMESPACE, SERVICE_DIMENSION } from '../functions/shared/observability/metric-names';
 
 /**
- * The custom metrics the functions emit (EMF, functions/shared/observability/metrics.ts). Every metric carries the dimension
+ * The custom metrics the functions emit (EMF, through Powertools Metrics). Every metric carries the dimension
  * `service` = the stack name, so several stacks in one account never mix their numbers;
  * per-endpoint delivery metrics add the dimension `endpoint` (the endpoint's name).
  */

@@ -49,11 +49,16 @@ const wiring = cachedFor(SECRET_CACHE_MS, async () => {
 });
 
 /** SQS batch in, partial batch failures out: only the records that must be retried are reported. */
-export async function handler(event: SQSEvent, _context?: Context): Promise<SQSBatchResponse> {
+export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  // Request id, function name and cold start on every line of this invocation; the ColdStart metric once per container.
+  logger.addContext(context);
+  metrics.captureColdStartMetric(context.functionName);
   const deps = await wiring();
   const result = await forwardBatch(deps, event.Records.map(toQueueRecord));
   reportBatch(result, logger, metrics);
-  metrics.publish();
+  // A batch of leads already delivered stores no metric, and Powertools answers a publish of
+  // none with a plain-text warning among the JSON lines.
+  if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   return { batchItemFailures: result.failures.map((itemIdentifier) => ({ itemIdentifier })) };
 }
 

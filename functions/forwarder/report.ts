@@ -7,15 +7,17 @@ import type { BatchResult } from './forward';
  * only. Never a reason's receiver body (reasons carry none) nor an endpoint's `response`.
  */
 export function reportBatch(result: BatchResult, logger: Logger, metrics: Metrics): void {
-  /** A metric with the `endpoint` dimension (EMF allows one dimension set per metric line). */
+  /** A metric with the `endpoint` dimension besides `service`: written at once, in an EMF document of its own. */
   const endpointMetric = (endpoint: string, name: string, unit: MetricUnit, value: number): void => {
-    metrics.addWithDimensions({ [ENDPOINT_DIMENSION]: endpoint }, name, unit, value);
+    const single = metrics.singleMetric();
+    single.addDimension(ENDPOINT_DIMENSION, endpoint);
+    single.addMetric(name, unit, value);
   };
   for (const record of result.records) {
-    if (record.malformed === true) metrics.add(METRIC.malformedMessages, MetricUnit.Count, 1);
-    if (record.mobileDecryptFailed === true) metrics.add(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
-    if (record.kind === 'parked') metrics.add(METRIC.deliveryDeadLettered, MetricUnit.Count, 1);
-    if (record.kind === 'retry') metrics.add(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
+    if (record.malformed === true) metrics.addMetric(METRIC.malformedMessages, MetricUnit.Count, 1);
+    if (record.mobileDecryptFailed === true) metrics.addMetric(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
+    if (record.kind === 'parked') metrics.addMetric(METRIC.deliveryDeadLettered, MetricUnit.Count, 1);
+    if (record.kind === 'retry') metrics.addMetric(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
     for (const e of record.endpoints) {
       const fields = { leadId: record.leadId, endpoint: e.endpoint, state: e.state, status: e.status, attempt: record.attempt, latencyMs: e.latencyMs };
       if (e.bookkeepingError !== undefined) logger.warn('the ledger did not record this outcome: a later copy of the lead (a retry for another endpoint, a replay) will send it to this endpoint again once the lease ends', { ...fields, error: e.bookkeepingError });
@@ -33,7 +35,7 @@ export function reportBatch(result: BatchResult, logger: Logger, metrics: Metric
         // A metric only: a filter that routes most leads elsewhere would otherwise fill the log.
         endpointMetric(e.endpoint, METRIC.deliverySkipped, MetricUnit.Count, 1);
       } else if (e.state === 'gone') {
-        metrics.add(METRIC.endpointGone, MetricUnit.Count, 1);
+        metrics.addMetric(METRIC.endpointGone, MetricUnit.Count, 1);
         logger.error('endpoint gone (410): no more deliveries to it until its url changes', fields);
       }
     }

@@ -37,8 +37,11 @@ const wiring = cachedFor(SECRET_CACHE_MS, async () => {
 export type PollSummary = Omit<PollResult, 'enqueuedIds'>;
 
 /** One poll cycle: enqueue every new lead within this invocation's time budget. */
-export async function handler(_event: unknown, context: Pick<Context, 'getRemainingTimeInMillis'>): Promise<PollSummary> {
+export async function handler(_event: unknown, context: Context): Promise<PollSummary> {
   const started = Date.now();
+  // Request id, function name and cold start on every line of this invocation; the ColdStart metric once per container.
+  logger.addContext(context);
+  metrics.captureColdStartMetric(context.functionName);
   try {
     const { settings, deps } = await wiring();
     const result = await poll(deps, {
@@ -52,26 +55,26 @@ export async function handler(_event: unknown, context: Pick<Context, 'getRemain
     for (const problem of result.rejected) logger.warn('lead record rejected', { problem });
     return summary;
   } catch (error) {
-    metrics.add(METRIC.pollFailed, MetricUnit.Count, 1);
-    if (isAuthorizationFailure(error)) metrics.add(METRIC.topAuthFailure, MetricUnit.Count, 1);
+    metrics.addMetric(METRIC.pollFailed, MetricUnit.Count, 1);
+    if (isAuthorizationFailure(error)) metrics.addMetric(METRIC.topAuthFailure, MetricUnit.Count, 1);
     // The gateway refused what the secrets hold (session, signature): the operator may have just
     // updated them, so the next poll reads them afresh instead of waiting out the cache.
     if (refusesSecrets(error)) wiring.forget();
     logger.error('poll failed; the cursor and scan state are unchanged since the last saved page', { error: messageOf(error), errorName: error instanceof Error ? error.name : typeof error });
     throw error;
   } finally {
-    metrics.add(METRIC.pollDurationMs, MetricUnit.Milliseconds, Date.now() - started);
-    metrics.publish();
+    metrics.addMetric(METRIC.pollDurationMs, MetricUnit.Milliseconds, Date.now() - started);
+    metrics.publishStoredMetrics();
   }
 }
 
 function record(result: PollResult, started: number): void {
-  if (isSuccessfulPoll(result)) metrics.add(METRIC.pollSucceeded, MetricUnit.Count, 1);
-  metrics.add(METRIC.leadsFetched, MetricUnit.Count, result.fetched);
-  metrics.add(METRIC.leadsEnqueued, MetricUnit.Count, result.enqueued);
-  metrics.add(METRIC.leadsRejected, MetricUnit.Count, result.rejected.length);
-  if (result.stoppedEarly === 'rate-limited') metrics.add(METRIC.topRateLimited, MetricUnit.Count, 1);
+  if (isSuccessfulPoll(result)) metrics.addMetric(METRIC.pollSucceeded, MetricUnit.Count, 1);
+  metrics.addMetric(METRIC.leadsFetched, MetricUnit.Count, result.fetched);
+  metrics.addMetric(METRIC.leadsEnqueued, MetricUnit.Count, result.enqueued);
+  metrics.addMetric(METRIC.leadsRejected, MetricUnit.Count, result.rejected.length);
+  if (result.stoppedEarly === 'rate-limited') metrics.addMetric(METRIC.topRateLimited, MetricUnit.Count, 1);
   if (result.cursorAt !== undefined) {
-    metrics.add(METRIC.cursorLagSeconds, MetricUnit.Seconds, Math.max(0, (started - Date.parse(result.cursorAt)) / 1000));
+    metrics.addMetric(METRIC.cursorLagSeconds, MetricUnit.Seconds, Math.max(0, (started - Date.parse(result.cursorAt)) / 1000));
   }
 }

@@ -13,8 +13,8 @@ import { benchPoller, FETCH_BOUND_LEADS_PER_SECOND, GATEWAY_LATENCY_MS, NAIVE_PO
 import { startBenchServers } from './servers';
 import { fixed, table, type Row } from './stats';
 
-/** Targets of issue 6. */
-const TARGET = { pollerVsLimit: 0.9, forwarderVsNaive: 10, bundleKb: 500, loadMs: 150, rssMb: LAMBDA_MEMORY_MB };
+/** Targets of issue 6; the bundle budget (size and `require` on this machine) is the one set when Powertools came back. */
+const TARGET = { pollerVsLimit: 0.9, forwarderVsNaive: 10, bundleKb: 700, loadMs: 200, rssMb: LAMBDA_MEMORY_MB };
 
 async function main(): Promise<void> {
   const began = Date.now();
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
         benchmark: `${c.function}: bundle + cold start`,
         figure: `${fixed(c.bundleKb)} KB; require ${fixed(c.requireMs)} ms + first event ${fixed(c.firstEventMs)} ms = ${fixed(c.coldStartMs)} ms`,
         target: `≤ ${TARGET.bundleKb} KB; load (require) ≤ ${TARGET.loadMs} ms`,
-        note: `--enable-source-maps (as deployed); process start → loaded ${fixed(c.processToLoadedMs)} ms`,
+        note: `${c.bundleKb <= TARGET.bundleKb && c.requireMs <= TARGET.loadMs ? 'within budget' : 'OVER BUDGET'}; --enable-source-maps (as deployed); process start → loaded ${fixed(c.processToLoadedMs)} ms`,
       })),
       ...Object.entries(lambdas.composition).map(([name, parts]) => ({
         benchmark: `${name}: largest parts of the bundle`,

@@ -238,8 +238,8 @@ describe('function environments', () => {
   it('name the stack as the metrics service, in the LeadForwarder namespace, with source maps on', () => {
     for (const fn of [pollerFn, forwarderFn]) {
       const environment = environmentOf(fn);
-      expect(environment.SERVICE_NAME).toEqual({ Ref: 'AWS::StackName' });
-      expect(environment.METRICS_NAMESPACE).toBe('LeadForwarder');
+      expect(environment.POWERTOOLS_SERVICE_NAME).toEqual({ Ref: 'AWS::StackName' });
+      expect(environment.POWERTOOLS_METRICS_NAMESPACE).toBe('LeadForwarder');
       expect(environment.NODE_OPTIONS).toContain('--enable-source-maps');
     }
   });

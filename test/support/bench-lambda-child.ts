@@ -5,6 +5,7 @@
  * timings and memory are the bundle's own. Imports node built-ins and types only.
  */
 import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { ChildReply, ChildRequest } from './bench-lambda';
 
@@ -38,10 +39,14 @@ try {
 // `performance.now()` counts from process start: `sinceStartMs` includes node's own boot.
 reply({ type: 'loaded', loadMs: performance.now() - started, sinceStartMs: performance.now() });
 
+const functionName = `bench-${path.basename(path.dirname(bundle))}`;
+let invocations = 0;
 process.on('message', (message: ChildRequest) => {
   if (message.type === 'exit') process.exit(0);
   const deadline = Date.now() + message.budgetMs;
-  const context = { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+  // What the handlers read of a Lambda context: their remaining time, and what Powertools puts on every log line.
+  invocations += 1;
+  const context = { functionName, functionVersion: '$LATEST', invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`, memoryLimitInMB: '256', awsRequestId: `bench-${process.pid}-${invocations}`, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
   const t0 = performance.now();
   handler(message.event, context).then(
     (value) => reply({ type: 'result', ok: true, value, ms: performance.now() - t0, ...memory() }),

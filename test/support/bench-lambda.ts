@@ -113,6 +113,8 @@ export function lambdaEnvironment(input: LambdaEnvInput): Record<string, string>
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
+    // As Lambda sets it: the first invocation is the cold start Powertools marks.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     [OBSERVABILITY_ENV.metricsDisabled]: 'true',
   };
   if (input.dlqUrl !== undefined) env[ENV.dlqUrl] = input.dlqUrl;

@@ -36,7 +36,7 @@ export interface HandlerWiring {
 /**
  * What the stack gives the two functions, built for the local servers: the same variable names
  * (functions/shared/config/lambda-env.ts), ARNs instead of secret values, and the SDK's endpoint
- * overrides. Metrics are off (they would print EMF to stdout).
+ * overrides. Metrics are off (Powertools would print EMF to stdout).
  */
 export function handlerWiring(input: HandlerWiringInput): HandlerWiring {
   const { settings, queues } = input;
@@ -61,6 +61,9 @@ export function handlerWiring(input: HandlerWiringInput): HandlerWiring {
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: input.accessKeyId ?? LOCAL_CREDENTIALS.accessKeyId,
     AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    // What Lambda sets on a container started for an invocation: Powertools then marks each
+    // handler's first invocation `cold_start: true` in its log lines.
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     // All four set: the runner copies these into its own environment, where a shell's would leak in.
     [OBSERVABILITY_ENV.service]: 'lead-forwarder-local',
     [OBSERVABILITY_ENV.namespace]: 'LeadForwarderLocal',

@@ -19,7 +19,7 @@ export interface LocalLambdas {
 /**
  * Sets the environment, then loads the handlers (they read it, create their SDK clients and
  * their loggers at module load, like in a Lambda container). Their JSON logs go to `logFile`
- * rather than the terminal: the handlers' logger takes process.stdout/stderr when it is created,
+ * rather than the terminal: Powertools' Logger takes process.stdout/stderr when it is created,
  * so the two streams point at the file exactly while the modules load, as the Lambda runtime
  * points them at CloudWatch.
  */
@@ -33,11 +33,8 @@ export function loadLambdas(env: Record<string, string>, logFile: string): Local
     forwarder: load('../../forwarder/handler') as ForwarderModule,
   }));
   return {
-    poll: (budgetMs) => {
-      const deadline = Date.now() + budgetMs;
-      return poller.handler({}, { getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) });
-    },
-    forward: (event) => forwarder.handler(event, lambdaContext()),
+    poll: (budgetMs) => poller.handler({}, lambdaContext('poller', budgetMs)),
+    forward: (event) => forwarder.handler(event, lambdaContext('forwarder', FORWARDER_BUDGET_MS)),
     close: () => new Promise<void>((resolve) => log.end(() => resolve())),
   };
 }
@@ -67,18 +64,28 @@ function withStdio<T>(stream: WriteStream, load: () => T): T {
   }
 }
 
-/** The forwarder ignores its context; a complete one keeps the type honest. */
-function lambdaContext(): Context {
+/** The forwarder does not read its remaining time; what its context says anyway. */
+const FORWARDER_BUDGET_MS = 120_000;
+let invocations = 0;
+
+/**
+ * A context as Lambda gives one: the handlers' log lines carry its function name and request id
+ * (Powertools' addContext), and the poller reads its remaining time.
+ */
+function lambdaContext(fn: 'poller' | 'forwarder', budgetMs: number): Context {
+  const deadline = Date.now() + budgetMs;
+  const functionName = `lead-forwarder-local-${fn}`;
+  invocations += 1;
   return {
     callbackWaitsForEmptyEventLoop: false,
-    functionName: 'lead-forwarder-local-forwarder',
+    functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:lead-forwarder-local-forwarder',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
     memoryLimitInMB: '256',
-    awsRequestId: `local-${Date.now()}`,
+    awsRequestId: `local-${Date.now()}-${invocations}`,
     logGroupName: 'local',
     logStreamName: 'local',
-    getRemainingTimeInMillis: () => 120_000,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: () => undefined,
     fail: () => undefined,
     succeed: () => undefined,

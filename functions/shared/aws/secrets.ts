@@ -19,15 +19,15 @@ export async function readSecret(client: SecretsManagerClient, arn: string): Pro
 
 /**
  * What the service said (AccessDenied, ResourceNotFound: its message says what and why) or what
- * our credentials said. Anything else by name and code only: a body the SDK could not parse
- * comes back as a SyntaxError whose message quotes the body around the fault, which may be the
- * secret itself.
+ * the SDK's credential provider said (no credentials where it looked). Anything else by name and
+ * code only: a body the SDK could not parse comes back as a SyntaxError whose message quotes the
+ * body around the fault, which may be the secret itself.
  */
 function describeFailure(error: unknown): string {
   if (!(error instanceof Error)) return 'an error that is not an Error';
-  const ours = error instanceof LeadForwarderError;
   const reportedByService = '$fault' in error;
-  if (ours || reportedByService) return `${error.name}: ${error.message}`;
+  const noCredentials = error.name === 'CredentialsProviderError';
+  if (reportedByService || noCredentials) return `${error.name}: ${error.message}`;
   const code = errorCode(error);
   return code === undefined ? error.name : `${error.name} (${code})`;
 }

@@ -1,5 +1,5 @@
 /**
- * The custom metrics the functions emit (EMF, observability/metrics.ts), in one dependency-free module so that
+ * The custom metrics the functions emit (EMF, through Powertools Metrics), in one dependency-free module so that
  * the stack's alarms and dashboard (infra/) and the handlers name them from the same place.
  * Every metric carries the dimension `service` (the stack name, so several stacks in one account
  * never mix their numbers); per-endpoint delivery metrics add `endpoint` (the endpoint's name).

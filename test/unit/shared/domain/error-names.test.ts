@@ -25,7 +25,7 @@ describe('error class names', () => {
       }
     }
     // Not vacuous: the scan finds the project's error classes.
-    expect(classes).toEqual(expect.arrayContaining(['ConfigError', 'TopApiError', 'SecretUnavailableError', 'LambdaCredentialsError', 'UsageError']));
+    expect(classes).toEqual(expect.arrayContaining(['ConfigError', 'TopApiError', 'SecretUnavailableError', 'UsageError']));
   });
 
   it('show in the message line and the stack', () => {

@@ -1,98 +1,194 @@
 import { Writable } from 'node:stream';
-import { createLogger } from '../../../../functions/shared/observability/logger';
-import { createMetrics, MetricUnit } from '../../../../functions/shared/observability/metrics';
-import { createLogger as loggerFromEnv, createMetrics as metricsFromEnv, OBSERVABILITY_ENV } from '../../../../functions/shared/observability/observability';
+import type { Context } from 'aws-lambda';
+import { createLogger, createMetrics, DEFAULT_SERVICE, MetricUnit, OBSERVABILITY_ENV } from '../../../../functions/shared/observability/observability';
+
+/**
+ * The handlers' logger and metrics are Powertools'; these tests check what they write, as the
+ * handlers use them: made from the environment, writing to the process's stdout and stderr.
+ */
+
+type Line = Record<string, unknown>;
 
 /** A stream that keeps each written line, parsed. */
-function sink(): { stream: Writable; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
+function sink(): { stream: Writable; lines: Line[] } {
+  const lines: Line[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n')) if (line !== '') lines.push(JSON.parse(line) as Line);
       done();
     },
   });
   return { stream, lines };
 }
 
+/** Every variable the tests set, and the ones of the machine running them that would change the output. */
+const VARIABLES = [...Object.values(OBSERVABILITY_ENV), 'AWS_LAMBDA_LOG_LEVEL', 'AWS_LAMBDA_INITIALIZATION_TYPE', '_X_AMZN_TRACE_ID', 'LOG_LEVEL', 'POWERTOOLS_DEV', 'TZ'];
+
+/**
+ * Runs `body` with exactly `env` for those variables and with process.stdout and stderr pointed
+ * at two sinks (Powertools takes the streams when a logger or a metrics object is made, and
+ * `singleMetric()` makes one), as the Lambda runtime points them at CloudWatch.
+ */
+function capture(env: Record<string, string>, body: () => void): { out: Line[]; err: Line[] } {
+  const out = sink();
+  const err = sink();
+  const saved = Object.fromEntries(VARIABLES.map((name) => [name, process.env[name]]));
+  const stdout = Object.getOwnPropertyDescriptor(process, 'stdout')!;
+  const stderr = Object.getOwnPropertyDescriptor(process, 'stderr')!;
+  for (const name of VARIABLES) delete process.env[name];
+  Object.assign(process.env, env);
+  Object.defineProperty(process, 'stdout', { configurable: true, get: () => out.stream });
+  Object.defineProperty(process, 'stderr', { configurable: true, get: () => err.stream });
+  try {
+    body();
+  } finally {
+    Object.defineProperty(process, 'stdout', stdout);
+    Object.defineProperty(process, 'stderr', stderr);
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+  return { out: out.lines, err: err.lines };
+}
+
 const NOW = new Date('2026-11-29T08:00:00.000Z');
+const ON_DEMAND = { AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' };
+
+function context(functionName: string, awsRequestId: string): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'stream',
+    getRemainingTimeInMillis: () => 1_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
+
+beforeEach(() => jest.useFakeTimers({ now: NOW }));
+afterEach(() => jest.useRealTimers());
 
 describe('the functions\' logger', () => {
   it('writes one JSON line per entry: info to stdout, warnings and errors to stderr', () => {
-    const out = sink();
-    const err = sink();
-    const logger = createLogger({ service: 'shop-a', stdout: out.stream, stderr: err.stream, now: () => NOW, traceHeader: () => undefined });
-    logger.info('lead delivered', { leadId: '700000001', endpoint: 'crm', latencyMs: 12 });
-    logger.warn('delivery will be retried', { leadId: '700000002' });
-    logger.error('delivery rejected', { leadId: '700000003', reason: 'HTTP 400' });
-    expect(out.lines).toEqual([{ level: 'INFO', message: 'lead delivered', timestamp: NOW.toISOString(), service: 'shop-a', leadId: '700000001', endpoint: 'crm', latencyMs: 12 }]);
-    expect(err.lines).toEqual([
-      { level: 'WARN', message: 'delivery will be retried', timestamp: NOW.toISOString(), service: 'shop-a', leadId: '700000002' },
-      { level: 'ERROR', message: 'delivery rejected', timestamp: NOW.toISOString(), service: 'shop-a', leadId: '700000003', reason: 'HTTP 400' },
+    const { out, err } = capture({ [OBSERVABILITY_ENV.service]: 'shop-a' }, () => {
+      const logger = createLogger();
+      logger.info('lead delivered', { leadId: '700000001', endpoint: 'crm', latencyMs: 12 });
+      logger.warn('delivery will be retried', { leadId: '700000002' });
+      logger.error('delivery rejected', { leadId: '700000003', reason: 'HTTP 400' });
+    });
+    const base = { timestamp: NOW.toISOString(), service: 'shop-a', sampling_rate: 0 };
+    expect(out).toEqual([{ level: 'INFO', message: 'lead delivered', ...base, leadId: '700000001', endpoint: 'crm', latencyMs: 12 }]);
+    expect(err).toEqual([
+      { level: 'WARN', message: 'delivery will be retried', ...base, leadId: '700000002' },
+      { level: 'ERROR', message: 'delivery rejected', ...base, leadId: '700000003', reason: 'HTTP 400' },
+    ]);
+  });
+
+  it('adds the invocation\'s context to every line: cold start (first invocation only), request id, function name', () => {
+    const { out } = capture({ [OBSERVABILITY_ENV.service]: 'shop-a', ...ON_DEMAND }, () => {
+      const logger = createLogger();
+      logger.addContext(context('shop-a-poller', 'request-1'));
+      logger.info('poll finished');
+      logger.info('lead record rejected');
+      logger.addContext(context('shop-a-poller', 'request-2'));
+      logger.info('poll finished');
+    });
+    const lambda = { function_name: 'shop-a-poller', function_arn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-a-poller', function_memory_size: '256' };
+    expect(out).toEqual([
+      expect.objectContaining({ message: 'poll finished', service: 'shop-a', cold_start: true, function_request_id: 'request-1', ...lambda }),
+      expect.objectContaining({ message: 'lead record rejected', cold_start: true, function_request_id: 'request-1', ...lambda }),
+      expect.objectContaining({ message: 'poll finished', cold_start: false, function_request_id: 'request-2', ...lambda }),
     ]);
   });
 
   it('adds the invocation\'s X-Ray trace id when Lambda gives one', () => {
-    const out = sink();
-    let header: string | undefined = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
-    const logger = createLogger({ service: 's', stdout: out.stream, now: () => NOW, traceHeader: () => header });
-    logger.info('first');
-    header = undefined;
-    logger.info('second');
-    expect(out.lines).toEqual([
-      { level: 'INFO', message: 'first', timestamp: NOW.toISOString(), service: 's', xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793' },
-      { level: 'INFO', message: 'second', timestamp: NOW.toISOString(), service: 's' },
+    const { out } = capture({}, () => {
+      const logger = createLogger();
+      process.env._X_AMZN_TRACE_ID = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
+      logger.info('first');
+      delete process.env._X_AMZN_TRACE_ID;
+      logger.info('second');
+    });
+    expect(out).toEqual([
+      expect.objectContaining({ message: 'first', xray_trace_id: '1-5759e988-bd862e3fe1be46a994272793' }),
+      expect.not.objectContaining({ xray_trace_id: expect.anything() as unknown }),
     ]);
   });
 
-  it('keeps the level, message, time and service its own: a field of the same name is dropped', () => {
-    const out = sink();
-    createLogger({ service: 'shop-a', stdout: out.stream, now: () => NOW, traceHeader: () => undefined }).info('poll finished', { level: 'ERROR', message: 'forged', service: 'other', enqueued: 3, constructor: 'kept' });
-    // Only its own keys: a field named like an Object.prototype member is kept.
-    expect(out.lines).toEqual([{ level: 'INFO', message: 'poll finished', timestamp: NOW.toISOString(), service: 'shop-a', enqueued: 3, constructor: 'kept' }]);
+  it('keeps the level, message, time and service its own: a field of the same name is dropped, with a warning', () => {
+    const { out, err } = capture({ [OBSERVABILITY_ENV.service]: 'shop-a' }, () => {
+      createLogger().info('poll finished', { level: 'ERROR', message: 'forged', service: 'other', timestamp: 'then', enqueued: 3, toString: 'kept', constructor: 'dropped' });
+    });
+    // A field named like an Object.prototype member is kept, but for `constructor` (and
+    // `__proto__`), which Powertools skips as a prototype-pollution guard.
+    expect(out).toEqual([{ level: 'INFO', message: 'poll finished', timestamp: NOW.toISOString(), service: 'shop-a', sampling_rate: 0, enqueued: 3, toString: 'kept' }]);
+    expect(err.map((line) => line.message)).toEqual(['level', 'message', 'service', 'timestamp'].map((key) => `The key "${key}" is a reserved key and will be dropped.`));
   });
 
   it.each([
     ['WARN', ['WARN', 'ERROR']],
-    ['warning', ['WARN', 'ERROR']],
     ['ERROR', ['ERROR']],
     ['DEBUG', ['INFO', 'WARN', 'ERROR']],
     [undefined, ['INFO', 'WARN', 'ERROR']],
+    // Powertools takes the level names as written in its documentation, upper case.
+    ['warning', ['INFO', 'WARN', 'ERROR']],
     ['loud', ['INFO', 'WARN', 'ERROR']],
-  ])('level %s writes %j', (level, written) => {
-    const out = sink();
-    const logger = createLogger({ service: 's', stdout: out.stream, stderr: out.stream, ...(level === undefined ? {} : { level }) });
-    logger.info('i');
-    logger.warn('w');
-    logger.error('e');
-    expect(out.lines.map((line) => line.level)).toEqual(written);
+  ])('POWERTOOLS_LOG_LEVEL %s writes %j', (level, written) => {
+    const { out, err } = capture(level === undefined ? {} : { [OBSERVABILITY_ENV.logLevel]: level }, () => {
+      const logger = createLogger();
+      logger.info('i');
+      logger.warn('w');
+      logger.error('e');
+    });
+    expect([...out, ...err].map((line) => line.level)).toEqual(written);
   });
 
-  it('takes its level from LOG_LEVEL, else from Lambda\'s AWS_LAMBDA_LOG_LEVEL, and its service from SERVICE_NAME', () => {
-    const stdout = process.stdout.write.bind(process.stdout);
-    const written: string[] = [];
-    process.stdout.write = ((chunk: string) => written.push(chunk) > 0);
-    try {
-      loggerFromEnv({ AWS_LAMBDA_LOG_LEVEL: 'ERROR' }).info('hidden');
-      loggerFromEnv({ [OBSERVABILITY_ENV.logLevel]: 'INFO', AWS_LAMBDA_LOG_LEVEL: 'ERROR', [OBSERVABILITY_ENV.service]: 'shop-b' }).info('shown');
-    } finally {
-      process.stdout.write = stdout;
-    }
-    expect(written.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([expect.objectContaining({ message: 'shown', service: 'shop-b' })]);
+  it.each([
+    ['INFO', 'WARN'],
+    ['ERROR', 'WARN'],
+  ])('with POWERTOOLS_LOG_LEVEL %s, Lambda\'s own log level (AWS_LAMBDA_LOG_LEVEL) %s applies', (ours, lambdas) => {
+    const { out, err } = capture({ [OBSERVABILITY_ENV.logLevel]: ours, AWS_LAMBDA_LOG_LEVEL: lambdas }, () => {
+      const logger = createLogger();
+      logger.info('hidden');
+      logger.warn('shown');
+    });
+    expect(out).toEqual([]);
+    expect(err.map((line) => line.message)).toEqual(['shown']);
+  });
+
+  it.each([
+    ['not set', {}, DEFAULT_SERVICE],
+    ['empty', { [OBSERVABILITY_ENV.service]: ' ' }, DEFAULT_SERVICE],
+    ['set', { [OBSERVABILITY_ENV.service]: 'shop-b' }, 'shop-b'],
+  ])('names its service from POWERTOOLS_SERVICE_NAME (%s)', (_case, env: Record<string, string>, service) => {
+    const { out } = capture(env, () => createLogger().info('shown'));
+    expect(out).toEqual([expect.objectContaining({ message: 'shown', service })]);
   });
 });
 
 describe('the functions\' metrics (EMF)', () => {
+  const NAMESPACE = { [OBSERVABILITY_ENV.namespace]: 'LeadForwarder', [OBSERVABILITY_ENV.service]: 'shop-a' };
+
   it('publishes what was added as one document with the service dimension, several values of a name as a list', () => {
-    const out = sink();
-    const metrics = createMetrics({ namespace: 'LeadForwarder', service: 'shop-a', stdout: out.stream, now: () => NOW.getTime() });
-    metrics.add('LeadsFetched', MetricUnit.Count, 20);
-    metrics.add('MalformedMessages', MetricUnit.Count, 1);
-    metrics.add('MalformedMessages', MetricUnit.Count, 1);
-    metrics.add('PollDurationMs', MetricUnit.Milliseconds, 812);
-    expect(out.lines).toEqual([]);
-    metrics.publish();
-    expect(out.lines).toEqual([
+    let left = true;
+    const { out } = capture(NAMESPACE, () => {
+      const metrics = createMetrics();
+      metrics.addMetric('LeadsFetched', MetricUnit.Count, 20);
+      metrics.addMetric('MalformedMessages', MetricUnit.Count, 1);
+      metrics.addMetric('MalformedMessages', MetricUnit.Count, 1);
+      metrics.addMetric('PollDurationMs', MetricUnit.Milliseconds, 812);
+      metrics.publishStoredMetrics();
+      // Published once: nothing is left to publish (the forwarder checks before publishing).
+      left = metrics.hasStoredMetrics();
+    });
+    expect(out).toEqual([
       {
         _aws: {
           Timestamp: NOW.getTime(),
@@ -114,16 +210,16 @@ describe('the functions\' metrics (EMF)', () => {
         PollDurationMs: 812,
       },
     ]);
-    // Published once: the next publish has nothing to write, and writes nothing.
-    metrics.publish();
-    expect(out.lines).toHaveLength(1);
+    expect(left).toBe(false);
   });
 
-  it('writes a metric with more dimensions at once, in its own document', () => {
-    const out = sink();
-    const metrics = createMetrics({ namespace: 'LeadForwarder', service: 'shop-a', stdout: out.stream, now: () => NOW.getTime() });
-    metrics.addWithDimensions({ endpoint: 'crm' }, 'Delivered', MetricUnit.Count, 1);
-    expect(out.lines).toEqual([
+  it('writes a metric with more dimensions at once, in its own document (the forwarder\'s per-endpoint metrics)', () => {
+    const { out } = capture(NAMESPACE, () => {
+      const single = createMetrics().singleMetric();
+      single.addDimension('endpoint', 'crm');
+      single.addMetric('Delivered', MetricUnit.Count, 1);
+    });
+    expect(out).toEqual([
       {
         _aws: { Timestamp: NOW.getTime(), CloudWatchMetrics: [{ Namespace: 'LeadForwarder', Dimensions: [['service', 'endpoint']], Metrics: [{ Name: 'Delivered', Unit: 'Count' }] }] },
         service: 'shop-a',
@@ -133,44 +229,56 @@ describe('the functions\' metrics (EMF)', () => {
     ]);
   });
 
+  it('writes the ColdStart metric on a container\'s first invocation only, by service and function name', () => {
+    const { out } = capture({ ...NAMESPACE, ...ON_DEMAND }, () => {
+      const metrics = createMetrics();
+      metrics.captureColdStartMetric('shop-a-forwarder');
+      metrics.captureColdStartMetric('shop-a-forwarder');
+    });
+    expect(out).toEqual([
+      {
+        _aws: { Timestamp: NOW.getTime(), CloudWatchMetrics: [{ Namespace: 'LeadForwarder', Dimensions: [['service', 'function_name']], Metrics: [{ Name: 'ColdStart', Unit: 'Count' }] }] },
+        service: 'shop-a',
+        function_name: 'shop-a-forwarder',
+        ColdStart: 1,
+      },
+    ]);
+  });
+
   it('keeps to EMF\'s 100 values of a name per document by publishing early', () => {
-    const out = sink();
-    const metrics = createMetrics({ namespace: 'N', service: 's', stdout: out.stream });
-    for (let i = 0; i < 150; i += 1) metrics.add('DeliveryRetried', MetricUnit.Count, 1);
-    metrics.publish();
-    expect(out.lines.map((doc) => (doc.DeliveryRetried as number[]).length)).toEqual([100, 50]);
+    const { out } = capture(NAMESPACE, () => {
+      const metrics = createMetrics();
+      for (let i = 0; i < 150; i += 1) metrics.addMetric('DeliveryRetried', MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+    });
+    expect(out.map((doc) => (doc.DeliveryRetried as number[]).length)).toEqual([100, 50]);
   });
 
-  it('writes nothing when METRICS_DISABLED is true (the local runner)', () => {
-    const stdout = process.stdout.write.bind(process.stdout);
-    const written: string[] = [];
-    process.stdout.write = ((chunk: string) => written.push(chunk) > 0);
-    try {
-      const disabled = metricsFromEnv({ [OBSERVABILITY_ENV.metricsDisabled]: 'true' });
-      disabled.add('PollSucceeded', MetricUnit.Count, 1);
-      disabled.addWithDimensions({ endpoint: 'crm' }, 'Delivered', MetricUnit.Count, 1);
-      disabled.publish();
-      const enabled = metricsFromEnv({});
-      enabled.add('PollSucceeded', MetricUnit.Count, 1);
-      enabled.publish();
-    } finally {
-      process.stdout.write = stdout;
-    }
-    expect(written).toHaveLength(1);
-    expect(JSON.parse(written[0]!)).toMatchObject({ service: 'alimama-lead-forwarder', PollSucceeded: 1, _aws: { CloudWatchMetrics: [{ Namespace: 'LeadForwarder' }] } });
+  it('writes nothing when POWERTOOLS_METRICS_DISABLED is true (the local runner)', () => {
+    const disabled = capture({ [OBSERVABILITY_ENV.metricsDisabled]: 'true', ...ON_DEMAND }, () => {
+      const metrics = createMetrics();
+      metrics.captureColdStartMetric('f');
+      metrics.addMetric('PollSucceeded', MetricUnit.Count, 1);
+      const single = metrics.singleMetric();
+      single.addDimension('endpoint', 'crm');
+      single.addMetric('Delivered', MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+    });
+    expect(disabled).toEqual({ out: [], err: [] });
+    const enabled = capture({}, () => {
+      const metrics = createMetrics();
+      metrics.addMetric('PollSucceeded', MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+    });
+    expect(enabled.out).toEqual([expect.objectContaining({ service: DEFAULT_SERVICE, PollSucceeded: 1, _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'LeadForwarder' })] }) as unknown })]);
   });
 
-  it('takes an empty SERVICE_NAME or METRICS_NAMESPACE as not set: CloudWatch refuses an empty dimension value', () => {
-    const stdout = process.stdout.write.bind(process.stdout);
-    const written: string[] = [];
-    process.stdout.write = ((chunk: string) => written.push(chunk) > 0);
-    try {
-      const metrics = metricsFromEnv({ [OBSERVABILITY_ENV.service]: '', [OBSERVABILITY_ENV.namespace]: ' ' });
-      metrics.add('PollSucceeded', MetricUnit.Count, 1);
-      metrics.publish();
-    } finally {
-      process.stdout.write = stdout;
-    }
-    expect(JSON.parse(written[0]!)).toMatchObject({ service: 'alimama-lead-forwarder', _aws: { CloudWatchMetrics: [{ Namespace: 'LeadForwarder' }] } });
+  it('takes an empty POWERTOOLS_SERVICE_NAME or POWERTOOLS_METRICS_NAMESPACE as not set: CloudWatch refuses an empty dimension value', () => {
+    const { out } = capture({ [OBSERVABILITY_ENV.service]: '', [OBSERVABILITY_ENV.namespace]: ' ' }, () => {
+      const metrics = createMetrics();
+      metrics.addMetric('PollSucceeded', MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+    });
+    expect(out).toEqual([expect.objectContaining({ service: DEFAULT_SERVICE, _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'LeadForwarder' })] }) as unknown })]);
   });
 });
