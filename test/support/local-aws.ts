@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startDynamoServer } from '../../functions/local/emulators/dynamo-server';
+import { ensureStateTable, startDynamoServer } from '../../functions/local/emulators/dynamo-server';
 
 /** Real local servers for tests: an in-process dynalite per test file, the run's fauxqs. */
 
@@ -26,6 +26,13 @@ export async function startDynalite(): Promise<LocalDynamo> {
       await server.close();
     },
   };
+}
+
+/** The stack's table shape (partition key `pk`), as the local runner creates it, under a fresh name. */
+export async function createStateTable(ddb: DynamoDBClient): Promise<string> {
+  const name = `state-${randomUUID().slice(0, 8)}`;
+  await ensureStateTable(ddb, name);
+  return name;
 }
 
 export function fauxqsEndpoint(): string {
@@ -60,4 +67,49 @@ export async function createQueues(sqs: SQSClient, opts: { maxReceiveCount?: num
     }),
   );
   return { queueUrl: queue.QueueUrl!, dlqUrl };
+}
+
+/** What `localAwsPerTest` gives a test file: read its fields inside tests, after the hooks ran. */
+export interface LocalAwsPerTest {
+  readonly dynamo: LocalDynamo;
+  readonly sqs: SQSClient;
+  readonly table: string;
+  readonly queues: TestQueues;
+}
+
+/**
+ * Registers the jest hooks the forwarder and poller tests share: one in-memory dynalite and an
+ * SQS client for the file, a fresh state table and leads queue (with its DLQ) for each test.
+ */
+export function localAwsPerTest(queueOptions: { maxReceiveCount?: number; visibilityTimeout?: number } = {}): LocalAwsPerTest {
+  let dynamo: LocalDynamo | undefined;
+  let sqs: SQSClient | undefined;
+  let table: string | undefined;
+  let queues: TestQueues | undefined;
+  beforeAll(async () => {
+    dynamo = await startDynalite();
+    sqs = sqsClient();
+  });
+  afterAll(async () => {
+    await dynamo?.close();
+    sqs?.destroy();
+  });
+  beforeEach(async () => {
+    table = await createStateTable(dynamo!.client);
+    queues = await createQueues(sqs!, queueOptions);
+  });
+  return {
+    get dynamo() {
+      return dynamo!;
+    },
+    get sqs() {
+      return sqs!;
+    },
+    get table() {
+      return table!;
+    },
+    get queues() {
+      return queues!;
+    },
+  };
 }

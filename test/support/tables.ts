@@ -1,14 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ensureStateTable } from '../../functions/local/emulators/dynamo-server';
-import { startDynalite, type LocalDynamo } from './local-aws';
+import { createStateTable, startDynalite, type LocalDynamo } from './local-aws';
 
-/** The stack's table shape (partition key `pk`), as the local runner creates it, under a fresh name. */
-export async function createStateTable(ddb: DynamoDBClient): Promise<string> {
-  const name = `state-${randomUUID().slice(0, 8)}`;
-  await ensureStateTable(ddb, name);
-  return name;
-}
+export { createStateTable } from './local-aws';
 
 /** What `tablePerTest` gives a test file: read its fields inside tests, after the hooks ran. */
 export interface TablePerTest {
