@@ -4,6 +4,10 @@ import { ledgerKey } from '../../shared/aws/ledger';
 import { isLeadId, type LeadId } from '../../shared/domain/ids';
 import { isRecord } from '../../shared/domain/is-record';
 import type { Endpoint } from '../../shared/domain/settings';
+import type { SQSRecord } from 'aws-lambda';
+import { parseLeadMessage } from '../../shared/domain/lead-message';
+import type { Delivery } from '../../shared/webhook/delivery';
+import { prepareDelivery } from '../../shared/webhook/prepare';
 import type { BatchReport } from '../runner/event-source';
 
 /**
@@ -15,12 +19,14 @@ import type { BatchReport } from '../runner/event-source';
  * - pending:   not delivered and the message stays on the queue for another attempt;
  * - refused:   the endpoint refused it for good, but the message stays on the queue for
  *              another endpoint's retry (it is parked, and counts as failed, when it leaves);
- * - failed:    not delivered and the message left the queue: it was parked in the DLQ.
+ * - failed:    not delivered and the message left the queue: it was parked in the DLQ;
+ * - skipped:   the endpoint's filter keeps the lead out (DESIGN §7): nothing was sent, and the
+ *              ledger holds nothing, so the filter is evaluated again here, as the forwarder did.
  *
  * An endpoint marked gone (it answered 410) gets nothing more, so a pair not delivered to it is
  * refused (or failed), never pending: there is no retry for it to wait for.
  */
-export type PairState = 'delivered' | 'already' | 'pending' | 'refused' | 'failed';
+export type PairState = 'delivered' | 'already' | 'pending' | 'refused' | 'failed' | 'skipped';
 
 export interface PairOutcome {
   endpoint: string;
@@ -66,7 +72,7 @@ export function pairState(view: LedgerView | undefined, stillQueued: boolean, ba
 export async function readOutcomes(
   ddb: DynamoDBClient,
   table: string,
-  endpoints: readonly Pick<Endpoint, 'name' | 'url' | 'format'>[],
+  endpoints: readonly Endpoint[],
   report: BatchReport,
 ): Promise<RecordOutcome[]> {
   const names = endpoints.map((endpoint) => endpoint.name);
@@ -74,12 +80,13 @@ export async function readOutcomes(
   const keys = leads.flatMap(({ leadId }) => (leadId === undefined ? [] : names.map((endpoint) => ledgerKey(leadId, endpoint))));
   const views = await readLedger(ddb, table, keys);
   const gone = await goneSince(ddb, table, endpoints);
-  return leads.map(({ record, leadId }) => {
+  return Promise.all(leads.map(async ({ record, leadId }) => {
     const stillQueued = report.failed.has(record.messageId);
+    const skipping = await skippedBy(endpoints, record);
     const pairs = names.map((endpoint): PairOutcome => {
       const view = leadId === undefined ? undefined : views.get(ledgerKey(leadId, endpoint));
       const goneAt = gone.get(endpoint);
-      const state = pairState(view, stillQueued, report.startedAt, goneAt !== undefined);
+      const state = view === undefined && skipping.has(endpoint) ? 'skipped' : pairState(view, stillQueued, report.startedAt, goneAt !== undefined);
       const pair: PairOutcome = { endpoint, state };
       if (state !== 'failed' && state !== 'refused') return pair;
       if (goneAt !== undefined) pair.goneAt = goneAt;
@@ -89,7 +96,24 @@ export async function readOutcomes(
     const outcome: RecordOutcome = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1, settled: !stillQueued, pairs };
     if (leadId !== undefined) outcome.leadId = leadId;
     return outcome;
-  });
+  }));
+}
+
+/** The endpoints whose filter keeps this record's lead out (none for a message that is not a lead). */
+async function skippedBy(endpoints: readonly Endpoint[], record: SQSRecord): Promise<Set<string>> {
+  const filtered = endpoints.filter((endpoint) => endpoint.filter !== undefined);
+  if (filtered.length === 0) return new Set();
+  let delivery: Delivery;
+  try {
+    const attributes: Record<string, string> = {};
+    for (const [key, value] of Object.entries(record.messageAttributes ?? {})) if (value.stringValue !== undefined) attributes[key] = value.stringValue;
+    const parsed = parseLeadMessage({ body: record.body, attributes });
+    delivery = { lead: parsed.lead, seenAt: parsed.seenAt };
+  } catch {
+    return new Set();
+  }
+  const skipped = await Promise.all(filtered.map(async (endpoint) => ((await prepareDelivery(endpoint, delivery)).kind === 'skip' ? [endpoint.name] : [])));
+  return new Set(skipped.flat());
 }
 
 async function readLedger(ddb: DynamoDBClient, table: string, keys: string[]): Promise<Map<string, LedgerView>> {

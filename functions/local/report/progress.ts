@@ -71,7 +71,8 @@ function explain(pair: PairOutcome): string | undefined {
 export function statusLine(tally: TallySnapshot, queues?: QueueDepths): string {
   const head = [`polls ${tally.polls}${tally.pollErrors > 0 ? ` (${tally.pollErrors} failed)` : ''}`, `fetched ${tally.fetched}`, `enqueued ${tally.enqueued}`, `cursor ${tally.cursor ?? '-'}`];
   if (queues !== undefined) head.push(`queue ${queues.queued}`, `dlq ${queues.dead}`);
-  const endpoints = Object.entries(tally.endpoints).map(([name, c]) => `${name} ${c.delivered} delivered, ${c.retrying} retrying, ${c.dead} dead`);
+  // `skipped` only where a filter kept something out: most endpoints have no filter.
+  const endpoints = Object.entries(tally.endpoints).map(([name, c]) => `${name} ${c.delivered} delivered, ${c.retrying} retrying, ${c.dead} dead${c.skipped > 0 ? `, ${c.skipped} skipped` : ''}`);
   return [head.join(' · '), ...endpoints].join(' | ');
 }
 
@@ -82,10 +83,10 @@ export function statusLine(tally: TallySnapshot, queues?: QueueDepths): string {
  */
 export function batchLines(outcomes: readonly RecordOutcome[], live: boolean): string[] {
   const lines: string[] = [];
-  const perEndpoint = new Map<string, { delivered: number; already: number; pending: number; refused: number; failed: number }>();
+  const perEndpoint = new Map<string, Record<PairOutcome['state'], number>>();
   for (const record of outcomes) {
     for (const pair of record.pairs) {
-      const counts = perEndpoint.get(pair.endpoint) ?? { delivered: 0, already: 0, pending: 0, refused: 0, failed: 0 };
+      const counts = perEndpoint.get(pair.endpoint) ?? { delivered: 0, already: 0, pending: 0, refused: 0, failed: 0, skipped: 0 };
       counts[pair.state] += 1;
       perEndpoint.set(pair.endpoint, counts);
     }
@@ -106,8 +107,9 @@ export function batchLines(outcomes: readonly RecordOutcome[], live: boolean): s
     const parts = [...perEndpoint].map(([name, c]) =>
       [
         // An endpoint that had every lead of the batch already is not shown as "0 delivered".
-        c.delivered > 0 || c.already === 0 ? `${name} ${c.delivered} delivered` : `${name}`,
+        c.delivered > 0 || (c.already === 0 && c.skipped === 0) ? `${name} ${c.delivered} delivered` : `${name}`,
         c.already > 0 ? `${c.already} had it already` : '',
+        c.skipped > 0 ? `${c.skipped} skipped` : '',
         c.pending > 0 ? `${c.pending} retrying` : '',
         c.refused > 0 ? `${c.refused} refused` : '',
         c.failed > 0 ? `${c.failed} dead` : '',

@@ -10,6 +10,8 @@ export interface EndpointCounts {
   retried: number;
   /** Leads parked in the DLQ without reaching this endpoint. */
   dead: number;
+  /** Leads the endpoint's filter kept out (DESIGN §7): settled, nothing sent. */
+  skipped: number;
 }
 
 export interface TallySnapshot {
@@ -40,7 +42,7 @@ export class Tally {
   private readonly waiting = new Set<string>();
 
   constructor(endpoints: readonly string[]) {
-    for (const name of endpoints) this.counts.set(name, { delivered: 0, retrying: 0, retried: 0, dead: 0 });
+    for (const name of endpoints) this.counts.set(name, { delivered: 0, retrying: 0, retried: 0, dead: 0, skipped: 0 });
   }
 
   poll(summary: PollSummary): void {
@@ -67,6 +69,7 @@ export class Tally {
           counts.retried += 1;
         } else if (pair.state === 'delivered') counts.delivered += 1;
         else if (pair.state === 'failed') counts.dead += 1;
+        else if (pair.state === 'skipped') counts.skipped += 1;
         counts.retrying += (pair.state === 'pending' ? 1 : 0) - (wasWaiting ? 1 : 0);
       }
     }
@@ -81,7 +84,7 @@ export class Tally {
   private countsOf(name: string): EndpointCounts {
     let counts = this.counts.get(name);
     if (counts === undefined) {
-      counts = { delivered: 0, retrying: 0, retried: 0, dead: 0 };
+      counts = { delivered: 0, retrying: 0, retried: 0, dead: 0, skipped: 0 };
       this.counts.set(name, counts);
     }
     return counts;
@@ -95,6 +98,8 @@ export interface OnceSummary {
   delivered: number;
   /** (lead, endpoint) deliveries that ended in the DLQ. */
   failed: number;
+  /** (lead, endpoint) pairs an endpoint's filter kept out: nothing sent (DESIGN §7). */
+  skipped: number;
   cursor: string | null;
   /** Attempts that were retried. */
   retried: number;
@@ -110,6 +115,7 @@ export function onceSummary(tally: TallySnapshot, cursor: string | null, error?:
     enqueued: tally.enqueued,
     delivered: sum((c) => c.delivered),
     failed: sum((c) => c.dead),
+    skipped: sum((c) => c.skipped),
     cursor,
     retried: sum((c) => c.retried),
     parked: tally.parked,

@@ -52,6 +52,17 @@ it('keeps a live status line below the events on a terminal, and plain lines els
   expect(plain.text).toBe('inbox <- lead 1\n');
 });
 
+it('says how many leads a filter kept out, in the batch line and the status line, only where it kept some out', () => {
+  const outcomes: RecordOutcome[] = [
+    { messageId: 'm1', leadId: '1', receiveCount: 1, settled: true, pairs: [{ endpoint: 'east', state: 'delivered' }, { endpoint: 'south', state: 'skipped' }] },
+    { messageId: 'm2', leadId: '2', receiveCount: 1, settled: true, pairs: [{ endpoint: 'east', state: 'skipped' }, { endpoint: 'south', state: 'skipped' }] },
+  ];
+  expect(batchLines(outcomes, false)).toEqual(['forwarded 2 leads: east 1 delivered, 1 skipped; south, 2 skipped']);
+  const tally = new Tally(['east', 'south', 'crm']);
+  tally.batch(outcomes);
+  expect(statusLine(tally.snapshot())).toBe('polls 0 · fetched 0 · enqueued 0 · cursor - | east 1 delivered, 0 retrying, 0 dead, 1 skipped | south 0 delivered, 0 retrying, 0 dead, 2 skipped | crm 0 delivered, 0 retrying, 0 dead');
+});
+
 it('shows polls, cursor, queues and every endpoint in the status line', () => {
   const tally = new Tally(['crm', 'bot']);
   tally.poll({ pages: 1, fetched: 5, enqueued: 4, rejected: [], cursor: '9', scanInProgress: false });

@@ -13,8 +13,8 @@ describe('Tally', () => {
       record('3', false, [{ endpoint: 'crm', state: 'refused', reason: 'HTTP 400' }, { endpoint: 'bot', state: 'pending' }]),
     ]);
     expect(tally.snapshot().endpoints).toEqual({
-      crm: { delivered: 2, retrying: 0, retried: 0, dead: 0 },
-      bot: { delivered: 1, retrying: 2, retried: 2, dead: 0 },
+      crm: { delivered: 2, retrying: 0, retried: 0, dead: 0, skipped: 0 },
+      bot: { delivered: 1, retrying: 2, retried: 2, dead: 0, skipped: 0 },
     });
     tally.batch([
       record('2', true, [{ endpoint: 'crm', state: 'already' }, { endpoint: 'bot', state: 'delivered' }], 2),
@@ -22,16 +22,30 @@ describe('Tally', () => {
     ]);
     const snapshot = tally.snapshot();
     expect(snapshot.endpoints).toEqual({
-      crm: { delivered: 2, retrying: 0, retried: 0, dead: 1 },
-      bot: { delivered: 2, retrying: 0, retried: 2, dead: 1 },
+      crm: { delivered: 2, retrying: 0, retried: 0, dead: 1, skipped: 0 },
+      bot: { delivered: 2, retrying: 0, retried: 2, dead: 1, skipped: 0 },
     });
-    expect(onceSummary(snapshot, '3')).toEqual({ enqueued: 3, delivered: 4, failed: 2, cursor: '3', retried: 2, parked: 1 });
+    expect(onceSummary(snapshot, '3')).toEqual({ enqueued: 3, delivered: 4, failed: 2, skipped: 0, cursor: '3', retried: 2, parked: 1 });
+  });
+
+  it('counts the pairs a filter kept out as skipped, apart from deliveries and failures', () => {
+    const tally = new Tally(['east', 'south']);
+    tally.batch([
+      record('1', true, [{ endpoint: 'east', state: 'delivered' }, { endpoint: 'south', state: 'skipped' }]),
+      record('2', true, [{ endpoint: 'east', state: 'skipped' }, { endpoint: 'south', state: 'delivered' }]),
+      record('3', true, [{ endpoint: 'east', state: 'skipped' }, { endpoint: 'south', state: 'skipped' }]),
+    ]);
+    expect(tally.snapshot().endpoints).toEqual({
+      east: { delivered: 1, retrying: 0, retried: 0, dead: 0, skipped: 2 },
+      south: { delivered: 1, retrying: 0, retried: 0, dead: 0, skipped: 2 },
+    });
+    expect(onceSummary(tally.snapshot(), '3')).toMatchObject({ delivered: 2, failed: 0, skipped: 4, parked: 0 });
   });
 
   it('adds the error to the summary of a failed poll', () => {
     const tally = new Tally(['crm']);
     tally.pollFailed();
-    expect(onceSummary(tally.snapshot(), null, 'TOP error 27')).toEqual({ enqueued: 0, delivered: 0, failed: 0, cursor: null, retried: 0, parked: 0, error: 'TOP error 27' });
+    expect(onceSummary(tally.snapshot(), null, 'TOP error 27')).toEqual({ enqueued: 0, delivered: 0, failed: 0, skipped: 0, cursor: null, retried: 0, parked: 0, error: 'TOP error 27' });
     expect(tally.snapshot()).toMatchObject({ polls: 1, pollErrors: 1 });
   });
 });
