@@ -68,7 +68,7 @@ export class LeadFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       bundling: lambdaBundling(),
-      ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       environment: {
         ...SOURCE_MAP_ENVIRONMENT,
         // The stack name: several stacks in one account keep their metrics apart.

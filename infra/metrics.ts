@@ -18,7 +18,7 @@ export function serviceMetric(metricName: string, options: { statistic?: string;
     dimensionsMap: { [SERVICE_DIMENSION]: Aws.STACK_NAME },
     statistic: options.statistic ?? Stats.SUM,
     period: options.period ?? Duration.minutes(5),
-    ...(options.label === undefined ? {} : { label: options.label }),
+    label: options.label,
   });
 }
 

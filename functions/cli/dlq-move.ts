@@ -96,7 +96,7 @@ export function parkedFor(endpoint: string): (message: Message) => boolean {
 function replayAttributes(attributes: Record<string, MessageAttributeValue> | undefined): Record<string, MessageAttributeValue> {
   const copy: Record<string, MessageAttributeValue> = {};
   for (const [name, value] of Object.entries(attributes ?? {})) {
-    copy[name] = { DataType: value.DataType, ...(value.StringValue === undefined ? {} : { StringValue: value.StringValue }), ...(value.BinaryValue === undefined ? {} : { BinaryValue: value.BinaryValue }) };
+    copy[name] = { DataType: value.DataType, StringValue: value.StringValue, BinaryValue: value.BinaryValue };
   }
   copy[PARKED_REASON_ATTRIBUTE] ??= { DataType: 'String', StringValue: REDRIVEN_REASON };
   return copy;

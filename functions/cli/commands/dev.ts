@@ -37,6 +37,6 @@ export const devCommand: Command = defineCommand({
     const stateDir = stateDirFlag('dev', flags['state-dir']);
     // Validated before anything starts: a bad file leaves no state directory behind.
     const config = flags.config === undefined ? undefined : await loadConfigFile(flags.config);
-    return runDev({ stateDir, once: flags.once === true, ...(config === undefined ? {} : { config }) });
+    return runDev({ stateDir, once: flags.once === true, config });
   },
 });

@@ -76,7 +76,7 @@ export async function awsTarget(name: string, region: string | undefined): Promi
         const [appSecret, sessionKey] = await Promise.all([stack.outputs.TopAppSecretArn, stack.outputs.TopSessionKeyArn].map((arn) => readSecret(client, arn)));
         const { TopGatewayUrl, TopSignMethod, PageSize } = stack.parameters;
         return parsePollerSettings({
-          top: { appKey: stack.outputs.TopAppKey, appSecret, sessionKey, ...(TopGatewayUrl === undefined ? {} : { gatewayUrl: TopGatewayUrl }), ...(TopSignMethod === undefined ? {} : { signMethod: TopSignMethod }), ...(PageSize === undefined ? {} : { pageSize: PageSize }) },
+          top: { appKey: stack.outputs.TopAppKey, appSecret, sessionKey, gatewayUrl: TopGatewayUrl, signMethod: TopSignMethod, pageSize: PageSize },
         }).top;
       }),
   };

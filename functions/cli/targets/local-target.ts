@@ -130,7 +130,7 @@ async function openStopped(dir: StateDir, readOnly: boolean): Promise<Stores> {
     table: stores.table,
     leads: stores.queues.leads,
     deadLetters: stores.queues.deadLetters,
-    ...(stores.pendingRewinds === undefined ? {} : { pendingRewinds: stores.pendingRewinds }),
+    pendingRewinds: stores.pendingRewinds,
     close: () => stores.close(),
   };
 }

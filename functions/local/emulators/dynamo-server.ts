@@ -12,7 +12,7 @@ export interface DynamoServer {
 
 /** Starts dynalite; with a `dir`, the caller must hold the state directory's lock (see lock.ts). */
 export async function startDynamoServer(dir?: string): Promise<DynamoServer> {
-  const server: Server = dynalite({ ...(dir === undefined ? {} : { path: dir }), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  const server: Server = dynalite({ path: dir, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

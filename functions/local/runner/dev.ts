@@ -26,7 +26,7 @@ export async function runDev(opts: DevOptions): Promise<number> {
   const { interrupted, dispose } = onInterrupt(() => reporter.warn('stopping: finishing the poll and the deliveries in flight, then saving the queues (Ctrl-C again to quit at once)'));
   let pipeline: LocalPipeline;
   try {
-    pipeline = await startPipeline({ dir, once: opts.once, reporter, ...(opts.config === undefined ? {} : { config: opts.config }) });
+    pipeline = await startPipeline({ dir, once: opts.once, reporter, config: opts.config });
   } catch (error) {
     dispose();
     throw error;

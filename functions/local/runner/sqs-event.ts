@@ -12,7 +12,7 @@ export function toSqsRecord(message: Message, queue: QueueRef, region: string): 
   for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) {
     messageAttributes[name] = {
       dataType: value.DataType ?? 'String',
-      ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }),
+      stringValue: value.StringValue,
       ...(value.BinaryValue === undefined ? {} : { binaryValue: Buffer.from(value.BinaryValue).toString('base64') }),
       stringListValues: [],
       binaryListValues: [],
@@ -30,7 +30,7 @@ export function toSqsRecord(message: Message, queue: QueueRef, region: string): 
     },
     messageAttributes,
     md5OfBody: message.MD5OfBody ?? '',
-    ...(message.MD5OfMessageAttributes === undefined ? {} : { md5OfMessageAttributes: message.MD5OfMessageAttributes }),
+    md5OfMessageAttributes: message.MD5OfMessageAttributes,
     eventSource: 'aws:sqs',
     eventSourceARN: queue.arn,
     awsRegion: region,

@@ -356,7 +356,7 @@ function faultRefusal(fault: GatewayFault | undefined): TopRefusal | undefined {
     case 'session-expired':
       return { code: 27, msg: 'Invalid session', subCode: 'session-expired', subMsg: 'SessionKey已过期' };
     case 'top-error':
-      return { code: fault.code, msg: fault.msg, ...(fault.subCode === undefined ? {} : { subCode: fault.subCode }), ...(fault.subMsg === undefined ? {} : { subMsg: fault.subMsg }) };
+      return { code: fault.code, msg: fault.msg, subCode: fault.subCode, subMsg: fault.subMsg };
     default:
       return undefined;
   }

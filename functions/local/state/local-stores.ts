@@ -120,7 +120,7 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
       ddb,
       sqs,
       table: LOCAL_TABLE,
-      ...(pending === undefined ? {} : { pendingRewinds: pending }),
+      pendingRewinds: pending,
       queues: sqsServer.queues,
       fauxqs: sqsServer.fauxqs,
       receiveClaims,

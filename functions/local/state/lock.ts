@@ -66,7 +66,7 @@ export async function acquireLock(file: string, dir: string, purpose: LockPurpos
   const token = randomBytes(12).toString('hex');
   const started = await processStart(process.pid);
   for (;;) {
-    if (await create(path, JSON.stringify({ pid: process.pid, host: hostname(), ...(started === undefined ? {} : { started }), purpose, at: new Date().toISOString(), token }))) {
+    if (await create(path, JSON.stringify({ pid: process.pid, host: hostname(), started, purpose, at: new Date().toISOString(), token }))) {
       heldHere.add(path);
       return {
         release: async () => {

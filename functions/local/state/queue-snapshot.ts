@@ -167,7 +167,7 @@ export function toSqsAttributes(attributes: Record<string, SavedAttribute>): Rec
   for (const [key, value] of Object.entries(attributes)) {
     out[key] = {
       DataType: value.DataType,
-      ...(value.StringValue === undefined ? {} : { StringValue: value.StringValue }),
+      StringValue: value.StringValue,
       ...(value.BinaryValue === undefined ? {} : { BinaryValue: Buffer.from(value.BinaryValue, 'base64') }),
     };
   }

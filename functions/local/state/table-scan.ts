@@ -14,10 +14,10 @@ export async function scanAll(ddb: DynamoDBClient, table: string, filter: { expr
       new ScanCommand({
         TableName: table,
         FilterExpression: filter.expression,
-        ...(filter.names === undefined ? {} : { ExpressionAttributeNames: filter.names }),
+        ExpressionAttributeNames: filter.names,
         ExpressionAttributeValues: filter.values,
         ConsistentRead: true,
-        ...(start === undefined ? {} : { ExclusiveStartKey: start }),
+        ExclusiveStartKey: start,
       }),
     );
     items.push(...(page.Items ?? []));

@@ -143,7 +143,7 @@ export class DynamoLedger implements Ledger {
         TableName: this.table,
         Key: { pk: { S: ledgerKey(leadId, endpoint) } },
         UpdateExpression: `SET ${assignments}, expiresAt = :exp REMOVE leaseUntil`,
-        ...(condition === undefined ? {} : { ConditionExpression: condition }),
+        ConditionExpression: condition,
         ExpressionAttributeNames: condition === undefined ? { '#s': 'status' } : { '#s': 'status', '#t': 'token' },
         ExpressionAttributeValues: { ...values, ':exp': { N: String(Math.floor(this.now() / 1000) + LEDGER_TTL_DAYS * 86_400) } },
       }),

@@ -193,7 +193,7 @@ export function responseKey(method: string): string {
 export function interpretResponse(method: string, response: { status: number; location?: string; text: string }, simplify: boolean): Omit<TopSuccess, 'attempts'> {
   const { status, text } = response;
   if (status < 200 || status >= 300) {
-    throw new TopTransportError(method, { kind: 'http-status', status, ...(response.location === undefined ? {} : { location: response.location }) });
+    throw new TopTransportError(method, { kind: 'http-status', status, location: response.location });
   }
   let json: unknown;
   try {

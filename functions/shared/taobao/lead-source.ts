@@ -23,7 +23,7 @@ export class TopLeadSource implements LeadSource {
 
   /** Fetches the page below `offset` (the newest page without it). Missing or empty `result_data` is an empty page. */
   async fetchPage(request: { offset?: LeadId; pageSize: number; deadline: number }): Promise<LeadPage> {
-    const dto = writeLeadQueryDto({ pageSize: request.pageSize, ...(request.offset === undefined ? {} : { offset: request.offset }) });
+    const dto = writeLeadQueryDto({ pageSize: request.pageSize, offset: request.offset });
     const { body, requestId } = await this.client.call(LEAD_LIST_METHOD, { lead_external_query_dto: dto }, { deadline: request.deadline }).catch((error: unknown) => {
       throw inPortTerms(error);
     });
@@ -33,7 +33,7 @@ export class TopLeadSource implements LeadSource {
       throw new TopProtocolError(LEAD_LIST_METHOD, 'the response has neither result_ok nor result_data, so it is not read as an empty page');
     }
     const records = leadRecords(body.result_data);
-    const page: LeadPage = { rawCount: 0, leads: [], rejected: [], ...(requestId === undefined ? {} : { requestId }) };
+    const page: LeadPage = { rawCount: 0, leads: [], rejected: [], requestId };
     const warnings: { leadId: LeadId; problem: string }[] = [];
     for (const record of records) {
       page.rawCount += 1;

@@ -64,7 +64,7 @@ export function postForm(url: URL, form: string, contentType: string, options: F
         });
         response.on('end', () => {
           const location = response.headers.location;
-          resolve({ status: response.statusCode ?? 0, ...(location === undefined ? {} : { location }), text: Buffer.concat(chunks).toString('utf8') });
+          resolve({ status: response.statusCode ?? 0, location, text: Buffer.concat(chunks).toString('utf8') });
         });
         // Includes a body cut off before its announced length (ECONNRESET, "aborted").
         response.on('error', reject);
