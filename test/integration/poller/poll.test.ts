@@ -1,4 +1,3 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import { isSuccessfulPoll, poll, type PollDeps, type PollOptions } from '../../../functions/poller/poll';
 import type { LeadQueue, LeadSource, StateStore } from '../../../functions/poller/ports';
 import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
@@ -8,28 +7,12 @@ import type { StartFrom } from '../../../functions/shared/domain/settings';
 import { TopClient } from '../../../functions/shared/taobao/client';
 import { TopLeadSource } from '../../../functions/shared/taobao/lead-source';
 import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../../functions/local/simulators/alimama-gateway';
-import { createQueues, sqsClient, startDynalite, type LocalDynamo } from '../../support/local-aws';
+import { localAwsPerTest } from '../../support/local-aws';
 import { counts, takeLeadIds } from '../../support/queue-contents';
-import { createStateTable } from '../../support/tables';
 
-let dynamo: LocalDynamo;
-let sqs: SQSClient;
+const aws = localAwsPerTest();
 let gateway: SimulatedGateway | undefined;
-let table: string;
-let queueUrl: string;
 
-beforeAll(async () => {
-  dynamo = await startDynalite();
-  sqs = sqsClient();
-});
-afterAll(async () => {
-  await dynamo.close();
-  sqs.destroy();
-});
-beforeEach(async () => {
-  table = await createStateTable(dynamo.client);
-  queueUrl = (await createQueues(sqs)).queueUrl;
-});
 afterEach(async () => {
   await gateway?.close();
   gateway = undefined;
@@ -44,8 +27,8 @@ function wire(gw: SimulatedGateway, overrides: Partial<PollDeps> = {}): PollDeps
   const client = new TopClient({ appKey: gw.appKey, appSecret: gw.appSecret, sessionKey: gw.sessionKey, gatewayUrl: gw.url, backoffBaseMs: 10, backoffMaxMs: 50 });
   return {
     source: new TopLeadSource(client),
-    state: new DynamoStateStore(dynamo.client, table, sourceKey(gw.appKey)),
-    queue: new SqsLeadQueue(sqs, queueUrl),
+    state: new DynamoStateStore(aws.dynamo.client, aws.table, sourceKey(gw.appKey)),
+    queue: new SqsLeadQueue(aws.sqs, aws.queues.queueUrl),
     ...overrides,
   };
 }
@@ -60,19 +43,19 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     const deps = wire(gw);
     const first = await poll(deps, options());
     expect(first).toMatchObject({ enqueued: 1_050, cursor: highest(gw), scanInProgress: false });
-    const queued = await takeLeadIds(sqs, queueUrl);
+    const queued = await takeLeadIds(aws.sqs, aws.queues.queueUrl);
     expect(queued).toHaveLength(1_050);
     expect(new Set(queued)).toEqual(new Set(allIds(gw)));
 
     const second = await poll(deps, options());
     expect(second.enqueued).toBe(0);
-    expect(await takeLeadIds(sqs, queueUrl)).toEqual([]);
+    expect(await takeLeadIds(aws.sqs, aws.queues.queueUrl)).toEqual([]);
   });
 
   it.each(['inclusive', 'exclusive'] as const)('an %s offset gives every lead exactly once', async (mode) => {
     const gw = await start(345, mode);
     await poll(wire(gw), options({ kind: 'all' }, 50));
-    const queued = await takeLeadIds(sqs, queueUrl);
+    const queued = await takeLeadIds(aws.sqs, aws.queues.queueUrl);
     expect([...counts(queued)].filter(([, n]) => n !== 1)).toEqual([]);
     expect(new Set(queued)).toEqual(new Set(allIds(gw)));
   });
@@ -83,7 +66,7 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     expect((await poll(deps, options({ kind: 'all' }, pageSize))).enqueued).toBe(57);
     expect((await poll(deps, options({ kind: 'all' }, pageSize))).enqueued).toBe(0);
     expect((await poll(deps, options({ kind: 'all' }, pageSize))).enqueued).toBe(0);
-    expect(await takeLeadIds(sqs, queueUrl)).toHaveLength(57);
+    expect(await takeLeadIds(aws.sqs, aws.queues.queueUrl)).toHaveLength(57);
   });
 
   it('leads arriving mid-scan are picked up by the next run, none lost', async () => {
@@ -102,7 +85,7 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     const second = await poll(deps, options());
     expect(second.enqueued).toBe(7);
     expect(second.cursor).toBe(highest(gw));
-    const queued = await takeLeadIds(sqs, queueUrl);
+    const queued = await takeLeadIds(aws.sqs, aws.queues.queueUrl);
     expect(queued).toHaveLength(507);
     expect(new Set(queued)).toEqual(new Set(allIds(gw)));
   });
@@ -113,7 +96,7 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     expect(await poll(deps, options({ kind: 'latest' }))).toMatchObject({ enqueued: 0, cursor: highest(gw) });
     gw.addLeads(generateLeads(3, { startId: '5000000', seed: 3 }));
     expect((await poll(deps, options({ kind: 'latest' }))).enqueued).toBe(3);
-    expect((await takeLeadIds(sqs, queueUrl)).sort()).toEqual(['5000000', '5000001', '5000002']);
+    expect((await takeLeadIds(aws.sqs, aws.queues.queueUrl)).sort()).toEqual(['5000000', '5000001', '5000002']);
   });
 
   it('stops at the time budget with the scan saved, and the next run resumes it without skipping', async () => {
@@ -124,7 +107,7 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     expect(first).toMatchObject({ stoppedEarly: 'deadline', scanInProgress: true, enqueued: 100, cursor: null });
     const second = await poll(deps, options());
     expect(second).toMatchObject({ enqueued: 300, scanInProgress: false, cursor: highest(gw) });
-    expect(counts(await takeLeadIds(sqs, queueUrl)).size).toBe(400);
+    expect(counts(await takeLeadIds(aws.sqs, aws.queues.queueUrl)).size).toBe(400);
   });
 
   it('a real time budget that runs out mid-scan ends the cycle with stoppedEarly, not an error, and nothing is skipped', async () => {
@@ -138,7 +121,7 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     gw.setLatency(0);
     const rest = await poll(deps, options());
     expect(rest).toMatchObject({ scanInProgress: false, cursor: highest(gw) });
-    const queued = counts(await takeLeadIds(sqs, queueUrl));
+    const queued = counts(await takeLeadIds(aws.sqs, aws.queues.queueUrl));
     expect(new Set(queued.keys())).toEqual(new Set(allIds(gw)));
     expect([...queued].filter(([, n]) => n !== 1)).toEqual([]);
   });
@@ -158,7 +141,7 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     expect(await poll(deps, options({ kind: 'latest' }))).toMatchObject({ enqueued: 0, cursor: null });
     gw.addLeads(generateLeads(3, { startId: '5000000', seed: 4 }));
     expect(await poll(deps, options({ kind: 'latest' }))).toMatchObject({ enqueued: 3, cursor: '5000002' });
-    expect((await takeLeadIds(sqs, queueUrl)).sort()).toEqual(['5000000', '5000001', '5000002']);
+    expect((await takeLeadIds(aws.sqs, aws.queues.queueUrl)).sort()).toEqual(['5000000', '5000001', '5000002']);
   });
 
   describe('a crash after each I/O step, then a new run: nothing skipped, duplicates only for the interrupted page', () => {
@@ -193,7 +176,7 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
       const deps = wire(gw);
       await expect(poll(crashing(deps, step, at), options())).rejects.toThrow('injected crash');
       await poll(deps, options());
-      const seen = counts(await takeLeadIds(sqs, queueUrl));
+      const seen = counts(await takeLeadIds(aws.sqs, aws.queues.queueUrl));
       expect(new Set(seen.keys())).toEqual(new Set(allIds(gw))); // nothing skipped
       const duplicated = [...seen.values()].filter((n) => n > 1).length;
       expect(duplicated).toBeLessThanOrEqual(100); // at most the interrupted page
@@ -216,9 +199,9 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     expect(cursors.length).toBeGreaterThan(0);
     expect(cursors.filter((c, i) => i > 0 && c < cursors[i - 1]!)).toEqual([]);
     await poll(wire(gw), options()); // whatever was interrupted is finished by the next run
-    const seen = counts(await takeLeadIds(sqs, queueUrl));
+    const seen = counts(await takeLeadIds(aws.sqs, aws.queues.queueUrl));
     expect(new Set(seen.keys())).toEqual(new Set(allIds(gw)));
-    const store = new DynamoStateStore(dynamo.client, table, sourceKey(gw.appKey));
+    const store = new DynamoStateStore(aws.dynamo.client, aws.table, sourceKey(gw.appKey));
     expect((await store.load()).cursor).toBe(highest(gw));
   });
 
@@ -228,7 +211,7 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     const result = await poll(wire(gw), options());
     expect(gw.requests.flatMap((r) => (r.fault === undefined ? [] : [r.fault]))).toEqual(['rate-limit', 'isp-error', 'html']);
     expect(result.enqueued).toBe(250);
-    expect(new Set(await takeLeadIds(sqs, queueUrl)).size).toBe(250);
+    expect(new Set(await takeLeadIds(aws.sqs, aws.queues.queueUrl)).size).toBe(250);
   });
 
   it('a rate limit longer than the time budget ends the cycle early, state kept, and the next run resumes', async () => {
@@ -267,7 +250,7 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     await expect(poll(deps, options())).rejects.toThrow(message);
     expect(gw.requests).toHaveLength(1); // no retry storm
     expect(await deps.state.load()).toEqual(before);
-    expect(await takeLeadIds(sqs, queueUrl)).toEqual([]);
+    expect(await takeLeadIds(aws.sqs, aws.queues.queueUrl)).toEqual([]);
   });
 
   it.each([[{ kind: 'ascending-page' }], [{ kind: 'ids-above-offset' }]] as const)('a page that breaks the paging contract (%j) stops with an error instead of skipping', async (fault) => {
