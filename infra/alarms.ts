@@ -85,7 +85,8 @@ export class LeadForwarderAlarms extends Construct {
       metric: deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: Stats.MAXIMUM }),
       threshold: 0,
       operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      description: 'Leads are parked in the dead-letter queue (an endpoint rejected them or kept failing for ~a day). Inspect them and replay with the CLI.',
+      description:
+        'Leads are parked in the dead-letter queue (an endpoint rejected them or kept failing for ~a day). Inspect them and replay with the CLI.',
     });
     this.add('LeadsWaiting', {
       metric: leads.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: Stats.MAXIMUM }),
@@ -101,7 +102,11 @@ export class LeadForwarderAlarms extends Construct {
       metric: serviceMetric(POLLER_METRICS.pollFailed, { period: FAILURE_PERIOD_FLOOR }),
       description: `Polls of the Alimama API have failed ${PERSISTENT_FAILURES}. The poller log names the TOP error code.`,
     });
-    this.addEvent('TopAuthFailure', POLLER_METRICS.topAuthFailure, 'TOP rejected the session or permissions (code 26/27: the merchant must re-authorize the app, then update TopSessionKey; code 11: check API permissions and the IP whitelist). No leads are pulled until then.');
+    this.addEvent(
+      'TopAuthFailure',
+      POLLER_METRICS.topAuthFailure,
+      'TOP rejected the session or permissions (code 26/27: the merchant must re-authorize the app, then update TopSessionKey; code 11: check API permissions and the IP whitelist). No leads are pulled until then.',
+    );
     const noPoll = this.add('NoSuccessfulPoll', {
       // The period is one poll interval; CloudWatch resolves it from PollSchedule (below).
       metric: serviceMetric(POLLER_METRICS.pollSucceeded, { period: Duration.minutes(1) }),
@@ -116,12 +121,28 @@ export class LeadForwarderAlarms extends Construct {
     (noPoll.node.defaultChild as CfnAlarm).addPropertyOverride('Period', parameters.pollIntervalSecondsNumber);
     // The poller skips a record it cannot read (e.g. an unusable id) and goes on with the page:
     // without this alarm that lead would silently never be delivered.
-    this.addEvent('LeadsRejected', POLLER_METRICS.leadsRejected, 'The poller rejected a lead record it could not read (e.g. no usable id): that lead is not forwarded. The poller log ("lead record rejected") names each record\'s problem; look the lead up in Alimama and pass it on by hand.');
-    this.addEvent('EndpointGone', FORWARDER_METRICS.endpointGone, 'A webhook endpoint answered 410 Gone and no longer receives leads. Fix or remove it by updating the Webhooks parameter.');
+    this.addEvent(
+      'LeadsRejected',
+      POLLER_METRICS.leadsRejected,
+      'The poller rejected a lead record it could not read (e.g. no usable id): that lead is not forwarded. The poller log ("lead record rejected") names each record\'s problem; look the lead up in Alimama and pass it on by hand.',
+    );
+    this.addEvent(
+      'EndpointGone',
+      FORWARDER_METRICS.endpointGone,
+      'A webhook endpoint answered 410 Gone and no longer receives leads. Fix or remove it by updating the Webhooks parameter.',
+    );
     // The DLQ alarm fires once, when the DLQ stops being empty; this one fires for each new
     // run of parking, so leads parked while older ones wait are not missed.
-    this.addEvent('LeadParked', FORWARDER_METRICS.deliveryDeadLettered, 'The forwarder parked a lead in the dead-letter queue (refused, endpoint gone, or out of attempts). The forwarder log ("lead parked in the dead-letter queue") gives each lead id and reason; fix the cause, then run `lead-forwarder replay --stack <name>`.');
-    this.addEvent('MobileDecryptFailed', FORWARDER_METRICS.mobileDecryptFailed, 'A lead\'s mobile did not decrypt with MobilePrivateKey, so it went out still encrypted (mobile_encrypted: true). If every lead does this, the key is wrong or was rotated by Alimama: update MobilePrivateKey.');
+    this.addEvent(
+      'LeadParked',
+      FORWARDER_METRICS.deliveryDeadLettered,
+      'The forwarder parked a lead in the dead-letter queue (refused, endpoint gone, or out of attempts). The forwarder log ("lead parked in the dead-letter queue") gives each lead id and reason; fix the cause, then run `lead-forwarder replay --stack <name>`.',
+    );
+    this.addEvent(
+      'MobileDecryptFailed',
+      FORWARDER_METRICS.mobileDecryptFailed,
+      "A lead's mobile did not decrypt with MobilePrivateKey, so it went out still encrypted (mobile_encrypted: true). If every lead does this, the key is wrong or was rotated by Alimama: update MobilePrivateKey.",
+    );
     this.add('DeliveriesFailing', {
       // Per-endpoint metrics cannot be alarmed on across endpoints (no SEARCH in alarms), and SQS
       // stops counting a retried message's age after its third receive: this service-level count
@@ -134,12 +155,17 @@ export class LeadForwarderAlarms extends Construct {
     this.add('ForwarderErrors', {
       metric: forwarder.metricErrors({ period: Duration.minutes(5), statistic: Stats.SUM }),
       threshold: 1,
-      description: 'The forwarder function failed (a crash or timeout, not a failing endpoint): its whole batch is retried. See its logs.',
+      description:
+        'The forwarder function failed (a crash or timeout, not a failing endpoint): its whole batch is retried. See its logs.',
     });
   }
 
   /** An alarm on poll failures that persist, its period and "M out of N" resolved from PollSchedule (above). */
-  private addFailureAlarm(parameters: LeadForwarderParameters, id: string, spec: { metric: IMetric; description: string }): Alarm {
+  private addFailureAlarm(
+    parameters: LeadForwarderParameters,
+    id: string,
+    spec: { metric: IMetric; description: string },
+  ): Alarm {
     const alarm = this.add(id, { ...spec, threshold: 1, evaluationPeriods: FAILURE_PERIODS });
     // CDK checks a metric period when it is built and cannot check a deploy-time value.
     const cfn = alarm.node.defaultChild as CfnAlarm;
@@ -150,7 +176,12 @@ export class LeadForwarderAlarms extends Construct {
 
   /** An alarm on events of one metric: a single one in a minute notifies (ALARM only, see `add`). */
   private addEvent(id: string, metricName: string, description: string): Alarm {
-    return this.add(id, { metric: serviceMetric(metricName, { period: Duration.minutes(1) }), threshold: 1, event: true, description });
+    return this.add(id, {
+      metric: serviceMetric(metricName, { period: Duration.minutes(1) }),
+      threshold: 1,
+      event: true,
+      description,
+    });
   }
 
   /**
@@ -158,7 +189,18 @@ export class LeadForwarderAlarms extends Construct {
    * notifies on ALARM only: its return to OK a minute later means "no new event", not "fixed",
    * and an OK e-mail would say the opposite of the truth.
    */
-  private add(id: string, spec: { metric: IMetric; threshold: number; operator?: ComparisonOperator; evaluationPeriods?: number; treatMissingData?: TreatMissingData; event?: boolean; description: string }): Alarm {
+  private add(
+    id: string,
+    spec: {
+      metric: IMetric;
+      threshold: number;
+      operator?: ComparisonOperator;
+      evaluationPeriods?: number;
+      treatMissingData?: TreatMissingData;
+      event?: boolean;
+      description: string;
+    },
+  ): Alarm {
     const evaluationPeriods = spec.evaluationPeriods ?? 1;
     const alarm = new Alarm(this, id, {
       metric: spec.metric,

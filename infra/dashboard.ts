@@ -26,7 +26,12 @@ export class LeadForwarderDashboard extends Construct {
     const { leads, deadLetters, poller, forwarder } = props;
     const sum = (name: string): IMetric => serviceMetric(name, { period: DASHBOARD_PERIOD, label: name });
     const perEndpoint = (name: string, statistic: string, label: string): IMetric =>
-      new MathExpression({ expression: perEndpointSearch(name, statistic, DASHBOARD_PERIOD), label, period: DASHBOARD_PERIOD, usingMetrics: {} });
+      new MathExpression({
+        expression: perEndpointSearch(name, statistic, DASHBOARD_PERIOD),
+        label,
+        period: DASHBOARD_PERIOD,
+        usingMetrics: {},
+      });
 
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: Aws.STACK_NAME });
     this.dashboard.addWidgets(
@@ -40,13 +45,21 @@ export class LeadForwarderDashboard extends Construct {
       new GraphWidget({
         title: 'Leads pulled (per 5 min)',
         left: [POLLER_METRICS.leadsFetched, POLLER_METRICS.leadsEnqueued, POLLER_METRICS.leadsRejected].map(sum),
-        right: [POLLER_METRICS.pollSucceeded, POLLER_METRICS.pollFailed, POLLER_METRICS.topAuthFailure, POLLER_METRICS.topRateLimited].map(sum),
+        right: [
+          POLLER_METRICS.pollSucceeded,
+          POLLER_METRICS.pollFailed,
+          POLLER_METRICS.topAuthFailure,
+          POLLER_METRICS.topRateLimited,
+        ].map(sum),
         width: WIDTH,
         height: HEIGHT,
       }),
       new GraphWidget({
         title: 'Delivered and skipped (filter) per endpoint (per 5 min)',
-        left: [perEndpoint(ENDPOINT_METRICS.delivered, Stats.SUM, 'Delivered'), perEndpoint(ENDPOINT_METRICS.deliverySkipped, Stats.SUM, 'Skipped')],
+        left: [
+          perEndpoint(ENDPOINT_METRICS.delivered, Stats.SUM, 'Delivered'),
+          perEndpoint(ENDPOINT_METRICS.deliverySkipped, Stats.SUM, 'Skipped'),
+        ],
         width: WIDTH,
         height: HEIGHT,
       }),
@@ -54,14 +67,25 @@ export class LeadForwarderDashboard extends Construct {
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Failed deliveries per endpoint (per 5 min)',
-        left: [perEndpoint(ENDPOINT_METRICS.deliveryRetried, Stats.SUM, 'Retried'), perEndpoint(ENDPOINT_METRICS.deliveryRejected, Stats.SUM, 'Rejected')],
-        right: [FORWARDER_METRICS.endpointGone, FORWARDER_METRICS.deliveryDeadLettered, FORWARDER_METRICS.malformedMessages, FORWARDER_METRICS.mobileDecryptFailed].map(sum),
+        left: [
+          perEndpoint(ENDPOINT_METRICS.deliveryRetried, Stats.SUM, 'Retried'),
+          perEndpoint(ENDPOINT_METRICS.deliveryRejected, Stats.SUM, 'Rejected'),
+        ],
+        right: [
+          FORWARDER_METRICS.endpointGone,
+          FORWARDER_METRICS.deliveryDeadLettered,
+          FORWARDER_METRICS.malformedMessages,
+          FORWARDER_METRICS.mobileDecryptFailed,
+        ].map(sum),
         width: WIDTH,
         height: HEIGHT,
       }),
       new GraphWidget({
         title: 'Delivery latency per endpoint (ms, p50 / p99)',
-        left: [perEndpoint(ENDPOINT_METRICS.deliveryLatencyMs, Stats.p(50), 'p50'), perEndpoint(ENDPOINT_METRICS.deliveryLatencyMs, Stats.p(99), 'p99')],
+        left: [
+          perEndpoint(ENDPOINT_METRICS.deliveryLatencyMs, Stats.p(50), 'p50'),
+          perEndpoint(ENDPOINT_METRICS.deliveryLatencyMs, Stats.p(99), 'p99'),
+        ],
         width: WIDTH,
         height: HEIGHT,
       }),
@@ -70,21 +94,53 @@ export class LeadForwarderDashboard extends Construct {
       new GraphWidget({
         title: 'Queue depth',
         left: [
-          leads.metricApproximateNumberOfMessagesVisible({ period: DASHBOARD_PERIOD, statistic: Stats.MAXIMUM, label: 'Leads waiting' }),
-          leads.metricApproximateNumberOfMessagesNotVisible({ period: DASHBOARD_PERIOD, statistic: Stats.MAXIMUM, label: 'Leads in delivery / backing off' }),
-          deadLetters.metricApproximateNumberOfMessagesVisible({ period: DASHBOARD_PERIOD, statistic: Stats.MAXIMUM, label: 'Dead letters' }),
+          leads.metricApproximateNumberOfMessagesVisible({
+            period: DASHBOARD_PERIOD,
+            statistic: Stats.MAXIMUM,
+            label: 'Leads waiting',
+          }),
+          leads.metricApproximateNumberOfMessagesNotVisible({
+            period: DASHBOARD_PERIOD,
+            statistic: Stats.MAXIMUM,
+            label: 'Leads in delivery / backing off',
+          }),
+          deadLetters.metricApproximateNumberOfMessagesVisible({
+            period: DASHBOARD_PERIOD,
+            statistic: Stats.MAXIMUM,
+            label: 'Dead letters',
+          }),
         ],
-        right: [leads.metricApproximateAgeOfOldestMessage({ period: DASHBOARD_PERIOD, statistic: Stats.MAXIMUM, label: 'Oldest lead waiting (s)' })],
+        right: [
+          leads.metricApproximateAgeOfOldestMessage({
+            period: DASHBOARD_PERIOD,
+            statistic: Stats.MAXIMUM,
+            label: 'Oldest lead waiting (s)',
+          }),
+        ],
         width: WIDTH,
         height: HEIGHT,
       }),
       new GraphWidget({
         title: 'Poll duration (ms) and cursor lag (s)',
         left: [
-          serviceMetric(POLLER_METRICS.pollDurationMs, { period: DASHBOARD_PERIOD, statistic: Stats.AVERAGE, label: 'Poll duration avg' }),
-          serviceMetric(POLLER_METRICS.pollDurationMs, { period: DASHBOARD_PERIOD, statistic: Stats.MAXIMUM, label: 'Poll duration max' }),
+          serviceMetric(POLLER_METRICS.pollDurationMs, {
+            period: DASHBOARD_PERIOD,
+            statistic: Stats.AVERAGE,
+            label: 'Poll duration avg',
+          }),
+          serviceMetric(POLLER_METRICS.pollDurationMs, {
+            period: DASHBOARD_PERIOD,
+            statistic: Stats.MAXIMUM,
+            label: 'Poll duration max',
+          }),
         ],
-        right: [serviceMetric(POLLER_METRICS.cursorLagSeconds, { period: DASHBOARD_PERIOD, statistic: Stats.MAXIMUM, label: 'Cursor lag max' })],
+        right: [
+          serviceMetric(POLLER_METRICS.cursorLagSeconds, {
+            period: DASHBOARD_PERIOD,
+            statistic: Stats.MAXIMUM,
+            label: 'Cursor lag max',
+          }),
+        ],
         width: WIDTH,
         height: HEIGHT,
       }),

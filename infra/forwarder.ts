@@ -76,6 +76,10 @@ export class Forwarder extends Construct {
     secrets.grantReadMobilePrivateKey(this.function.role, fn.node.defaultChild as CfnResource);
     // The ledger claims, settles and releases (Put/Update/Delete, all conditional); endpoint
     // status is read and updated.
-    state.grantItems(fn, [KEY_PREFIXES.delivery, KEY_PREFIXES.endpoint], ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem']);
+    state.grantItems(
+      fn,
+      [KEY_PREFIXES.delivery, KEY_PREFIXES.endpoint],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+    );
   }
 }

@@ -4,7 +4,14 @@ import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { FUNCTION_ENTRIES, HANDLER_EXPORT, LOCK_FILE, SOURCE_MAP_ENVIRONMENT, lambdaBundling, type FunctionName } from './bundling';
+import {
+  FUNCTION_ENTRIES,
+  HANDLER_EXPORT,
+  LOCK_FILE,
+  SOURCE_MAP_ENVIRONMENT,
+  lambdaBundling,
+  type FunctionName,
+} from './bundling';
 import { OBSERVABILITY_ENV } from '../functions/shared/observability/observability';
 import { METRICS_NAMESPACE } from './metrics';
 

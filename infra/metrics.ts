@@ -8,10 +8,20 @@ import { ENDPOINT_DIMENSION, METRICS_NAMESPACE, SERVICE_DIMENSION } from '../fun
  * per-endpoint delivery metrics add the dimension `endpoint` (the endpoint's name).
  */
 
-export { ENDPOINT_DIMENSION, ENDPOINT_METRICS, FORWARDER_METRICS, METRICS_NAMESPACE, POLLER_METRICS, SERVICE_DIMENSION } from '../functions/shared/observability/metric-names';
+export {
+  ENDPOINT_DIMENSION,
+  ENDPOINT_METRICS,
+  FORWARDER_METRICS,
+  METRICS_NAMESPACE,
+  POLLER_METRICS,
+  SERVICE_DIMENSION,
+} from '../functions/shared/observability/metric-names';
 
 /** A service-level metric of this stack. */
-export function serviceMetric(metricName: string, options: { statistic?: string; period?: Duration; label?: string } = {}): Metric {
+export function serviceMetric(
+  metricName: string,
+  options: { statistic?: string; period?: Duration; label?: string } = {},
+): Metric {
   return new Metric({
     namespace: METRICS_NAMESPACE,
     metricName,

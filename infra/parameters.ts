@@ -85,7 +85,8 @@ export class LeadForwarderParameters {
     this.topSessionKey = new CfnParameter(stack, 'TopSessionKey', {
       type: 'String',
       noEcho: true,
-      description: "The merchant's session key (access token from authorizing the app). Stored in Secrets Manager; read only by the poller.",
+      description:
+        "The merchant's session key (access token from authorizing the app). Stored in Secrets Manager; read only by the poller.",
       allowedPattern: NON_BLANK,
       constraintDescription: 'must be non-empty, without spaces or line breaks',
     });
@@ -152,7 +153,8 @@ export class LeadForwarderParameters {
       default: '',
       description: 'Optional PEM private key (PKCS#8 or PKCS#1) that decrypts the mobile field. Empty: forward it encrypted.',
       allowedPattern: '^$|^\\s*-----BEGIN (RSA )?PRIVATE KEY-----[\\s\\S]+-----END (RSA )?PRIVATE KEY-----\\s*$',
-      constraintDescription: 'must be empty or a PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)',
+      constraintDescription:
+        'must be empty or a PEM private key (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE KEY-----)',
     });
     this.alarmEmail = new CfnParameter(stack, 'AlarmEmail', {
       type: 'String',
@@ -171,8 +173,14 @@ export class LeadForwarderParameters {
       assertions: [
         {
           assert: Fn.conditionOr(
-            Fn.conditionAnd(Fn.conditionEquals(this.externalWebhooksSecretArn.valueAsString, ''), Fn.conditionNot(Fn.conditionEquals(this.webhooks.valueAsString, ''))),
-            Fn.conditionAnd(Fn.conditionNot(Fn.conditionEquals(this.externalWebhooksSecretArn.valueAsString, '')), Fn.conditionEquals(this.webhooks.valueAsString, '')),
+            Fn.conditionAnd(
+              Fn.conditionEquals(this.externalWebhooksSecretArn.valueAsString, ''),
+              Fn.conditionNot(Fn.conditionEquals(this.webhooks.valueAsString, '')),
+            ),
+            Fn.conditionAnd(
+              Fn.conditionNot(Fn.conditionEquals(this.externalWebhooksSecretArn.valueAsString, '')),
+              Fn.conditionEquals(this.webhooks.valueAsString, ''),
+            ),
           ),
           assertDescription: 'Set exactly one of Webhooks (the JSON value) and ExternalWebhooksSecretArn (a secret holding it).',
         },

@@ -74,7 +74,9 @@ export class Poller extends Construct {
 
     // The scheduler's own role, so that its permissions sit with the poller.
     const schedulerRole = new Role(this, 'SchedulerRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', { conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } } }),
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
       description: 'Lets EventBridge Scheduler invoke the lead poller',
     });
     this.schedule = new Schedule(this, 'Schedule', {
@@ -85,7 +87,8 @@ export class Poller extends Construct {
     const fnLogicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnElement);
     Validations.of(schedulerRole).acknowledge({
       id: `AwsSolutions-IAM5[Resource::<${fnLogicalId}.Arn>:*]`,
-      reason: 'Granted by aws-scheduler-targets: invoke the poller function and its own versions/aliases ("<arn>:*"), nothing else.',
+      reason:
+        'Granted by aws-scheduler-targets: invoke the poller function and its own versions/aliases ("<arn>:*"), nothing else.',
     });
   }
 }

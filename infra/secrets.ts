@@ -28,17 +28,26 @@ export class ParameterSecrets extends Construct {
     this.topSessionKey = this.secretOf('TopSessionKey', parameters.topSessionKey, 'TOP session key of the merchant (poller)');
     this.webhooks = this.secretOf('Webhooks', parameters.webhooks, 'Webhook endpoints, JSON array (forwarder)');
     (this.webhooks.node.defaultChild as CfnResource).cfnOptions.condition = parameters.usesStackWebhooksSecret;
-    this.mobilePrivateKey = this.secretOf('MobilePrivateKey', parameters.mobilePrivateKey, 'PEM key that decrypts lead mobiles (forwarder)');
+    this.mobilePrivateKey = this.secretOf(
+      'MobilePrivateKey',
+      parameters.mobilePrivateKey,
+      'PEM key that decrypts lead mobiles (forwarder)',
+    );
     (this.mobilePrivateKey.node.defaultChild as CfnResource).cfnOptions.condition = parameters.hasMobilePrivateKey;
     Validations.of(this.mobilePrivateKey).acknowledge({
       id: 'CloudFormation-Validate::W1030',
-      reason: "The parameter's empty default means \"no key\": the secret then does not exist (condition HasMobilePrivateKey), so it never holds an empty string.",
+      reason:
+        'The parameter\'s empty default means "no key": the secret then does not exist (condition HasMobilePrivateKey), so it never holds an empty string.',
     });
   }
 
   /** The secret the forwarder reads the Webhooks value from: the stack's own, or the operator's (ExternalWebhooksSecretArn). */
   get webhooksArn(): string {
-    return Fn.conditionIf(this.parameters.usesStackWebhooksSecret.logicalId, this.webhooks.secretArn, this.parameters.externalWebhooksSecretArn.valueAsString).toString();
+    return Fn.conditionIf(
+      this.parameters.usesStackWebhooksSecret.logicalId,
+      this.webhooks.secretArn,
+      this.parameters.externalWebhooksSecretArn.valueAsString,
+    ).toString();
   }
 
   /** Lets `role` read the Webhooks value wherever it is kept (one statement: its resource exists either way). */
@@ -77,7 +86,10 @@ export class ParameterSecrets extends Construct {
     });
     const cfnPolicy = policy.node.defaultChild as CfnResource;
     cfnPolicy.cfnOptions.condition = this.parameters.hasMobilePrivateKey;
-    dependent.addMetadata(MOBILE_KEY_POLICY_METADATA, Fn.conditionIf(this.parameters.hasMobilePrivateKey.logicalId, cfnPolicy.ref, ''));
+    dependent.addMetadata(
+      MOBILE_KEY_POLICY_METADATA,
+      Fn.conditionIf(this.parameters.hasMobilePrivateKey.logicalId, cfnPolicy.ref, ''),
+    );
   }
 
   private secretOf(id: string, parameter: CfnParameter, description: string): Secret {

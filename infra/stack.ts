@@ -26,7 +26,12 @@ export class LeadForwarderStack extends Stack {
     const queues = new LeadQueues(this, 'Queues', { forwarderTimeout: FORWARDER_TIMEOUT });
     const poller = new Poller(this, 'Polling', { parameters, secrets, state, leads: queues.leads });
     const forwarder = new Forwarder(this, 'Forwarding', { secrets, state, leads: queues.leads, deadLetters: queues.deadLetters });
-    const monitored = { leads: queues.leads, deadLetters: queues.deadLetters, poller: poller.function.fn, forwarder: forwarder.function.fn };
+    const monitored = {
+      leads: queues.leads,
+      deadLetters: queues.deadLetters,
+      poller: poller.function.fn,
+      forwarder: forwarder.function.fn,
+    };
     new LeadForwarderAlarms(this, 'Alarms', { parameters, ...monitored });
     const dashboard = new LeadForwarderDashboard(this, 'Dashboard', monitored);
 
@@ -52,6 +57,9 @@ export class LeadForwarderStack extends Stack {
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(outputScope, name, { value }).overrideLogicalId(name);
     // Only when a key is set (the secret exists only then): `check --stack` validates it
     // (MOBILE_KEY_OUTPUT in functions/cli/targets/stack-description.ts).
-    new CfnOutput(outputScope, 'MobilePrivateKeySecretArn', { value: secrets.mobilePrivateKey.secretArn, condition: parameters.hasMobilePrivateKey }).overrideLogicalId('MobilePrivateKeySecretArn');
+    new CfnOutput(outputScope, 'MobilePrivateKeySecretArn', {
+      value: secrets.mobilePrivateKey.secretArn,
+      condition: parameters.hasMobilePrivateKey,
+    }).overrideLogicalId('MobilePrivateKeySecretArn');
   }
 }

@@ -9,7 +9,14 @@ import { statusCommand } from './commands/status';
 import { exitCodeOf, UsageError } from './errors';
 import type { Io } from './io';
 
-export const COMMANDS: readonly Command[] = [devCommand, statusCommand, replayCommand, resetCursorCommand, sendTestLeadCommand, checkCommand];
+export const COMMANDS: readonly Command[] = [
+  devCommand,
+  statusCommand,
+  replayCommand,
+  resetCursorCommand,
+  sendTestLeadCommand,
+  checkCommand,
+];
 
 export function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -61,7 +68,9 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
 function report(error: unknown, command: Command, io: Io): void {
   if (error instanceof UsageError) {
     const synopsis = command.help.split('\n')[0] ?? '';
-    io.err(`lead-forwarder ${command.name}: ${error.message}\n${synopsis}\nRun \`lead-forwarder ${command.name} --help\` for details.`);
+    io.err(
+      `lead-forwarder ${command.name}: ${error.message}\n${synopsis}\nRun \`lead-forwarder ${command.name} --help\` for details.`,
+    );
   } else if (error instanceof ConfigError) {
     io.err(`lead-forwarder ${command.name}: ${error.message}\nnothing was started; fix the configuration and run again`);
   } else {

@@ -35,13 +35,24 @@ export interface MoveResult {
  * A message without `parked_reason` (SQS redrove it) gets one, so the forwarder treats it as the
  * replay it is and tries again the endpoints that refused it.
  */
-export async function moveMessages(sqs: SQSClient, fromUrl: string, toUrl: string, accept: (message: Message) => boolean): Promise<MoveResult> {
+export async function moveMessages(
+  sqs: SQSClient,
+  fromUrl: string,
+  toUrl: string,
+  accept: (message: Message) => boolean,
+): Promise<MoveResult> {
   const seen = new Set<string>();
   const kept: Message[] = [];
   let moved = 0;
   for (;;) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: fromUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: MOVE_VISIBILITY_SECONDS, MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: fromUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: MOVE_VISIBILITY_SECONDS,
+        MessageAttributeNames: ['All'],
+      }),
     );
     // Empty, or only messages met before (they outlived their hidden time): everything was seen.
     const fresh = Messages.filter((m) => m.MessageId !== undefined && !seen.has(m.MessageId));
@@ -55,22 +66,35 @@ export async function moveMessages(sqs: SQSClient, fromUrl: string, toUrl: strin
     const sent = await sqs.send(
       new SendMessageBatchCommand({
         QueueUrl: toUrl,
-        Entries: move.map((m, i) => ({ Id: String(i), MessageBody: m.Body ?? '', MessageAttributes: replayAttributes(m.MessageAttributes) })),
+        Entries: move.map((m, i) => ({
+          Id: String(i),
+          MessageBody: m.Body ?? '',
+          MessageAttributes: replayAttributes(m.MessageAttributes),
+        })),
       }),
     );
     const ok = (sent.Successful ?? []).map((entry) => move[Number(entry.Id)]!);
     moved += ok.length;
     if (ok.length > 0) {
-      const deleted = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: fromUrl, Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })) }));
+      const deleted = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: fromUrl,
+          Entries: ok.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
       const undeleted = deleted.Failed ?? [];
       if (undeleted.length > 0) {
         // Already on the leads queue, so nothing is lost; the copy left here would be replayed twice.
-        throw new OperatorError(`${moved} messages moved, but ${undeleted.length} of them could not be deleted from the dead-letter queue (${undeleted[0]?.Message ?? 'no reason given'}): a later replay sends those again (the ledger keeps endpoints from receiving them twice)`);
+        throw new OperatorError(
+          `${moved} messages moved, but ${undeleted.length} of them could not be deleted from the dead-letter queue (${undeleted[0]?.Message ?? 'no reason given'}): a later replay sends those again (the ledger keeps endpoints from receiving them twice)`,
+        );
       }
     }
     const failed = sent.Failed ?? [];
     if (failed.length > 0) {
-      throw new OperatorError(`${moved} messages moved, then ${failed.length} could not be sent (${failed[0]?.Message ?? 'no reason given'}); they stay in the dead-letter queue: run replay again`);
+      throw new OperatorError(
+        `${moved} messages moved, then ${failed.length} could not be sent (${failed[0]?.Message ?? 'no reason given'}); they stay in the dead-letter queue: run replay again`,
+      );
     }
   }
   await setVisibility(sqs, fromUrl, kept, 0);
@@ -80,7 +104,12 @@ export async function moveMessages(sqs: SQSClient, fromUrl: string, toUrl: strin
 async function setVisibility(sqs: SQSClient, queueUrl: string, messages: readonly Message[], seconds: number): Promise<void> {
   for (let i = 0; i < messages.length; i += 10) {
     const batch = messages.slice(i, i + 10);
-    await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: seconds })) }));
+    await sqs.send(
+      new ChangeMessageVisibilityBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: seconds })),
+      }),
+    );
   }
 }
 

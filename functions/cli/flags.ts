@@ -6,7 +6,9 @@ import { UsageError } from './errors';
 export type FlagOptions = NonNullable<ParseArgsConfig['options']>;
 
 /** The values parseFlags reads for `T`. */
-export type FlagValues<T extends FlagOptions> = ReturnType<typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>>['values'];
+export type FlagValues<T extends FlagOptions> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: T; strict: true; allowPositionals: false }>
+>['values'];
 
 /**
  * Strict flag parsing for one command (node:util parseArgs): an unknown flag, a missing value or
@@ -17,7 +19,11 @@ export function parseFlags<T extends FlagOptions>(command: string, args: string[
   try {
     parsed = parseArgs({ args, options, strict: true, allowPositionals: false, tokens: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, '') : String(error), command, { cause: error });
+    throw new UsageError(
+      error instanceof Error ? error.message.replace(/\. To specify a positional argument.*$/s, '') : String(error),
+      command,
+      { cause: error },
+    );
   }
   // parseArgs keeps the last of a repeated flag: `--to 1003 --to latest` would quietly do the
   // second, and these flags choose what is skipped or re-sent.

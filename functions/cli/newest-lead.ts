@@ -8,6 +8,9 @@ const CALL_BUDGET_MS = 30_000;
 
 /** The id of the newest lead the source has (one row of the newest page), or undefined when it has none. */
 export async function newestLeadId(top: TopSettings): Promise<LeadId | undefined> {
-  const page = await new TopLeadSource(TopClient.fromSettings(top)).fetchPage({ pageSize: 1, deadline: Date.now() + CALL_BUDGET_MS });
+  const page = await new TopLeadSource(TopClient.fromSettings(top)).fetchPage({
+    pageSize: 1,
+    deadline: Date.now() + CALL_BUDGET_MS,
+  });
   return page.leads[0]?.id;
 }

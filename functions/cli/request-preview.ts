@@ -24,14 +24,20 @@ export async function previewRequest(endpoint: Endpoint, sample: Delivery, now: 
   const head = `${endpoint.name} (${endpoint.format}) with a sample lead`;
   const prepared = await prepareDelivery(endpoint, sample);
   if (prepared.kind === 'skip') return [`${head}: filtered out (its filter does not yield true), nothing would be sent`];
-  if (prepared.kind === 'park') return [`${head}: ${prepared.reason}${prepared.error.detail === undefined ? '' : ` — JSONata: ${prepared.error.detail}`}`];
+  if (prepared.kind === 'park')
+    return [`${head}: ${prepared.reason}${prepared.error.detail === undefined ? '' : ` — JSONata: ${prepared.error.detail}`}`];
   const request = renderRequest(endpoint, prepared.delivery, now);
   const headers = { ...request.headers };
   // Custom header values are often credentials; the forwarder's own are not.
   for (const name of Object.keys(endpoint.headers)) headers[name.toLowerCase()] = MASK;
   if (endpoint.auth !== undefined) headers.authorization = maskedAuthorization(endpoint.auth);
   const body = request.body.length <= MAX_BODY_CHARS ? request.body : `${request.body.slice(0, MAX_BODY_CHARS)}…`;
-  return [`${head}:`, `  ${request.method ?? 'POST'} ${shownUrl(request.url)}`, ...Object.entries(headers).map(([name, value]) => `  ${name}: ${value}`), `  ${body}`];
+  return [
+    `${head}:`,
+    `  ${request.method ?? 'POST'} ${shownUrl(request.url)}`,
+    ...Object.entries(headers).map(([name, value]) => `  ${name}: ${value}`),
+    `  ${body}`,
+  ];
 }
 
 /** The url without its query, which often carries the endpoint's key. */

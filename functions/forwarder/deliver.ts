@@ -11,7 +11,10 @@ import type { AttemptResult } from './ports';
  * One HTTP attempt to one endpoint: render in its format, send with its `auth`, and read the
  * answer. A token endpoint that cannot give a token is a failed attempt to retry later (DESIGN §7).
  */
-export function createDeliver(dispatcher: Dispatcher, now: () => Date = () => new Date()): (endpoint: Endpoint, delivery: Delivery) => Promise<AttemptResult> {
+export function createDeliver(
+  dispatcher: Dispatcher,
+  now: () => Date = () => new Date(),
+): (endpoint: Endpoint, delivery: Delivery) => Promise<AttemptResult> {
   return async (endpoint, delivery) => {
     const request = renderRequest(endpoint, delivery, now());
     try {

@@ -56,15 +56,25 @@ export function dispositionOf(facts: RecordFacts, rules: RecordRules): Dispositi
   const refused = endpoints.filter((e) => e.state === 'rejected' || e.state === 'gone');
   const unsettled = [...pending, ...refused];
   if (unsettled.length === 0) return { kind: 'done' };
-  const parked = (reason: string): Disposition => ({ kind: 'parked', reason, dlqReason: `${reason}${answers(unsettled)}`, endpoints: unsettled.map((e) => e.endpoint) });
+  const parked = (reason: string): Disposition => ({
+    kind: 'parked',
+    reason,
+    dlqReason: `${reason}${answers(unsettled)}`,
+    endpoints: unsettled.map((e) => e.endpoint),
+  });
 
   if (pending.length === 0) return parked(describe(unsettled));
   if (receiveCount >= rules.maxReceiveCount) return parked(`gave up after ${receiveCount} attempts: ${describe(unsettled)}`);
 
-  const retryAfter = Math.max(0, ...pending.map((e) => (e.state === 'busy' ? BUSY_RETRY_SECONDS : 0)), ...endpoints.map((e) => e.retryAfterSeconds ?? 0));
+  const retryAfter = Math.max(
+    0,
+    ...pending.map((e) => (e.state === 'busy' ? BUSY_RETRY_SECONDS : 0)),
+    ...endpoints.map((e) => e.retryAfterSeconds ?? 0),
+  );
   const delaySeconds = rules.backoffSeconds(receiveCount, retryAfter > 0 ? retryAfter : undefined);
   const left = secondsBeforeExpiry(facts.sentTimestamp, rules.leadsRetentionSeconds, facts.nowMs);
-  if (left === undefined || delaySeconds + EXPIRY_MARGIN_SECONDS <= left) return { kind: 'retry', delaySeconds, reason: describe(pending) };
+  if (left === undefined || delaySeconds + EXPIRY_MARGIN_SECONDS <= left)
+    return { kind: 'retry', delaySeconds, reason: describe(pending) };
   return parked(
     `parked after ${receiveCount} attempts: the next one (in ${delaySeconds} s) would come after the leads queue drops the lead (${Math.round(left)} s from now): ${describe(unsettled)}`,
   );

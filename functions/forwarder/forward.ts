@@ -57,7 +57,12 @@ export async function forwardBatch(deps: ForwardDeps, records: QueueRecord[]): P
   return { failures: results.filter((r) => r.kind === 'retry').map((r) => r.messageId), records: results };
 }
 
-async function forwardRecord(deps: ForwardDeps, record: QueueRecord, gone: Set<string>, now: () => number): Promise<RecordResult> {
+async function forwardRecord(
+  deps: ForwardDeps,
+  record: QueueRecord,
+  gone: Set<string>,
+  now: () => number,
+): Promise<RecordResult> {
   const base = { messageId: record.messageId, attempt: record.receiveCount };
   let parsed: ParsedLeadMessage;
   try {
@@ -65,7 +70,13 @@ async function forwardRecord(deps: ForwardDeps, record: QueueRecord, gone: Set<s
   } catch (error) {
     if (!(error instanceof MalformedMessageError)) throw error;
     const reason = `malformed message: ${error.message}`;
-    return park(deps, record, { ...base, kind: 'parked', reason, endpoints: [], malformed: true }, reason, deps.endpoints.map((e) => e.name));
+    return park(
+      deps,
+      record,
+      { ...base, kind: 'parked', reason, endpoints: [], malformed: true },
+      reason,
+      deps.endpoints.map((e) => e.name),
+    );
   }
   const { lead, decryptFailed } = decrypt(deps, parsed.lead);
   const delivery = { lead, seenAt: parsed.seenAt };
@@ -75,7 +86,10 @@ async function forwardRecord(deps: ForwardDeps, record: QueueRecord, gone: Set<s
   const result: RecordResult = { ...base, leadId: lead.id, kind: 'done', endpoints };
   if (decryptFailed) result.mobileDecryptFailed = true;
 
-  const decision = dispositionOf({ endpoints, receiveCount: record.receiveCount, sentTimestamp: record.message.sentTimestamp, nowMs: now() }, deps);
+  const decision = dispositionOf(
+    { endpoints, receiveCount: record.receiveCount, sentTimestamp: record.message.sentTimestamp, nowMs: now() },
+    deps,
+  );
   switch (decision.kind) {
     case 'done':
       return result;
@@ -97,7 +111,13 @@ async function forwardRecord(deps: ForwardDeps, record: QueueRecord, gone: Set<s
  * Moves the record's message to the DLQ and returns `parked`. If that fails the message is not
  * deleted either: it is reported as a retry, comes back, and the ledger sends it nowhere twice.
  */
-async function park(deps: ForwardDeps, record: QueueRecord, parked: RecordResult, parkedReason: string, endpoints: string[]): Promise<RecordResult> {
+async function park(
+  deps: ForwardDeps,
+  record: QueueRecord,
+  parked: RecordResult,
+  parkedReason: string,
+  endpoints: string[],
+): Promise<RecordResult> {
   try {
     await deps.queue.park(record.message, parkedReason, endpoints);
   } catch (error) {
@@ -116,7 +136,8 @@ async function deliverOnce(
   now: () => number,
 ): Promise<EndpointResult> {
   const name = endpoint.name;
-  if (gone.has(name)) return { endpoint: name, state: 'gone', reason: `${name} answered 410 Gone earlier; change its url to resume` };
+  if (gone.has(name))
+    return { endpoint: name, state: 'gone', reason: `${name} answered 410 Gone earlier; change its url to resume` };
   // Expressions first (DESIGN §7): a lead the filter keeps out costs no claim and no request; one
   // an expression fails on is refused for this endpoint (parked with the reason), never dropped.
   let prepared: Prepared;
@@ -147,7 +168,13 @@ async function deliverOnce(
     attempt = { outcome: 'retry', reason: `${name}: ${messageOf(error)}`, latencyMs: 0 };
   }
   // The attempt's outcome is the endpoint's state: the same word from the classification on.
-  const result: EndpointResult = { endpoint: name, state: attempt.outcome, status: attempt.status, latencyMs: attempt.latencyMs, response: attempt.response };
+  const result: EndpointResult = {
+    endpoint: name,
+    state: attempt.outcome,
+    status: attempt.status,
+    latencyMs: attempt.latencyMs,
+    response: attempt.response,
+  };
   const leadId = delivery.lead.id;
   const token = claim.token;
   switch (attempt.outcome) {
@@ -162,7 +189,9 @@ async function deliverOnce(
         await deps.ledger.release(leadId, name, token);
       });
     case 'retry':
-      return settle({ ...result, reason: attempt.reason, retryAfterSeconds: attempt.retryAfterSeconds }, () => deps.ledger.release(leadId, name, token));
+      return settle({ ...result, reason: attempt.reason, retryAfterSeconds: attempt.retryAfterSeconds }, () =>
+        deps.ledger.release(leadId, name, token),
+      );
   }
 }
 
@@ -182,10 +211,13 @@ async function settle(result: EndpointResult, write: () => Promise<void>): Promi
 }
 
 function decrypt(deps: ForwardDeps, lead: Lead): { lead: Lead; decryptFailed: boolean } {
-  if (deps.decryptMobile === undefined || lead.mobile === undefined || lead.mobile_encrypted !== true) return { lead, decryptFailed: false };
+  if (deps.decryptMobile === undefined || lead.mobile === undefined || lead.mobile_encrypted !== true)
+    return { lead, decryptFailed: false };
   const plain = deps.decryptMobile(lead.mobile);
   // A mobile that does not decrypt goes out as received: never dropped, never logged.
-  return plain === undefined ? { lead, decryptFailed: true } : { lead: { ...lead, mobile: plain, mobile_encrypted: false }, decryptFailed: false };
+  return plain === undefined
+    ? { lead, decryptFailed: true }
+    : { lead: { ...lead, mobile: plain, mobile_encrypted: false }, decryptFailed: false };
 }
 
 async function recordDeliveries(deps: ForwardDeps, results: RecordResult[], now: () => number): Promise<void> {
@@ -198,5 +230,7 @@ async function recordDeliveries(deps: ForwardDeps, results: RecordResult[], now:
     }
   }
   // Informational (shown by `status`): a failure here must not turn delivered leads into retries.
-  await Promise.allSettled([...perEndpoint].map(([name, { count, last }]) => deps.endpointStatus.recordDeliveries(name, count, last, new Date(now()))));
+  await Promise.allSettled(
+    [...perEndpoint].map(([name, { count, last }]) => deps.endpointStatus.recordDeliveries(name, count, last, new Date(now()))),
+  );
 }

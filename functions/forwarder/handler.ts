@@ -25,28 +25,34 @@ const logger = createLogger();
 const metrics = createMetrics();
 const dispatcher = createDispatcher();
 
-const wiring = cachedFor(SECRET_CACHE_MS, async () => {
-  const [webhooks, mobilePrivateKey] = await Promise.all([
-    readSecret(secrets, env.webhooksSecretArn),
-    env.mobilePrivateKeySecretArn === undefined ? Promise.resolve(undefined) : readSecret(secrets, env.mobilePrivateKeySecretArn),
-  ]);
-  const settings = parseForwarderSettings({ webhooks: parseJsonSetting('Webhooks', webhooks), mobilePrivateKey });
-  return {
-    endpoints: settings.webhooks,
-    ledger: new DynamoLedger(ddb, env.table),
-    endpointStatus: new DynamoEndpointStatus(ddb, env.table),
-    queue: new SqsForwarderQueue(sqs, env.queueUrl, env.dlqUrl),
-    deliver: createDeliver(dispatcher),
-    ...(settings.mobilePrivateKey === undefined ? {} : { decryptMobile: createMobileDecryptor(settings.mobilePrivateKey) }),
-    maxReceiveCount: env.maxReceiveCount,
-    leadsRetentionSeconds: env.leadsRetentionSeconds,
-    concurrency: RECORD_CONCURRENCY,
-    backoffSeconds: (attempt: number, retryAfter: number | undefined) => backoffSeconds(attempt, retryAfter, Math.random),
-  };
-}, {
-  staleForMs: SECRET_STALE_MS,
-  onStale: (error) => logger.warn('could not refresh the secrets; using the values read before', { error: messageOf(error) }),
-});
+const wiring = cachedFor(
+  SECRET_CACHE_MS,
+  async () => {
+    const [webhooks, mobilePrivateKey] = await Promise.all([
+      readSecret(secrets, env.webhooksSecretArn),
+      env.mobilePrivateKeySecretArn === undefined
+        ? Promise.resolve(undefined)
+        : readSecret(secrets, env.mobilePrivateKeySecretArn),
+    ]);
+    const settings = parseForwarderSettings({ webhooks: parseJsonSetting('Webhooks', webhooks), mobilePrivateKey });
+    return {
+      endpoints: settings.webhooks,
+      ledger: new DynamoLedger(ddb, env.table),
+      endpointStatus: new DynamoEndpointStatus(ddb, env.table),
+      queue: new SqsForwarderQueue(sqs, env.queueUrl, env.dlqUrl),
+      deliver: createDeliver(dispatcher),
+      ...(settings.mobilePrivateKey === undefined ? {} : { decryptMobile: createMobileDecryptor(settings.mobilePrivateKey) }),
+      maxReceiveCount: env.maxReceiveCount,
+      leadsRetentionSeconds: env.leadsRetentionSeconds,
+      concurrency: RECORD_CONCURRENCY,
+      backoffSeconds: (attempt: number, retryAfter: number | undefined) => backoffSeconds(attempt, retryAfter, Math.random),
+    };
+  },
+  {
+    staleForMs: SECRET_STALE_MS,
+    onStale: (error) => logger.warn('could not refresh the secrets; using the values read before', { error: messageOf(error) }),
+  },
+);
 
 /** SQS batch in, partial batch failures out: only the records that must be retried are reported. */
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {

@@ -37,10 +37,18 @@ type Verdict = Pick<AttemptResult, 'outcome' | 'reason' | 'retryAfterSeconds'>;
  * 3xx and other 4xx rejected. Timeouts and connection errors retry. `endpoint` names the
  * endpoint in the reason; `now` anchors an HTTP-date `Retry-After`.
  */
-export function classify(result: SendResult, format: EndpointFormat, opts: { endpoint?: string; now?: Date } = {}): AttemptResult {
+export function classify(
+  result: SendResult,
+  format: EndpointFormat,
+  opts: { endpoint?: string; now?: Date } = {},
+): AttemptResult {
   const where = opts.endpoint ?? 'endpoint';
   if (result.kind === 'network') {
-    return { outcome: 'retry', reason: `${result.reason === 'timeout' ? 'timeout' : 'connection error'} from ${where}: ${result.message}`, latencyMs: result.latencyMs };
+    return {
+      outcome: 'retry',
+      reason: `${result.reason === 'timeout' ? 'timeout' : 'connection error'} from ${where}: ${result.message}`,
+      latencyMs: result.latencyMs,
+    };
   }
   const verdict = classifyResponse(result, format, where, opts.now ?? new Date());
   const facts = { ...verdict, status: result.status, latencyMs: result.latencyMs };
@@ -48,7 +56,12 @@ export function classify(result: SendResult, format: EndpointFormat, opts: { end
   return verdict.outcome === 'delivered' ? facts : { ...facts, response: excerpt(result.body) };
 }
 
-function classifyResponse(result: Extract<SendResult, { kind: 'response' }>, format: EndpointFormat, where: string, now: Date): Verdict {
+function classifyResponse(
+  result: Extract<SendResult, { kind: 'response' }>,
+  format: EndpointFormat,
+  where: string,
+  now: Date,
+): Verdict {
   const { status } = result;
   const summary = `HTTP ${status} from ${where}${result.bodyIncomplete === true ? ' (its body was cut short)' : ''}`;
   const retryAfterSeconds = parseRetryAfter(result.retryAfter, now);
@@ -64,7 +77,10 @@ function classifyResponse(result: Extract<SendResult, { kind: 'response' }>, for
   }
 
   if (status >= 200 && status < 300) return { outcome: 'delivered', reason: summary };
-  if (status === 429 || status >= 500) return retryAfterSeconds === undefined ? { outcome: 'retry', reason: summary } : { outcome: 'retry', reason: summary, retryAfterSeconds };
+  if (status === 429 || status >= 500)
+    return retryAfterSeconds === undefined
+      ? { outcome: 'retry', reason: summary }
+      : { outcome: 'retry', reason: summary, retryAfterSeconds };
   // 1xx cannot end an exchange; 3xx (never followed: update the URL) and the other 4xx are permanent.
   return { outcome: 'rejected', reason: summary };
 }

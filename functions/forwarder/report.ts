@@ -19,8 +19,19 @@ export function reportBatch(result: BatchResult, logger: Logger, metrics: Metric
     if (record.kind === 'parked') metrics.addMetric(METRIC.deliveryDeadLettered, MetricUnit.Count, 1);
     if (record.kind === 'retry') metrics.addMetric(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
     for (const e of record.endpoints) {
-      const fields = { leadId: record.leadId, endpoint: e.endpoint, state: e.state, status: e.status, attempt: record.attempt, latencyMs: e.latencyMs };
-      if (e.bookkeepingError !== undefined) logger.warn('the ledger did not record this outcome: a later copy of the lead (a retry for another endpoint, a replay) will send it to this endpoint again once the lease ends', { ...fields, error: e.bookkeepingError });
+      const fields = {
+        leadId: record.leadId,
+        endpoint: e.endpoint,
+        state: e.state,
+        status: e.status,
+        attempt: record.attempt,
+        latencyMs: e.latencyMs,
+      };
+      if (e.bookkeepingError !== undefined)
+        logger.warn(
+          'the ledger did not record this outcome: a later copy of the lead (a retry for another endpoint, a replay) will send it to this endpoint again once the lease ends',
+          { ...fields, error: e.bookkeepingError },
+        );
       if (e.state === 'delivered') {
         endpointMetric(e.endpoint, METRIC.delivered, MetricUnit.Count, 1);
         if (e.latencyMs !== undefined) endpointMetric(e.endpoint, METRIC.deliveryLatencyMs, MetricUnit.Milliseconds, e.latencyMs);
@@ -39,7 +50,18 @@ export function reportBatch(result: BatchResult, logger: Logger, metrics: Metric
         logger.error('endpoint gone (410): no more deliveries to it until its url changes', fields);
       }
     }
-    if (record.kind === 'parked') logger.error('lead parked in the dead-letter queue', { leadId: record.leadId, messageId: record.messageId, reason: record.reason });
-    if (record.kind === 'retry') logger.warn('lead goes back to the queue for another attempt', { leadId: record.leadId, messageId: record.messageId, reason: record.reason, delaySeconds: record.delaySeconds });
+    if (record.kind === 'parked')
+      logger.error('lead parked in the dead-letter queue', {
+        leadId: record.leadId,
+        messageId: record.messageId,
+        reason: record.reason,
+      });
+    if (record.kind === 'retry')
+      logger.warn('lead goes back to the queue for another attempt', {
+        leadId: record.leadId,
+        messageId: record.messageId,
+        reason: record.reason,
+        delaySeconds: record.delaySeconds,
+      });
   }
 }

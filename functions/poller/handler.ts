@@ -21,18 +21,39 @@ const { ddb, sqs, secrets } = createClients();
 const logger = createLogger();
 const metrics = createMetrics();
 
-const wiring = cachedFor(SECRET_CACHE_MS, async () => {
-  const [appSecret, sessionKey] = await Promise.all([readSecret(secrets, env.appSecretArn), readSecret(secrets, env.sessionKeyArn)]);
-  const settings = parsePollerSettings({ top: { ...env.top, appSecret, sessionKey }, startFrom: env.startFrom, pollIntervalSeconds: env.pollIntervalSeconds });
-  const client = TopClient.fromSettings(settings.top, {
-    onRetry: (event) => logger.warn('TOP call retried', { method: event.method, attempt: event.attempt, delayMs: event.delayMs, error: event.error.message }),
-  });
-  const deps = { source: new TopLeadSource(client), state: new DynamoStateStore(ddb, env.table, sourceKey(settings.top.appKey)), queue: new SqsLeadQueue(sqs, env.queueUrl) };
-  return { settings, deps };
-}, {
-  staleForMs: SECRET_STALE_MS,
-  onStale: (error) => logger.warn('could not refresh the secrets; using the values read before', { error: messageOf(error) }),
-});
+const wiring = cachedFor(
+  SECRET_CACHE_MS,
+  async () => {
+    const [appSecret, sessionKey] = await Promise.all([
+      readSecret(secrets, env.appSecretArn),
+      readSecret(secrets, env.sessionKeyArn),
+    ]);
+    const settings = parsePollerSettings({
+      top: { ...env.top, appSecret, sessionKey },
+      startFrom: env.startFrom,
+      pollIntervalSeconds: env.pollIntervalSeconds,
+    });
+    const client = TopClient.fromSettings(settings.top, {
+      onRetry: (event) =>
+        logger.warn('TOP call retried', {
+          method: event.method,
+          attempt: event.attempt,
+          delayMs: event.delayMs,
+          error: event.error.message,
+        }),
+    });
+    const deps = {
+      source: new TopLeadSource(client),
+      state: new DynamoStateStore(ddb, env.table, sourceKey(settings.top.appKey)),
+      queue: new SqsLeadQueue(sqs, env.queueUrl),
+    };
+    return { settings, deps };
+  },
+  {
+    staleForMs: SECRET_STALE_MS,
+    onStale: (error) => logger.warn('could not refresh the secrets; using the values read before', { error: messageOf(error) }),
+  },
+);
 
 export type PollSummary = Omit<PollResult, 'enqueuedIds'>;
 
@@ -60,7 +81,10 @@ export async function handler(_event: unknown, context: Context): Promise<PollSu
     // The gateway refused what the secrets hold (session, signature): the operator may have just
     // updated them, so the next poll reads them afresh instead of waiting out the cache.
     if (refusesSecrets(error)) wiring.forget();
-    logger.error('poll failed; the cursor and scan state are unchanged since the last saved page', { error: messageOf(error), errorName: error instanceof Error ? error.name : typeof error });
+    logger.error('poll failed; the cursor and scan state are unchanged since the last saved page', {
+      error: messageOf(error),
+      errorName: error instanceof Error ? error.name : typeof error,
+    });
     throw error;
   } finally {
     metrics.addMetric(METRIC.pollDurationMs, MetricUnit.Milliseconds, Date.now() - started);

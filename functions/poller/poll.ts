@@ -3,7 +3,16 @@ import { PagingContractError } from '../shared/domain/errors';
 import { compareIds, maxId, type LeadId } from '../shared/domain/ids';
 import type { Lead } from '../shared/domain/lead';
 import type { StartFrom } from '../shared/domain/settings';
-import { LeadSourceRateLimitedError, LeadSourceTransientError, type LeadPage, type LeadQueue, type LeadSource, type ScanProgress, type SourceState, type StateStore } from './ports';
+import {
+  LeadSourceRateLimitedError,
+  LeadSourceTransientError,
+  type LeadPage,
+  type LeadQueue,
+  type LeadSource,
+  type ScanProgress,
+  type SourceState,
+  type StateStore,
+} from './ports';
 
 /** How many of the highest handled ids the lookback re-reads each cycle (DESIGN §2.6). */
 export const LOOKBACK_IDS = 20;
@@ -46,10 +55,21 @@ export interface PollResult {
 export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResult> {
   const now = deps.now ?? Date.now;
   let state = await deps.state.load();
-  const result: PollResult = { pages: 0, fetched: 0, enqueued: 0, enqueuedIds: [], rejected: [], cursor: state.cursor ?? null, scanInProgress: state.scan !== undefined };
+  const result: PollResult = {
+    pages: 0,
+    fetched: 0,
+    enqueued: 0,
+    enqueuedIds: [],
+    rejected: [],
+    cursor: state.cursor ?? null,
+    scanInProgress: state.scan !== undefined,
+  };
   if (state.cursorAt !== undefined) result.cursorAt = state.cursorAt;
   const fetch = (offset?: LeadId): Promise<LeadPage> => {
-    const request = offset === undefined ? { pageSize: opts.pageSize, deadline: opts.deadline } : { offset, pageSize: opts.pageSize, deadline: opts.deadline };
+    const request =
+      offset === undefined
+        ? { pageSize: opts.pageSize, deadline: opts.deadline }
+        : { offset, pageSize: opts.pageSize, deadline: opts.deadline };
     return deps.source.fetchPage(request);
   };
 
@@ -65,7 +85,8 @@ export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResul
       // A page fetched ahead had only what was left of the budget: a transient failure once it ran
       // out is the deadline stopping the cycle (the scan is saved up to the last page), not a
       // failing gateway. A permanent one (an expired session) surfaces now all the same.
-      if (prefetched && now() >= opts.deadline && error instanceof LeadSourceTransientError) return { ...result, stoppedEarly: 'deadline' };
+      if (prefetched && now() >= opts.deadline && error instanceof LeadSourceTransientError)
+        return { ...result, stoppedEarly: 'deadline' };
       throw error;
     }
     result.pages += 1;
@@ -109,7 +130,12 @@ interface PageStep {
  * The pure heart of the scan: given the state and one page, what to enqueue and what to write.
  * Exported for table-driven tests.
  */
-export function planStep(state: SourceState, page: LeadPage, opts: Pick<PollOptions, 'pageSize' | 'startFrom'>, nowIso: string): PageStep {
+export function planStep(
+  state: SourceState,
+  page: LeadPage,
+  opts: Pick<PollOptions, 'pageSize' | 'startFrom'>,
+  nowIso: string,
+): PageStep {
   const offset = state.scan?.next;
   checkOrder(page, offset);
   const ids = page.leads.map((lead) => lead.id);
@@ -143,10 +169,12 @@ export function planStep(state: SourceState, page: LeadPage, opts: Pick<PollOpti
   });
 
   // A record without an id lies below `below` (or the offset): above the floor it may be new.
-  const rejected = page.rejected.filter((r) => {
-    const upper = r.below ?? offset;
-    return upper === undefined || compareIds(upper, scan.floor) > 0;
-  }).map((r) => r.problem);
+  const rejected = page.rejected
+    .filter((r) => {
+      const upper = r.below ?? offset;
+      return upper === undefined || compareIds(upper, scan.floor) > 0;
+    })
+    .map((r) => r.problem);
 
   const lowest = fresh.at(-1)?.id;
   const stopAt = windowLow ?? scan.floor;
@@ -163,7 +191,9 @@ export function planStep(state: SourceState, page: LeadPage, opts: Pick<PollOpti
   }
   if (lowest === undefined) {
     const where = offset === undefined ? 'the newest page' : `the page at offset ${offset}`;
-    throw new PagingContractError(`no progress: ${where} was full (${page.rawCount} rows) but brought no new lead id to continue from (page size ${opts.pageSize}); stopping instead of looping`);
+    throw new PagingContractError(
+      `no progress: ${where} was full (${page.rawCount} rows) but brought no new lead id to continue from (page size ${opts.pageSize}); stopping instead of looping`,
+    );
   }
   // The highest ids of the scan so far: with pages smaller than the lookback, they span pages.
   const scanSeen = highest([...scan.seen, ...fresh.map((lead) => lead.id)], LOOKBACK_IDS);
@@ -176,11 +206,15 @@ function checkOrder(page: LeadPage, offset: LeadId | undefined): void {
   const ids = page.leads.map((lead) => lead.id);
   for (let i = 1; i < ids.length; i += 1) {
     if (compareIds(ids[i]!, ids[i - 1]!) >= 0) {
-      throw new PagingContractError(`ids are not descending (${ids[i - 1]} then ${ids[i]}${offset === undefined ? '' : ` at offset ${offset}`}); stopping instead of skipping leads`);
+      throw new PagingContractError(
+        `ids are not descending (${ids[i - 1]} then ${ids[i]}${offset === undefined ? '' : ` at offset ${offset}`}); stopping instead of skipping leads`,
+      );
     }
   }
   if (offset !== undefined && ids[0] !== undefined && compareIds(ids[0], offset) > 0) {
-    throw new PagingContractError(`the page at offset ${offset} returned id ${ids[0]} above it; stopping instead of skipping leads`);
+    throw new PagingContractError(
+      `the page at offset ${offset} returned id ${ids[0]} above it; stopping instead of skipping leads`,
+    );
   }
 }
 

@@ -67,7 +67,9 @@ export interface ForwarderFigures {
 export async function benchForwarder(servers: BenchServers): Promise<ForwarderFigures> {
   const one = await scenario(servers, FORWARDER_LEADS, '400000000', (ctx) => runInstances(ctx, 1));
   const stack = await scenario(servers, STACK_RUN_LEADS, '500000000', (ctx) => runInstances(ctx, STACK_MAX_CONCURRENCY));
-  const ceiling = await scenario(servers, CEILING_LEADS, '550000000', (ctx) => runInstances(ctx, 1, instantDeliver), { checkReceivers: false });
+  const ceiling = await scenario(servers, CEILING_LEADS, '550000000', (ctx) => runInstances(ctx, 1, instantDeliver), {
+    checkReceivers: false,
+  });
   const naive = await scenario(servers, NAIVE_FORWARDER_LEADS, '600000000', (ctx) => runNaive(ctx));
   return { one, stack, ceiling, naive, vsNaive: one.deliveriesPerSecond / naive.deliveriesPerSecond };
 }
@@ -82,9 +84,16 @@ interface Context {
 }
 
 /** A webhook that accepts at once without a network: isolates the ledger and queue work. */
-const instantDeliver: ForwardDeps['deliver'] = () => Promise.resolve({ outcome: 'delivered', reason: 'stub', status: 200, latencyMs: 0 });
+const instantDeliver: ForwardDeps['deliver'] = () =>
+  Promise.resolve({ outcome: 'delivered', reason: 'stub', status: 200, latencyMs: 0 });
 
-async function scenario(servers: BenchServers, leads: number, startId: string, run: (ctx: Context) => Promise<ForwarderRun>, opts: { checkReceivers?: boolean } = {}): Promise<ForwarderRun> {
+async function scenario(
+  servers: BenchServers,
+  leads: number,
+  startId: string,
+  run: (ctx: Context) => Promise<ForwarderRun>,
+  opts: { checkReceivers?: boolean } = {},
+): Promise<ForwarderRun> {
   const receivers = await servers.receivers(ENDPOINT_COUNT, ENDPOINT_LATENCY_MS);
   try {
     const table = await servers.newTable();
@@ -93,13 +102,24 @@ async function scenario(servers: BenchServers, leads: number, startId: string, r
     const queue = new SqsLeadQueue(servers.sqs, queueUrl);
     const seenAt = new Date().toISOString();
     for (let i = 0; i < all.length; i += 100) await queue.enqueue(all.slice(i, i + 100), seenAt);
-    const endpoints = receivers.urls.map((url, i): Endpoint => ({ name: `crm${i + 1}`, url, secrets: [SECRET], headers: {}, format: 'standard', timeoutMs: 10_000 }));
+    const endpoints = receivers.urls.map((url, i): Endpoint => ({
+      name: `crm${i + 1}`,
+      url,
+      secrets: [SECRET],
+      headers: {},
+      format: 'standard',
+      timeoutMs: 10_000,
+    }));
     const result = await run({ servers, endpoints, table, queueUrl, dlqUrl, leads });
     // A benchmark of a pipeline that lost or doubled a delivery would measure the wrong thing.
     for (const r of opts.checkReceivers === false ? [] : await receivers.accepted()) {
-      if (r.accepted !== leads || r.unique !== leads) throw new Error(`forwarder bench: a receiver accepted ${r.accepted} deliveries of ${r.unique} leads, expected ${leads} once each`);
+      if (r.accepted !== leads || r.unique !== leads)
+        throw new Error(
+          `forwarder bench: a receiver accepted ${r.accepted} deliveries of ${r.unique} leads, expected ${leads} once each`,
+        );
     }
-    if ((await servers.depth(dlqUrl)) !== 0 || (await servers.depth(queueUrl)) !== 0) throw new Error('forwarder bench: messages left on the queue or parked');
+    if ((await servers.depth(dlqUrl)) !== 0 || (await servers.depth(queueUrl)) !== 0)
+      throw new Error('forwarder bench: messages left on the queue or parked');
     return result;
   } finally {
     await receivers.close();
@@ -150,7 +170,15 @@ async function runInstances(ctx: Context, count: number, deliver?: ForwardDeps['
         const batch = await forwardBatch(d, records);
         batchMs.push(performance.now() - started);
         const done = records.filter((r) => !batch.failures.includes(r.messageId));
-        if (done.length > 0) deletes.push(ctx.servers.sqs.send(new DeleteMessageBatchCommand({ QueueUrl: ctx.queueUrl, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) })));
+        if (done.length > 0)
+          deletes.push(
+            ctx.servers.sqs.send(
+              new DeleteMessageBatchCommand({
+                QueueUrl: ctx.queueUrl,
+                Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+              }),
+            ),
+          );
         for (const record of batch.records) {
           for (const e of record.endpoints) {
             if (e.state !== 'delivered') continue;
@@ -208,7 +236,15 @@ async function runNaive(ctx: Context): Promise<ForwarderRun> {
   return summary(1, ctx.leads, deliveries, ms, latencies, batchMs, process.cpuUsage(cpu));
 }
 
-function summary(instances: number, leads: number, deliveries: number, ms: number, latencies: number[], batchMs: number[], cpu: NodeJS.CpuUsage): ForwarderRun {
+function summary(
+  instances: number,
+  leads: number,
+  deliveries: number,
+  ms: number,
+  latencies: number[],
+  batchMs: number[],
+  cpu: NodeJS.CpuUsage,
+): ForwarderRun {
   return {
     instances,
     leads,

@@ -1,7 +1,14 @@
 import * as path from 'node:path';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { realisticLeads, sqsEvent } from '../support/bench-leads';
-import { bundleBytes, buildBundles, lambdaEnvironment, startLambda, type Bundles, type FunctionName } from '../support/bench-lambda';
+import {
+  bundleBytes,
+  buildBundles,
+  lambdaEnvironment,
+  startLambda,
+  type Bundles,
+  type FunctionName,
+} from '../support/bench-lambda';
 import type { BenchServers } from './servers';
 import { median } from './stats';
 
@@ -46,7 +53,14 @@ export interface LambdaFigures {
    * (NodejsFunction's default), found through NODE_PATH in this project's node_modules.
    */
   coldStartsRuntimeSdk: ColdStart[];
-  memory: { batches: number; leads: number; deliveries: number; peakRssMb: number; rssAfterFirstBatchMb: number; rssAtEndMb: number };
+  memory: {
+    batches: number;
+    leads: number;
+    deliveries: number;
+    peakRssMb: number;
+    rssAfterFirstBatchMb: number;
+    rssAtEndMb: number;
+  };
 }
 
 export async function benchLambdas(servers: BenchServers): Promise<LambdaFigures> {
@@ -57,12 +71,19 @@ export async function benchLambdas(servers: BenchServers): Promise<LambdaFigures
   try {
     await servers.setSecret(ARN.appSecret, gateway.appSecret);
     await servers.setSecret(ARN.sessionKey, gateway.sessionKey);
-    await servers.setSecret(ARN.webhooks, JSON.stringify(receivers.urls.map((url, i) => ({ name: `crm${i + 1}`, url, secret: SECRET }))));
+    await servers.setSecret(
+      ARN.webhooks,
+      JSON.stringify(receivers.urls.map((url, i) => ({ name: `crm${i + 1}`, url, secret: SECRET }))),
+    );
     const { queueUrl, dlqUrl } = await servers.newQueues();
     let leadSeq = 0;
     /** One fresh process; `variant` picks the bundles and where their external modules are found. */
     type Variant = { built: Bundles; nodePath?: string };
-    const coldRun = async (name: FunctionName, sourceMaps: boolean, { built, nodePath }: Variant): Promise<Omit<ColdStart, 'bundleKb'>> => {
+    const coldRun = async (
+      name: FunctionName,
+      sourceMaps: boolean,
+      { built, nodePath }: Variant,
+    ): Promise<Omit<ColdStart, 'bundleKb'>> => {
       const table = await servers.newTable();
       const env = lambdaEnvironment({
         endpoints: { dynamo: servers.dynamoEndpoint, sqs: servers.sqsEndpoint, secretsManager: servers.secretsEndpoint },
@@ -76,10 +97,17 @@ export async function benchLambdas(servers: BenchServers): Promise<LambdaFigures
       const lambda = startLambda(built, built.files[name], env, { sourceMaps, ...(nodePath === undefined ? {} : { nodePath }) });
       try {
         const loaded = await lambda.loaded;
-        const event = name === 'poller' ? {} : sqsEvent(realisticLeads(1, { startId: String(800_000_000 + leadSeq++), seed: 'cold' }));
+        const event =
+          name === 'poller' ? {} : sqsEvent(realisticLeads(1, { startId: String(800_000_000 + leadSeq++), seed: 'cold' }));
         const result = await lambda.invoke(event);
         if (!result.ok) throw new Error(`${name} cold start: the first event failed: ${result.error}`);
-        return { function: name, requireMs: loaded.loadMs, firstEventMs: result.ms, coldStartMs: loaded.loadMs + result.ms, processToLoadedMs: loaded.sinceStartMs };
+        return {
+          function: name,
+          requireMs: loaded.loadMs,
+          firstEventMs: result.ms,
+          coldStartMs: loaded.loadMs + result.ms,
+          processToLoadedMs: loaded.sinceStartMs,
+        };
       } finally {
         await lambda.stop();
       }
@@ -104,7 +132,13 @@ export async function benchLambdas(servers: BenchServers): Promise<LambdaFigures
     const withoutMaps = await coldStarts(false);
     const runtimeSdk = await coldStarts(true, { built: runtimeSdkBundles, nodePath: RUNTIME_SDK_PATH });
     const memory = await memoryRun(servers, bundles, { queueUrl, dlqUrl });
-    return { composition: bundles.composition, coldStarts: withMaps, coldStartsNoSourceMaps: withoutMaps, coldStartsRuntimeSdk: runtimeSdk, memory };
+    return {
+      composition: bundles.composition,
+      coldStarts: withMaps,
+      coldStartsNoSourceMaps: withoutMaps,
+      coldStartsRuntimeSdk: runtimeSdk,
+      memory,
+    };
   } finally {
     await gateway.close();
     await receivers.close();
@@ -117,7 +151,11 @@ export async function benchLambdas(servers: BenchServers): Promise<LambdaFigures
  * after another as Lambda would, delivering to three receivers answering in 20 ms; the
  * process's own peak RSS (getrusage) at the end.
  */
-async function memoryRun(servers: BenchServers, bundles: Bundles, queues: { queueUrl: string; dlqUrl: string }): Promise<LambdaFigures['memory']> {
+async function memoryRun(
+  servers: BenchServers,
+  bundles: Bundles,
+  queues: { queueUrl: string; dlqUrl: string },
+): Promise<LambdaFigures['memory']> {
   const slow = await servers.receivers(3, 20);
   const webhooksArn = `${ARN.webhooks}-memory`;
   await servers.setSecret(webhooksArn, JSON.stringify(slow.urls.map((url, i) => ({ name: `crm${i + 1}`, url, secret: SECRET }))));
@@ -145,8 +183,16 @@ async function memoryRun(servers: BenchServers, bundles: Bundles, queues: { queu
       peak = Math.max(peak, result.maxRssKb);
     }
     const leads = MEMORY_BATCHES * BATCH_SIZE;
-    for (const r of await slow.accepted()) if (r.unique !== leads) throw new Error(`memory run: a receiver accepted ${r.unique} of ${leads} leads`);
-    return { batches: MEMORY_BATCHES, leads, deliveries: leads * slow.urls.length, peakRssMb: peak / 1024, rssAfterFirstBatchMb: first / 1024, rssAtEndMb: last / 1024 };
+    for (const r of await slow.accepted())
+      if (r.unique !== leads) throw new Error(`memory run: a receiver accepted ${r.unique} of ${leads} leads`);
+    return {
+      batches: MEMORY_BATCHES,
+      leads,
+      deliveries: leads * slow.urls.length,
+      peakRssMb: peak / 1024,
+      rssAfterFirstBatchMb: first / 1024,
+      rssAtEndMb: last / 1024,
+    };
   } finally {
     await lambda.stop();
     await slow.close();

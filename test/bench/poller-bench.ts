@@ -58,12 +58,28 @@ export async function benchPoller(servers: BenchServers): Promise<PollerFigures>
   const real = await runReal(servers);
   const ceiling = await runCeiling(servers);
   const naive = await runNaive(servers);
-  return { ...real, ceiling, vsCeiling: real.leadsPerSecond / ceiling.leadsPerSecond, naive, vsNaive: real.leadsPerSecond / naive.leadsPerSecond };
+  return {
+    ...real,
+    ceiling,
+    vsCeiling: real.leadsPerSecond / ceiling.leadsPerSecond,
+    naive,
+    vsNaive: real.leadsPerSecond / naive.leadsPerSecond,
+  };
 }
 
-async function withGateway<T>(servers: BenchServers, count: number, startId: string, fn: (gateway: GatewayInfo, client: TopClient) => Promise<T>): Promise<T> {
+async function withGateway<T>(
+  servers: BenchServers,
+  count: number,
+  startId: string,
+  fn: (gateway: GatewayInfo, client: TopClient) => Promise<T>,
+): Promise<T> {
   const gateway = await servers.gateway({ count, startId, latencyMs: GATEWAY_LATENCY_MS });
-  const client = new TopClient({ appKey: gateway.appKey, appSecret: gateway.appSecret, sessionKey: gateway.sessionKey, gatewayUrl: gateway.url });
+  const client = new TopClient({
+    appKey: gateway.appKey,
+    appSecret: gateway.appSecret,
+    sessionKey: gateway.sessionKey,
+    gatewayUrl: gateway.url,
+  });
   try {
     return await fn(gateway, client);
   } finally {
@@ -75,9 +91,14 @@ async function warmUp(servers: BenchServers): Promise<void> {
   const table = await servers.newTable();
   const { queueUrl } = await servers.newQueues();
   await withGateway(servers, WARM_UP_LEADS, '50000000', async (gateway, client) => {
-    const deps = { source: new TopLeadSource(client), state: new DynamoStateStore(servers.ddb, table, sourceKey(gateway.appKey)), queue: new SqsLeadQueue(servers.sqs, queueUrl) };
+    const deps = {
+      source: new TopLeadSource(client),
+      state: new DynamoStateStore(servers.ddb, table, sourceKey(gateway.appKey)),
+      queue: new SqsLeadQueue(servers.sqs, queueUrl),
+    };
     const result = await poll(deps, { pageSize: PAGE_SIZE, startFrom: { kind: 'all' }, deadline: Date.now() + 60_000 });
-    if (result.enqueued !== WARM_UP_LEADS) throw new Error(`poller bench warm-up: expected ${WARM_UP_LEADS} leads enqueued, got ${result.enqueued}`);
+    if (result.enqueued !== WARM_UP_LEADS)
+      throw new Error(`poller bench warm-up: expected ${WARM_UP_LEADS} leads enqueued, got ${result.enqueued}`);
   });
 }
 
@@ -85,17 +106,32 @@ async function runReal(servers: BenchServers): Promise<Omit<PollerFigures, 'naiv
   const table = await servers.newTable();
   const { queueUrl } = await servers.newQueues();
   return withGateway(servers, POLLER_BACKLOG, '100000000', async (gateway, client) => {
-    const deps = { source: new TopLeadSource(client), state: new DynamoStateStore(servers.ddb, table, sourceKey(gateway.appKey)), queue: new SqsLeadQueue(servers.sqs, queueUrl) };
+    const deps = {
+      source: new TopLeadSource(client),
+      state: new DynamoStateStore(servers.ddb, table, sourceKey(gateway.appKey)),
+      queue: new SqsLeadQueue(servers.sqs, queueUrl),
+    };
     const cpu = process.cpuUsage();
-    const { ms, value: result } = await timed(() => poll(deps, { pageSize: PAGE_SIZE, startFrom: { kind: 'all' }, deadline: Date.now() + 600_000 }));
+    const { ms, value: result } = await timed(() =>
+      poll(deps, { pageSize: PAGE_SIZE, startFrom: { kind: 'all' }, deadline: Date.now() + 600_000 }),
+    );
     const used = process.cpuUsage(cpu);
     const queued = await servers.depth(queueUrl);
     if (result.enqueued !== POLLER_BACKLOG || queued !== POLLER_BACKLOG || result.scanInProgress) {
-      throw new Error(`poller bench: expected ${POLLER_BACKLOG} leads enqueued and the scan finished, got ${result.enqueued} enqueued, ${queued} on the queue, scan in progress ${result.scanInProgress}`);
+      throw new Error(
+        `poller bench: expected ${POLLER_BACKLOG} leads enqueued and the scan finished, got ${result.enqueued} enqueued, ${queued} on the queue, scan in progress ${result.scanInProgress}`,
+      );
     }
     const leadsPerSecond = POLLER_BACKLOG / (ms / 1000);
     const cpuMsPerPage = (used.user + used.system) / 1000 / result.pages;
-    return { leads: POLLER_BACKLOG, pages: result.pages, seconds: ms / 1000, leadsPerSecond, vsLimit: leadsPerSecond / FETCH_BOUND_LEADS_PER_SECOND, cpuMsPerPage };
+    return {
+      leads: POLLER_BACKLOG,
+      pages: result.pages,
+      seconds: ms / 1000,
+      leadsPerSecond,
+      vsLimit: leadsPerSecond / FETCH_BOUND_LEADS_PER_SECOND,
+      cpuMsPerPage,
+    };
   });
 }
 
@@ -105,7 +141,11 @@ async function runCeiling(servers: BenchServers): Promise<PollerFigures['ceiling
     let pages = 0;
     const { ms } = await timed(async () => {
       for (let offset: string | undefined; ; pages += 1) {
-        const page = await source.fetchPage({ ...(offset === undefined ? {} : { offset }), pageSize: PAGE_SIZE, deadline: Date.now() + 60_000 });
+        const page = await source.fetchPage({
+          ...(offset === undefined ? {} : { offset }),
+          pageSize: PAGE_SIZE,
+          deadline: Date.now() + 60_000,
+        });
         offset = page.leads.at(-1)?.id;
         if (page.rawCount < PAGE_SIZE || offset === undefined) return;
       }
@@ -131,9 +171,19 @@ async function runNaive(servers: BenchServers): Promise<PollerFigures['naive']> 
       let offset: string | undefined;
       let count = 0;
       for (;;) {
-        const page = await source.fetchPage({ ...(offset === undefined ? {} : { offset }), pageSize: PAGE_SIZE, deadline: Date.now() + 60_000 });
+        const page = await source.fetchPage({
+          ...(offset === undefined ? {} : { offset }),
+          pageSize: PAGE_SIZE,
+          deadline: Date.now() + 60_000,
+        });
         for (const lead of page.leads) {
-          await servers.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(lead), MessageAttributes: { [SEEN_AT_ATTRIBUTE]: { DataType: 'String', StringValue: seenAt } } }));
+          await servers.sqs.send(
+            new SendMessageCommand({
+              QueueUrl: queueUrl,
+              MessageBody: JSON.stringify(lead),
+              MessageAttributes: { [SEEN_AT_ATTRIBUTE]: { DataType: 'String', StringValue: seenAt } },
+            }),
+          );
         }
         count += page.leads.length;
         offset = page.leads.at(-1)?.id;

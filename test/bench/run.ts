@@ -7,9 +7,24 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { benchForwarder, ENDPOINT_COUNT, ENDPOINT_LATENCY_MS, FORWARDER_LEADS, NAIVE_FORWARDER_LEADS, STACK_MAX_CONCURRENCY, STACK_RUN_LEADS } from './forwarder-bench';
+import {
+  benchForwarder,
+  ENDPOINT_COUNT,
+  ENDPOINT_LATENCY_MS,
+  FORWARDER_LEADS,
+  NAIVE_FORWARDER_LEADS,
+  STACK_MAX_CONCURRENCY,
+  STACK_RUN_LEADS,
+} from './forwarder-bench';
 import { benchLambdas, LAMBDA_MEMORY_MB, MEMORY_BATCHES } from './lambda-bench';
-import { benchPoller, FETCH_BOUND_LEADS_PER_SECOND, GATEWAY_LATENCY_MS, NAIVE_POLLER_LEADS, PAGE_SIZE, POLLER_BACKLOG } from './poller-bench';
+import {
+  benchPoller,
+  FETCH_BOUND_LEADS_PER_SECOND,
+  GATEWAY_LATENCY_MS,
+  NAIVE_POLLER_LEADS,
+  PAGE_SIZE,
+  POLLER_BACKLOG,
+} from './poller-bench';
 import { startBenchServers } from './servers';
 import { fixed, table, type Row } from './stats';
 
@@ -18,7 +33,13 @@ const TARGET = { pollerVsLimit: 0.9, forwarderVsNaive: 10, bundleKb: 700, loadMs
 
 async function main(): Promise<void> {
   const began = Date.now();
-  const machine = { nproc: os.availableParallelism(), cpu: os.cpus()[0]?.model ?? 'unknown', node: process.version, date: new Date().toISOString(), command: 'npm run bench' };
+  const machine = {
+    nproc: os.availableParallelism(),
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    date: new Date().toISOString(),
+    command: 'npm run bench',
+  };
   process.stdout.write(`bench: ${machine.nproc} × ${machine.cpu}, node ${machine.node}, ${machine.date}\n`);
   const servers = await startBenchServers();
   try {
@@ -32,16 +53,38 @@ async function main(): Promise<void> {
     const slowest = lambdas.coldStarts.reduce((a, b) => (b.coldStartMs > a.coldStartMs ? b : a));
     const size = (name: string): number => lambdas.coldStarts.find((c) => c.function === name)?.bundleKb ?? Number.NaN;
     const rows: Row[] = [
-      { benchmark: 'poller: real poll()', figure: `${fixed(poller.leadsPerSecond)} leads/s (${poller.leads} leads, ${poller.pages} pages, ${fixed(poller.seconds, 1)} s)`, target: `≥ ${TARGET.pollerVsLimit} × ${FETCH_BOUND_LEADS_PER_SECOND}`, note: `${fixed(poller.vsLimit, 3)} of the fetch-bound limit` },
-      { benchmark: 'poller: fetch-only ceiling (same gateway, nothing else)', figure: `${fixed(poller.ceiling.leadsPerSecond)} leads/s (${fixed(poller.ceiling.msPerPage, 1)} ms a page)`, note: `real poll() reaches ${fixed(poller.vsCeiling, 3)} of it; poller CPU ${fixed(poller.cpuMsPerPage, 1)} ms a page` },
-      { benchmark: 'poller: naive (SendMessage per lead, no overlap)', figure: `${fixed(poller.naive.leadsPerSecond)} leads/s (${poller.naive.leads} leads, ${fixed(poller.naive.seconds, 1)} s)`, note: `real is ${fixed(poller.vsNaive, 1)}×` },
+      {
+        benchmark: 'poller: real poll()',
+        figure: `${fixed(poller.leadsPerSecond)} leads/s (${poller.leads} leads, ${poller.pages} pages, ${fixed(poller.seconds, 1)} s)`,
+        target: `≥ ${TARGET.pollerVsLimit} × ${FETCH_BOUND_LEADS_PER_SECOND}`,
+        note: `${fixed(poller.vsLimit, 3)} of the fetch-bound limit`,
+      },
+      {
+        benchmark: 'poller: fetch-only ceiling (same gateway, nothing else)',
+        figure: `${fixed(poller.ceiling.leadsPerSecond)} leads/s (${fixed(poller.ceiling.msPerPage, 1)} ms a page)`,
+        note: `real poll() reaches ${fixed(poller.vsCeiling, 3)} of it; poller CPU ${fixed(poller.cpuMsPerPage, 1)} ms a page`,
+      },
+      {
+        benchmark: 'poller: naive (SendMessage per lead, no overlap)',
+        figure: `${fixed(poller.naive.leadsPerSecond)} leads/s (${poller.naive.leads} leads, ${fixed(poller.naive.seconds, 1)} s)`,
+        note: `real is ${fixed(poller.vsNaive, 1)}×`,
+      },
       ...[forwarder.one, forwarder.stack].map((run) => ({
         benchmark: `forwarder: ${run.instances} instance${run.instances > 1 ? 's' : ''} (real forwardBatch)`,
         figure: `${fixed(run.deliveriesPerSecond)} deliveries/s (${run.deliveries} in ${fixed(run.seconds, 1)} s)`,
         note: `HTTP p50 ${fixed(run.p50Ms)} ms, p99 ${fixed(run.p99Ms)} ms; batch p50 ${fixed(run.batchP50Ms)} ms, p99 ${fixed(run.batchP99Ms)} ms; CPU ${fixed(run.cpuMsPerDelivery, 2)} ms/delivery${run.instances > 1 ? `; ${fixed(run.deliveriesPerSecond / run.instances)}/s per instance` : ''}`,
       })),
-      { benchmark: 'forwarder: ceiling (1 instance, endpoints answer instantly)', figure: `${fixed(forwarder.ceiling.deliveriesPerSecond)} deliveries/s (${forwarder.ceiling.deliveries} in ${fixed(forwarder.ceiling.seconds, 1)} s)`, note: `ledger + queue round trips alone; CPU ${fixed(forwarder.ceiling.cpuMsPerDelivery, 2)} ms/delivery` },
-      { benchmark: 'forwarder: naive (sequential, new connection each)', figure: `${fixed(forwarder.naive.deliveriesPerSecond)} deliveries/s (${forwarder.naive.deliveries} in ${fixed(forwarder.naive.seconds, 1)} s)`, target: `real ≥ ${TARGET.forwarderVsNaive}×`, note: `1 instance is ${fixed(forwarder.vsNaive, 1)}×; HTTP p50 ${fixed(forwarder.naive.p50Ms)} ms, p99 ${fixed(forwarder.naive.p99Ms)} ms` },
+      {
+        benchmark: 'forwarder: ceiling (1 instance, endpoints answer instantly)',
+        figure: `${fixed(forwarder.ceiling.deliveriesPerSecond)} deliveries/s (${forwarder.ceiling.deliveries} in ${fixed(forwarder.ceiling.seconds, 1)} s)`,
+        note: `ledger + queue round trips alone; CPU ${fixed(forwarder.ceiling.cpuMsPerDelivery, 2)} ms/delivery`,
+      },
+      {
+        benchmark: 'forwarder: naive (sequential, new connection each)',
+        figure: `${fixed(forwarder.naive.deliveriesPerSecond)} deliveries/s (${forwarder.naive.deliveries} in ${fixed(forwarder.naive.seconds, 1)} s)`,
+        target: `real ≥ ${TARGET.forwarderVsNaive}×`,
+        note: `1 instance is ${fixed(forwarder.vsNaive, 1)}×; HTTP p50 ${fixed(forwarder.naive.p50Ms)} ms, p99 ${fixed(forwarder.naive.p99Ms)} ms`,
+      },
       ...lambdas.coldStarts.map((c) => ({
         benchmark: `${c.function}: bundle + cold start`,
         figure: `${fixed(c.bundleKb)} KB; require ${fixed(c.requireMs)} ms + first event ${fixed(c.firstEventMs)} ms = ${fixed(c.coldStartMs)} ms`,
@@ -50,7 +93,10 @@ async function main(): Promise<void> {
       })),
       ...Object.entries(lambdas.composition).map(([name, parts]) => ({
         benchmark: `${name}: largest parts of the bundle`,
-        figure: parts.slice(0, 5).map((p) => `${p.source} ${fixed(p.kb)} KB`).join(', '),
+        figure: parts
+          .slice(0, 5)
+          .map((p) => `${p.source} ${fixed(p.kb)} KB`)
+          .join(', '),
       })),
       ...lambdas.coldStartsNoSourceMaps.map((c) => ({
         benchmark: `${c.function}: cold start, no source maps`,
@@ -60,9 +106,14 @@ async function main(): Promise<void> {
       ...lambdas.coldStartsRuntimeSdk.map((c) => ({
         benchmark: `${c.function}: with the runtime's SDK (not deployed)`,
         figure: `${fixed(c.bundleKb)} KB; require ${fixed(c.requireMs)} ms + first event ${fixed(c.firstEventMs)} ms = ${fixed(c.coldStartMs)} ms`,
-        note: '@aws-sdk/* left out of the bundle (NodejsFunction\'s default) and loaded unbundled, as from /var/runtime/node_modules',
+        note: "@aws-sdk/* left out of the bundle (NodejsFunction's default) and loaded unbundled, as from /var/runtime/node_modules",
       })),
-      { benchmark: 'forwarder: peak RSS', figure: `${fixed(lambdas.memory.peakRssMb, 1)} MB`, target: `≤ ${TARGET.rssMb} MB`, note: `${MEMORY_BATCHES} batches of 10 (${lambdas.memory.deliveries} deliveries); RSS after batch 1 ${fixed(lambdas.memory.rssAfterFirstBatchMb, 1)} MB, at end ${fixed(lambdas.memory.rssAtEndMb, 1)} MB` },
+      {
+        benchmark: 'forwarder: peak RSS',
+        figure: `${fixed(lambdas.memory.peakRssMb, 1)} MB`,
+        target: `≤ ${TARGET.rssMb} MB`,
+        note: `${MEMORY_BATCHES} batches of 10 (${lambdas.memory.deliveries} deliveries); RSS after batch 1 ${fixed(lambdas.memory.rssAfterFirstBatchMb, 1)} MB, at end ${fixed(lambdas.memory.rssAtEndMb, 1)} MB`,
+      },
     ];
     const figures = {
       poller_vs_limit: fixed(poller.vsLimit, 3),
@@ -76,12 +127,19 @@ async function main(): Promise<void> {
     };
     const out = path.join(__dirname, 'out');
     await mkdir(out, { recursive: true });
-    await writeFile(path.join(out, 'results.json'), `${JSON.stringify({ machine, seconds: (Date.now() - began) / 1000, poller, forwarder, lambdas, figures }, null, 2)}\n`);
+    await writeFile(
+      path.join(out, 'results.json'),
+      `${JSON.stringify({ machine, seconds: (Date.now() - began) / 1000, poller, forwarder, lambdas, figures }, null, 2)}\n`,
+    );
     process.stdout.write(`\n${table(rows)}\n\n`);
     process.stdout.write(
       `naive slices: poller ${NAIVE_POLLER_LEADS} leads, forwarder ${NAIVE_FORWARDER_LEADS} leads; forwarder_vs_naive and forwarder_p99_ms are from 1 instance (one batch at a time, 10 records at once, as one Lambda container; receive and delete are the event source's, off its clock); ${STACK_MAX_CONCURRENCY} instances (infra FORWARDER_MAX_CONCURRENCY) on ${STACK_RUN_LEADS} leads; cold_start_ms = require + first event of the slower function, as deployed; total ${fixed((Date.now() - began) / 1000, 1)} s\n`,
     );
-    process.stdout.write(`${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' ')}\n`);
+    process.stdout.write(
+      `${Object.entries(figures)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}\n`,
+    );
   } finally {
     await servers.close();
   }

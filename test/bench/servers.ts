@@ -26,7 +26,10 @@ export interface BenchServers {
   /** A simulated Alimama gateway holding `count` sample leads, answering after `latencyMs`. */
   gateway(opts: { count: number; startId: string; latencyMs: number }): Promise<GatewayInfo & { close(): Promise<void> }>;
   /** `count` webhook receivers answering 200 after `delayMs`. */
-  receivers(count: number, delayMs: number): Promise<{ urls: string[]; accepted(): Promise<AcceptedCount[]>; close(): Promise<void> }>;
+  receivers(
+    count: number,
+    delayMs: number,
+  ): Promise<{ urls: string[]; accepted(): Promise<AcceptedCount[]>; close(): Promise<void> }>;
   setSecret(arn: string, value: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -41,7 +44,10 @@ interface ServicesProcess {
 
 /** One services.ts process; `call` sends it a request and resolves with its reply. */
 async function startServices(): Promise<ServicesProcess> {
-  const child = fork(TSX, [path.join(__dirname, 'services.ts')], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+  const child = fork(TSX, [path.join(__dirname, 'services.ts')], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    execArgv: [],
+  });
   const waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   let nextId = 1;
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
@@ -82,7 +88,11 @@ export async function startBenchServers(): Promise<BenchServers> {
   const call = services.call;
   // test/support/local-aws.ts finds the SQS server through this variable (jest's globalSetup sets it in tests).
   process.env.FAUXQS_ENDPOINT = sqsEndpoint;
-  const ddb = new DynamoDBClient({ endpoint: dynamoEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  const ddb = new DynamoDBClient({
+    endpoint: dynamoEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   const sqs = sqsClient();
   return {
     ddb,
@@ -93,7 +103,12 @@ export async function startBenchServers(): Promise<BenchServers> {
     newTable: () => createStateTable(ddb),
     newQueues: (opts) => createQueues(sqs, opts),
     depth: async (queueUrl) => {
-      const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: queueUrl,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
       return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
     },
     gateway: async (opts) => {

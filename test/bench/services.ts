@@ -37,7 +37,10 @@ export interface ServicesReady {
   secretsEndpoint: string;
 }
 
-export type ServicesReply = ServicesReady | { type: 'reply'; id: number; ok: true; value: unknown } | { type: 'reply'; id: number; ok: false; error: string };
+export type ServicesReply =
+  | ServicesReady
+  | { type: 'reply'; id: number; ok: true; value: unknown }
+  | { type: 'reply'; id: number; ok: false; error: string };
 
 /** Per receiver: every 2xx answered, and how many distinct leads that was. */
 export interface AcceptedCount {
@@ -59,9 +62,17 @@ async function main(): Promise<void> {
   const handle = async (request: ServicesRequest): Promise<unknown> => {
     switch (request.op) {
       case 'gateway': {
-        const gateway = await startSimulatedGateway({ leads: generateLeads(request.count, { startId: request.startId, maxIdGap: 2, seed: request.seed }), latencyMs: request.latencyMs });
+        const gateway = await startSimulatedGateway({
+          leads: generateLeads(request.count, { startId: request.startId, maxIdGap: 2, seed: request.seed }),
+          latencyMs: request.latencyMs,
+        });
         gateways.set(gateway.url, gateway);
-        return { url: gateway.url, appKey: gateway.appKey, appSecret: gateway.appSecret, sessionKey: gateway.sessionKey } satisfies GatewayInfo;
+        return {
+          url: gateway.url,
+          appKey: gateway.appKey,
+          appSecret: gateway.appSecret,
+          sessionKey: gateway.sessionKey,
+        } satisfies GatewayInfo;
       }
       case 'close-gateway':
         await gateways.get(request.url)?.close();
@@ -70,7 +81,9 @@ async function main(): Promise<void> {
       case 'receivers': {
         const urls: string[] = [];
         for (let i = 0; i < request.count; i += 1) {
-          const receiver = await startReceiver(() => (request.delayMs > 0 ? { status: 200, delayMs: request.delayMs } : { status: 200 }));
+          const receiver = await startReceiver(() =>
+            request.delayMs > 0 ? { status: 200, delayMs: request.delayMs } : { status: 200 },
+          );
           receivers.set(receiver.url, receiver);
           urls.push(receiver.url);
         }
@@ -79,7 +92,12 @@ async function main(): Promise<void> {
       case 'accepted':
         return request.urls.map((url): AcceptedCount => {
           const r = receivers.get(url);
-          return { url, accepted: r?.accepted.length ?? 0, unique: new Set(r?.accepted ?? []).size, requests: r?.requests.length ?? 0 };
+          return {
+            url,
+            accepted: r?.accepted.length ?? 0,
+            unique: new Set(r?.accepted ?? []).size,
+            requests: r?.requests.length ?? 0,
+          };
         });
       case 'close-receivers':
         await Promise.all(request.urls.map((url) => receivers.get(url)?.close() ?? Promise.resolve()));
@@ -102,12 +120,18 @@ async function main(): Promise<void> {
   process.on('message', (request: ServicesRequest) => {
     handle(request).then(
       (value) => send({ type: 'reply', id: request.id, ok: true, value }),
-      (error: unknown) => send({ type: 'reply', id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) =>
+        send({ type: 'reply', id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) }),
     );
   });
   // Never outlive the benchmark.
   process.on('disconnect', () => process.exit(0));
-  send({ type: 'ready', dynamoEndpoint: dynamo.endpoint, sqsEndpoint: `http://127.0.0.1:${fauxqs.port}`, secretsEndpoint: secrets.endpoint });
+  send({
+    type: 'ready',
+    dynamoEndpoint: dynamo.endpoint,
+    sqsEndpoint: `http://127.0.0.1:${fauxqs.port}`,
+    secretsEndpoint: secrets.endpoint,
+  });
 }
 
 main().catch((error: unknown) => {

@@ -9,24 +9,45 @@ const { poller, forwarder } = functions(json);
 const alarms = resourcesOfType(json, 'AWS::CloudWatch::Alarm').map(([, alarm]) => alarm);
 const [topicId, topic] = only(resourcesOfType(json, 'AWS::SNS::Topic'), 'alarm topic');
 const queues = resourcesOfType(json, 'AWS::SQS::Queue');
-const [leadsId] = only(queues.filter(([, q]) => props(q).RedrivePolicy !== undefined), 'leads queue');
-const [dlqId] = only(queues.filter(([, q]) => props(q).RedrivePolicy === undefined), 'dead-letter queue');
+const [leadsId] = only(
+  queues.filter(([, q]) => props(q).RedrivePolicy !== undefined),
+  'leads queue',
+);
+const [dlqId] = only(
+  queues.filter(([, q]) => props(q).RedrivePolicy === undefined),
+  'dead-letter queue',
+);
 
 type Dimension = { Name: string; Value: unknown };
 
 function alarmsOn(metricName: string, namespace: string, dimension?: (d: Dimension[]) => boolean): CfnResource[] {
   return alarms.filter((alarm) => {
     const p = props(alarm);
-    return p.MetricName === metricName && p.Namespace === namespace && (dimension === undefined || dimension((p.Dimensions as Dimension[] | undefined) ?? []));
+    return (
+      p.MetricName === metricName &&
+      p.Namespace === namespace &&
+      (dimension === undefined || dimension((p.Dimensions as Dimension[] | undefined) ?? []))
+    );
   });
 }
 
 const ofStack = (dimensions: Dimension[]): boolean =>
-  dimensions.length === 1 && dimensions[0]!.Name === 'service' && JSON.stringify(dimensions[0]!.Value) === JSON.stringify({ Ref: 'AWS::StackName' });
-const ofResource = (logicalId: string) => (dimensions: Dimension[]): boolean => dimensions.some((d) => refersTo(d.Value, logicalId));
+  dimensions.length === 1 &&
+  dimensions[0]!.Name === 'service' &&
+  JSON.stringify(dimensions[0]!.Value) === JSON.stringify({ Ref: 'AWS::StackName' });
+const ofResource =
+  (logicalId: string) =>
+  (dimensions: Dimension[]): boolean =>
+    dimensions.some((d) => refersTo(d.Value, logicalId));
 
 /** Alarms on events (a rejected record, a 410, an auth failure): back to OK means "no new one", not "fixed". */
-const EVENT_METRICS = new Set<string>([POLLER_METRICS.topAuthFailure, POLLER_METRICS.leadsRejected, FORWARDER_METRICS.endpointGone, FORWARDER_METRICS.mobileDecryptFailed, FORWARDER_METRICS.deliveryDeadLettered]);
+const EVENT_METRICS = new Set<string>([
+  POLLER_METRICS.topAuthFailure,
+  POLLER_METRICS.leadsRejected,
+  FORWARDER_METRICS.endpointGone,
+  FORWARDER_METRICS.mobileDecryptFailed,
+  FORWARDER_METRICS.deliveryDeadLettered,
+]);
 
 function theAlarm(metricName: string, namespace: string, dimension: (d: Dimension[]) => boolean): Record<string, unknown> {
   const found = only(alarmsOn(metricName, namespace, dimension), `alarm on ${metricName}`);
@@ -50,7 +71,11 @@ interface FailureRule {
 function failureRule(alarm: Record<string, unknown>, schedule: string): FailureRule {
   const intrinsics = new Intrinsics(json, { PollSchedule: schedule });
   const periods = intrinsics.evaluate(alarm.EvaluationPeriods) as number;
-  return { period: intrinsics.evaluate(alarm.Period) as number, periods, datapoints: (intrinsics.evaluate(alarm.DatapointsToAlarm) as number | undefined) ?? periods };
+  return {
+    period: intrinsics.evaluate(alarm.Period) as number,
+    periods,
+    datapoints: (intrinsics.evaluate(alarm.DatapointsToAlarm) as number | undefined) ?? periods,
+  };
 }
 
 /** Delays of each poll's report after its tick (seconds), from tame to adversarial. */
@@ -59,7 +84,10 @@ const DELAYS: [string, (k: number) => number][] = [
   ['longest', () => MAX_REPORT_DELAY - 1],
   ['alternating', (k) => (k % 2 === 0 ? 0 : MAX_REPORT_DELAY - 1)],
   ['every third late', (k) => (k % 3 === 0 ? MAX_REPORT_DELAY - 1 : 0)],
-  ...[1, 2, 3].map((seed): [string, (k: number) => number] => ['random ' + seed, (k) => Math.floor(pseudoRandom(seed * 1000 + k) * MAX_REPORT_DELAY)]),
+  ...[1, 2, 3].map((seed): [string, (k: number) => number] => [
+    'random ' + seed,
+    (k) => Math.floor(pseudoRandom(seed * 1000 + k) * MAX_REPORT_DELAY),
+  ]),
 ];
 
 function pseudoRandom(n: number): number {
@@ -69,11 +97,19 @@ function pseudoRandom(n: number): number {
 
 /** Where the first tick falls against the alarm's periods (which start at multiples of the period). */
 function phasesFor(seconds: number): number[] {
-  return [0, 1, 30, 75, 149, 150, 299, seconds - MAX_REPORT_DELAY, seconds - 60, seconds - 1].filter((p) => p >= 0 && p < seconds);
+  return [0, 1, 30, 75, 149, 150, 299, seconds - MAX_REPORT_DELAY, seconds - 60, seconds - 1].filter(
+    (p) => p >= 0 && p < seconds,
+  );
 }
 
 /** When each failing poll reports: a tick every interval from `phase`, each poll `failing(k)` or not. */
-function failureReports(seconds: number, phase: number, delay: (k: number) => number, failing: (k: number) => boolean, polls = Math.ceil((6 * 3600) / seconds) + 10): number[] {
+function failureReports(
+  seconds: number,
+  phase: number,
+  delay: (k: number) => number,
+  failing: (k: number) => boolean,
+  polls = Math.ceil((6 * 3600) / seconds) + 10,
+): number[] {
   const reports: number[] = [];
   for (let k = 0; k < polls; k += 1) if (failing(k)) reports.push(3600 + phase + k * seconds + delay(k));
   return reports.sort((a, b) => a - b);
@@ -141,11 +177,22 @@ describe('alarms', () => {
       },
     );
 
-    it.each(POLL_SCHEDULES.map((s) => [s.expression, s.seconds]))('at %s, never fire for one failed poll that the next poll recovers from', (expression, seconds) => {
-      const rule = failureRule(alarm, expression);
-      for (const phase of phasesFor(seconds))
-        for (const [name, delay] of DELAYS) expect({ phase, name, fired: firstAlarm(rule, failureReports(seconds, phase, delay, (k) => k === 5)) }).toEqual({ phase, name, fired: undefined });
-    });
+    it.each(POLL_SCHEDULES.map((s) => [s.expression, s.seconds]))(
+      'at %s, never fire for one failed poll that the next poll recovers from',
+      (expression, seconds) => {
+        const rule = failureRule(alarm, expression);
+        for (const phase of phasesFor(seconds))
+          for (const [name, delay] of DELAYS)
+            expect({
+              phase,
+              name,
+              fired: firstAlarm(
+                rule,
+                failureReports(seconds, phase, delay, (k) => k === 5),
+              ),
+            }).toEqual({ phase, name, fired: undefined });
+      },
+    );
   });
 
   it('fire on the first TOP authorization failure (the merchant must re-authorize)', () => {
@@ -155,25 +202,45 @@ describe('alarms', () => {
 
   it('fire when no poll has succeeded for several intervals, silence included', () => {
     const alarm = theAlarm(POLLER_METRICS.pollSucceeded, 'LeadForwarder', ofStack);
-    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'LessThanThreshold', TreatMissingData: 'breaching', EvaluationPeriods: NO_POLL_INTERVALS });
+    expect(alarm).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      EvaluationPeriods: NO_POLL_INTERVALS,
+    });
     // One period is one poll interval, whichever schedule is chosen.
-    for (const { expression, seconds } of POLL_SCHEDULES) expect(new Intrinsics(json, { PollSchedule: expression }).evaluate(alarm.Period)).toBe(seconds);
+    for (const { expression, seconds } of POLL_SCHEDULES)
+      expect(new Intrinsics(json, { PollSchedule: expression }).evaluate(alarm.Period)).toBe(seconds);
   });
 
   it('fire on the first lead record the poller rejects (that lead is not forwarded)', () => {
     const alarm = theAlarm(POLLER_METRICS.leadsRejected, 'LeadForwarder', ofStack);
-    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1, Statistic: 'Sum', TreatMissingData: 'notBreaching' });
+    expect(alarm).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: 1,
+      Statistic: 'Sum',
+      TreatMissingData: 'notBreaching',
+    });
     expect(JSON.stringify(alarm.AlarmDescription)).toMatch(/not forwarded/);
     expect(JSON.stringify(alarm.AlarmDescription)).toMatch(/lead record rejected/);
   });
 
   it('fire when an endpoint is gone (410)', () => {
-    expect(theAlarm(FORWARDER_METRICS.endpointGone, 'LeadForwarder', ofStack)).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold' });
+    expect(theAlarm(FORWARDER_METRICS.endpointGone, 'LeadForwarder', ofStack)).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
   });
 
   it('fire for each new run of parked leads, not only when the DLQ stops being empty', () => {
     const alarm = theAlarm(FORWARDER_METRICS.deliveryDeadLettered, 'LeadForwarder', ofStack);
-    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Period: 60, Statistic: 'Sum' });
+    expect(alarm).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Period: 60,
+      Statistic: 'Sum',
+    });
     expect(JSON.stringify(alarm.AlarmDescription)).toMatch(/replay/);
   });
 
@@ -184,7 +251,12 @@ describe('alarms', () => {
   });
 
   it('fire when deliveries keep being retried (an endpoint failing for a while)', () => {
-    expect(theAlarm(FORWARDER_METRICS.deliveriesRetrying, 'LeadForwarder', ofStack)).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: RETRY_PERIODS, Period: RETRY_PERIOD.toSeconds() });
+    expect(theAlarm(FORWARDER_METRICS.deliveriesRetrying, 'LeadForwarder', ofStack)).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      EvaluationPeriods: RETRY_PERIODS,
+      Period: RETRY_PERIOD.toSeconds(),
+    });
   });
 
   it('fire on forwarder function errors', () => {
@@ -194,9 +266,15 @@ describe('alarms', () => {
   it('go to an encrypted, TLS-only topic, and to an email address only when one is given', () => {
     expect(props(topic).KmsMasterKeyId).toBeDefined();
     const policy = only(resourcesOfType(json, 'AWS::SNS::TopicPolicy'), 'topic policy')[1];
-    const statements = (props(policy).PolicyDocument as { Statement: { Effect: string; Principal?: unknown; Condition?: unknown }[] }).Statement;
-    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }));
-    expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' } }));
+    const statements = (
+      props(policy).PolicyDocument as { Statement: { Effect: string; Principal?: unknown; Condition?: unknown }[] }
+    ).Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Allow', Principal: { Service: 'cloudwatch.amazonaws.com' } }),
+    );
     const [, subscription] = only(resourcesOfType(json, 'AWS::SNS::Subscription'), 'email subscription');
     expect(props(subscription)).toMatchObject({ Protocol: 'email', Endpoint: { Ref: 'AlarmEmail' }, TopicArn: { Ref: topicId } });
     expect(new Intrinsics(json, { AlarmEmail: '' }).condition(subscription.Condition!)).toBe(false);
@@ -206,20 +284,40 @@ describe('alarms', () => {
 
 describe('dashboard', () => {
   const [, dashboard] = only(resourcesOfType(json, 'AWS::CloudWatch::Dashboard'), 'dashboard');
-  const stand = Object.fromEntries(Object.keys(json.Resources).flatMap((id) => [[id, id], [`${id}.QueueName`, `queue-${id}`], [`${id}.Arn`, `arn-${id}`]]));
+  const stand = Object.fromEntries(
+    Object.keys(json.Resources).flatMap((id) => [
+      [id, id],
+      [`${id}.QueueName`, `queue-${id}`],
+      [`${id}.Arn`, `arn-${id}`],
+    ]),
+  );
   const body = JSON.parse(
-    String(new Intrinsics(json, {}, { ...stand, 'AWS::StackName': 'shop-a', 'AWS::Region': 'cn-north-1' }).evaluate(props(dashboard).DashboardBody)),
+    String(
+      new Intrinsics(json, {}, { ...stand, 'AWS::StackName': 'shop-a', 'AWS::Region': 'cn-north-1' }).evaluate(
+        props(dashboard).DashboardBody,
+      ),
+    ),
   ) as { widgets: { properties: { metrics?: unknown[] } }[] };
   const metrics = JSON.stringify(body.widgets.map((w) => w.properties.metrics ?? []));
 
   it('shows per-endpoint deliveries, failures and latency of this stack only', () => {
-    for (const name of [ENDPOINT_METRICS.delivered, ENDPOINT_METRICS.deliveryRetried, ENDPOINT_METRICS.deliveryRejected, ENDPOINT_METRICS.deliveryLatencyMs]) {
+    for (const name of [
+      ENDPOINT_METRICS.delivered,
+      ENDPOINT_METRICS.deliveryRetried,
+      ENDPOINT_METRICS.deliveryRejected,
+      ENDPOINT_METRICS.deliveryLatencyMs,
+    ]) {
       expect(metrics).toContain(`SEARCH('{LeadForwarder,endpoint,service} MetricName=\\"${name}\\" service=\\"shop-a\\"'`);
     }
   });
 
   it('shows leads fetched and enqueued, poll duration and cursor lag', () => {
-    for (const name of [POLLER_METRICS.leadsFetched, POLLER_METRICS.leadsEnqueued, POLLER_METRICS.pollDurationMs, POLLER_METRICS.cursorLagSeconds]) {
+    for (const name of [
+      POLLER_METRICS.leadsFetched,
+      POLLER_METRICS.leadsEnqueued,
+      POLLER_METRICS.pollDurationMs,
+      POLLER_METRICS.cursorLagSeconds,
+    ]) {
       expect(metrics).toMatch(new RegExp(`"LeadForwarder","${name}","service","shop-a"`));
     }
   });

@@ -31,10 +31,11 @@ const read = (name: 'poller' | 'forwarder', file: string): string => readFileSyn
 
 describe('the deployed assets, as NodejsFunction builds them', () => {
   it('are one bundle and its source map per function', () => {
-    for (const name of ['poller', 'forwarder'] as const) expect(readdirSync(assetDir[name]).sort()).toEqual(['index.js', 'index.js.map']);
+    for (const name of ['poller', 'forwarder'] as const)
+      expect(readdirSync(assetDir[name]).sort()).toEqual(['index.js', 'index.js.map']);
   });
 
-  it('bundle each function with the SDK\'s environment-variable credentials in place of its default chain', () => {
+  it("bundle each function with the SDK's environment-variable credentials in place of its default chain", () => {
     for (const name of ['poller', 'forwarder'] as const) {
       const bundle = read(name, 'index.js');
       expect(bundle).toContain('Unable to find environment variable credentials.');
@@ -42,7 +43,7 @@ describe('the deployed assets, as NodejsFunction builds them', () => {
     }
   });
 
-  it('carry node-forge (PKCS#1 v1.5 mobiles) in the forwarder\'s bundle only', () => {
+  it("carry node-forge (PKCS#1 v1.5 mobiles) in the forwarder's bundle only", () => {
     // node-forge's own error text for a bad PKCS#1 v1.5 block; the bundle test decrypts such mobiles with this bundle.
     const forgeMarker = 'Encryption block is invalid.';
     expect(read('forwarder', 'index.js')).toContain(forgeMarker);

@@ -4,7 +4,14 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type Message, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type Message,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
 import { ledgerKey } from '../../functions/shared/aws/ledger';
@@ -132,8 +139,12 @@ beforeAll(async () => {
   queues = await createQueues(sqs, { maxReceiveCount: MAX_RECEIVE_COUNT });
   const leads = generateLeads(LEAD_COUNT).map((lead, i) => {
     plainMobiles.set(lead.id, mobileOf(i));
-    const padding = i % 2 === 0 ? { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' } : { padding: constants.RSA_PKCS1_PADDING };
-    return { ...lead, mobile: publicEncrypt({ key: MOBILE_KEY.publicKey, ...padding }, Buffer.from(mobileOf(i))).toString('base64') };
+    const padding =
+      i % 2 === 0 ? { padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' } : { padding: constants.RSA_PKCS1_PADDING };
+    return {
+      ...lead,
+      mobile: publicEncrypt({ key: MOBILE_KEY.publicKey, ...padding }, Buffer.from(mobileOf(i))).toString('base64'),
+    };
   });
   gateway = await startSimulatedGateway({ leads });
   receiver = await startReceiver();
@@ -167,7 +178,13 @@ afterAll(async () => {
 
 /** The stack parameters given (the secret ones are in the local Secrets Manager). */
 function stackParameters(): Record<string, string> {
-  return { TopAppKey: gateway.appKey, TopGatewayUrl: gateway.url, PageSize: String(PAGE_SIZE), StartFrom: 'all', MobilePrivateKey: '(set)' };
+  return {
+    TopAppKey: gateway.appKey,
+    TopGatewayUrl: gateway.url,
+    PageSize: String(PAGE_SIZE),
+    StartFrom: 'all',
+    MobilePrivateKey: '(set)',
+  };
 }
 
 /**
@@ -178,42 +195,45 @@ function deployedStack(): { environment: Record<string, string>; outputs: Record
   const { json } = synth();
   const { poller, forwarder } = functions(json);
   const secretOf = (parameter: string): string =>
-    resourcesOfType(json, 'AWS::SecretsManager::Secret').find(([, s]) => JSON.stringify(props(s).SecretString) === JSON.stringify({ Ref: parameter }))![0];
+    resourcesOfType(json, 'AWS::SecretsManager::Secret').find(
+      ([, s]) => JSON.stringify(props(s).SecretString) === JSON.stringify({ Ref: parameter }),
+    )![0];
   const queueIds = resourcesOfType(json, 'AWS::SQS::Queue');
   const leadsId = queueIds.find(([, q]) => props(q).RedrivePolicy !== undefined)![0];
   const dlqId = queueIds.find(([, q]) => props(q).RedrivePolicy === undefined)![0];
   const arnOf = (queueUrl: string): string => `arn:aws:sqs:${REGION}:000000000000:${queueUrl.split('/').at(-1)!}`;
-  const intrinsics = new Intrinsics(
-    json,
-    stackParameters(),
-    {
-      'AWS::StackName': STACK,
-      'AWS::Region': REGION,
-      [STATE_TABLE_LOGICAL_ID]: table,
-      [leadsId]: queues.queueUrl,
-      [`${leadsId}.Arn`]: arnOf(queues.queueUrl),
-      [dlqId]: queues.dlqUrl,
-      [`${dlqId}.Arn`]: arnOf(queues.dlqUrl),
-      [resourcesOfType(json, 'AWS::CloudWatch::Dashboard')[0]![0]]: STACK,
-      [secretOf('TopAppSecret')]: ARN('TopAppSecret'),
-      [secretOf('TopSessionKey')]: ARN('TopSessionKey'),
-      [secretOf('Webhooks')]: ARN('Webhooks'),
-      [secretOf('MobilePrivateKey')]: ARN('MobilePrivateKey'),
-    },
-  );
+  const intrinsics = new Intrinsics(json, stackParameters(), {
+    'AWS::StackName': STACK,
+    'AWS::Region': REGION,
+    [STATE_TABLE_LOGICAL_ID]: table,
+    [leadsId]: queues.queueUrl,
+    [`${leadsId}.Arn`]: arnOf(queues.queueUrl),
+    [dlqId]: queues.dlqUrl,
+    [`${dlqId}.Arn`]: arnOf(queues.dlqUrl),
+    [resourcesOfType(json, 'AWS::CloudWatch::Dashboard')[0]![0]]: STACK,
+    [secretOf('TopAppSecret')]: ARN('TopAppSecret'),
+    [secretOf('TopSessionKey')]: ARN('TopSessionKey'),
+    [secretOf('Webhooks')]: ARN('Webhooks'),
+    [secretOf('MobilePrivateKey')]: ARN('MobilePrivateKey'),
+  });
   return {
     environment: {
       ...(intrinsics.evaluate(environmentOf(poller[1])) as Record<string, string>),
       ...(intrinsics.evaluate(environmentOf(forwarder[1])) as Record<string, string>),
     },
-    outputs: Object.fromEntries(Object.entries(json.Outputs).map(([key, output]) => [key, String(intrinsics.evaluate(output.Value))])),
+    outputs: Object.fromEntries(
+      Object.entries(json.Outputs).map(([key, output]) => [key, String(intrinsics.evaluate(output.Value))]),
+    ),
   };
 }
 
 /** One invocation of a bundle in its own Node process; rejects with its stderr if the handler throws. */
 function invoke<T>(bundle: string, event: unknown, env: Record<string, string> = environment): Promise<Invocation<T>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['-e', RUNTIME, bundle, functionNameOf(bundle)], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['-e', RUNTIME, bundle, functionNameOf(bundle)], {
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
@@ -223,7 +243,8 @@ function invoke<T>(bundle: string, event: unknown, env: Record<string, string> =
       printed.push(out);
       printedErrors.push(err);
       const marker = out.lastIndexOf(RESULT_MARKER);
-      if (code !== 0 || marker < 0) return reject(new Error(`${path.basename(path.dirname(bundle))} exited ${code}: ${err.trim() || out.slice(-2000)}`));
+      if (code !== 0 || marker < 0)
+        return reject(new Error(`${path.basename(path.dirname(bundle))} exited ${code}: ${err.trim() || out.slice(-2000)}`));
       resolve({ result: JSON.parse(out.slice(marker + RESULT_MARKER.length)) as T, stdout: out.slice(0, marker) });
     });
     child.stdin.end(JSON.stringify({ event, remainingMs: INVOCATION_BUDGET_MS }));
@@ -247,7 +268,13 @@ async function receiveAll(count: number): Promise<Message[]> {
   const messages: Message[] = [];
   for (let tries = 0; messages.length < count && tries < 20; tries += 1) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queues.queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 300, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: queues.queueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 300,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
     );
     messages.push(...Messages);
   }
@@ -268,7 +295,10 @@ function toRecord(message: Message): SQSRecord {
       ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
     },
     messageAttributes: Object.fromEntries(
-      Object.entries(message.MessageAttributes ?? {}).map(([key, value]) => [key, { dataType: value.DataType ?? 'String', ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }) }]),
+      Object.entries(message.MessageAttributes ?? {}).map(([key, value]) => [
+        key,
+        { dataType: value.DataType ?? 'String', ...(value.StringValue === undefined ? {} : { stringValue: value.StringValue }) },
+      ]),
     ),
     md5OfBody: message.MD5OfBody ?? '',
     eventSource: 'aws:sqs',
@@ -283,7 +313,9 @@ function emittedMetrics(): { name: string; namespace: string; dimensions: Record
   for (const output of printed) {
     for (const line of output.split('\n')) {
       if (!line.includes('"_aws"')) continue;
-      const doc = JSON.parse(line) as { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] } } & Record<string, unknown>;
+      const doc = JSON.parse(line) as {
+        _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+      } & Record<string, unknown>;
       for (const directive of doc._aws.CloudWatchMetrics) {
         for (const metric of directive.Metrics) {
           const dimensions = Object.fromEntries((directive.Dimensions[0] ?? []).map((d) => [d, String(doc[d])]));
@@ -296,7 +328,6 @@ function emittedMetrics(): { name: string; namespace: string; dimensions: Record
 }
 
 describe('the deployable bundles', () => {
-
   let enqueued: Message[] = [];
 
   it('stay within the size budget', () => {
@@ -329,23 +360,36 @@ describe('the deployable bundles', () => {
     const ids = enqueued.map((m) => (JSON.parse(m.Body!) as { id: string }).id);
     expect(ids.sort()).toEqual(gateway.leads.map((l) => l.id).sort());
 
-    const { Item } = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: sourceKey(gateway.appKey) } }, ConsistentRead: true }));
+    const { Item } = await dynamo.client.send(
+      new GetItemCommand({ TableName: table, Key: { pk: { S: sourceKey(gateway.appKey) } }, ConsistentRead: true }),
+    );
     expect(Item?.cursor).toEqual({ S: newest });
 
     const { result: again } = await invoke<PollSummary>(bundles.poller, {});
     expect(again.enqueued).toBe(0);
 
-    expect(emittedMetrics()).toContainEqual({ name: 'PollSucceeded', namespace: 'LeadForwarder', dimensions: { service: STACK } });
+    expect(emittedMetrics()).toContainEqual({
+      name: 'PollSucceeded',
+      namespace: 'LeadForwarder',
+      dimensions: { service: STACK },
+    });
   });
 
   it('forwarder: delivers each queued lead once, signed, with its mobile decrypted, to the webhook', async () => {
     expect(enqueued).toHaveLength(LEAD_COUNT);
     for (let i = 0; i < enqueued.length; i += FORWARDER_BATCH_SIZE) {
       const batch = enqueued.slice(i, i + FORWARDER_BATCH_SIZE);
-      const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, { Records: batch.map(toRecord) } satisfies SQSEvent);
+      const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, {
+        Records: batch.map(toRecord),
+      } satisfies SQSEvent);
       expect(response.batchItemFailures).toEqual([]);
       // What the event source does with a successful batch.
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queues.queueUrl, Entries: batch.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queues.queueUrl,
+          Entries: batch.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
     }
 
     expect(receiver.requests).toHaveLength(LEAD_COUNT);
@@ -364,28 +408,52 @@ describe('the deployable bundles', () => {
     expect(delivered.sort()).toEqual(gateway.leads.map((l) => l.id).sort());
 
     const sample = gateway.leads[0]!.id;
-    const { Item } = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey(sample, 'crm') } }, ConsistentRead: true }));
+    const { Item } = await dynamo.client.send(
+      new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey(sample, 'crm') } }, ConsistentRead: true }),
+    );
     expect(Item?.status).toEqual({ S: 'delivered' });
 
     // A batch delivered again (an event source retry) reaches nobody twice: the ledger.
-    const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, { Records: enqueued.slice(0, FORWARDER_BATCH_SIZE).map(toRecord) } satisfies SQSEvent);
+    const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, {
+      Records: enqueued.slice(0, FORWARDER_BATCH_SIZE).map(toRecord),
+    } satisfies SQSEvent);
     expect(response.batchItemFailures).toEqual([]);
     expect(receiver.requests).toHaveLength(LEAD_COUNT);
 
     const attributes = async (url: string): Promise<Record<string, string>> =>
-      (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))).Attributes ?? {};
-    expect(await attributes(queues.queueUrl)).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
+      (
+        await sqs.send(
+          new GetQueueAttributesCommand({
+            QueueUrl: url,
+            AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+          }),
+        )
+      ).Attributes ?? {};
+    expect(await attributes(queues.queueUrl)).toMatchObject({
+      ApproximateNumberOfMessages: '0',
+      ApproximateNumberOfMessagesNotVisible: '0',
+    });
     expect((await attributes(queues.dlqUrl)).ApproximateNumberOfMessages).toBe('0');
 
-    expect(emittedMetrics()).toContainEqual({ name: 'Delivered', namespace: 'LeadForwarder', dimensions: { service: STACK, endpoint: 'crm' } });
+    expect(emittedMetrics()).toContainEqual({
+      name: 'Delivered',
+      namespace: 'LeadForwarder',
+      dimensions: { service: STACK, endpoint: 'crm' },
+    });
   });
 
-  it('log JSON lines with Powertools\' fields: the invocation\'s request id, function name and cold start, and the stack as service', () => {
+  it("log JSON lines with Powertools' fields: the invocation's request id, function name and cold start, and the stack as service", () => {
     const delivered = logLines().filter((line) => line.message === 'lead delivered');
     expect(delivered.length).toBeGreaterThanOrEqual(LEAD_COUNT);
     const forwarder = functionNameOf(bundles.forwarder);
     for (const line of delivered) {
-      expect(line).toMatchObject({ level: 'INFO', service: STACK, function_name: forwarder, leadId: expect.any(String) as unknown, endpoint: 'crm' });
+      expect(line).toMatchObject({
+        level: 'INFO',
+        service: STACK,
+        function_name: forwarder,
+        leadId: expect.any(String) as unknown,
+        endpoint: 'crm',
+      });
       expect(line.function_request_id).toMatch(/^[0-9a-f-]{36}$/);
       expect(line.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       // Each invocation above ran in a fresh process: a cold start, as Lambda's first in a container.
@@ -393,16 +461,28 @@ describe('the deployable bundles', () => {
     }
     // One request id per invocation, shared by the lines it wrote.
     expect(new Set(delivered.map((line) => line.function_request_id)).size).toBe(Math.ceil(LEAD_COUNT / FORWARDER_BATCH_SIZE));
-    expect(logLines()).toContainEqual(expect.objectContaining({ message: 'poll finished', service: STACK, function_name: functionNameOf(bundles.poller), cold_start: true }));
+    expect(logLines()).toContainEqual(
+      expect.objectContaining({
+        message: 'poll finished',
+        service: STACK,
+        function_name: functionNameOf(bundles.poller),
+        cold_start: true,
+      }),
+    );
     // A delivery's line names the lead by id, and carries neither its name nor its mobile.
     const lead = gateway.leads[0]!;
     const line = JSON.stringify(delivered.find((l) => l.leadId === lead.id));
     expect(line).toContain(lead.id);
-    for (const value of [lead.name, lead.mobile, plainMobiles.get(lead.id), WEBHOOK_SECRET]) if (value !== undefined) expect(line).not.toContain(value);
+    for (const value of [lead.name, lead.mobile, plainMobiles.get(lead.id), WEBHOOK_SECRET])
+      if (value !== undefined) expect(line).not.toContain(value);
 
     // And Powertools' ColdStart metric, once per container, by function.
     for (const bundle of Object.values(bundles)) {
-      expect(emittedMetrics()).toContainEqual({ name: 'ColdStart', namespace: 'LeadForwarder', dimensions: { service: STACK, function_name: functionNameOf(bundle) } });
+      expect(emittedMetrics()).toContainEqual({
+        name: 'ColdStart',
+        namespace: 'LeadForwarder',
+        dimensions: { service: STACK, function_name: functionNameOf(bundle) },
+      });
     }
   });
 
@@ -444,7 +524,12 @@ describe('the deployable bundles', () => {
       expect(result.stderr).toBe('');
       expect(result.code).toBe(0);
       const report = JSON.parse(result.stdout) as Record<string, unknown>;
-      expect(report).toMatchObject({ target: `stack ${STACK} in ${REGION}`, cursor: gateway.leads[0]!.id, deadLetters: 0, leadsQueue: { waiting: 0, inFlight: 0, delayed: 0 } });
+      expect(report).toMatchObject({
+        target: `stack ${STACK} in ${REGION}`,
+        cursor: gateway.leads[0]!.id,
+        deadLetters: 0,
+        leadsQueue: { waiting: 0, inFlight: 0, delayed: 0 },
+      });
       expect(report.endpoints).toEqual([expect.objectContaining({ name: 'crm', delivered: LEAD_COUNT })]);
       expect(cfn.requests).toContainEqual({ stackName: STACK, signed: true });
     });
@@ -459,7 +544,12 @@ describe('the deployable bundles', () => {
       // What an upgrade can meet: a value the deployed version took that this one refuses.
       const good = JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]);
       const key = MOBILE_KEY.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-      secrets.set(ARN('Webhooks'), JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET, headers: { Authorization: 'a', authorization: 'b' } }]));
+      secrets.set(
+        ARN('Webhooks'),
+        JSON.stringify([
+          { name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET, headers: { Authorization: 'a', authorization: 'b' } },
+        ]),
+      );
       secrets.set(ARN('MobilePrivateKey'), MOBILE_KEY.publicKey.export({ type: 'spki', format: 'pem' }).toString());
       try {
         const refused = await cli('check');
@@ -467,7 +557,9 @@ describe('the deployable bundles', () => {
         expect(refused.stdout).toContain(`Webhooks of stack ${STACK} in ${REGION}: 1 problem`);
         expect(refused.stdout).toContain('"authorization" is given twice (header names ignore case)');
         expect(refused.stdout).toContain(`TOP settings of stack ${STACK} in ${REGION}: ok`);
-        expect(refused.stdout).toContain(`MobilePrivateKey of stack ${STACK} in ${REGION}: 1 problem\n  - MobilePrivateKey is a public key: the private key is needed`);
+        expect(refused.stdout).toContain(
+          `MobilePrivateKey of stack ${STACK} in ${REGION}: 1 problem\n  - MobilePrivateKey is a public key: the private key is needed`,
+        );
       } finally {
         secrets.set(ARN('Webhooks'), good);
         secrets.set(ARN('MobilePrivateKey'), key);
@@ -477,7 +569,9 @@ describe('the deployable bundles', () => {
     it('check says when a stack has no mobile key, and that is not a problem', async () => {
       const result = await runCli(['check', '--stack', `${STACK}-no-key`], 45_000, cliEnvironment);
       expect(result.code).toBe(0);
-      expect(result.stdout).toContain(`MobilePrivateKey of stack ${STACK}-no-key in ${REGION}: not set (mobiles are forwarded encrypted)`);
+      expect(result.stdout).toContain(
+        `MobilePrivateKey of stack ${STACK}-no-key in ${REGION}: not set (mobiles are forwarded encrypted)`,
+      );
     });
 
     it('names a stack that does not exist and what to check, and exits 1', async () => {
@@ -506,7 +600,12 @@ describe('the deployable bundles', () => {
         new SendMessageCommand({
           QueueUrl: queues.dlqUrl,
           MessageBody: lead.Body!,
-          MessageAttributes: Object.fromEntries(Object.entries(lead.MessageAttributes ?? {}).map(([key, value]) => [key, { DataType: value.DataType ?? 'String', StringValue: value.StringValue! }])),
+          MessageAttributes: Object.fromEntries(
+            Object.entries(lead.MessageAttributes ?? {}).map(([key, value]) => [
+              key,
+              { DataType: value.DataType ?? 'String', StringValue: value.StringValue! },
+            ]),
+          ),
         }),
       );
       const result = await cli('replay', '--endpoint', 'crm');
@@ -516,9 +615,16 @@ describe('the deployable bundles', () => {
       const back = await receiveAll(1);
       expect(back.map(idOf)).toEqual([idOf(lead)]);
       const before = receiver.requests.length;
-      const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, { Records: back.map(toRecord) } satisfies SQSEvent);
+      const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, {
+        Records: back.map(toRecord),
+      } satisfies SQSEvent);
       expect(response.batchItemFailures).toEqual([]);
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queues.queueUrl, Entries: back.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queues.queueUrl,
+          Entries: back.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
       expect(receiver.requests).toHaveLength(before);
       expect(JSON.parse((await cli('status', '--json')).stdout)).toMatchObject({ deadLetters: 0 });
     });
@@ -532,11 +638,23 @@ describe('the deployable bundles', () => {
       const { result: summary } = await invoke<PollSummary>(bundles.poller, {});
       expect(summary).toMatchObject({ enqueued: 3, cursor: gateway.leads[0]!.id });
       const again = await receiveAll(3);
-      expect(again.map(idOf).sort()).toEqual(gateway.leads.slice(0, 3).map((l) => l.id).sort());
+      expect(again.map(idOf).sort()).toEqual(
+        gateway.leads
+          .slice(0, 3)
+          .map((l) => l.id)
+          .sort(),
+      );
       const before = receiver.requests.length;
-      const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, { Records: again.map(toRecord) } satisfies SQSEvent);
+      const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, {
+        Records: again.map(toRecord),
+      } satisfies SQSEvent);
       expect(response.batchItemFailures).toEqual([]);
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queues.queueUrl, Entries: again.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queues.queueUrl,
+          Entries: again.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
       expect(receiver.requests).toHaveLength(before);
     });
   });
@@ -546,7 +664,9 @@ describe('the deployable bundles', () => {
     const everything = [...printed, ...printedErrors].join('\n');
     // Not vacuous: the forwarder does log each delivery, by lead id.
     expect(everything).toContain(`"leadId":"${gateway.leads[0]!.id}"`);
-    const personal = [...gateway.leads.flatMap((lead) => [lead.name, lead.mobile]), ...plainMobiles.values()].filter((v): v is string => v !== undefined && v.length > 3);
+    const personal = [...gateway.leads.flatMap((lead) => [lead.name, lead.mobile]), ...plainMobiles.values()].filter(
+      (v): v is string => v !== undefined && v.length > 3,
+    );
     const secretValues = [WEBHOOK_SECRET, WEBHOOK_SECRET.slice('whsec_'.length), gateway.appSecret, gateway.sessionKey];
     for (const value of [...personal, ...secretValues]) expect(everything).not.toContain(value);
     for (const lead of gateway.leads) if (lead.name !== undefined) expect(everything).not.toContain(`"${lead.name}"`);

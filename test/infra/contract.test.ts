@@ -5,10 +5,25 @@ import { sourceKey } from '../../functions/shared/aws/scan-state';
 import { parsePollerSettings, parseStartFrom } from '../../functions/shared/config/parse-settings';
 import { METRICS_NAMESPACE } from '../../functions/shared/observability/metric-names';
 import { METRIC, OBSERVABILITY_ENV } from '../../functions/shared/observability/observability';
-import { DEFAULT_POLL_INTERVAL_SECONDS, MAX_PAGE_SIZE, SIGN_METHODS, type TopSettings } from '../../functions/shared/domain/settings';
+import {
+  DEFAULT_POLL_INTERVAL_SECONDS,
+  MAX_PAGE_SIZE,
+  SIGN_METHODS,
+  type TopSettings,
+} from '../../functions/shared/domain/settings';
 import { backoffSeconds } from '../../functions/forwarder/outcome';
 import { LEADS_RETENTION, MAX_RECEIVE_COUNT } from '../../infra/queues';
-import { Intrinsics, environmentOf, functions, mayTouchItem, props, resourcesOfType, roleOf, statementsOfRole, synth } from './support';
+import {
+  Intrinsics,
+  environmentOf,
+  functions,
+  mayTouchItem,
+  props,
+  resourcesOfType,
+  roleOf,
+  statementsOfRole,
+  synth,
+} from './support';
 
 /**
  * What crosses between the stack and the function code, checked where it crosses: what the
@@ -25,7 +40,8 @@ const APP_KEY = '12345678';
 // Resolve the environment as CloudFormation would, with the optional parameters left at their defaults.
 const stand = Object.fromEntries(Object.keys(json.Resources).map((id) => [id, `value-of-${id}`]));
 const intrinsics = new Intrinsics(json, { TopAppKey: APP_KEY }, { ...stand, 'AWS::StackName': 'shop-a' });
-const resolve = (variables: Record<string, unknown>): Record<string, string> => intrinsics.evaluate(variables) as Record<string, string>;
+const resolve = (variables: Record<string, unknown>): Record<string, string> =>
+  intrinsics.evaluate(variables) as Record<string, string>;
 
 /** The poller's `top` settings for these values (with the secrets filled in), or undefined if it refuses them. */
 function pollerTop(top: Record<string, unknown>): TopSettings | undefined {
@@ -44,7 +60,9 @@ describe('the stack and the handlers', () => {
     expect(pollerEnv.pollIntervalSeconds).toBe(String(DEFAULT_POLL_INTERVAL_SECONDS));
     const forwarderEnv = readForwarderEnvironment(resolve(environmentOf(forwarder[1])));
     expect(forwarderEnv.maxReceiveCount).toBe(MAX_RECEIVE_COUNT);
-    const leadsQueue = Object.values(json.Resources).find((r) => r.Type === 'AWS::SQS::Queue' && r.Properties?.RedrivePolicy !== undefined);
+    const leadsQueue = Object.values(json.Resources).find(
+      (r) => r.Type === 'AWS::SQS::Queue' && r.Properties?.RedrivePolicy !== undefined,
+    );
     expect(forwarderEnv.leadsRetentionSeconds).toBe(leadsQueue?.Properties?.MessageRetentionPeriod);
     expect(forwarderEnv.mobilePrivateKeySecretArn).toBeUndefined();
   });
@@ -52,7 +70,11 @@ describe('the stack and the handlers', () => {
   it('agree on the defaults of DESIGN §4: a stack left at its parameter defaults polls like a config file that sets none', () => {
     // As the poller's handler builds its settings from its environment and its secrets.
     const env = readPollerEnvironment(resolve(environmentOf(poller[1])));
-    const deployed = parsePollerSettings({ top: { ...env.top, appSecret: 's', sessionKey: 'k' }, startFrom: env.startFrom, pollIntervalSeconds: env.pollIntervalSeconds });
+    const deployed = parsePollerSettings({
+      top: { ...env.top, appSecret: 's', sessionKey: 'k' },
+      startFrom: env.startFrom,
+      pollIntervalSeconds: env.pollIntervalSeconds,
+    });
     expect(deployed).toEqual(parsePollerSettings({ top: { appKey: APP_KEY, appSecret: 's', sessionKey: 'k' } }));
   });
 
@@ -60,21 +82,41 @@ describe('the stack and the handlers', () => {
     const pattern = new RegExp(`^(?:${json.Parameters.PageSize!.AllowedPattern!})$`);
     const pollerAccepts = (pageSize: string): boolean => pollerTop({ pageSize })?.pageSize === Number(pageSize);
     const samples = [...Array.from({ length: 102 }, (_, n) => String(n)), '50.5', '1e2', '-1', ''];
-    for (const value of samples.filter((v) => pattern.test(v))) expect({ value, accepted: pollerAccepts(value) }).toEqual({ value, accepted: true });
+    for (const value of samples.filter((v) => pattern.test(v)))
+      expect({ value, accepted: pollerAccepts(value) }).toEqual({ value, accepted: true });
     expect(samples.filter((v) => pattern.test(v))).toHaveLength(MAX_PAGE_SIZE);
   });
 
   it('agree on TopSignMethod: the template offers exactly the methods the poller signs with', () => {
     const allowed = json.Parameters.TopSignMethod!.AllowedValues!;
-    for (const signMethod of allowed) expect({ signMethod, accepted: pollerTop({ signMethod })?.signMethod === signMethod }).toEqual({ signMethod, accepted: true });
+    for (const signMethod of allowed)
+      expect({ signMethod, accepted: pollerTop({ signMethod })?.signMethod === signMethod }).toEqual({
+        signMethod,
+        accepted: true,
+      });
     expect([...allowed].sort()).toEqual([...SIGN_METHODS].sort());
   });
 
   it('agree on StartFrom: the poller accepts every value the template lets through', () => {
     const pattern = new RegExp(`^(?:${json.Parameters.StartFrom!.AllowedPattern!})$`);
-    const samples = ['latest', 'all', '0', '1', '221985', '9'.repeat(40), '9'.repeat(41), '0123', 'Latest', ' latest', '-1', '1.5', ''];
+    const samples = [
+      'latest',
+      'all',
+      '0',
+      '1',
+      '221985',
+      '9'.repeat(40),
+      '9'.repeat(41),
+      '0123',
+      'Latest',
+      ' latest',
+      '-1',
+      '1.5',
+      '',
+    ];
     const passed = samples.filter((v) => pattern.test(v));
-    for (const value of passed) expect({ value, accepted: parseStartFrom(value) !== undefined }).toEqual({ value, accepted: true });
+    for (const value of passed)
+      expect({ value, accepted: parseStartFrom(value) !== undefined }).toEqual({ value, accepted: true });
     expect(passed).toEqual(['latest', 'all', '0', '1', '221985', '9'.repeat(40)]);
   });
 
@@ -89,7 +131,9 @@ describe('the stack and the handlers', () => {
       .flatMap(([, dashboard]) => (props(dashboard).DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1])
       .filter((part): part is string => typeof part === 'string')
       .join('');
-    const charted = [...text.matchAll(new RegExp(`"${METRICS_NAMESPACE}","(\\w+)"|MetricName=\\\\"(\\w+)\\\\"`, 'g'))].map((m) => m[1] ?? m[2]!);
+    const charted = [...text.matchAll(new RegExp(`"${METRICS_NAMESPACE}","(\\w+)"|MetricName=\\\\"(\\w+)\\\\"`, 'g'))].map(
+      (m) => m[1] ?? m[2]!,
+    );
     expect(charted.length).toBeGreaterThan(0);
     const watched = [...new Set([...alarmed, ...charted])].sort();
     expect(watched).toEqual([...new Set(Object.values(METRIC))].sort());
@@ -100,8 +144,18 @@ describe('the stack and the handlers', () => {
     const forwarderStatements = statementsOfRole(json, roleOf(forwarder[1]));
     const pollerKeys = [sourceKey(APP_KEY)];
     const forwarderKeys = [ledgerKey('221985', 'crm'), endpointKey('crm')];
-    for (const key of pollerKeys) expect({ key, poller: mayTouchItem(pollerStatements, key), forwarder: mayTouchItem(forwarderStatements, key) }).toEqual({ key, poller: true, forwarder: false });
-    for (const key of forwarderKeys) expect({ key, poller: mayTouchItem(pollerStatements, key), forwarder: mayTouchItem(forwarderStatements, key) }).toEqual({ key, poller: false, forwarder: true });
+    for (const key of pollerKeys)
+      expect({ key, poller: mayTouchItem(pollerStatements, key), forwarder: mayTouchItem(forwarderStatements, key) }).toEqual({
+        key,
+        poller: true,
+        forwarder: false,
+      });
+    for (const key of forwarderKeys)
+      expect({ key, poller: mayTouchItem(pollerStatements, key), forwarder: mayTouchItem(forwarderStatements, key) }).toEqual({
+        key,
+        poller: false,
+        forwarder: true,
+      });
   });
 
   it('give an undeliverable lead about a day of retries, all within the queue retention', () => {

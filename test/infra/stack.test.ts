@@ -51,15 +51,22 @@ const DESIGN_PARAMETERS = [
 
 function secretOf(template: CfnTemplate, parameter: string): [string, CfnResource] {
   return only(
-    resourcesOfType(template, 'AWS::SecretsManager::Secret').filter(([, secret]) => JSON.stringify(props(secret).SecretString) === JSON.stringify({ Ref: parameter })),
+    resourcesOfType(template, 'AWS::SecretsManager::Secret').filter(
+      ([, secret]) => JSON.stringify(props(secret).SecretString) === JSON.stringify({ Ref: parameter }),
+    ),
     `secret holding ${parameter}`,
   );
 }
 
 function queueByRole(): { leadsId: string; leads: CfnResource; dlqId: string; dlq: CfnResource } {
   const queues = resourcesOfType(json, 'AWS::SQS::Queue');
-  const [leadsId, leads] = only(queues.filter(([, q]) => props(q).RedrivePolicy !== undefined), 'queue with a redrive policy');
-  const target = (props(leads).RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } }).deadLetterTargetArn['Fn::GetAtt'][0];
+  const [leadsId, leads] = only(
+    queues.filter(([, q]) => props(q).RedrivePolicy !== undefined),
+    'queue with a redrive policy',
+  );
+  const target = (props(leads).RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string, string] } }).deadLetterTargetArn[
+    'Fn::GetAtt'
+  ][0];
   return { leadsId, leads, dlqId: target, dlq: json.Resources[target]! };
 }
 
@@ -70,7 +77,11 @@ function matchesRegex(pattern: string, value: string): boolean {
 
 describe('stack parameters (DESIGN §4)', () => {
   it('are exactly the documented ones', () => {
-    expect(Object.keys(json.Parameters).filter((name) => !name.startsWith('BootstrapVersion')).sort()).toEqual([...DESIGN_PARAMETERS].sort());
+    expect(
+      Object.keys(json.Parameters)
+        .filter((name) => !name.startsWith('BootstrapVersion'))
+        .sort(),
+    ).toEqual([...DESIGN_PARAMETERS].sort());
   });
 
   it('hide every secret (NoEcho) and give none a secret default', () => {
@@ -90,7 +101,9 @@ describe('stack parameters (DESIGN §4)', () => {
   it('catch bad values at deploy time', () => {
     const p = json.Parameters;
     const accepts = (name: string, value: string): boolean => matchesRegex(p[name]!.AllowedPattern!, value);
-    expect(['latest', 'all', '0', '221985', '123456789012345678901234567890'].filter((v) => !accepts('StartFrom', v))).toEqual([]);
+    expect(['latest', 'all', '0', '221985', '123456789012345678901234567890'].filter((v) => !accepts('StartFrom', v))).toEqual(
+      [],
+    );
     expect(['', 'Latest', '-1', '007', '12a', 'latest '].some((v) => accepts('StartFrom', v))).toBe(false);
     expect(accepts('TopGatewayUrl', 'https://eco.taobao.com/router/rest')).toBe(true);
     expect(accepts('TopGatewayUrl', 'https://gw.api.taobao.com/router/rest')).toBe(true);
@@ -99,9 +112,20 @@ describe('stack parameters (DESIGN §4)', () => {
     expect(accepts('Webhooks', ' [\n  {"name": "a", "url": "https://a"},\n  {"name": "b", "url": "https://b"}\n]\n')).toBe(true);
     expect(['[]', '{}', 'https://crm.example.com'].some((v) => accepts('Webhooks', v))).toBe(false);
     expect(accepts('ExternalWebhooksSecretArn', '')).toBe(true);
-    expect(accepts('ExternalWebhooksSecretArn', 'arn:aws:secretsmanager:cn-north-1:123456789012:secret:lead-forwarder/webhooks-AbCdEf')).toBe(true);
-    expect(accepts('ExternalWebhooksSecretArn', 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:webhooks-AbCdEf')).toBe(true);
-    expect(['lead-forwarder/webhooks', 'arn:aws:ssm:us-east-1:123456789012:parameter/webhooks', '[{"name":"crm"}]'].some((v) => accepts('ExternalWebhooksSecretArn', v))).toBe(false);
+    expect(
+      accepts(
+        'ExternalWebhooksSecretArn',
+        'arn:aws:secretsmanager:cn-north-1:123456789012:secret:lead-forwarder/webhooks-AbCdEf',
+      ),
+    ).toBe(true);
+    expect(accepts('ExternalWebhooksSecretArn', 'arn:aws-cn:secretsmanager:cn-north-1:123456789012:secret:webhooks-AbCdEf')).toBe(
+      true,
+    );
+    expect(
+      ['lead-forwarder/webhooks', 'arn:aws:ssm:us-east-1:123456789012:parameter/webhooks', '[{"name":"crm"}]'].some((v) =>
+        accepts('ExternalWebhooksSecretArn', v),
+      ),
+    ).toBe(false);
     expect(accepts('MobilePrivateKey', '')).toBe(true);
     expect(accepts('MobilePrivateKey', '-----BEGIN PRIVATE KEY-----\nMIIC\n-----END PRIVATE KEY-----\n')).toBe(true);
     expect(accepts('MobilePrivateKey', '-----BEGIN RSA PRIVATE KEY-----\nMIIC\n-----END RSA PRIVATE KEY-----')).toBe(true);
@@ -120,7 +144,8 @@ describe('stack parameters (DESIGN §4)', () => {
     expect(p.TopSignMethod).toMatchObject({ AllowedValues: ['hmac-sha256', 'hmac', 'md5'], Default: 'hmac-sha256' });
     expect(p.PollSchedule!.AllowedValues).toContain(p.PollSchedule!.Default);
     expect(p.PollSchedule!.Default).toBe('rate(1 minute)');
-    for (const expression of p.PollSchedule!.AllowedValues!) expect(expression).toMatch(/^rate\((1 (minute|hour)|[2-9]\d* minutes|\d{2,} minutes)\)$/);
+    for (const expression of p.PollSchedule!.AllowedValues!)
+      expect(expression).toMatch(/^rate\((1 (minute|hour)|[2-9]\d* minutes|\d{2,} minutes)\)$/);
   });
 });
 
@@ -142,7 +167,8 @@ describe('secrets', () => {
     expect(set.evaluate(arnVariable)).toBe(stand[mobileId]);
     // Nothing unconditional may name the secret: the stack must deploy without it.
     for (const [id, resource] of Object.entries(json.Resources)) {
-      if (id !== mobileId && resource.Condition === undefined && resource.Type !== 'AWS::Lambda::Function') expect(refersTo(resource, mobileId)).toBe(false);
+      if (id !== mobileId && resource.Condition === undefined && resource.Type !== 'AWS::Lambda::Function')
+        expect(refersTo(resource, mobileId)).toBe(false);
     }
   });
 
@@ -150,18 +176,29 @@ describe('secrets', () => {
     const [webhooksId, webhooks] = secretOf(json, 'Webhooks');
     const own = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:own-AbCdEf';
     const stand = { [webhooksId]: 'arn:stack-webhooks' };
-    const inline = new Intrinsics(json, { Webhooks: '[{"name":"crm","url":"https://crm"}]', ExternalWebhooksSecretArn: '' }, stand);
+    const inline = new Intrinsics(
+      json,
+      { Webhooks: '[{"name":"crm","url":"https://crm"}]', ExternalWebhooksSecretArn: '' },
+      stand,
+    );
     const external = new Intrinsics(json, { Webhooks: '', ExternalWebhooksSecretArn: own }, stand);
     expect(inline.condition(webhooks.Condition!)).toBe(true);
     expect(external.condition(webhooks.Condition!)).toBe(false);
     expect(inline.evaluate(environmentOf(forwarderFn).WEBHOOKS_SECRET_ARN)).toBe('arn:stack-webhooks');
     expect(external.evaluate(environmentOf(forwarderFn).WEBHOOKS_SECRET_ARN)).toBe(own);
     for (const [id, resource] of Object.entries(json.Resources)) {
-      if (id !== webhooksId && resource.Condition === undefined && resource.Type !== 'AWS::Lambda::Function' && resource.Type !== 'AWS::IAM::Policy') expect(refersTo(resource, webhooksId)).toBe(false);
+      if (
+        id !== webhooksId &&
+        resource.Condition === undefined &&
+        resource.Type !== 'AWS::Lambda::Function' &&
+        resource.Type !== 'AWS::IAM::Policy'
+      )
+        expect(refersTo(resource, webhooksId)).toBe(false);
     }
     const assertions = json.Rules?.WebhooksFromOnePlace?.Assertions ?? [];
     expect(assertions.length).toBeGreaterThan(0);
-    const holds = (parameters: Record<string, string>): boolean => assertions.every((a) => new Intrinsics(json, parameters).holds(a.Assert));
+    const holds = (parameters: Record<string, string>): boolean =>
+      assertions.every((a) => new Intrinsics(json, parameters).holds(a.Assert));
     expect(holds({ Webhooks: '[{"name":"crm","url":"https://crm"}]', ExternalWebhooksSecretArn: '' })).toBe(true);
     expect(holds({ Webhooks: '', ExternalWebhooksSecretArn: own })).toBe(true);
     expect(holds({ Webhooks: '', ExternalWebhooksSecretArn: '' })).toBe(false);
@@ -191,9 +228,18 @@ describe('secrets', () => {
       MOBILE_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\nsample-private-key-4d2e\n-----END PRIVATE KEY-----',
     };
     const saved = { ...process.env };
-    Object.assign(process.env, samples, { TopAppSecret: samples.TOP_APP_SECRET, TopSessionKey: samples.TOP_SESSION_KEY, Webhooks: samples.WEBHOOKS });
+    Object.assign(process.env, samples, {
+      TopAppSecret: samples.TOP_APP_SECRET,
+      TopSessionKey: samples.TOP_SESSION_KEY,
+      Webhooks: samples.WEBHOOKS,
+    });
     try {
-      const context = { TopAppSecret: samples.TOP_APP_SECRET, TopSessionKey: samples.TOP_SESSION_KEY, Webhooks: samples.WEBHOOKS, MobilePrivateKey: samples.MOBILE_PRIVATE_KEY };
+      const context = {
+        TopAppSecret: samples.TOP_APP_SECRET,
+        TopSessionKey: samples.TOP_SESSION_KEY,
+        Webhooks: samples.WEBHOOKS,
+        MobilePrivateKey: samples.MOBILE_PRIVATE_KEY,
+      };
       const text = JSON.stringify(synth(context).json);
       for (const value of Object.values(samples)) {
         expect(text).not.toContain(value);
@@ -207,7 +253,9 @@ describe('secrets', () => {
 });
 
 describe('function environments', () => {
-  const noEcho = Object.entries(json.Parameters).filter(([, p]) => p.NoEcho === true).map(([name]) => name);
+  const noEcho = Object.entries(json.Parameters)
+    .filter(([, p]) => p.NoEcho === true)
+    .map(([name]) => name);
   const secretIds = new Set(resourcesOfType(json, 'AWS::SecretsManager::Secret').map(([id]) => id));
 
   it.each([
@@ -274,7 +322,7 @@ describe('functions', () => {
 
   it('log to their own log groups, with a retention', () => {
     for (const fn of [pollerFn, forwarderFn]) {
-      const logGroupId = ((props(fn).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup).Ref;
+      const logGroupId = (props(fn).LoggingConfig as { LogGroup: { Ref: string } }).LogGroup.Ref;
       expect(json.Resources[logGroupId]!.Type).toBe('AWS::Logs::LogGroup');
       expect(props(json.Resources[logGroupId]!).RetentionInDays).toBeGreaterThan(0);
     }
@@ -303,7 +351,10 @@ describe('queues', () => {
   });
 
   it('redrive to the DLQ after MAX_RECEIVE_COUNT receives, which the forwarder also knows', () => {
-    expect(props(leads).RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] }, maxReceiveCount: MAX_RECEIVE_COUNT });
+    expect(props(leads).RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [dlqId, 'Arn'] },
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+    });
     expect(environmentOf(forwarderFn).MAX_RECEIVE_COUNT).toBe(String(MAX_RECEIVE_COUNT));
   });
 
@@ -355,17 +406,20 @@ describe('least privilege', () => {
   const [mobileId] = secretOf(json, 'MobilePrivateKey');
   const ITEM_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
-  const withAction = (statements: Statement[], action: string): Statement[] => statements.filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
+  const withAction = (statements: Statement[], action: string): Statement[] =>
+    statements.filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
 
   it('gives no function a wildcard action or a managed policy', () => {
     for (const fn of [pollerFn, forwarderFn]) {
-      for (const statement of statementsOfRole(json, roleOf(fn))) for (const action of actionsOf(statement)) expect(action).not.toMatch(/\*/);
+      for (const statement of statementsOfRole(json, roleOf(fn)))
+        for (const action of actionsOf(statement)) expect(action).not.toMatch(/\*/);
       expect(props(json.Resources[roleOf(fn)]!).ManagedPolicyArns).toBeUndefined();
     }
   });
 
   it('lets the poller send to the leads queue only, never receive', () => {
-    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue']) expect(withAction(pollerStatements, action)).toEqual([]);
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue'])
+      expect(withAction(pollerStatements, action)).toEqual([]);
     const send = withAction(pollerStatements, 'sqs:SendMessage');
     expect(send.length).toBeGreaterThan(0);
     for (const statement of send) {
@@ -383,7 +437,8 @@ describe('least privilege', () => {
       expect(refersTo(statement, mobileId)).toBe(false);
     }
     for (const [, policy] of resourcesOfType(json, 'AWS::IAM::Policy')) {
-      if (refersTo(props(policy).Roles, roleOf(pollerFn))) expect(refersTo(policy, webhooksId) || refersTo(policy, mobileId)).toBe(false);
+      if (refersTo(props(policy).Roles, roleOf(pollerFn)))
+        expect(refersTo(policy, webhooksId) || refersTo(policy, mobileId)).toBe(false);
     }
   });
 
@@ -393,13 +448,18 @@ describe('least privilege', () => {
     }
     const send = withAction(forwarderStatements, 'sqs:SendMessage');
     expect(send.length).toBeGreaterThan(0);
-    for (const statement of send) expect(refersTo(statement.Resource, dlqId) && !refersTo(statement.Resource, leadsId)).toBe(true);
+    for (const statement of send)
+      expect(refersTo(statement.Resource, dlqId) && !refersTo(statement.Resource, leadsId)).toBe(true);
     const read = withAction(forwarderStatements, 'secretsmanager:GetSecretValue').flatMap((s) => resourcesOf(s));
     const stand = { [webhooksId]: 'arn:stack-webhooks', [mobileId]: 'arn:mobile' };
     const own = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:own-AbCdEf';
     // The webhooks are read from wherever they are kept: the stack's secret, or the operator's.
-    expect(new Intrinsics(json, { ExternalWebhooksSecretArn: '' }, stand).evaluate(read)).toEqual(expect.arrayContaining(['arn:stack-webhooks', 'arn:mobile']));
-    expect(new Intrinsics(json, { ExternalWebhooksSecretArn: own }, stand).evaluate(read)).toEqual(expect.arrayContaining([own, 'arn:mobile']));
+    expect(new Intrinsics(json, { ExternalWebhooksSecretArn: '' }, stand).evaluate(read)).toEqual(
+      expect.arrayContaining(['arn:stack-webhooks', 'arn:mobile']),
+    );
+    expect(new Intrinsics(json, { ExternalWebhooksSecretArn: own }, stand).evaluate(read)).toEqual(
+      expect.arrayContaining([own, 'arn:mobile']),
+    );
     expect(new Intrinsics(json, { ExternalWebhooksSecretArn: own }, stand).evaluate(read)).not.toContain('arn:stack-webhooks');
     for (const statement of forwarderStatements) {
       expect(refersTo(statement, appSecretId)).toBe(false);
@@ -435,8 +495,14 @@ describe('outputs', () => {
     expect(json.Outputs.LeadsQueueUrl!.Value).toEqual({ Ref: leadsId });
     expect(json.Outputs.DeadLetterQueueArn!.Value).toEqual({ 'Fn::GetAtt': [dlqId, 'Arn'] });
     const webhooksStand = { [secretOf(json, 'Webhooks')[0]]: 'arn:stack-webhooks' };
-    expect(new Intrinsics(json, { ExternalWebhooksSecretArn: '' }, webhooksStand).evaluate(json.Outputs.WebhooksSecretArn!.Value)).toBe('arn:stack-webhooks');
-    expect(new Intrinsics(json, { ExternalWebhooksSecretArn: 'arn:own' }, webhooksStand).evaluate(json.Outputs.WebhooksSecretArn!.Value)).toBe('arn:own');
+    expect(
+      new Intrinsics(json, { ExternalWebhooksSecretArn: '' }, webhooksStand).evaluate(json.Outputs.WebhooksSecretArn!.Value),
+    ).toBe('arn:stack-webhooks');
+    expect(
+      new Intrinsics(json, { ExternalWebhooksSecretArn: 'arn:own' }, webhooksStand).evaluate(
+        json.Outputs.WebhooksSecretArn!.Value,
+      ),
+    ).toBe('arn:own');
     expect(json.Outputs.TopAppKey!.Value).toEqual({ Ref: 'TopAppKey' });
     expect(json.Outputs.TopAppSecretArn!.Value).toEqual({ Ref: secretOf(json, 'TopAppSecret')[0] });
     expect(json.Outputs.TopSessionKeyArn!.Value).toEqual({ Ref: secretOf(json, 'TopSessionKey')[0] });

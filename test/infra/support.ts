@@ -74,8 +74,14 @@ export function environmentOf(resource: CfnResource): Environment {
 export function functions(json: CfnTemplate): { poller: [string, CfnResource]; forwarder: [string, CfnResource] } {
   const all = resourcesOfType(json, 'AWS::Lambda::Function');
   return {
-    poller: only(all.filter(([, fn]) => 'TOP_APP_SECRET_ARN' in environmentOf(fn)), 'poller function'),
-    forwarder: only(all.filter(([, fn]) => 'WEBHOOKS_SECRET_ARN' in environmentOf(fn)), 'forwarder function'),
+    poller: only(
+      all.filter(([, fn]) => 'TOP_APP_SECRET_ARN' in environmentOf(fn)),
+      'poller function',
+    ),
+    forwarder: only(
+      all.filter(([, fn]) => 'WEBHOOKS_SECRET_ARN' in environmentOf(fn)),
+      'forwarder function',
+    ),
   };
 }
 
@@ -106,7 +112,9 @@ export function roleOf(fn: CfnResource): string {
 export function statementsOfRole(json: CfnTemplate, roleLogicalId: string): Statement[] {
   const role = json.Resources[roleLogicalId];
   if (role === undefined) throw new Error(`no role ${roleLogicalId}`);
-  const inline = ((props(role).Policies as { PolicyDocument: { Statement: Statement[] } }[] | undefined) ?? []).flatMap((p) => p.PolicyDocument.Statement);
+  const inline = ((props(role).Policies as { PolicyDocument: { Statement: Statement[] } }[] | undefined) ?? []).flatMap(
+    (p) => p.PolicyDocument.Statement,
+  );
   const attached = resourcesOfType(json, 'AWS::IAM::Policy')
     .filter(([, policy]) => JSON.stringify(props(policy).Roles).includes(JSON.stringify({ Ref: roleLogicalId })))
     .flatMap(([, policy]) => (props(policy).PolicyDocument as { Statement: Statement[] }).Statement);
@@ -137,7 +145,12 @@ export function refsIn(value: unknown): string[] {
 
 /** What the IAM engine does with StringLike: `*` matches any run of characters, `?` one. */
 export function globMatches(pattern: string, value: string): boolean {
-  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const regex = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   return regex.test(value);
 }
 

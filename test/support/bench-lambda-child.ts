@@ -18,7 +18,11 @@ function reply(message: ChildReply): void {
 function memory(): { rssKb: number; heapUsedKb: number; maxRssKb: number } {
   const usage = process.memoryUsage();
   // Linux reports ru_maxrss in kilobytes.
-  return { rssKb: Math.round(usage.rss / 1024), heapUsedKb: Math.round(usage.heapUsed / 1024), maxRssKb: process.resourceUsage().maxRSS };
+  return {
+    rssKb: Math.round(usage.rss / 1024),
+    heapUsedKb: Math.round(usage.heapUsed / 1024),
+    maxRssKb: process.resourceUsage().maxRSS,
+  };
 }
 
 const bundle = process.env.BENCH_LAMBDA_BUNDLE;
@@ -46,11 +50,25 @@ process.on('message', (message: ChildRequest) => {
   const deadline = Date.now() + message.budgetMs;
   // What the handlers read of a Lambda context: their remaining time, and what Powertools puts on every log line.
   invocations += 1;
-  const context = { functionName, functionVersion: '$LATEST', invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`, memoryLimitInMB: '256', awsRequestId: `bench-${process.pid}-${invocations}`, getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) };
+  const context = {
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: `bench-${process.pid}-${invocations}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
   const t0 = performance.now();
   handler(message.event, context).then(
     (value) => reply({ type: 'result', ok: true, value, ms: performance.now() - t0, ...memory() }),
-    (error: unknown) => reply({ type: 'result', ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error), ms: performance.now() - t0, ...memory() }),
+    (error: unknown) =>
+      reply({
+        type: 'result',
+        ok: false,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        ms: performance.now() - t0,
+        ...memory(),
+      }),
   );
 });
 // The handler's keep-alive sockets would keep the process up after the parent is gone.

@@ -54,19 +54,34 @@ export type InvokeResult = Extract<ChildReply, { type: 'result' }>;
  * as NodejsFunction does by default, for the Lambda runtime's own copy to be used: startLambda's
  * `nodePath` then stands in for the runtime's /var/runtime/node_modules.
  */
-export async function buildBundles(functions: readonly FunctionName[] = ['poller', 'forwarder'], opts: { runtimeSdk?: boolean } = {}): Promise<Bundles> {
+export async function buildBundles(
+  functions: readonly FunctionName[] = ['poller', 'forwarder'],
+  opts: { runtimeSdk?: boolean } = {},
+): Promise<Bundles> {
   const dir = await mkdtemp(path.join(tmpdir(), 'lead-forwarder-bundles-'));
   const files = {} as Record<FunctionName, string>;
   const composition = {} as Bundles['composition'];
   await Promise.all(
     functions.map(async (name) => {
       files[name] = path.join(dir, name, 'index.js');
-      const { metafile } = await buildDeployable(name, files[name], opts.runtimeSdk === true ? { external: [...BUNDLE_SETTINGS.externalModules, '@aws-sdk/*'] } : {});
+      const { metafile } = await buildDeployable(
+        name,
+        files[name],
+        opts.runtimeSdk === true ? { external: [...BUNDLE_SETTINGS.externalModules, '@aws-sdk/*'] } : {},
+      );
       composition[name] = byPackage(metafile);
     }),
   );
   const child = path.join(dir, 'child.js');
-  await build({ entryPoints: [path.join(__dirname, 'bench-lambda-child.ts')], outfile: child, bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning' });
+  await build({
+    entryPoints: [path.join(__dirname, 'bench-lambda-child.ts')],
+    outfile: child,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'warning',
+  });
   return { dir, files, composition, child, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
@@ -150,9 +165,20 @@ export interface LambdaProcess {
  * container. `sourceMaps` adds the stack's NODE_OPTIONS (--enable-source-maps), which the
  * deployed functions run with; `nodePath` sets NODE_PATH (where externalized modules are found).
  */
-export function startLambda(bundles: Bundles, bundle: string, env: Record<string, string>, opts: { sourceMaps?: boolean; nodePath?: string } = {}): LambdaProcess {
+export function startLambda(
+  bundles: Bundles,
+  bundle: string,
+  env: Record<string, string>,
+  opts: { sourceMaps?: boolean; nodePath?: string } = {},
+): LambdaProcess {
   const child = fork(bundles.child, [], {
-    env: { PATH: process.env.PATH ?? '', ...(opts.nodePath === undefined ? {} : { NODE_PATH: opts.nodePath }), ...env, BENCH_LAMBDA_BUNDLE: bundle, ...(opts.sourceMaps === true ? SOURCE_MAP_ENVIRONMENT : {}) },
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...(opts.nodePath === undefined ? {} : { NODE_PATH: opts.nodePath }),
+      ...env,
+      BENCH_LAMBDA_BUNDLE: bundle,
+      ...(opts.sourceMaps === true ? SOURCE_MAP_ENVIRONMENT : {}),
+    },
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     // The parent may run under tsx or jest; the child is plain node.
     execArgv: [],
@@ -162,7 +188,9 @@ export function startLambda(bundles: Bundles, bundle: string, env: Record<string
     // Bounded: a crash loop must not grow the parent's memory.
     if (errText.length < 20_000) errText += chunk.toString('utf8');
   });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const pending: ((reply: InvokeResult) => void)[] = [];
   const loaded = new Promise<Extract<ChildReply, { type: 'loaded' }>>((resolve, reject) => {
     child.on('message', (message: ChildReply) => {
@@ -170,7 +198,9 @@ export function startLambda(bundles: Bundles, bundle: string, env: Record<string
       else if (message.type === 'load-failed') reject(new Error(`bundle failed to load: ${message.error}`));
       else pending.shift()?.(message);
     });
-    void exited.then(({ code, signal }) => reject(new Error(`child exited before loading (code ${code}, signal ${signal}): ${errText.slice(0, 2_000)}`)));
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`child exited before loading (code ${code}, signal ${signal}): ${errText.slice(0, 2_000)}`)),
+    );
   });
   // A kill before loading is an expected outcome for callers that never await `loaded`.
   loaded.catch(() => undefined);
@@ -182,7 +212,9 @@ export function startLambda(bundles: Bundles, bundle: string, env: Record<string
     invoke: (event, budgetMs = 60_000) =>
       new Promise<InvokeResult>((resolve, reject) => {
         pending.push(resolve);
-        void exited.then(({ code, signal }) => reject(new Error(`child exited during the invocation (code ${code}, signal ${signal}): ${errText.slice(0, 2_000)}`)));
+        void exited.then(({ code, signal }) =>
+          reject(new Error(`child exited during the invocation (code ${code}, signal ${signal}): ${errText.slice(0, 2_000)}`)),
+        );
         const request: ChildRequest = { type: 'invoke', event, budgetMs };
         child.send(request);
       }),

@@ -16,19 +16,19 @@ export function realisticLeads(count: number, options: GenerateLeadsOptions = {}
 export function sqsEvent(leads: readonly Lead[], seenAt = new Date().toISOString()): SQSEvent {
   const now = String(Date.now());
   return {
-    Records: leads.map(
-      (lead, i): SQSRecord => ({
-        messageId: `bench-${lead.id}-${i}`,
-        // The forwarder only uses the handle to delay a retry; these events are delivered first time.
-        receiptHandle: `bench-handle-${lead.id}`,
-        body: JSON.stringify(lead),
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'bench', ApproximateFirstReceiveTimestamp: now },
-        messageAttributes: { [SEEN_AT_ATTRIBUTE]: { dataType: 'String', stringValue: seenAt, stringListValues: [], binaryListValues: [] } },
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:bench',
-        awsRegion: 'us-east-1',
-      }),
-    ),
+    Records: leads.map((lead, i): SQSRecord => ({
+      messageId: `bench-${lead.id}-${i}`,
+      // The forwarder only uses the handle to delay a retry; these events are delivered first time.
+      receiptHandle: `bench-handle-${lead.id}`,
+      body: JSON.stringify(lead),
+      attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'bench', ApproximateFirstReceiveTimestamp: now },
+      messageAttributes: {
+        [SEEN_AT_ATTRIBUTE]: { dataType: 'String', stringValue: seenAt, stringListValues: [], binaryListValues: [] },
+      },
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:bench',
+      awsRegion: 'us-east-1',
+    })),
   };
 }

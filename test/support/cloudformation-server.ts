@@ -39,7 +39,12 @@ export async function startLocalCloudFormation(stacks: SimulatedStack[]): Promis
 
 const NS = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 
-async function answer(req: IncomingMessage, res: ServerResponse, stacks: SimulatedStack[], requests: LocalCloudFormation['requests']): Promise<void> {
+async function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  stacks: SimulatedStack[],
+  requests: LocalCloudFormation['requests'],
+): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
@@ -47,8 +52,12 @@ async function answer(req: IncomingMessage, res: ServerResponse, stacks: Simulat
     res.writeHead(status, { 'content-type': 'text/xml' }).end(`<?xml version="1.0" encoding="UTF-8"?>\n${xml}`);
   };
   const error = (status: number, code: string, message: string): void =>
-    reply(status, `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${escape(message)}</Message></Error><RequestId>local</RequestId></ErrorResponse>`);
-  if (form.get('Action') !== 'DescribeStacks') return error(400, 'InvalidAction', `not simulated: ${form.get('Action') ?? '(no action)'}`);
+    reply(
+      status,
+      `<ErrorResponse xmlns="${NS}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${escape(message)}</Message></Error><RequestId>local</RequestId></ErrorResponse>`,
+    );
+  if (form.get('Action') !== 'DescribeStacks')
+    return error(400, 'InvalidAction', `not simulated: ${form.get('Action') ?? '(no action)'}`);
   const stackName = form.get('StackName') ?? '';
   requests.push({ stackName, signed: /^AWS4-HMAC-SHA256 Credential=/.test(req.headers.authorization ?? '') });
   const stack = stacks.find((s) => s.name === stackName);

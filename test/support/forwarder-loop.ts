@@ -6,16 +6,27 @@ import type { ForwardDeps } from '../../functions/forwarder/ports';
 /** Receives one batch the way Lambda's SQS event source does. */
 export async function receive(sqs: SQSClient, queueUrl: string, waitSeconds = 0): Promise<QueueRecord[]> {
   const { Messages = [] } = await sqs.send(
-    new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: waitSeconds, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: waitSeconds,
+      MessageSystemAttributeNames: ['All'],
+      MessageAttributeNames: ['All'],
+    }),
   );
   return Messages.map((m) => {
     const attributes: Record<string, string> = {};
-    for (const [key, value] of Object.entries(m.MessageAttributes ?? {})) if (value.StringValue !== undefined) attributes[key] = value.StringValue;
+    for (const [key, value] of Object.entries(m.MessageAttributes ?? {}))
+      if (value.StringValue !== undefined) attributes[key] = value.StringValue;
     return {
       messageId: m.MessageId!,
       receiptHandle: m.ReceiptHandle!,
       receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
-      message: { body: m.Body ?? '', attributes, ...(m.Attributes?.SentTimestamp === undefined ? {} : { sentTimestamp: m.Attributes.SentTimestamp }) },
+      message: {
+        body: m.Body ?? '',
+        attributes,
+        ...(m.Attributes?.SentTimestamp === undefined ? {} : { sentTimestamp: m.Attributes.SentTimestamp }),
+      },
     };
   });
 }
@@ -23,9 +34,20 @@ export async function receive(sqs: SQSClient, queueUrl: string, waitSeconds = 0)
 /** Messages on the queue: visible, in flight or waiting out a retry, and delayed. */
 async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
   const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
   );
-  return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0);
+  return (
+    Number(Attributes.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0) +
+    Number(Attributes.ApproximateNumberOfMessagesDelayed ?? 0)
+  );
 }
 
 /**
@@ -33,7 +55,12 @@ async function depth(sqs: SQSClient, queueUrl: string): Promise<number> {
  * failure, until the queue is empty. Messages hidden for a retry are waited for until nothing
  * has come back for `idleMs` (a long backoff is left on the queue); `maxMs` caps the whole run.
  */
-export async function drain(deps: ForwardDeps, sqs: SQSClient, queueUrl: string, opts: { idleMs?: number; maxMs?: number } = {}): Promise<RecordResult[]> {
+export async function drain(
+  deps: ForwardDeps,
+  sqs: SQSClient,
+  queueUrl: string,
+  opts: { idleMs?: number; maxMs?: number } = {},
+): Promise<RecordResult[]> {
   const results: RecordResult[] = [];
   const end = Date.now() + (opts.maxMs ?? 20_000);
   let idleSince = Date.now();
@@ -50,7 +77,12 @@ export async function drain(deps: ForwardDeps, sqs: SQSClient, queueUrl: string,
     results.push(...batch.records);
     const done = records.filter((r) => !batch.failures.includes(r.messageId));
     if (done.length > 0) {
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
     }
   }
   return results;

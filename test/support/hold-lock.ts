@@ -7,7 +7,8 @@ import { acquireLock } from '../../functions/local/state/lock';
 
 async function main(): Promise<void> {
   const [file, purpose, release, startAt] = process.argv.slice(2);
-  if (file === undefined || (purpose !== 'runner' && purpose !== 'command') || release === undefined) throw new Error('usage: hold-lock.ts FILE runner|command MS|never [START_AT_EPOCH_MS]');
+  if (file === undefined || (purpose !== 'runner' && purpose !== 'command') || release === undefined)
+    throw new Error('usage: hold-lock.ts FILE runner|command MS|never [START_AT_EPOCH_MS]');
   // Several holders given one start time reach for the lock within a millisecond or two.
   if (startAt !== undefined) await sleep(Math.max(0, Number(startAt) - Date.now()));
   const lock = await acquireLock(file, dirname(file), purpose);

@@ -37,7 +37,8 @@ export async function createStateTable(ddb: DynamoDBClient): Promise<string> {
 
 export function fauxqsEndpoint(): string {
   const endpoint = process.env.FAUXQS_ENDPOINT;
-  if (endpoint === undefined) throw new Error('FAUXQS_ENDPOINT is not set: run the tests through jest (its globalSetup starts fauxqs)');
+  if (endpoint === undefined)
+    throw new Error('FAUXQS_ENDPOINT is not set: run the tests through jest (its globalSetup starts fauxqs)');
   return endpoint;
 }
 
@@ -52,7 +53,10 @@ export interface TestQueues {
 }
 
 /** A fresh leads queue with its DLQ and redrive, named uniquely so test files never share one. */
-export async function createQueues(sqs: SQSClient, opts: { maxReceiveCount?: number; visibilityTimeout?: number } = {}): Promise<TestQueues> {
+export async function createQueues(
+  sqs: SQSClient,
+  opts: { maxReceiveCount?: number; visibilityTimeout?: number } = {},
+): Promise<TestQueues> {
   const base = `t-${randomUUID().slice(0, 8)}`;
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${base}-dlq` }));
   const dlqUrl = dlq.QueueUrl!;

@@ -13,9 +13,17 @@ export interface LockHolderProcess {
 }
 
 /** Resolves once the holder has the lock; `release`: after how many ms it lets go, or never (until killed). */
-export function holdLock(file: string, purpose: 'runner' | 'command', release: number | 'never', startAt?: number): Promise<LockHolderProcess> {
+export function holdLock(
+  file: string,
+  purpose: 'runner' | 'command',
+  release: number | 'never',
+  startAt?: number,
+): Promise<LockHolderProcess> {
   const args = [file, purpose, String(release), ...(startAt === undefined ? [] : [String(startAt)])];
-  const child = spawn(process.execPath, [join(ROOT, 'functions/cli/tsx.cjs'), join(__dirname, 'hold-lock.ts'), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(ROOT, 'functions/cli/tsx.cjs'), join(__dirname, 'hold-lock.ts'), ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));

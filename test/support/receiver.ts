@@ -21,7 +21,9 @@ export interface Receiver {
 }
 
 /** `answer(n)` decides the reply to the n-th request (0-based); default 200. */
-export async function startReceiver(answer: (n: number, request: ReceivedRequest) => Answer = () => ({ status: 200 })): Promise<Receiver> {
+export async function startReceiver(
+  answer: (n: number, request: ReceivedRequest) => Answer = () => ({ status: 200 }),
+): Promise<Receiver> {
   const requests: ReceivedRequest[] = [];
   const accepted: string[] = [];
   const server = createServer((req, res) => {
@@ -67,8 +69,8 @@ export async function startReceiver(answer: (n: number, request: ReceivedRequest
 
 function leadIdOf(json: unknown): string {
   if (typeof json === 'object' && json !== null && 'data' in json) {
-    const data = (json).data;
-    if (typeof data === 'object' && data !== null && 'id' in data) return String((data).id);
+    const data = json.data;
+    if (typeof data === 'object' && data !== null && 'id' in data) return String(data.id);
   }
   return '?';
 }

@@ -37,7 +37,11 @@ export interface ForwarderWiring {
  * `instances` forwarders draining the queue side by side, each with its own connection pool
  * and its own adapters, as separate Lambda containers would, until the queue stays empty.
  */
-export async function drainWith(wiring: ForwarderWiring, instances: number, opts: { idleMs?: number; maxMs?: number } = {}): Promise<RecordResult[]> {
+export async function drainWith(
+  wiring: ForwarderWiring,
+  instances: number,
+  opts: { idleMs?: number; maxMs?: number } = {},
+): Promise<RecordResult[]> {
   const results = await Promise.all(
     Array.from({ length: instances }, async () => {
       const dispatcher = createDispatcher();
@@ -53,7 +57,10 @@ export async function drainWith(wiring: ForwarderWiring, instances: number, opts
         backoffSeconds: () => wiring.backoffSeconds,
       };
       try {
-        return await drain(deps, wiring.sqs, wiring.queues.queueUrl, { idleMs: opts.idleMs ?? 2_000, maxMs: opts.maxMs ?? 60_000 });
+        return await drain(deps, wiring.sqs, wiring.queues.queueUrl, {
+          idleMs: opts.idleMs ?? 2_000,
+          maxMs: opts.maxMs ?? 60_000,
+        });
       } finally {
         await dispatcher.close();
       }
@@ -72,7 +79,14 @@ export interface ParkedMessage {
 export async function deadLetters(sqs: SQSClient, dlqUrl: string): Promise<ParkedMessage[]> {
   const out: ParkedMessage[] = [];
   for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 60 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlqUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        VisibilityTimeout: 60,
+      }),
+    );
     if (Messages.length === 0) return out;
     for (const m of Messages) {
       const entry: ParkedMessage = { body: m.Body ?? '' };

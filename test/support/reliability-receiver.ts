@@ -38,7 +38,9 @@ export interface RecordingReceiver {
 }
 
 /** `decide(webhookId, attempt)` picks the behaviour for the attempt-th request (1-based) of that lead. */
-export async function startRecordingReceiver(decide: (webhookId: string, attempt: number) => Behaviour = () => ({ kind: 'answer', status: 200 })): Promise<RecordingReceiver> {
+export async function startRecordingReceiver(
+  decide: (webhookId: string, attempt: number) => Behaviour = () => ({ kind: 'answer', status: 200 }),
+): Promise<RecordingReceiver> {
   const leads = new Map<string, LeadRecord>();
   const behaviours = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
@@ -107,7 +109,15 @@ export async function startRecordingReceiver(decide: (webhookId: string, attempt
 function leadIdOf(body: string): string {
   try {
     const json: unknown = JSON.parse(body);
-    if (typeof json === 'object' && json !== null && 'data' in json && typeof json.data === 'object' && json.data !== null && 'id' in json.data) return String(json.data.id);
+    if (
+      typeof json === 'object' &&
+      json !== null &&
+      'data' in json &&
+      typeof json.data === 'object' &&
+      json.data !== null &&
+      'id' in json.data
+    )
+      return String(json.data.id);
   } catch {
     // Not JSON: reported as a mismatch.
   }
@@ -137,7 +147,8 @@ export function audit(receivers: Record<string, RecordingReceiver>, leadIds: rea
       result.maxAttempts = Math.max(result.maxAttempts, record.attempts);
       if (record.accepted > 1 || record.afterAccept > 0) result.duplicates.push(`${webhookId}@${name}`);
     }
-    for (const id of leadIds) if ((receiver.leads.get(`lead_${id}`)?.accepted ?? 0) === 0) result.losses.push(`lead_${id}@${name}`);
+    for (const id of leadIds)
+      if ((receiver.leads.get(`lead_${id}`)?.accepted ?? 0) === 0) result.losses.push(`lead_${id}@${name}`);
   }
   return result;
 }

@@ -15,7 +15,10 @@ export interface ThrottlingProxy {
 }
 
 /** `throttle(target, body)` says whether to throttle a call (target: e.g. `DynamoDB_20120810.UpdateItem`). */
-export async function startThrottlingProxy(upstream: string, throttle: (target: string, body: string) => boolean): Promise<ThrottlingProxy> {
+export async function startThrottlingProxy(
+  upstream: string,
+  throttle: (target: string, body: string) => boolean,
+): Promise<ThrottlingProxy> {
   const to = new URL(upstream);
   let throttled = 0;
   const server = createServer((req, res) => {
@@ -24,13 +27,21 @@ export async function startThrottlingProxy(upstream: string, throttle: (target: 
       if (throttle(target, body)) {
         throttled += 1;
         res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-        res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'injected: the request rate is too high' }));
+        res.end(
+          JSON.stringify({
+            __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+            message: 'injected: the request rate is too high',
+          }),
+        );
         return;
       }
-      const forward = httpRequest({ host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      });
+      const forward = httpRequest(
+        { host: to.hostname, port: to.port, method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(res);
+        },
+      );
       forward.on('error', () => res.destroy());
       forward.end(body);
     });
@@ -40,10 +51,11 @@ export async function startThrottlingProxy(upstream: string, throttle: (target: 
   return {
     endpoint: `http://127.0.0.1:${port}`,
     throttled: () => throttled,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 

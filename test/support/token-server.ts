@@ -36,12 +36,20 @@ export class TokenServer {
       req.on('end', () => {
         this.requests.push({ headers: req.headers, form: new URLSearchParams(body) });
         const n = this.requests.length;
-        if (this.mode === 'error') return void res.writeHead(401, { 'content-type': 'application/json' }).end(`{"error":"invalid_client","error_description":"bad secret ${CLIENT_SECRET}"}`);
+        if (this.mode === 'error')
+          return void res
+            .writeHead(401, { 'content-type': 'application/json' })
+            .end(`{"error":"invalid_client","error_description":"bad secret ${CLIENT_SECRET}"}`);
         if (this.mode === 'not-json') return void res.writeHead(200, { 'content-type': 'text/html' }).end(`<html>sign in</html>`);
         // Every grant in this burst waits, so concurrent deliveries all find a fetch in flight.
-        setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `tok-${n}`, token_type: 'Bearer', expires_in: this.expiresIn })), 50);
+        setTimeout(
+          () =>
+            res
+              .writeHead(200, { 'content-type': 'application/json' })
+              .end(JSON.stringify({ access_token: `tok-${n}`, token_type: 'Bearer', expires_in: this.expiresIn })),
+          50,
+        );
       });
     });
   }
 }
-

@@ -7,11 +7,17 @@ import { sampleDelivery, sampleLead } from './shared/webhook/fixtures';
 /** The README's "Shape the request" examples are what users copy: each must be a valid Webhooks value that does what the text says. */
 const README = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
 const section = README.slice(README.indexOf('## Shape the request'), README.indexOf('### Larger Webhooks values'));
-const examples = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map((match) => parseForwarderSettings({ webhooks: JSON.parse(match[1]!) as unknown }).webhooks);
+const examples = [...section.matchAll(/```json\n([\s\S]*?)```/g)].map(
+  (match) => parseForwarderSettings({ webhooks: JSON.parse(match[1]!) as unknown }).webhooks,
+);
 
 describe('README "Shape the request"', () => {
   it('has the three worked examples, each a valid Webhooks value', () => {
-    expect(examples.map((endpoints) => endpoints.map((e) => e.name))).toEqual([['legacy-crm'], ['sales-api'], ['team-east', 'team-south', 'crm']]);
+    expect(examples.map((endpoints) => endpoints.map((e) => e.name))).toEqual([
+      ['legacy-crm'],
+      ['sales-api'],
+      ['team-east', 'team-south', 'crm'],
+    ]);
   });
 
   it('the legacy form keeps a long id whole, sends the extra fields as JSON text and leaves out a missing location', async () => {
@@ -40,7 +46,9 @@ describe('README "Shape the request"', () => {
     ['5399999', 'crm'],
   ])('routes a lead of page %s to %s only', async (pageId, expected) => {
     const delivery = sampleDelivery({ lead: sampleLead({ page_id: pageId }) });
-    const kinds = await Promise.all(examples[2]!.map(async (endpoint) => [endpoint.name, (await prepareDelivery(endpoint, delivery)).kind] as const));
+    const kinds = await Promise.all(
+      examples[2]!.map(async (endpoint) => [endpoint.name, (await prepareDelivery(endpoint, delivery)).kind] as const),
+    );
     expect(kinds.filter(([, kind]) => kind === 'send').map(([name]) => name)).toEqual([expected]);
     expect(kinds.filter(([, kind]) => kind === 'skip')).toHaveLength(2);
   });

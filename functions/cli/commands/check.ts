@@ -52,12 +52,22 @@ export const checkCommand: Command = defineCommand({
   },
   async run(flags, io) {
     const chosen = (['config', 'webhooks', 'stack'] as const).filter((flag) => flags[flag] !== undefined);
-    if (chosen.length !== 1) throw new UsageError(chosen.length === 0 ? 'say what to check: --config FILE, --webhooks FILE or --stack NAME' : `check one thing at a time (--${chosen.join(' and --')} given)`, 'check');
+    if (chosen.length !== 1)
+      throw new UsageError(
+        chosen.length === 0
+          ? 'say what to check: --config FILE, --webhooks FILE or --stack NAME'
+          : `check one thing at a time (--${chosen.join(' and --')} given)`,
+        'check',
+      );
     if (flags.region !== undefined && flags.stack === undefined) throw new UsageError('--region goes with --stack', 'check');
     for (const flag of chosen) if (flags[flag] === '') throw new UsageError(`--${flag} needs a value`, 'check');
 
     const checked =
-      flags.config !== undefined ? [await checkConfigFile(flags.config)] : flags.webhooks !== undefined ? [await checkWebhooksFile(flags.webhooks)] : await checkStack(flags.stack!, flags.region);
+      flags.config !== undefined
+        ? [await checkConfigFile(flags.config)]
+        : flags.webhooks !== undefined
+          ? [await checkWebhooksFile(flags.webhooks)]
+          : await checkStack(flags.stack!, flags.region);
     return report(checked, io);
   },
 });
@@ -73,7 +83,11 @@ async function checkWebhooksFile(file: string): Promise<Checked> {
   try {
     text = await readText(path);
   } catch (error) {
-    if (error instanceof ConfigFileTooLarge) return { what, problems: [`${path} is larger than 1 MB, which no Webhooks value is (a few KB): check the --webhooks path`] };
+    if (error instanceof ConfigFileTooLarge)
+      return {
+        what,
+        problems: [`${path} is larger than 1 MB, which no Webhooks value is (a few KB): check the --webhooks path`],
+      };
     return { what, problems: [`cannot read ${path} (${errorCode(error) ?? 'unreadable'}): check the --webhooks path`] };
   }
   // As the forwarder reads the parameter: a byte order mark is refused there too.
@@ -132,7 +146,10 @@ function report(checked: Checked[], io: Io): number {
       continue;
     }
     if (webhooks === undefined) io.out(`${what}: ${note ?? 'ok'}`);
-    else io.out(`${what}: ok, ${webhooks.length === 1 ? '1 webhook' : `${webhooks.length} webhooks`} (${webhooks.map((w) => `${w.name}: ${w.format}`).join(', ')})`);
+    else
+      io.out(
+        `${what}: ok, ${webhooks.length === 1 ? '1 webhook' : `${webhooks.length} webhooks`} (${webhooks.map((w) => `${w.name}: ${w.format}`).join(', ')})`,
+      );
     if (webhooks !== undefined) for (const warning of unsignedWarnings({ webhooks })) io.out(`  ${warning}`);
     for (const warning of warnings ?? []) io.out(`  ${warning}`);
     for (const line of previews ?? []) io.out(`  ${line}`);

@@ -30,9 +30,17 @@ export const replayCommand: Command = defineTargetCommand({
     const stores = await target.open();
     try {
       if (target.kind === 'aws' && flags.endpoint === undefined) return await moveTask(stores, target, io.out);
-      const { moved, kept } = await moveMessages(stores.sqs, stores.deadLetters.url, stores.leads.url, flags.endpoint === undefined ? () => true : parkedFor(flags.endpoint));
+      const { moved, kept } = await moveMessages(
+        stores.sqs,
+        stores.deadLetters.url,
+        stores.leads.url,
+        flags.endpoint === undefined ? () => true : parkedFor(flags.endpoint),
+      );
       if (moved === 0 && kept === 0) io.out(`the dead-letter queue of ${target.description} is empty: nothing to replay`);
-      else io.out(`moved ${moved} lead${moved === 1 ? '' : 's'} back to the leads queue${kept > 0 ? ` (${kept} parked for other webhooks stay in the dead-letter queue)` : ''}; ${target.forwarding}`);
+      else
+        io.out(
+          `moved ${moved} lead${moved === 1 ? '' : 's'} back to the leads queue${kept > 0 ? ` (${kept} parked for other webhooks stay in the dead-letter queue)` : ''}; ${target.forwarding}`,
+        );
       return 0;
     } finally {
       await stores.close();
@@ -53,13 +61,19 @@ async function checkEndpoint(target: Target, name: string): Promise<void> {
 }
 
 async function moveTask(stores: Stores, target: Target, out: (line: string) => void): Promise<number> {
-  const { Attributes = {} } = await stores.sqs.send(new GetQueueAttributesCommand({ QueueUrl: stores.deadLetters.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
+  const { Attributes = {} } = await stores.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: stores.deadLetters.url, AttributeNames: ['ApproximateNumberOfMessages'] }),
+  );
   const count = Number(Attributes.ApproximateNumberOfMessages ?? 0);
   if (count === 0) {
     out(`the dead-letter queue of ${target.description} is empty: nothing to replay`);
     return 0;
   }
-  const { TaskHandle } = await stores.sqs.send(new StartMessageMoveTaskCommand({ SourceArn: stores.deadLetters.arn, DestinationArn: stores.leads.arn }));
-  out(`moving about ${count} lead${count === 1 ? '' : 's'} back to the leads queue (SQS move task ${TaskHandle ?? '?'}); ${target.forwarding}; \`lead-forwarder status\` shows the dead-letter queue emptying`);
+  const { TaskHandle } = await stores.sqs.send(
+    new StartMessageMoveTaskCommand({ SourceArn: stores.deadLetters.arn, DestinationArn: stores.leads.arn }),
+  );
+  out(
+    `moving about ${count} lead${count === 1 ? '' : 's'} back to the leads queue (SQS move task ${TaskHandle ?? '?'}); ${target.forwarding}; \`lead-forwarder status\` shows the dead-letter queue emptying`,
+  );
   return 0;
 }

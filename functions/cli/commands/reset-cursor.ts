@@ -31,13 +31,19 @@ export const resetCursorCommand: Command = defineTargetCommand({
   async run(flags, io, resolveTarget) {
     const to = flags.to;
     if (to === undefined) throw new UsageError('--to is required: "latest" or a lead id', 'reset-cursor');
-    if (to !== 'latest' && !isLeadId(to)) throw new UsageError(`--to must be "latest" or a lead id (digits), not ${JSON.stringify(to)}`, 'reset-cursor');
-    if (flags.yes !== true && !io.interactive) throw new UsageError('reset-cursor changes what gets forwarded and there is no terminal to confirm on: pass --yes', 'reset-cursor');
+    if (to !== 'latest' && !isLeadId(to))
+      throw new UsageError(`--to must be "latest" or a lead id (digits), not ${JSON.stringify(to)}`, 'reset-cursor');
+    if (flags.yes !== true && !io.interactive)
+      throw new UsageError(
+        'reset-cursor changes what gets forwarded and there is no terminal to confirm on: pass --yes',
+        'reset-cursor',
+      );
 
     const target = await resolveTarget();
     const appKey = await target.appKey();
     const cursor = to === 'latest' ? await newestLeadId(await target.top()) : to;
-    if (cursor === undefined) throw new OperatorError('the source has no leads yet, so there is nothing to skip: the first poll starts from startFrom');
+    if (cursor === undefined)
+      throw new OperatorError('the source has no leads yet, so there is nothing to skip: the first poll starts from startFrom');
 
     // Asked before the state directory is opened: a gateway that does not answer must not keep
     // the directory from the runner for the call's whole budget.
@@ -55,7 +61,10 @@ export const resetCursorCommand: Command = defineTargetCommand({
       try {
         await store.save({ cursor, seen: [], cursorAt: new Date().toISOString() }, state.version);
       } catch (error) {
-        if (error instanceof StateConflictError) throw new OperatorError('a poll wrote the state while this ran; nothing was changed: run reset-cursor again', { cause: error });
+        if (error instanceof StateConflictError)
+          throw new OperatorError('a poll wrote the state while this ran; nothing was changed: run reset-cursor again', {
+            cause: error,
+          });
         throw error;
       }
       io.out(`cursor set to ${cursor} on ${target.description}`);
@@ -86,7 +95,9 @@ async function askNewest(target: Target): Promise<Newest> {
 function refuseAboveNewest(id: LeadId, newest: Newest, state: SourceState, io: Io): void {
   if ('failure' in newest) {
     if (state.cursor !== undefined && compareIds(id, state.cursor) <= 0) {
-      io.out(`note: could not ask the gateway for the newest lead (${messageOf(newest.failure)}); ${id} is not above the cursor, so it only re-reads leads`);
+      io.out(
+        `note: could not ask the gateway for the newest lead (${messageOf(newest.failure)}); ${id} is not above the cursor, so it only re-reads leads`,
+      );
       return;
     }
     throw new OperatorError(
@@ -95,17 +106,25 @@ function refuseAboveNewest(id: LeadId, newest: Newest, state: SourceState, io: I
     );
   }
   if (newest.id === undefined || compareIds(id, newest.id) > 0) {
-    throw new OperatorError(`${id} is above the newest lead (${newest.id ?? 'there is none yet'}): every lead up to it would never be forwarded; nothing was changed. Use an id at or below the newest, or --to latest`);
+    throw new OperatorError(
+      `${id} is above the newest lead (${newest.id ?? 'there is none yet'}): every lead up to it would never be forwarded; nothing was changed. Use an id at or below the newest, or --to latest`,
+    );
   }
 }
 
 /** What the reset will do, in the operator's terms. */
 export function describeChange(state: SourceState, cursor: LeadId): string[] {
   const lines = [`cursor: ${state.cursor ?? '(none)'} -> ${cursor}`];
-  if (state.scan !== undefined) lines.push(`the scan in progress (newest ${state.scan.top}) is dropped; the next poll starts a new one`);
-  if (state.cursor === undefined) lines.push(`there was no cursor yet (the first poll would start from startFrom): from now on only leads above ${cursor} are forwarded, never those at or below it`);
-  else if (compareIds(cursor, state.cursor) < 0) lines.push(`the next poll enqueues every lead above ${cursor}; webhooks that already accepted one are not sent it again`);
-  else if (compareIds(cursor, state.cursor) > 0) lines.push(`leads ${state.cursor} < id <= ${cursor} that were not enqueued yet will never be forwarded`);
+  if (state.scan !== undefined)
+    lines.push(`the scan in progress (newest ${state.scan.top}) is dropped; the next poll starts a new one`);
+  if (state.cursor === undefined)
+    lines.push(
+      `there was no cursor yet (the first poll would start from startFrom): from now on only leads above ${cursor} are forwarded, never those at or below it`,
+    );
+  else if (compareIds(cursor, state.cursor) < 0)
+    lines.push(`the next poll enqueues every lead above ${cursor}; webhooks that already accepted one are not sent it again`);
+  else if (compareIds(cursor, state.cursor) > 0)
+    lines.push(`leads ${state.cursor} < id <= ${cursor} that were not enqueued yet will never be forwarded`);
   return lines;
 }
 

@@ -33,9 +33,12 @@ export const sendTestLeadCommand: Command = defineTargetCommand({
     const dispatcher = createDispatcher();
     try {
       const deliver = createDeliver(dispatcher);
-      const results = await Promise.all(endpoints.map(async (endpoint) => ({ endpoint, line: await attempt(endpoint, delivery, deliver) })));
+      const results = await Promise.all(
+        endpoints.map(async (endpoint) => ({ endpoint, line: await attempt(endpoint, delivery, deliver) })),
+      );
       io.out(`test lead ${delivery.lead.id} (webhook-id test_${delivery.lead.id}):`);
-      for (const { endpoint, line } of results) io.out(`  ${typeof line === 'string' ? `${endpoint.name} (${endpoint.format}): ${line}` : describe(endpoint, line)}`);
+      for (const { endpoint, line } of results)
+        io.out(`  ${typeof line === 'string' ? `${endpoint.name} (${endpoint.format}): ${line}` : describe(endpoint, line)}`);
       return results.every(({ line }) => typeof line !== 'string' && line.outcome === 'delivered') ? 0 : 1;
     } finally {
       await dispatcher.close();
@@ -47,18 +50,25 @@ export const sendTestLeadCommand: Command = defineTargetCommand({
  * The endpoint's filter and body first, as the forwarder evaluates them (DESIGN §7): what they
  * say about the test lead when nothing is sent, the answer otherwise.
  */
-async function attempt(endpoint: Endpoint, delivery: Delivery, deliver: (endpoint: Endpoint, delivery: Delivery) => Promise<AttemptResult>): Promise<AttemptResult | string> {
+async function attempt(
+  endpoint: Endpoint,
+  delivery: Delivery,
+  deliver: (endpoint: Endpoint, delivery: Delivery) => Promise<AttemptResult>,
+): Promise<AttemptResult | string> {
   const prepared = await prepareDelivery(endpoint, delivery);
-  if (prepared.kind === 'skip') return 'not sent: its filter does not yield true for the test lead (a real lead like it would be skipped)';
+  if (prepared.kind === 'skip')
+    return 'not sent: its filter does not yield true for the test lead (a real lead like it would be skipped)';
   // A synthetic lead: jsonata's own words may be shown.
-  if (prepared.kind === 'park') return `not sent: ${prepared.reason}${prepared.error.detail === undefined ? '' : ` — JSONata: ${prepared.error.detail}`} (a real lead would be parked in the dead-letter queue)`;
+  if (prepared.kind === 'park')
+    return `not sent: ${prepared.reason}${prepared.error.detail === undefined ? '' : ` — JSONata: ${prepared.error.detail}`} (a real lead would be parked in the dead-letter queue)`;
   return deliver(endpoint, prepared.delivery);
 }
 
 function pick(endpoints: Endpoint[], name: string | undefined): Endpoint[] {
   if (name === undefined) return endpoints;
   const found = endpoints.filter((endpoint) => endpoint.name === name);
-  if (found.length === 0) throw new UsageError(`no webhook named "${name}" (configured: ${endpoints.map((e) => e.name).join(', ')})`, 'send-test-lead');
+  if (found.length === 0)
+    throw new UsageError(`no webhook named "${name}" (configured: ${endpoints.map((e) => e.name).join(', ')})`, 'send-test-lead');
   return found;
 }
 

@@ -64,7 +64,13 @@ async function gather(stores: Stores, target: Target): Promise<StatusReport> {
   const key = sourceKey(await target.appKey());
   const state = await new DynamoStateStore(stores.ddb, stores.table, key).load();
   const [leadsQueue, dead] = await Promise.all([depth(stores.sqs, stores.leads.url), depth(stores.sqs, stores.deadLetters.url)]);
-  const report: StatusReport = { target: target.description, cursor: state.cursor ?? null, leadsQueue, deadLetters: dead.waiting + dead.inFlight + dead.delayed, endpoints: [] };
+  const report: StatusReport = {
+    target: target.description,
+    cursor: state.cursor ?? null,
+    leadsQueue,
+    deadLetters: dead.waiting + dead.inFlight + dead.delayed,
+    endpoints: [],
+  };
   if (state.cursorAt !== undefined) report.cursorAt = state.cursorAt;
   if (state.scan !== undefined) report.scan = state.scan;
   if (stores.pendingRewinds?.has(key) === true) {
@@ -78,7 +84,9 @@ async function gather(stores: Stores, target: Target): Promise<StatusReport> {
     try {
       // Without the configuration a 410 cannot be matched to the endpoint's current url, but
       // the last deliveries can still be shown.
-      report.endpoints = await Promise.all((await target.endpointNames()).map((name) => status.get({ name, url: '', format: 'standard' })));
+      report.endpoints = await Promise.all(
+        (await target.endpointNames()).map((name) => status.get({ name, url: '', format: 'standard' })),
+      );
       report.endpointsUnknown = `gone state not shown: ${messageOf(error)}`;
     } catch {
       report.endpointsUnknown = messageOf(error);
@@ -89,7 +97,14 @@ async function gather(stores: Stores, target: Target): Promise<StatusReport> {
 
 async function depth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
   const { Attributes = {} } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
   );
   return {
     waiting: Number(Attributes.ApproximateNumberOfMessages ?? 0),
@@ -101,10 +116,17 @@ async function depth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
 /** The report as aligned lines for a person. */
 export function render(report: StatusReport): string[] {
   const lines = [`target        ${report.target}`];
-  lines.push(`cursor        ${report.cursor ?? '(none yet: the first poll sets it)'}${report.cursorAt === undefined ? '' : `  (up to date as of ${report.cursorAt})`}`);
+  lines.push(
+    `cursor        ${report.cursor ?? '(none yet: the first poll sets it)'}${report.cursorAt === undefined ? '' : `  (up to date as of ${report.cursorAt})`}`,
+  );
   if (report.cursorAfterRestart !== undefined) {
-    const to = report.cursorAfterRestart === null ? 'no cursor: its next poll is a first run, from startFrom' : `cursor ${report.cursorAfterRestart}`;
-    lines.push(`restart       the runner stopped without saving its queues: its next start goes back to ${to} and reads the leads above it again (webhooks that accepted one are skipped)`);
+    const to =
+      report.cursorAfterRestart === null
+        ? 'no cursor: its next poll is a first run, from startFrom'
+        : `cursor ${report.cursorAfterRestart}`;
+    lines.push(
+      `restart       the runner stopped without saving its queues: its next start goes back to ${to} and reads the leads above it again (webhooks that accepted one are skipped)`,
+    );
   }
   lines.push(
     report.scan === undefined
@@ -113,13 +135,19 @@ export function render(report: StatusReport): string[] {
   );
   const q = report.leadsQueue;
   lines.push(`leads queue   ${q.waiting} waiting, ${q.inFlight} in flight or waiting to retry, ${q.delayed} delayed`);
-  lines.push(`dead letters  ${report.deadLetters}${report.deadLetters > 0 ? '  (fix the cause, then `lead-forwarder replay`)' : ''}`);
-  if (report.endpoints.length === 0 && report.endpointsUnknown !== undefined) lines.push(`webhooks      unknown: ${report.endpointsUnknown}`);
+  lines.push(
+    `dead letters  ${report.deadLetters}${report.deadLetters > 0 ? '  (fix the cause, then `lead-forwarder replay`)' : ''}`,
+  );
+  if (report.endpoints.length === 0 && report.endpointsUnknown !== undefined)
+    lines.push(`webhooks      unknown: ${report.endpointsUnknown}`);
   else if (report.endpoints.length > 0) {
     lines.push('webhooks');
     const width = Math.max(...report.endpoints.map((e) => e.name.length));
     for (const e of report.endpoints) {
-      const last = e.lastDeliveredAt === undefined ? 'no delivery yet' : `last delivery ${e.lastDeliveredAt} (lead ${e.lastLeadId ?? '?'}), ${e.delivered ?? 0} delivered`;
+      const last =
+        e.lastDeliveredAt === undefined
+          ? 'no delivery yet'
+          : `last delivery ${e.lastDeliveredAt} (lead ${e.lastLeadId ?? '?'}), ${e.delivered ?? 0} delivered`;
       const gone = e.goneAt === undefined ? '' : `  GONE since ${e.goneAt} (answered 410): change its url to resume`;
       lines.push(`  ${e.name.padEnd(width)}  ${last}${gone}`);
     }

@@ -43,7 +43,12 @@ export async function awsTarget(name: string, region: string | undefined): Promi
     }
   };
   const endpoints = (): Promise<Endpoint[]> =>
-    withSecrets(async (client) => parseForwarderSettings({ webhooks: parseJsonSetting('Webhooks', await readSecret(client, stack.outputs.WebhooksSecretArn)) }).webhooks);
+    withSecrets(
+      async (client) =>
+        parseForwarderSettings({
+          webhooks: parseJsonSetting('Webhooks', await readSecret(client, stack.outputs.WebhooksSecretArn)),
+        }).webhooks,
+    );
   return {
     kind: 'aws',
     description: `stack ${name} in ${resolvedRegion}`,
@@ -73,10 +78,19 @@ export async function awsTarget(name: string, region: string | undefined): Promi
     endpointNames: async () => (await endpoints()).map((endpoint) => endpoint.name),
     top: (): Promise<TopSettings> =>
       withSecrets(async (client) => {
-        const [appSecret, sessionKey] = await Promise.all([stack.outputs.TopAppSecretArn, stack.outputs.TopSessionKeyArn].map((arn) => readSecret(client, arn)));
+        const [appSecret, sessionKey] = await Promise.all(
+          [stack.outputs.TopAppSecretArn, stack.outputs.TopSessionKeyArn].map((arn) => readSecret(client, arn)),
+        );
         const { TopGatewayUrl, TopSignMethod, PageSize } = stack.parameters;
         return parsePollerSettings({
-          top: { appKey: stack.outputs.TopAppKey, appSecret, sessionKey, gatewayUrl: TopGatewayUrl, signMethod: TopSignMethod, pageSize: PageSize },
+          top: {
+            appKey: stack.outputs.TopAppKey,
+            appSecret,
+            sessionKey,
+            gatewayUrl: TopGatewayUrl,
+            signMethod: TopSignMethod,
+            pageSize: PageSize,
+          },
         }).top;
       }),
   };

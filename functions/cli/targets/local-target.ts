@@ -22,7 +22,9 @@ export async function localTarget(root: string, configFile: string | undefined):
   // A directory without the runner's files is not a state directory: opening it would create one
   // there (and `reset-cursor` would then write a cursor nobody reads).
   if (!holdsRunnerState(dir)) {
-    throw new OperatorError(`no local state in ${dir.root}: run \`lead-forwarder dev\` there first, or pass --state-dir DIR, or --stack NAME for a deployed stack`);
+    throw new OperatorError(
+      `no local state in ${dir.root}: run \`lead-forwarder dev\` there first, or pass --state-dir DIR, or --stack NAME for a deployed stack`,
+    );
   }
   const runner = await readRunnerInfo(dir.runnerFile, dir.lockFile);
   const source = await settingsSource(dir, runner, configFile);
@@ -41,7 +43,8 @@ export async function localTarget(root: string, configFile: string | undefined):
     open: (opts) => (runner === undefined ? openStopped(dir, opts?.readOnly === true) : attach(dir, runner)),
     appKey: async () => (source.kind === 'stopped-demo' ? SIMULATED_APP_KEY : (await config()).settings.top.appKey),
     endpoints: async () => (await config()).settings.webhooks,
-    endpointNames: async () => (source.kind === 'stopped-demo' ? [DEMO_ENDPOINT_NAME] : (await config()).settings.webhooks.map((endpoint) => endpoint.name)),
+    endpointNames: async () =>
+      source.kind === 'stopped-demo' ? [DEMO_ENDPOINT_NAME] : (await config()).settings.webhooks.map((endpoint) => endpoint.name),
     top: async () => (await config()).settings.top,
   };
 }
@@ -49,7 +52,11 @@ export async function localTarget(root: string, configFile: string | undefined):
 type SettingsSource = { kind: 'config'; load(): Promise<LoadedConfig> } | { kind: 'stopped-demo' } | { kind: 'unknown' };
 
 /** --config, else the running demo's settings, else the config file the directory was last run with. */
-async function settingsSource(dir: StateDir, runner: RunnerInfo | undefined, configFile: string | undefined): Promise<SettingsSource> {
+async function settingsSource(
+  dir: StateDir,
+  runner: RunnerInfo | undefined,
+  configFile: string | undefined,
+): Promise<SettingsSource> {
   if (configFile !== undefined) return { kind: 'config', load: () => loadConfigFile(configFile) };
   if (runner?.demoConfig !== undefined) {
     const demo = runner.demoConfig;
@@ -63,7 +70,9 @@ async function settingsSource(dir: StateDir, runner: RunnerInfo | undefined, con
       kind: 'config',
       load: () =>
         loadConfigFile(file).catch((error: unknown) => {
-          throw new OperatorError(`${dir.root} was last run with ${file}, which cannot be used now: pass --config FILE`, { cause: error });
+          throw new OperatorError(`${dir.root} was last run with ${file}, which cannot be used now: pass --config FILE`, {
+            cause: error,
+          });
         }),
     };
   }
@@ -112,7 +121,11 @@ async function explainRefusal(error: unknown, dir: StateDir, runner: RunnerInfo,
   if (errorCode(error) !== 'ECONNREFUSED') return error;
   const holder = await lockHolder(dir.lockFile).catch(() => undefined);
   if (holder?.purpose !== 'runner' || holder.pid !== runner.pid) {
-    return new RunnerStoppedError(`the runner (pid ${runner.pid}) using ${dir.root} stopped while this command was talking to it: run the command again`, runner.pid, { cause: error });
+    return new RunnerStoppedError(
+      `the runner (pid ${runner.pid}) using ${dir.root} stopped while this command was talking to it: run the command again`,
+      runner.pid,
+      { cause: error },
+    );
   }
   return new RunnerStoppedError(
     `the runner (pid ${runner.pid}) using ${dir.root} does not answer at ${endpoint}: it has stopped or is stopping; run the command again. ` +
@@ -123,7 +136,12 @@ async function explainRefusal(error: unknown, dir: StateDir, runner: RunnerInfo,
 }
 
 async function openStopped(dir: StateDir, readOnly: boolean): Promise<Stores> {
-  const stores = await openLocalStores(dir, { purpose: 'command', maxReceiveCount: STACK_MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: STACK_VISIBILITY_TIMEOUT_SECONDS, readOnly });
+  const stores = await openLocalStores(dir, {
+    purpose: 'command',
+    maxReceiveCount: STACK_MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: STACK_VISIBILITY_TIMEOUT_SECONDS,
+    readOnly,
+  });
   return {
     ddb: stores.ddb,
     sqs: stores.sqs,

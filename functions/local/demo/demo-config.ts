@@ -10,7 +10,11 @@ export const DEMO_ENDPOINT_NAME = 'demo-inbox';
  * the start (`startFrom: all`), the local inbox with this run's secret, and this run's key for
  * the encrypted mobiles.
  */
-export function demoConfig(gatewayUrl: string, inbox: { url: string; secret: string }, mobilePrivateKey: string): Record<string, unknown> {
+export function demoConfig(
+  gatewayUrl: string,
+  inbox: { url: string; secret: string },
+  mobilePrivateKey: string,
+): Record<string, unknown> {
   return {
     top: { appKey: SIMULATED_APP_KEY, appSecret: SIMULATED_APP_SECRET, sessionKey: SIMULATED_SESSION_KEY, gatewayUrl },
     pollIntervalSeconds: DEMO_POLL_INTERVAL_SECONDS,

@@ -29,7 +29,10 @@ const MAX_BODY_BYTES = 1024 * 1024;
  * signature against its secret (401 when it does not match), then accept the lead. Each lead
  * that lands is handed to `onLead`; a refused request to `onRefused`.
  */
-export async function startDemoInbox(handlers: { onLead(lead: InboxLead): void; onRefused(reason: string): void }): Promise<DemoInbox> {
+export async function startDemoInbox(handlers: {
+  onLead(lead: InboxLead): void;
+  onRefused(reason: string): void;
+}): Promise<DemoInbox> {
   // A fresh secret per run: the inbox only ever trusts this run's forwarder.
   const secret = `whsec_${randomBytes(32).toString('base64')}`;
   const server = createServer((req, res) => {
@@ -47,7 +50,12 @@ export async function startDemoInbox(handlers: { onLead(lead: InboxLead): void; 
   };
 }
 
-async function receive(req: IncomingMessage, res: ServerResponse, secret: string, handlers: { onLead(lead: InboxLead): void; onRefused(reason: string): void }): Promise<void> {
+async function receive(
+  req: IncomingMessage,
+  res: ServerResponse,
+  secret: string,
+  handlers: { onLead(lead: InboxLead): void; onRefused(reason: string): void },
+): Promise<void> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -103,7 +111,11 @@ function headerText(value: string | string[] | undefined): string {
 
 /** `inbox <- lead 1764… · 新半价2 · 淘积木-直通车 · *三 · mobile encrypted · signature ok` */
 export function inboxLine(lead: InboxLead): string {
-  const parts = [`inbox <- ${lead.test ? 'TEST ' : ''}lead ${lead.id}`, lead.pageName ?? '(no page)', lead.source ?? '(no source)'];
+  const parts = [
+    `inbox <- ${lead.test ? 'TEST ' : ''}lead ${lead.id}`,
+    lead.pageName ?? '(no page)',
+    lead.source ?? '(no source)',
+  ];
   if (lead.maskedName !== undefined) parts.push(lead.maskedName);
   parts.push(`mobile ${lead.mobile}`, 'signature ok');
   return parts.join(' · ');

@@ -31,11 +31,20 @@ export async function startDemoSource(): Promise<DemoSource> {
     // Times are set here rather than generated: the sample leads should read as "just now".
     return generateLeads(count, { startId: startId.toString(), seed: `demo-${startId}` }).map((lead, i) => {
       const at = now - (count - 1 - i) * spacingMs;
-      return { ...lead, mobile: encryptedMobile(key.publicKey, lead.id), lead_time: formatTopTimestamp(at), gmt_create: at, gmt_modified: at };
+      return {
+        ...lead,
+        mobile: encryptedMobile(key.publicKey, lead.id),
+        lead_time: formatTopTimestamp(at),
+        gmt_create: at,
+        gmt_modified: at,
+      };
     });
   };
   const gateway = await startSimulatedGateway({ leads: nextLeads(DEMO_INITIAL_LEADS, 7 * 60_000) });
-  const timer = setInterval(() => gateway.addLeads(nextLeads(1 + Math.floor(Math.random() * DEMO_MAX_ARRIVALS), 1_000)), DEMO_ARRIVAL_MS);
+  const timer = setInterval(
+    () => gateway.addLeads(nextLeads(1 + Math.floor(Math.random() * DEMO_MAX_ARRIVALS), 1_000)),
+    DEMO_ARRIVAL_MS,
+  );
   return {
     gateway,
     mobilePrivateKey: key.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),

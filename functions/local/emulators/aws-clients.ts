@@ -10,6 +10,11 @@ export function localClients(endpoints: { dynamo: string; sqs: string }): { ddb:
   return {
     ddb: new DynamoDBClient({ endpoint: endpoints.dynamo, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }),
     // fauxqs names queue hosts that do not resolve (sqs.<region>.127.0.0.1): always talk to the endpoint.
-    sqs: new SQSClient({ endpoint: endpoints.sqs, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, useQueueUrlAsEndpoint: false }),
+    sqs: new SQSClient({
+      endpoint: endpoints.sqs,
+      region: LOCAL_REGION,
+      credentials: LOCAL_CREDENTIALS,
+      useQueueUrlAsEndpoint: false,
+    }),
   };
 }

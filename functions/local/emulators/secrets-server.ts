@@ -17,7 +17,10 @@ export interface LocalSecretsManager {
   close(): Promise<void>;
 }
 
-export async function startLocalSecretsManager(initial: Record<string, string> = {}, opts: { accessKeyId?: string } = {}): Promise<LocalSecretsManager> {
+export async function startLocalSecretsManager(
+  initial: Record<string, string> = {},
+  opts: { accessKeyId?: string } = {},
+): Promise<LocalSecretsManager> {
   const secrets = new Map(Object.entries(initial));
   const server = createServer((req, res) => {
     void answer(req, res, secrets, opts.accessKeyId);
@@ -26,21 +29,30 @@ export async function startLocalSecretsManager(initial: Record<string, string> =
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     set: (id, value) => void secrets.set(id, value),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
-async function answer(req: IncomingMessage, res: ServerResponse, secrets: Map<string, string>, accessKeyId: string | undefined): Promise<void> {
+async function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  secrets: Map<string, string>,
+  accessKeyId: string | undefined,
+): Promise<void> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const reply = (status: number, body: object): void => {
     res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' }).end(JSON.stringify(body));
   };
   if (accessKeyId !== undefined && !signedWith(req.headers.authorization, accessKeyId)) {
-    return reply(400, { __type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.' });
+    return reply(400, {
+      __type: 'UnrecognizedClientException',
+      message: 'The security token included in the request is invalid.',
+    });
   }
   if (req.headers['x-amz-target'] !== 'secretsmanager.GetSecretValue') {
     return reply(400, { __type: 'UnknownOperationException', message: `not simulated: ${String(req.headers['x-amz-target'])}` });

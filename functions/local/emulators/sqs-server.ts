@@ -1,4 +1,10 @@
-import { DEAD_LETTER_QUEUE, DLQ_RETENTION_SECONDS, LEADS_QUEUE, LEADS_RETENTION_SECONDS, LOCAL_REGION } from '../runner/resources';
+import {
+  DEAD_LETTER_QUEUE,
+  DLQ_RETENTION_SECONDS,
+  LEADS_QUEUE,
+  LEADS_RETENTION_SECONDS,
+  LOCAL_REGION,
+} from '../runner/resources';
 
 /** fauxqs is ESM-only: loaded with import(), which tsx leaves as a real dynamic import. */
 const loadFauxqs = () => import('fauxqs');
@@ -23,7 +29,6 @@ export interface SqsServer {
   close(): Promise<void>;
 }
 
-
 /**
  * Starts fauxqs on loopback with the leads queue and its dead-letter queue, redrive included,
  * shaped like the stack's. fauxqs keeps nothing on disk: see queue-snapshot.ts.
@@ -31,7 +36,10 @@ export interface SqsServer {
 export async function startSqsServer(opts: { maxReceiveCount: number; visibilityTimeoutSeconds: number }): Promise<SqsServer> {
   const { startFauxqs } = await loadFauxqs();
   const fauxqs = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false, defaultRegion: LOCAL_REGION });
-  const dlq = fauxqs.createQueue(DEAD_LETTER_QUEUE, { region: LOCAL_REGION, attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) } });
+  const dlq = fauxqs.createQueue(DEAD_LETTER_QUEUE, {
+    region: LOCAL_REGION,
+    attributes: { MessageRetentionPeriod: String(DLQ_RETENTION_SECONDS) },
+  });
   const leads = fauxqs.createQueue(LEADS_QUEUE, {
     region: LOCAL_REGION,
     attributes: {

@@ -1,4 +1,9 @@
-import { BatchGetItemCommand, type BatchGetItemCommandOutput, type DynamoDBClient, type KeysAndAttributes } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+  type DynamoDBClient,
+  type KeysAndAttributes,
+} from '@aws-sdk/client-dynamodb';
 import { DynamoEndpointStatus } from '../../shared/aws/endpoint-status';
 import { ledgerKey } from '../../shared/aws/ledger';
 import { isLeadId, type LeadId } from '../../shared/domain/ids';
@@ -80,23 +85,33 @@ export async function readOutcomes(
   const keys = leads.flatMap(({ leadId }) => (leadId === undefined ? [] : names.map((endpoint) => ledgerKey(leadId, endpoint))));
   const views = await readLedger(ddb, table, keys);
   const gone = await goneSince(ddb, table, endpoints);
-  return Promise.all(leads.map(async ({ record, leadId }) => {
-    const stillQueued = report.failed.has(record.messageId);
-    const skipping = await skippedBy(endpoints, record);
-    const pairs = names.map((endpoint): PairOutcome => {
-      const view = leadId === undefined ? undefined : views.get(ledgerKey(leadId, endpoint));
-      const goneAt = gone.get(endpoint);
-      const state = view === undefined && skipping.has(endpoint) ? 'skipped' : pairState(view, stillQueued, report.startedAt, goneAt !== undefined);
-      const pair: PairOutcome = { endpoint, state };
-      if (state !== 'failed' && state !== 'refused') return pair;
-      if (goneAt !== undefined) pair.goneAt = goneAt;
-      else if (view?.reason !== undefined) pair.reason = view.reason;
-      return pair;
-    });
-    const outcome: RecordOutcome = { messageId: record.messageId, receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1, settled: !stillQueued, pairs };
-    if (leadId !== undefined) outcome.leadId = leadId;
-    return outcome;
-  }));
+  return Promise.all(
+    leads.map(async ({ record, leadId }) => {
+      const stillQueued = report.failed.has(record.messageId);
+      const skipping = await skippedBy(endpoints, record);
+      const pairs = names.map((endpoint): PairOutcome => {
+        const view = leadId === undefined ? undefined : views.get(ledgerKey(leadId, endpoint));
+        const goneAt = gone.get(endpoint);
+        const state =
+          view === undefined && skipping.has(endpoint)
+            ? 'skipped'
+            : pairState(view, stillQueued, report.startedAt, goneAt !== undefined);
+        const pair: PairOutcome = { endpoint, state };
+        if (state !== 'failed' && state !== 'refused') return pair;
+        if (goneAt !== undefined) pair.goneAt = goneAt;
+        else if (view?.reason !== undefined) pair.reason = view.reason;
+        return pair;
+      });
+      const outcome: RecordOutcome = {
+        messageId: record.messageId,
+        receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+        settled: !stillQueued,
+        pairs,
+      };
+      if (leadId !== undefined) outcome.leadId = leadId;
+      return outcome;
+    }),
+  );
 }
 
 /** The endpoints whose filter keeps this record's lead out (none for a message that is not a lead). */
@@ -106,13 +121,16 @@ async function skippedBy(endpoints: readonly Endpoint[], record: SQSRecord): Pro
   let delivery: Delivery;
   try {
     const attributes: Record<string, string> = {};
-    for (const [key, value] of Object.entries(record.messageAttributes ?? {})) if (value.stringValue !== undefined) attributes[key] = value.stringValue;
+    for (const [key, value] of Object.entries(record.messageAttributes ?? {}))
+      if (value.stringValue !== undefined) attributes[key] = value.stringValue;
     const parsed = parseLeadMessage({ body: record.body, attributes });
     delivery = { lead: parsed.lead, seenAt: parsed.seenAt };
   } catch {
     return new Set();
   }
-  const skipped = await Promise.all(filtered.map(async (endpoint) => ((await prepareDelivery(endpoint, delivery)).kind === 'skip' ? [endpoint.name] : [])));
+  const skipped = await Promise.all(
+    filtered.map(async (endpoint) => ((await prepareDelivery(endpoint, delivery)).kind === 'skip' ? [endpoint.name] : [])),
+  );
   return new Set(skipped.flat());
 }
 
@@ -143,7 +161,11 @@ async function readLedger(ddb: DynamoDBClient, table: string, keys: string[]): P
 }
 
 /** When each endpoint that is gone for its current url and format was marked so. */
-async function goneSince(ddb: DynamoDBClient, table: string, endpoints: readonly Pick<Endpoint, 'name' | 'url' | 'format'>[]): Promise<Map<string, string>> {
+async function goneSince(
+  ddb: DynamoDBClient,
+  table: string,
+  endpoints: readonly Pick<Endpoint, 'name' | 'url' | 'format'>[],
+): Promise<Map<string, string>> {
   const status = new DynamoEndpointStatus(ddb, table);
   const records = await Promise.all(endpoints.map((endpoint) => status.get(endpoint)));
   return new Map(records.flatMap((record) => (record.goneAt === undefined ? [] : [[record.name, record.goneAt] as const])));

@@ -69,10 +69,18 @@ function explain(pair: PairOutcome): string | undefined {
 
 /** `polls 3 · fetched 40 · enqueued 40 · cursor 222024 · queue 0 · dlq 0 | crm 38 ok, 2 retrying, 0 dead | …` */
 export function statusLine(tally: TallySnapshot, queues?: QueueDepths): string {
-  const head = [`polls ${tally.polls}${tally.pollErrors > 0 ? ` (${tally.pollErrors} failed)` : ''}`, `fetched ${tally.fetched}`, `enqueued ${tally.enqueued}`, `cursor ${tally.cursor ?? '-'}`];
+  const head = [
+    `polls ${tally.polls}${tally.pollErrors > 0 ? ` (${tally.pollErrors} failed)` : ''}`,
+    `fetched ${tally.fetched}`,
+    `enqueued ${tally.enqueued}`,
+    `cursor ${tally.cursor ?? '-'}`,
+  ];
   if (queues !== undefined) head.push(`queue ${queues.queued}`, `dlq ${queues.dead}`);
   // `skipped` only where a filter kept something out: most endpoints have no filter.
-  const endpoints = Object.entries(tally.endpoints).map(([name, c]) => `${name} ${c.delivered} delivered, ${c.retrying} retrying, ${c.dead} dead${c.skipped > 0 ? `, ${c.skipped} skipped` : ''}`);
+  const endpoints = Object.entries(tally.endpoints).map(
+    ([name, c]) =>
+      `${name} ${c.delivered} delivered, ${c.retrying} retrying, ${c.dead} dead${c.skipped > 0 ? `, ${c.skipped} skipped` : ''}`,
+  );
   return [head.join(' · '), ...endpoints].join(' | ');
 }
 
@@ -86,20 +94,34 @@ export function batchLines(outcomes: readonly RecordOutcome[], live: boolean): s
   const perEndpoint = new Map<string, Record<PairOutcome['state'], number>>();
   for (const record of outcomes) {
     for (const pair of record.pairs) {
-      const counts = perEndpoint.get(pair.endpoint) ?? { delivered: 0, already: 0, pending: 0, refused: 0, failed: 0, skipped: 0 };
+      const counts = perEndpoint.get(pair.endpoint) ?? {
+        delivered: 0,
+        already: 0,
+        pending: 0,
+        refused: 0,
+        failed: 0,
+        skipped: 0,
+      };
       counts[pair.state] += 1;
       perEndpoint.set(pair.endpoint, counts);
     }
     const lead = record.leadId === undefined ? `message ${record.messageId} (not a lead)` : `lead ${record.leadId}`;
     const pending = record.pairs.filter((pair) => pair.state === 'pending').map((pair) => pair.endpoint);
     const failed = record.pairs.filter((pair) => pair.state === 'failed');
-    const refused = record.pairs.filter((pair) => pair.state === 'refused').map((pair) => `${pair.endpoint} refused it${explain(pair) === undefined ? '' : ` (${explain(pair)})`}`);
+    const refused = record.pairs
+      .filter((pair) => pair.state === 'refused')
+      .map((pair) => `${pair.endpoint} refused it${explain(pair) === undefined ? '' : ` (${explain(pair)})`}`);
     // Why an attempt failed is in the handlers' log (the forwarder logs it; the ledger keeps only refusals).
-    if (pending.length > 0) lines.push(`${lead}: attempt ${record.receiveCount} failed for ${pending.join(', ')} (the handlers' log says why); retrying later${refused.length > 0 ? `; ${refused.join('; ')}` : ''}`);
+    if (pending.length > 0)
+      lines.push(
+        `${lead}: attempt ${record.receiveCount} failed for ${pending.join(', ')} (the handlers' log says why); retrying later${refused.length > 0 ? `; ${refused.join('; ')}` : ''}`,
+      );
     if (failed.length > 0) {
       const why = failed.map((pair) => `${pair.endpoint} (${explain(pair) ?? "the handlers' log says why"})`).join('; ');
       // A gone endpoint has nothing to fix at its end: it needs a new url (or leaving out).
-      const fix = failed.every((pair) => pair.goneAt !== undefined) ? 'give it its new url (or remove it from the config)' : 'fix the endpoint';
+      const fix = failed.every((pair) => pair.goneAt !== undefined)
+        ? 'give it its new url (or remove it from the config)'
+        : 'fix the endpoint';
       lines.push(`${lead}: parked in the dead-letter queue, not delivered to ${why}; ${fix}, then run \`lead-forwarder replay\``);
     }
   }

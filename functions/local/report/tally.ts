@@ -78,7 +78,15 @@ export class Tally {
   snapshot(): TallySnapshot {
     const endpoints: Record<string, EndpointCounts> = {};
     for (const [name, counts] of this.counts) endpoints[name] = { ...counts };
-    return { polls: this.polls, pollErrors: this.pollErrors, fetched: this.fetched, enqueued: this.enqueued, cursor: this.cursor, parked: this.parked, endpoints };
+    return {
+      polls: this.polls,
+      pollErrors: this.pollErrors,
+      fetched: this.fetched,
+      enqueued: this.enqueued,
+      cursor: this.cursor,
+      parked: this.parked,
+      endpoints,
+    };
   }
 
   private countsOf(name: string): EndpointCounts {

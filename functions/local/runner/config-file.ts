@@ -23,7 +23,10 @@ export async function loadConfigFile(file: string): Promise<LoadedConfig> {
   try {
     text = await readText(path);
   } catch (error) {
-    if (error instanceof ConfigFileTooLarge) throw new ConfigError([`the config file ${path} is larger than 1 MB, which no configuration is (a few KB): check the --config path`]);
+    if (error instanceof ConfigFileTooLarge)
+      throw new ConfigError([
+        `the config file ${path} is larger than 1 MB, which no configuration is (a few KB): check the --config path`,
+      ]);
     throw new ConfigError([`cannot read the config file ${path} (${errorCode(error) ?? 'unreadable'}): check the --config path`]);
   }
   // Bad JSON is located by line and column; the text, which holds secrets, is never quoted.

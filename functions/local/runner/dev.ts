@@ -23,7 +23,11 @@ export interface DevOptions {
 export async function runDev(opts: DevOptions): Promise<number> {
   const reporter = opts.reporter ?? createReporter();
   const dir = stateDir(opts.stateDir);
-  const { interrupted, dispose } = onInterrupt(() => reporter.warn('stopping: finishing the poll and the deliveries in flight, then saving the queues (Ctrl-C again to quit at once)'));
+  const { interrupted, dispose } = onInterrupt(() =>
+    reporter.warn(
+      'stopping: finishing the poll and the deliveries in flight, then saving the queues (Ctrl-C again to quit at once)',
+    ),
+  );
   let pipeline: LocalPipeline;
   try {
     pipeline = await startPipeline({ dir, once: opts.once, reporter, config: opts.config });
@@ -34,7 +38,9 @@ export async function runDev(opts: DevOptions): Promise<number> {
   try {
     reporter.line(`lead-forwarder ${opts.once ? 'dev --once' : 'dev'}: state in ${dir.root} (handler logs: ${dir.handlerLog})`);
     if (pipeline.demo !== undefined) {
-      reporter.line(`demo: simulated Alimama gateway at ${pipeline.demo.gatewayUrl} with new leads every few seconds; webhook inbox at ${pipeline.demo.inboxUrl}`);
+      reporter.line(
+        `demo: simulated Alimama gateway at ${pipeline.demo.gatewayUrl} with new leads every few seconds; webhook inbox at ${pipeline.demo.inboxUrl}`,
+      );
     }
     const endpoints = pipeline.settings.webhooks.map((endpoint) => `${endpoint.name} (${endpoint.format})`).join(', ');
     if (opts.once) {
@@ -46,7 +52,9 @@ export async function runDev(opts: DevOptions): Promise<number> {
       process.stdout.write(`${JSON.stringify(summary)}\n`);
       return exitCode;
     }
-    reporter.line(`polling every ${pipeline.settings.pollIntervalSeconds} s, delivering to ${endpoints}; Ctrl-C stops (the state is kept)`);
+    reporter.line(
+      `polling every ${pipeline.settings.pollIntervalSeconds} s, delivering to ${endpoints}; Ctrl-C stops (the state is kept)`,
+    );
     await runContinuous(pipeline, reporter, interrupted);
     await pipeline.close();
     reporter.close();

@@ -1,4 +1,9 @@
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { abortableSleep } from '../../shared/domain/abortable-sleep';
 import type { ReceiveClaims } from './receive-claims';
@@ -133,14 +138,23 @@ export class SqsEventSource {
     const { sqs, queue, retrySeconds } = this.opts;
     const done = report.records.filter((record) => !report.failed.has(record.messageId));
     if (done.length > 0) {
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queue.url, Entries: done.map((record, i) => ({ Id: String(i), ReceiptHandle: record.receiptHandle })) }));
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queue.url,
+          Entries: done.map((record, i) => ({ Id: String(i), ReceiptHandle: record.receiptHandle })),
+        }),
+      );
     }
     const failed = report.records.filter((record) => report.failed.has(record.messageId));
     if (retrySeconds !== undefined && failed.length > 0) {
       await sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queue.url,
-          Entries: failed.map((record, i) => ({ Id: String(i), ReceiptHandle: record.receiptHandle, VisibilityTimeout: retrySeconds })),
+          Entries: failed.map((record, i) => ({
+            Id: String(i),
+            ReceiptHandle: record.receiptHandle,
+            VisibilityTimeout: retrySeconds,
+          })),
         }),
       );
     }

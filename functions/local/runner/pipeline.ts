@@ -15,7 +15,13 @@ import { handlerWiring } from './handler-env';
 import { loadLambdas, type LocalLambdas } from './lambda-host';
 import { openLocalStores, type LocalStores } from '../state/local-stores';
 import type { QueueDepths, Reporter } from '../report/progress';
-import { LOCAL_REGION, ONCE_MAX_RECEIVE_COUNT, ONCE_RETRY_SECONDS, STACK_MAX_RECEIVE_COUNT, STACK_VISIBILITY_TIMEOUT_SECONDS } from './resources';
+import {
+  LOCAL_REGION,
+  ONCE_MAX_RECEIVE_COUNT,
+  ONCE_RETRY_SECONDS,
+  STACK_MAX_RECEIVE_COUNT,
+  STACK_VISIBILITY_TIMEOUT_SECONDS,
+} from './resources';
 import { readProfile, removeRunnerInfo, writeProfile, writeRunnerInfo, type RunnerInfo } from '../state/runtime-files';
 import { checkRunnerDir, type StateDir } from '../state/state-dir';
 import { Tally } from '../report/tally';
@@ -90,7 +96,10 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
     let config = opts.config;
     let demo: { source: DemoSource; inbox: DemoInbox } | undefined;
     if (config === undefined) {
-      const inbox = await startDemoInbox({ onLead: (lead) => reporter.line(inboxLine(lead)), onRefused: (reason) => reporter.warn(`inbox refused a request: ${reason}`) });
+      const inbox = await startDemoInbox({
+        onLead: (lead) => reporter.line(inboxLine(lead)),
+        onRefused: (reason) => reporter.warn(`inbox refused a request: ${reason}`),
+      });
       closers.push(() => inbox.close());
       const source = await startDemoSource();
       closers.push(() => source.stop());
@@ -100,7 +109,10 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
     const { settings } = config;
     for (const warning of unsignedWarnings(settings)) reporter.warn(warning);
 
-    await writeProfile(dir.profileFile, config.path === undefined ? { kind: 'demo' } : { kind: 'config', configFile: config.path });
+    await writeProfile(
+      dir.profileFile,
+      config.path === undefined ? { kind: 'demo' } : { kind: 'config', configFile: config.path },
+    );
     const info: RunnerInfo = { pid: process.pid, endpoints: stores.endpoints, table: stores.table, queues: stores.queues };
     if (demo !== undefined) info.demoConfig = config.raw;
     await writeRunnerInfo(dir.runnerFile, info);
@@ -123,7 +135,10 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
     const tally = new Tally(endpointNames);
     const received = new Set<string>();
     const depths = async (): Promise<QueueDepths> => {
-      const [queued, dead] = await Promise.all([depthOf(stores, stores.queues.leads.url), depthOf(stores, stores.queues.deadLetters.url)]);
+      const [queued, dead] = await Promise.all([
+        depthOf(stores, stores.queues.leads.url),
+        depthOf(stores, stores.queues.deadLetters.url),
+      ]);
       return { queued, dead };
     };
     const forwarder = new SqsEventSource({
@@ -139,7 +154,9 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
       onBatch: async (report) => {
         if (once) for (const record of report.records) received.add(record.messageId);
         if (report.error !== undefined) {
-          reporter.warn(`the forwarder failed on a batch of ${report.records.length} (${messageOf(report.error)}); the messages stay on the queue (see ${dir.handlerLog})`);
+          reporter.warn(
+            `the forwarder failed on a batch of ${report.records.length} (${messageOf(report.error)}); the messages stay on the queue (see ${dir.handlerLog})`,
+          );
         }
         try {
           const outcomes = await readOutcomes(stores.ddb, stores.table, settings.webhooks, report);
@@ -199,20 +216,35 @@ async function refuseOtherKind(dir: StateDir, config: LoadedConfig | undefined):
   const previous = await readProfile(dir.profileFile);
   if (previous === undefined) return;
   if (previous.kind === 'demo' && config !== undefined) {
-    throw new ConfigError([`${dir.root} holds the demo's state: its queued leads would go to your webhooks. Use another directory for your configuration (--state-dir DIR), or delete ${dir.root} if you no longer need the demo`]);
+    throw new ConfigError([
+      `${dir.root} holds the demo's state: its queued leads would go to your webhooks. Use another directory for your configuration (--state-dir DIR), or delete ${dir.root} if you no longer need the demo`,
+    ]);
   }
   if (previous.kind === 'config' && config === undefined) {
-    throw new ConfigError([`${dir.root} holds the state of ${previous.configFile}: the demo would send its queued leads to the demo inbox. Run the demo in another directory (--state-dir DIR), or pass --config ${previous.configFile}`]);
+    throw new ConfigError([
+      `${dir.root} holds the state of ${previous.configFile}: the demo would send its queued leads to the demo inbox. Run the demo in another directory (--state-dir DIR), or pass --config ${previous.configFile}`,
+    ]);
   }
 }
 
 /** Messages on a queue: visible, in flight (incl. waiting out a retry) and delayed. */
 export async function depthOf(stores: Pick<LocalStores, 'sqs'>, queueUrl: string): Promise<number> {
   const { Attributes = {} } = await stores.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesNotVisible',
+        'ApproximateNumberOfMessagesDelayed',
+      ],
+    }),
   );
   const count = (value: string | undefined): number => Number(value ?? 0) || 0;
-  return count(Attributes.ApproximateNumberOfMessages) + count(Attributes.ApproximateNumberOfMessagesNotVisible) + count(Attributes.ApproximateNumberOfMessagesDelayed);
+  return (
+    count(Attributes.ApproximateNumberOfMessages) +
+    count(Attributes.ApproximateNumberOfMessagesNotVisible) +
+    count(Attributes.ApproximateNumberOfMessagesDelayed)
+  );
 }
 
 /** How often a terminal's live status line is redrawn. */

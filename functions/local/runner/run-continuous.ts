@@ -37,7 +37,10 @@ export async function runContinuous(pipeline: LocalPipeline, reporter: Reporter,
         pipeline.tally.pollFailed();
         const text = localAdvice(error);
         repeats = text === lastError ? repeats + 1 : 0;
-        if (repeats % REPEAT_ERROR_EVERY === 0) reporter.warn(`poll failed: ${text}${repeats > 0 ? ` (${repeats + 1} times in a row)` : ''}; retrying every ${pipeline.settings.pollIntervalSeconds} s`);
+        if (repeats % REPEAT_ERROR_EVERY === 0)
+          reporter.warn(
+            `poll failed: ${text}${repeats > 0 ? ` (${repeats + 1} times in a row)` : ''}; retrying every ${pipeline.settings.pollIntervalSeconds} s`,
+          );
         lastError = text;
       }
       if (stop) break;

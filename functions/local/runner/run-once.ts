@@ -32,11 +32,13 @@ export async function runOnce(pipeline: LocalPipeline, reporter: Reporter, inter
   try {
     const summary = await pipeline.poll(POLL_BUDGET_MS);
     pipeline.tally.poll(summary);
-    const more = summary.stoppedEarly === undefined ? '' : ` (stopped early: ${summary.stoppedEarly}; the next run resumes from here)`;
+    const more =
+      summary.stoppedEarly === undefined ? '' : ` (stopped early: ${summary.stoppedEarly}; the next run resumes from here)`;
     reporter.line(`poll: fetched ${summary.fetched}, enqueued ${summary.enqueued}, cursor ${summary.cursor ?? '-'}${more}`);
     // The one poll of `--once` pulled nothing: a script must not read that as success.
     if (!isSuccessfulPoll(summary)) {
-      error = 'TOP error 7 (rate limited): the gateway refused the first page, so nothing was polled; run again once the ban ends';
+      error =
+        'TOP error 7 (rate limited): the gateway refused the first page, so nothing was polled; run again once the ban ends';
       reporter.warn(`poll failed: ${error}`);
     }
   } catch (failure) {
@@ -79,5 +81,9 @@ async function drained(pipeline: LocalPipeline): Promise<boolean> {
 function messageIds(pipeline: LocalPipeline): Set<string> {
   const messages = pipeline.stores.fauxqs.inspectQueue(pipeline.stores.queues.leads.name)?.messages;
   if (messages === undefined) return new Set();
-  return new Set([...messages.ready, ...messages.delayed, ...messages.inflight.map((entry) => entry.message)].map((message) => message.messageId));
+  return new Set(
+    [...messages.ready, ...messages.delayed, ...messages.inflight.map((entry) => entry.message)].map(
+      (message) => message.messageId,
+    ),
+  );
 }

@@ -42,7 +42,10 @@ export function toSqsRecord(message: Message, queue: QueueRef, region: string): 
  * `batchItemFailures`, or the whole batch when the function failed or reported an id that is
  * not in the batch (Lambda treats that response as a failure of every record).
  */
-export function failedIds(records: readonly SQSRecord[], response: { batchItemFailures?: { itemIdentifier?: string }[] } | undefined): Set<string> {
+export function failedIds(
+  records: readonly SQSRecord[],
+  response: { batchItemFailures?: { itemIdentifier?: string }[] } | undefined,
+): Set<string> {
   const all = new Set(records.map((record) => record.messageId));
   if (response === undefined) return all;
   const failed = new Set<string>();

@@ -261,7 +261,8 @@ class Gateway implements SimulatedGateway {
     if (params.sign_method !== undefined) record.signMethod = params.sign_method;
     if (params.lead_external_query_dto !== undefined) record.dto = params.lead_external_query_dto;
 
-    const wrongVerb: TopRefusal | undefined = req.method === 'POST' || req.method === 'GET' ? undefined : { code: 9, msg: 'Http Action Not Allowed' };
+    const wrongVerb: TopRefusal | undefined =
+      req.method === 'POST' || req.method === 'GET' ? undefined : { code: 9, msg: 'Http Action Not Allowed' };
     // Platform checks first, so a queued API fault never masks a bad signature or session.
     const refusal = wrongVerb ?? this.verify(params) ?? faultRefusal(fault);
     if (refusal !== undefined) {
@@ -269,7 +270,8 @@ class Gateway implements SimulatedGateway {
       return respond(() => send(res, 200, 'application/json;charset=UTF-8', errorBody(refusal, requestId(record.seq))));
     }
     if (fault?.kind === 'raw-body' || fault?.kind === 'result-not-ok') record.outcome = 'fault';
-    if (fault?.kind === 'raw-body') return respond(() => send(res, fault.status ?? 200, 'application/json;charset=UTF-8', fault.body));
+    if (fault?.kind === 'raw-body')
+      return respond(() => send(res, fault.status ?? 200, 'application/json;charset=UTF-8', fault.body));
 
     const query = parseQuery(params.lead_external_query_dto);
     if ('code' in query) {
@@ -281,7 +283,14 @@ class Gateway implements SimulatedGateway {
         ? `"result_ok":false,"result_error_code":${JSON.stringify(fault.resultErrorCode ?? 'SYSTEM_BUSY')},"error_msg":${JSON.stringify(fault.errorMsg ?? '系统繁忙，请稍后重试')}`
         : this.pageFields(query, record, fault);
     const withId = `${inner},"request_id":"${requestId(record.seq)}"`;
-    return respond(() => send(res, 200, 'application/json;charset=UTF-8', record.simplify ? `{${withId}}` : `{"mama_crm_lead_list_response":{${withId}}}`));
+    return respond(() =>
+      send(
+        res,
+        200,
+        'application/json;charset=UTF-8',
+        record.simplify ? `{${withId}}` : `{"mama_crm_lead_list_response":{${withId}}}`,
+      ),
+    );
   }
 
   /** The platform's own checks, in roughly the real gateway's order; undefined when the call may proceed. */
@@ -293,7 +302,11 @@ class Gateway implements SimulatedGateway {
     const sentAt = parseTopTimestamp(params.timestamp);
     const maxSkewMs = this.options.maxSkewMs ?? 10 * 60_000;
     if (sentAt === undefined || Math.abs(sentAt - this.now()) > maxSkewMs) {
-      return { code: 31, msg: 'Invalid Timestamp', subMsg: `timestamp ${params.timestamp} is not within ${maxSkewMs / 60_000} minutes of ${formatTopTimestamp(this.now())} (GMT+8)` };
+      return {
+        code: 31,
+        msg: 'Invalid Timestamp',
+        subMsg: `timestamp ${params.timestamp} is not within ${maxSkewMs / 60_000} minutes of ${formatTopTimestamp(this.now())} (GMT+8)`,
+      };
     }
     if (params.v === undefined) return { code: 32, msg: 'Missing Version' };
     if (params.v !== '2.0') return { code: 34, msg: 'Unsupported Version' };
@@ -301,7 +314,13 @@ class Gateway implements SimulatedGateway {
     if (params.sign === undefined) return { code: 24, msg: 'Missing Signature' };
     // Like the real gateway, an absent sign_method means md5.
     const signMethod = SIGN_METHODS.find((candidate) => candidate === (params.sign_method ?? 'md5'));
-    if (signMethod === undefined) return { code: 41, msg: 'Invalid Arguments:sign_method', subCode: 'isv.invalid-parameter', subMsg: 'sign_method must be md5, hmac or hmac-sha256' };
+    if (signMethod === undefined)
+      return {
+        code: 41,
+        msg: 'Invalid Arguments:sign_method',
+        subCode: 'isv.invalid-parameter',
+        subMsg: 'sign_method must be md5, hmac or hmac-sha256',
+      };
     if (!this.signatureMatches(params, signMethod)) return { code: 25, msg: 'Invalid Signature' };
     if (params.method !== LEAD_LIST_METHOD) return { code: 22, msg: 'Invalid Method' };
     if (params.session === undefined) return { code: 26, msg: 'Missing Session' };
@@ -319,7 +338,11 @@ class Gateway implements SimulatedGateway {
   }
 
   /** `"result_data":…,"result_ok":true` for the requested page, with any contract-violating fault applied. */
-  private pageFields(query: { offset?: bigint; pageSize: number }, record: GatewayRequestRecord, fault: GatewayFault | undefined): string {
+  private pageFields(
+    query: { offset?: bigint; pageSize: number },
+    record: GatewayRequestRecord,
+    fault: GatewayFault | undefined,
+  ): string {
     const from = query.offset === undefined || fault?.kind === 'ids-above-offset' ? 0 : this.firstIndexAtOrBelow(query.offset);
     const page = this.held.slice(from, from + query.pageSize).map((entry) => entry.lead);
     if (fault?.kind === 'ascending-page') page.reverse();
@@ -350,9 +373,19 @@ class Gateway implements SimulatedGateway {
 function faultRefusal(fault: GatewayFault | undefined): TopRefusal | undefined {
   switch (fault?.kind) {
     case 'rate-limit':
-      return { code: 7, msg: 'App Call Limited', subCode: 'accesscontrol.limited-by-app-access-count', subMsg: `This ban will last for ${fault.banSeconds} more seconds` };
+      return {
+        code: 7,
+        msg: 'App Call Limited',
+        subCode: 'accesscontrol.limited-by-app-access-count',
+        subMsg: `This ban will last for ${fault.banSeconds} more seconds`,
+      };
     case 'isp-error':
-      return { code: 15, msg: 'Remote service error', subCode: fault.subCode ?? 'isp.top-remote-connection-timeout', subMsg: fault.subMsg ?? '调用远程服务超时' };
+      return {
+        code: 15,
+        msg: 'Remote service error',
+        subCode: fault.subCode ?? 'isp.top-remote-connection-timeout',
+        subMsg: fault.subMsg ?? '调用远程服务超时',
+      };
     case 'session-expired':
       return { code: 27, msg: 'Invalid session', subCode: 'session-expired', subMsg: 'SessionKey已过期' };
     case 'top-error':

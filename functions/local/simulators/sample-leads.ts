@@ -26,7 +26,6 @@ export interface SampleLead {
   extend_list?: { code: string; label: string; value: string }[];
 }
 
-
 export interface GenerateLeadsOptions {
   /** Id of the first (oldest) lead; later ones count up. Default 221985. */
   startId?: LeadId;

@@ -59,7 +59,10 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
     await mkdir(dir.root, { recursive: true, mode: 0o700 });
   } catch (error) {
     // Node's own message ("EEXIST: file already exists, mkdir …") does not say which flag to change.
-    throw new StateDirError(`cannot create the state directory ${dir.root} (${messageOf(error)}): pass --state-dir with a directory of its own`, { cause: error });
+    throw new StateDirError(
+      `cannot create the state directory ${dir.root} (${messageOf(error)}): pass --state-dir with a directory of its own`,
+      { cause: error },
+    );
   }
   // mkdir's mode applies only to a directory it creates: one made by hand, or by an older
   // version, may be readable by other users, and it holds the queued leads.
@@ -89,7 +92,8 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
     // there is nothing to go by, and the sources stay as they are.
     const writes = opts.readOnly !== true;
     if (writes && saved.sources !== undefined) await rewindSources(ddb, LOCAL_TABLE, saved.sources);
-    const pending = !writes && saved.sources !== undefined ? pendingRewinds(await readSourceItems(ddb, LOCAL_TABLE), saved.sources) : undefined;
+    const pending =
+      !writes && saved.sources !== undefined ? pendingRewinds(await readSourceItems(ddb, LOCAL_TABLE), saved.sources) : undefined;
     if (opts.purpose === 'runner') await endStaleClaims(ddb, LOCAL_TABLE);
     await restoreSnapshot(sqs, sqsServer.queues, saved, opts.restoreDelayCapSeconds);
 

@@ -59,14 +59,24 @@ export class StateDirBusyError extends LeadForwarderError {
  */
 const heldHere = new Set<string>();
 
-export async function acquireLock(file: string, dir: string, purpose: LockPurpose, opts: AcquireOptions = {}): Promise<StateLock> {
+export async function acquireLock(
+  file: string,
+  dir: string,
+  purpose: LockPurpose,
+  opts: AcquireOptions = {},
+): Promise<StateLock> {
   const path = resolve(file);
   const deadline = Date.now() + (opts.commandWaitMs ?? COMMAND_WAIT_MS);
   // Tells this lock from a later holder's when releasing, whatever happened meanwhile.
   const token = randomBytes(12).toString('hex');
   const started = await processStart(process.pid);
   for (;;) {
-    if (await create(path, JSON.stringify({ pid: process.pid, host: hostname(), started, purpose, at: new Date().toISOString(), token }))) {
+    if (
+      await create(
+        path,
+        JSON.stringify({ pid: process.pid, host: hostname(), started, purpose, at: new Date().toISOString(), token }),
+      )
+    ) {
       heldHere.add(path);
       return {
         release: async () => {
@@ -101,7 +111,10 @@ const GUARD_STALE_MS = 10_000;
 async function removeIfUnchanged(path: string, staleText: string): Promise<void> {
   const guard = `${path}.takeover`;
   if (!(await create(guard, String(process.pid)))) {
-    const age = await stat(guard).then((info) => Date.now() - info.mtimeMs, () => 0);
+    const age = await stat(guard).then(
+      (info) => Date.now() - info.mtimeMs,
+      () => 0,
+    );
     if (age > GUARD_STALE_MS) await unlink(guard).catch(() => undefined);
     else await sleep(10);
     return;
@@ -210,4 +223,3 @@ export function isAlive(pid: number): boolean {
     return errorCode(error) === 'EPERM';
   }
 }
-

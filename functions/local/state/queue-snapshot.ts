@@ -78,7 +78,9 @@ function messagesOf(view: QueueView, name: string, claims?: Pick<ReceiveClaims, 
 function saved(body: string, attributes: Record<string, SavedAttribute>, hiddenUntil?: number): SavedMessage {
   const copy: Record<string, SavedAttribute> = {};
   for (const [key, value] of Object.entries(attributes)) copy[key] = { ...value };
-  return hiddenUntil === undefined || hiddenUntil <= Date.now() ? { body, attributes: copy } : { body, attributes: copy, hiddenUntil };
+  return hiddenUntil === undefined || hiddenUntil <= Date.now()
+    ? { body, attributes: copy }
+    : { body, attributes: copy, hiddenUntil };
 }
 
 /** Written to a temporary file and renamed, so a crash mid-write leaves the previous snapshot. */
@@ -105,11 +107,13 @@ export async function readSnapshot(file: string): Promise<QueueSnapshot> {
   } catch (error) {
     throw new SnapshotFileError(`the saved queues in ${file} are not JSON: ${fix}`, { cause: error });
   }
-  if (!isRecord(value) || value.format !== FORMAT) throw new SnapshotFileError(`the saved queues in ${file} are not in format ${FORMAT}: ${fix}`);
+  if (!isRecord(value) || value.format !== FORMAT)
+    throw new SnapshotFileError(`the saved queues in ${file} are not in format ${FORMAT}: ${fix}`);
   const leads = parseMessages(value.leads);
   const deadLetters = parseMessages(value.deadLetters);
   const sources = parseSourceItems(value.sources);
-  if (leads === undefined || deadLetters === undefined || sources === undefined) throw new SnapshotFileError(`the saved queues in ${file} have a malformed message: ${fix}`);
+  if (leads === undefined || deadLetters === undefined || sources === undefined)
+    throw new SnapshotFileError(`the saved queues in ${file} have a malformed message: ${fix}`);
   return value.sources === undefined ? { leads, deadLetters } : { leads, deadLetters, sources };
 }
 
@@ -139,7 +143,12 @@ function parseMessages(value: unknown): SavedMessage[] | undefined {
  * waiting out a backoff waits the rest of it, up to `maxDelaySeconds`; one saved in flight
  * (`inFlight`) is visible at once.
  */
-export async function restoreSnapshot(sqs: SQSClient, queues: LocalQueues, snapshot: QueueSnapshot, maxDelaySeconds = MAX_DELAY_SECONDS): Promise<void> {
+export async function restoreSnapshot(
+  sqs: SQSClient,
+  queues: LocalQueues,
+  snapshot: QueueSnapshot,
+  maxDelaySeconds = MAX_DELAY_SECONDS,
+): Promise<void> {
   await sendAll(sqs, queues.leads.url, snapshot.leads, maxDelaySeconds);
   await sendAll(sqs, queues.deadLetters.url, snapshot.deadLetters, maxDelaySeconds);
 }
@@ -158,7 +167,10 @@ async function sendAll(sqs: SQSClient, queueUrl: string, messages: SavedMessage[
         })),
       }),
     );
-    if (Failed.length > 0) throw new SnapshotFileError(`${Failed.length} saved messages could not be put back on ${queueUrl} (${Failed[0]?.Message ?? 'no reason given'}); the snapshot file is kept`);
+    if (Failed.length > 0)
+      throw new SnapshotFileError(
+        `${Failed.length} saved messages could not be put back on ${queueUrl} (${Failed[0]?.Message ?? 'no reason given'}); the snapshot file is kept`,
+      );
   }
 }
 

@@ -62,13 +62,19 @@ export async function readRunnerInfo(file: string, lockFile: string): Promise<Ru
   const leads = queueRef(queues.leads);
   const deadLetters = queueRef(queues.deadLetters);
   if (leads === undefined || deadLetters === undefined) return undefined;
-  const info: RunnerInfo = { pid: value.pid, endpoints: { dynamo: endpoints.dynamo, sqs: endpoints.sqs }, table: value.table, queues: { leads, deadLetters } };
+  const info: RunnerInfo = {
+    pid: value.pid,
+    endpoints: { dynamo: endpoints.dynamo, sqs: endpoints.sqs },
+    table: value.table,
+    queues: { leads, deadLetters },
+  };
   if (isRecord(value.demoConfig)) info.demoConfig = value.demoConfig;
   return info;
 }
 
 function queueRef(value: unknown): QueueRef | undefined {
-  if (!isRecord(value) || typeof value.name !== 'string' || typeof value.url !== 'string' || typeof value.arn !== 'string') return undefined;
+  if (!isRecord(value) || typeof value.name !== 'string' || typeof value.url !== 'string' || typeof value.arn !== 'string')
+    return undefined;
   return { name: value.name, url: value.url, arn: value.arn };
 }
 

@@ -57,6 +57,13 @@ export function parseSourceItems(value: unknown): SourceItem[] | undefined {
   if (value === undefined) return [];
   if (!Array.isArray(value)) return undefined;
   const items = value as unknown[];
-  const valid = items.every((item) => isRecord(item) && isRecord(item.pk) && typeof item.pk.S === 'string' && isRecord(item.version) && typeof item.version.N === 'string');
+  const valid = items.every(
+    (item) =>
+      isRecord(item) &&
+      isRecord(item.pk) &&
+      typeof item.pk.S === 'string' &&
+      isRecord(item.version) &&
+      typeof item.version.N === 'string',
+  );
   return valid ? (items as SourceItem[]) : undefined;
 }

@@ -62,12 +62,15 @@ export async function checkRunnerDir(dir: StateDir): Promise<void> {
     isDirectory = (await stat(dir.root)).isDirectory();
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return;
-    if (errorCode(error) === 'ENOTDIR') throw new StateDirError(`a part of ${dir.root} is a file, not a directory: ${fix}`, { cause: error });
+    if (errorCode(error) === 'ENOTDIR')
+      throw new StateDirError(`a part of ${dir.root} is a file, not a directory: ${fix}`, { cause: error });
     throw new StateDirError(`cannot use ${dir.root} as the state directory (${messageOf(error)}): ${fix}`, { cause: error });
   }
   if (!isDirectory) throw new StateDirError(`${dir.root} is a file, not a directory: ${fix}`);
   if (holdsRunnerState(dir)) return;
-  const ownNames = new Set([dir.dynamoDir, dir.queuesFile, dir.runnerFile, dir.lockFile, dir.profileFile, dir.handlerLog].map((file) => basename(file)));
+  const ownNames = new Set(
+    [dir.dynamoDir, dir.queuesFile, dir.runnerFile, dir.lockFile, dir.profileFile, dir.handlerLog].map((file) => basename(file)),
+  );
   let entries: string[];
   try {
     entries = await readdir(dir.root);
@@ -79,6 +82,7 @@ export async function checkRunnerDir(dir: StateDir): Promise<void> {
   const foreign = entries.filter((name) => !ownNames.has(name) && !name.startsWith(lockPrefix));
   if (foreign.length === 0) return;
   const shown = foreign.slice(0, 3).join(', ') + (foreign.length > 3 ? `, … (${foreign.length} entries)` : '');
-  throw new StateDirError(`${dir.root} is not empty (${shown}) and holds no lead-forwarder state; the runner would add its files there and make it private (0700): ${fix}`);
+  throw new StateDirError(
+    `${dir.root} is not empty (${shown}) and holds no lead-forwarder state; the runner would add its files there and make it private (0700): ${fix}`,
+  );
 }
-

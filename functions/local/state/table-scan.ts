@@ -6,7 +6,11 @@ export type Item = Record<string, AttributeValue>;
  * Every item of the local table that `filter` keeps, across Scan pages. Only for the local
  * runner's own table, which is small: the deployed functions never scan.
  */
-export async function scanAll(ddb: DynamoDBClient, table: string, filter: { expression: string; names?: Record<string, string>; values: Item }): Promise<Item[]> {
+export async function scanAll(
+  ddb: DynamoDBClient,
+  table: string,
+  filter: { expression: string; names?: Record<string, string>; values: Item },
+): Promise<Item[]> {
   const items: Item[] = [];
   let start: Item | undefined;
   do {

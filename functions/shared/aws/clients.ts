@@ -21,7 +21,11 @@ export function createDynamoClient(config: DynamoDBClientConfig = {}): DynamoDBC
  * AWS_ENDPOINT_URL_* variables the local runner sets). Local SQS servers hand out queue URLs
  * whose host does not resolve, so with an endpoint override the queue URL is not the endpoint.
  */
-export function createClients(env: Record<string, string | undefined> = process.env): { ddb: DynamoDBClient; sqs: SQSClient; secrets: SecretsManagerClient } {
+export function createClients(env: Record<string, string | undefined> = process.env): {
+  ddb: DynamoDBClient;
+  sqs: SQSClient;
+  secrets: SecretsManagerClient;
+} {
   return {
     ddb: createDynamoClient(),
     sqs: new SQSClient({ useQueueUrlAsEndpoint: queueUrlIsEndpoint(env) }),

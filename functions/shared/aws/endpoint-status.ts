@@ -26,7 +26,9 @@ export class DynamoEndpointStatus implements EndpointStatusStore {
   ) {}
 
   async get(endpoint: Pick<Endpoint, 'name' | 'url' | 'format'>): Promise<EndpointRecord> {
-    const { Item } = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: endpointKey(endpoint.name) } } }));
+    const { Item } = await this.ddb.send(
+      new GetItemCommand({ TableName: this.table, Key: { pk: { S: endpointKey(endpoint.name) } } }),
+    );
     const record: EndpointRecord = { name: endpoint.name };
     if (Item?.goneAt?.S !== undefined && Item.goneFingerprint?.S === fingerprint(endpoint)) record.goneAt = Item.goneAt.S;
     if (Item?.lastDeliveredAt?.S !== undefined) record.lastDeliveredAt = Item.lastDeliveredAt.S;

@@ -1,4 +1,9 @@
-import { ChangeMessageVisibilityCommand, SendMessageCommand, type MessageAttributeValue, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityCommand,
+  SendMessageCommand,
+  type MessageAttributeValue,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { ForwarderQueue } from '../../forwarder/ports';
 import { PARKED_ENDPOINTS_ATTRIBUTE, PARKED_REASON_ATTRIBUTE, type LeadMessage } from '../domain/lead-message';
 
@@ -20,7 +25,9 @@ export class SqsForwarderQueue implements ForwarderQueue {
 
   async delay(receiptHandle: string, seconds: number): Promise<void> {
     const timeout = Math.min(MAX_VISIBILITY_SECONDS, Math.max(0, Math.round(seconds)));
-    await this.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: timeout }));
+    await this.sqs.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: timeout }),
+    );
   }
 
   async park(message: LeadMessage, reason: string, endpoints: string[]): Promise<void> {
@@ -28,6 +35,8 @@ export class SqsForwarderQueue implements ForwarderQueue {
     for (const [key, value] of Object.entries(message.attributes)) attributes[key] = { DataType: 'String', StringValue: value };
     attributes[PARKED_REASON_ATTRIBUTE] = { DataType: 'String', StringValue: reason.slice(0, MAX_REASON_CHARS) || 'unknown' };
     if (endpoints.length > 0) attributes[PARKED_ENDPOINTS_ATTRIBUTE] = { DataType: 'String', StringValue: endpoints.join(',') };
-    await this.sqs.send(new SendMessageCommand({ QueueUrl: this.dlqUrl, MessageBody: message.body, MessageAttributes: attributes }));
+    await this.sqs.send(
+      new SendMessageCommand({ QueueUrl: this.dlqUrl, MessageBody: message.body, MessageAttributes: attributes }),
+    );
   }
 }

@@ -25,14 +25,19 @@ export class SqsLeadQueue implements LeadQueue {
     for (let i = 0; i < leads.length; i += BATCH) batches.push(leads.slice(i, i + BATCH));
     const failed: string[] = [];
     for (let i = 0; i < batches.length; i += PARALLEL_BATCHES) {
-      const results = await Promise.allSettled(batches.slice(i, i + PARALLEL_BATCHES).map((batch) => this.sendBatch(batch, seenAt)));
+      const results = await Promise.allSettled(
+        batches.slice(i, i + PARALLEL_BATCHES).map((batch) => this.sendBatch(batch, seenAt)),
+      );
       results.forEach((result, j) => {
         if (result.status === 'rejected') failed.push(...batches[i + j]!.map((lead) => lead.id));
         else failed.push(...result.value);
       });
     }
     if (failed.length > 0) {
-      throw new EnqueueError(`${failed.length} of ${leads.length} leads could not be put on the queue (ids ${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', …' : ''}); the scan state was not advanced, so the next poll re-sends them`, failed);
+      throw new EnqueueError(
+        `${failed.length} of ${leads.length} leads could not be put on the queue (ids ${failed.slice(0, 10).join(', ')}${failed.length > 10 ? ', …' : ''}); the scan state was not advanced, so the next poll re-sends them`,
+        failed,
+      );
     }
   }
 

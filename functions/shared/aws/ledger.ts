@@ -60,9 +60,14 @@ export class DynamoLedger implements Ledger {
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
-    const { Item } = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: ledgerKey(leadId, endpoint) } }, ConsistentRead: true }));
+    const { Item } = await this.ddb.send(
+      new GetItemCommand({ TableName: this.table, Key: { pk: { S: ledgerKey(leadId, endpoint) } }, ConsistentRead: true }),
+    );
     const status = Item?.status?.S;
-    if ((status === 'delivered' || status === 'rejected') && Number(Item?.expiresAt?.N ?? 0) < Math.floor(now / 1000) + COPY_LIFETIME_DAYS * 86_400) {
+    if (
+      (status === 'delivered' || status === 'rejected') &&
+      Number(Item?.expiresAt?.N ?? 0) < Math.floor(now / 1000) + COPY_LIFETIME_DAYS * 86_400
+    ) {
       await this.keep(leadId, endpoint, now);
     }
     if (status === 'delivered') return { kind: 'delivered' };
@@ -137,7 +142,13 @@ export class DynamoLedger implements Ledger {
     }
   }
 
-  private async finish(leadId: LeadId, endpoint: string, assignments: string, values: Record<string, { S: string } | { N: string }>, condition?: string): Promise<void> {
+  private async finish(
+    leadId: LeadId,
+    endpoint: string,
+    assignments: string,
+    values: Record<string, { S: string } | { N: string }>,
+    condition?: string,
+  ): Promise<void> {
     await this.ddb.send(
       new UpdateItemCommand({
         TableName: this.table,

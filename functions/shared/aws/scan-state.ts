@@ -1,4 +1,10 @@
-import { ConditionalCheckFailedException, GetItemCommand, PutItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
 import type { ScanProgress, SourceState, SourceStateUpdate, StateStore } from '../../poller/ports';
 import { LeadForwarderError, StateConflictError } from '../domain/errors';
 import { isLeadId, type LeadId } from '../domain/ids';
@@ -27,7 +33,9 @@ export class DynamoStateStore implements StateStore {
   ) {}
 
   async load(): Promise<SourceState> {
-    const { Item } = await this.ddb.send(new GetItemCommand({ TableName: this.table, Key: { pk: { S: this.key } }, ConsistentRead: true }));
+    const { Item } = await this.ddb.send(
+      new GetItemCommand({ TableName: this.table, Key: { pk: { S: this.key } }, ConsistentRead: true }),
+    );
     return Item === undefined ? { version: 0, seen: [] } : decodeSourceState(Item, this.key);
   }
 
@@ -45,7 +53,10 @@ export class DynamoStateStore implements StateStore {
       );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        throw new StateConflictError(`the state of ${this.key} changed since version ${expectedVersion} was read (another poller or an operator wrote it); nothing was written`, { cause: error });
+        throw new StateConflictError(
+          `the state of ${this.key} changed since version ${expectedVersion} was read (another poller or an operator wrote it); nothing was written`,
+          { cause: error },
+        );
       }
       throw error;
     }
@@ -63,7 +74,11 @@ function encode(key: string, state: SourceState): Record<string, AttributeValue>
   if (state.cursor !== undefined) item.cursor = { S: state.cursor };
   if (state.cursorAt !== undefined) item.cursorAt = { S: state.cursorAt };
   if (state.scan !== undefined) {
-    const scan: Record<string, AttributeValue> = { top: { S: state.scan.top }, floor: { S: state.scan.floor }, seen: ids(state.scan.seen) };
+    const scan: Record<string, AttributeValue> = {
+      top: { S: state.scan.top },
+      floor: { S: state.scan.floor },
+      seen: ids(state.scan.seen),
+    };
     if (state.scan.next !== undefined) scan.next = { S: state.scan.next };
     item.scan = { M: scan };
   }
@@ -95,7 +110,11 @@ export function decodeSourceState(item: Record<string, AttributeValue>, key: str
   if (item.cursorAt?.S !== undefined) state.cursorAt = item.cursorAt.S;
   const scan = item.scan?.M;
   if (scan !== undefined) {
-    const progress: ScanProgress = { top: id(scan.top, 'scan.top') ?? bad('a scan without top'), floor: id(scan.floor, 'scan.floor') ?? bad('a scan without floor'), seen: idList(scan.seen, 'scan.seen') };
+    const progress: ScanProgress = {
+      top: id(scan.top, 'scan.top') ?? bad('a scan without top'),
+      floor: id(scan.floor, 'scan.floor') ?? bad('a scan without floor'),
+      seen: idList(scan.seen, 'scan.seen'),
+    };
     const next = id(scan.next, 'scan.next');
     if (next !== undefined) progress.next = next;
     state.scan = progress;

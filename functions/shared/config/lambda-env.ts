@@ -41,7 +41,12 @@ export function readPollerEnvironment(env: Env): PollerEnvironment {
     queueUrl: need(ENV.leadsQueueUrl),
     appSecretArn: need(ENV.topAppSecretArn),
     sessionKeyArn: need(ENV.topSessionKeyArn),
-    top: dropEmpty({ appKey: env[ENV.topAppKey], gatewayUrl: env[ENV.topGatewayUrl], signMethod: env[ENV.topSignMethod], pageSize: env[ENV.pageSize] }),
+    top: dropEmpty({
+      appKey: env[ENV.topAppKey],
+      gatewayUrl: env[ENV.topGatewayUrl],
+      signMethod: env[ENV.topSignMethod],
+      pageSize: env[ENV.pageSize],
+    }),
     ...dropEmpty({ startFrom: env[ENV.startFrom], pollIntervalSeconds: env[ENV.pollIntervalSeconds] }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
@@ -52,9 +57,13 @@ export function readForwarderEnvironment(env: Env): ForwarderEnvironment {
   const problems: string[] = [];
   const need = (name: string): string => required(env, name, problems);
   const maxReceiveCount = Number(env[ENV.maxReceiveCount]);
-  if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) problems.push(`${ENV.maxReceiveCount} must be a positive whole number (the leads queue's redrive maxReceiveCount)`);
+  if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1)
+    problems.push(`${ENV.maxReceiveCount} must be a positive whole number (the leads queue's redrive maxReceiveCount)`);
   const leadsRetentionSeconds = Number(env[ENV.leadsRetentionSeconds]);
-  if (!Number.isInteger(leadsRetentionSeconds) || leadsRetentionSeconds < 60) problems.push(`${ENV.leadsRetentionSeconds} must be a whole number of seconds, at least 60 (the leads queue's MessageRetentionPeriod)`);
+  if (!Number.isInteger(leadsRetentionSeconds) || leadsRetentionSeconds < 60)
+    problems.push(
+      `${ENV.leadsRetentionSeconds} must be a whole number of seconds, at least 60 (the leads queue's MessageRetentionPeriod)`,
+    );
   const result: ForwarderEnvironment = {
     table: need(ENV.stateTable),
     queueUrl: need(ENV.leadsQueueUrl),

@@ -42,7 +42,19 @@ import { compileExpression, ExpressionSyntaxError, type CompiledExpression } fro
 const MAX_ENDPOINT_TIMEOUT_MS = 60_000;
 const ENDPOINT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const TOP_KEYS = ['appKey', 'appSecret', 'sessionKey', 'gatewayUrl', 'signMethod', 'pageSize'];
-const ENDPOINT_KEYS = ['name', 'url', 'secret', 'headers', 'format', 'timeoutMs', 'filter', 'method', 'contentType', 'body', 'auth'];
+const ENDPOINT_KEYS = [
+  'name',
+  'url',
+  'secret',
+  'headers',
+  'format',
+  'timeoutMs',
+  'filter',
+  'method',
+  'contentType',
+  'body',
+  'auth',
+];
 /** Settings of format `http` alone. */
 const HTTP_KEYS = ['method', 'contentType', 'body'] as const;
 /** The keys of each kind of `auth`, `type` first; all required but oauth2's `scope`. */
@@ -53,11 +65,20 @@ const AUTH_KEYS: Readonly<Record<EndpointAuth['type'], readonly string[]>> = {
 };
 const SETTINGS_KEYS = ['top', 'pollIntervalSeconds', 'startFrom', 'webhooks', 'mobilePrivateKey'];
 // Receivers set their own values for these; a custom header must not forge them.
-const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+const RESERVED_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'host',
+  'user-agent',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+]);
 /** Headers undici refuses on a request (or, for Connection, that would change how it reuses sockets). */
 const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect']);
 // Names the rule, never the value: header values are often credentials.
-const HEADER_VALUE_RULE = 'must be a single-line string of visible ASCII characters, spaces and tabs (HTTP headers cannot carry other text; encode it the way the receiver expects, e.g. percent-encoding)';
+const HEADER_VALUE_RULE =
+  'must be a single-line string of visible ASCII characters, spaces and tabs (HTTP headers cannot carry other text; encode it the way the receiver expects, e.g. percent-encoding)';
 
 class Problems {
   readonly list: string[] = [];
@@ -128,7 +149,13 @@ export function parseJsonSetting(what: string, text: string): unknown {
 function pollerSettings(input: Record<string, unknown>, problems: Problems): PollerSettings | undefined {
   const top = topSettings(input.top, problems);
   const startFrom = parseStartFrom(input.startFrom ?? DEFAULT_START_FROM, problems);
-  const pollIntervalSeconds = integer(input.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS, 'pollIntervalSeconds', 1, 86_400, problems);
+  const pollIntervalSeconds = integer(
+    input.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS,
+    'pollIntervalSeconds',
+    1,
+    86_400,
+    problems,
+  );
   if (top === undefined || startFrom === undefined || pollIntervalSeconds === undefined) return undefined;
   return { top, startFrom, pollIntervalSeconds };
 }
@@ -174,7 +201,9 @@ export function parseStartFrom(value: unknown, problems: Problems = new Problems
   if (isLeadId(text)) return { kind: 'id', id: text };
   // A bare number that long has already lost digits in JSON parsing: echoing it would mislead.
   if (typeof value === 'number' && !Number.isSafeInteger(value) && Number.isInteger(value) && value > 0) {
-    problems.add('startFrom must be "latest", "all" or a lead id in double quotes: as a bare number a long id loses its last digits');
+    problems.add(
+      'startFrom must be "latest", "all" or a lead id in double quotes: as a bare number a long id loses its last digits',
+    );
   } else problems.add(`startFrom must be "latest", "all" or a lead id (digits), not ${shown(value)}`);
   return undefined;
 }
@@ -194,7 +223,8 @@ function parseWebhooks(value: unknown, problems: Problems): Endpoint[] | undefin
   value.forEach((item: unknown, index) => {
     // As parseEndpoint keeps it: trimmed, so " crm " and "crm" are one ledger key.
     const name = isRecord(item) && typeof item.name === 'string' ? item.name.trim() : undefined;
-    if (name !== undefined && names.has(name)) problems.add(`webhooks[${index}].name "${shownKey(name)}" is used twice: names key the delivery ledger`);
+    if (name !== undefined && names.has(name))
+      problems.add(`webhooks[${index}].name "${shownKey(name)}" is used twice: names key the delivery ledger`);
     if (name !== undefined) names.add(name);
     const endpoint = parseEndpoint(item, `webhooks[${index}]`, problems);
     if (endpoint !== undefined) endpoints.push(endpoint);
@@ -216,22 +246,44 @@ function parseEndpoint(value: unknown, where: string, problems: Problems): Endpo
   const label = name === undefined ? where : `webhooks "${name}"`;
   const endpointUrl = url(value.url, `${label}.url`, problems);
   const format = oneOf<EndpointFormat>(value.format ?? 'standard', ENDPOINT_FORMATS, `${label}.format`, problems);
-  const timeoutMs = integer(value.timeoutMs ?? DEFAULT_ENDPOINT_TIMEOUT_MS, `${label}.timeoutMs`, 100, MAX_ENDPOINT_TIMEOUT_MS, problems);
+  const timeoutMs = integer(
+    value.timeoutMs ?? DEFAULT_ENDPOINT_TIMEOUT_MS,
+    `${label}.timeoutMs`,
+    100,
+    MAX_ENDPOINT_TIMEOUT_MS,
+    problems,
+  );
   const secrets = parseSecrets(value.secret, format, label, problems);
   const headers = parseHeaders(value.headers, label, problems);
   const filter = expression(value.filter, `${label}.filter`, problems);
   for (const key of HTTP_KEYS) {
-    if (value[key] !== undefined && format !== undefined && format !== 'http') problems.add(`${label}.${key} applies to format "http" only, not "${format}"`);
+    if (value[key] !== undefined && format !== undefined && format !== 'http')
+      problems.add(`${label}.${key} applies to format "http" only, not "${format}"`);
   }
   const http = format === 'http' ? httpSettings(value, label, problems) : {};
   const auth = parseAuth(value.auth, format, label, problems);
   // Two credentials for one header: the forwarder would have to pick one without a word.
-  if (auth !== undefined && headers?.authorization !== undefined) problems.add(`${label}: "auth" and an "Authorization" header both set the Authorization header; keep one`);
+  if (auth !== undefined && headers?.authorization !== undefined)
+    problems.add(`${label}: "auth" and an "Authorization" header both set the Authorization header; keep one`);
   if (problems.list.length > before) return undefined;
-  return { name: name!, url: endpointUrl!, format: format!, timeoutMs: timeoutMs!, secrets: secrets!, headers: headers!, filter, ...http, auth };
+  return {
+    name: name!,
+    url: endpointUrl!,
+    format: format!,
+    timeoutMs: timeoutMs!,
+    secrets: secrets!,
+    headers: headers!,
+    filter,
+    ...http,
+    auth,
+  };
 }
 
-function httpSettings(value: Record<string, unknown>, label: string, problems: Problems): Pick<Endpoint, 'method' | 'contentType' | 'body'> {
+function httpSettings(
+  value: Record<string, unknown>,
+  label: string,
+  problems: Problems,
+): Pick<Endpoint, 'method' | 'contentType' | 'body'> {
   return {
     method: oneOf<HttpMethod>(value.method ?? 'POST', HTTP_METHODS, `${label}.method`, problems),
     contentType: oneOf<HttpContentType>(value.contentType ?? 'json', HTTP_CONTENT_TYPES, `${label}.contentType`, problems),
@@ -243,7 +295,9 @@ function httpSettings(value: Record<string, unknown>, label: string, problems: P
 function expression(value: unknown, name: string, problems: Problems): CompiledExpression | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || value.trim() === '') {
-    problems.add(`${name} must be a JSONata expression in a string, not ${typeof value === 'string' ? 'an empty one' : `a ${Array.isArray(value) ? 'list' : typeof value}`}`);
+    problems.add(
+      `${name} must be a JSONata expression in a string, not ${typeof value === 'string' ? 'an empty one' : `a ${Array.isArray(value) ? 'list' : typeof value}`}`,
+    );
     return undefined;
   }
   try {
@@ -256,15 +310,26 @@ function expression(value: unknown, name: string, problems: Problems): CompiledE
 }
 
 /** `auth` of DESIGN §7. Names keys and types only: every value but `type` and `tokenUrl` is a secret. */
-function parseAuth(value: unknown, format: EndpointFormat | undefined, label: string, problems: Problems): EndpointAuth | undefined {
+function parseAuth(
+  value: unknown,
+  format: EndpointFormat | undefined,
+  label: string,
+  problems: Problems,
+): EndpointAuth | undefined {
   if (value === undefined || value === null) return undefined;
   const where = `${label}.auth`;
   if (format !== undefined && !AUTH_FORMATS.includes(format)) {
-    problems.add(`${where} applies to formats ${AUTH_FORMATS.join(' and ')} only: a ${format} robot's credential is the key in its url${format === 'wecom' ? '' : ' and its signing secret'}`);
+    problems.add(
+      `${where} applies to formats ${AUTH_FORMATS.join(' and ')} only: a ${format} robot's credential is the key in its url${format === 'wecom' ? '' : ' and its signing secret'}`,
+    );
     return undefined;
   }
   if (!isRecord(value) || typeof value.type !== 'string' || !Object.hasOwn(AUTH_KEYS, value.type)) {
-    problems.add(`${where} must be an object with "type": ${Object.keys(AUTH_KEYS).map((t) => `"${t}"`).join(', ')}`);
+    problems.add(
+      `${where} must be an object with "type": ${Object.keys(AUTH_KEYS)
+        .map((t) => `"${t}"`)
+        .join(', ')}`,
+    );
     return undefined;
   }
   const type = value.type as EndpointAuth['type'];
@@ -281,19 +346,28 @@ function parseAuth(value: unknown, format: EndpointFormat | undefined, label: st
     const username = text('username');
     const password = text('password');
     // RFC 7617 §2: the user-id ends at the first colon, so one inside it would move the boundary.
-    if (username?.includes(':') === true) problems.add(`${where}.username cannot contain ":" (Basic authentication separates the user name from the password with it)`);
+    if (username?.includes(':') === true)
+      problems.add(
+        `${where}.username cannot contain ":" (Basic authentication separates the user name from the password with it)`,
+      );
     if (username !== undefined && password !== undefined) auth = { type, username, password };
   } else {
     const tokenUrl = url(value.tokenUrl, `${where}.tokenUrl`, problems);
     const clientId = text('clientId');
     const clientSecret = text('clientSecret');
     const scope = value.scope === undefined || value.scope === null ? undefined : text('scope');
-    if (tokenUrl !== undefined && clientId !== undefined && clientSecret !== undefined) auth = { type, tokenUrl, clientId, clientSecret, scope };
+    if (tokenUrl !== undefined && clientId !== undefined && clientSecret !== undefined)
+      auth = { type, tokenUrl, clientId, clientSecret, scope };
   }
   return problems.list.length > before ? undefined : auth;
 }
 
-function parseSecrets(value: unknown, format: EndpointFormat | undefined, label: string, problems: Problems): string[] | undefined {
+function parseSecrets(
+  value: unknown,
+  format: EndpointFormat | undefined,
+  label: string,
+  problems: Problems,
+): string[] | undefined {
   if (value === undefined || value === null || value === '') return [];
   const list = typeof value === 'string' ? [value] : value;
   if (!Array.isArray(list) || list.length === 0 || !list.every((s): s is string => typeof s === 'string' && s !== '')) {
@@ -303,7 +377,9 @@ function parseSecrets(value: unknown, format: EndpointFormat | undefined, label:
   if (format === 'wecom') {
     // A WeCom group robot checks only the key in its URL: a secret here would sign nothing, and
     // an operator who set one would believe the robot's messages are verified.
-    problems.add(`${label}.secret: WeCom group robots do not sign messages (the key in the url is their credential); remove the secret`);
+    problems.add(
+      `${label}.secret: WeCom group robots do not sign messages (the key in the url is their credential); remove the secret`,
+    );
     return undefined;
   }
   if (format === 'standard' || format === 'http') {
@@ -327,12 +403,20 @@ function parseHeaders(value: unknown, label: string, problems: Problems): Record
     const name = key.toLowerCase();
     const shown = shownKey(key);
     if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) {
-      problems.add(`${label}.headers: "${shown}" is not a valid header name${key.includes(':') ? ' (the value goes after the name, not in it: {"Authorization": "Bearer …"})' : ''}`);
-    } else if (RESERVED_HEADERS.has(name)) problems.add(`${label}.headers: "${shown}" is set by the forwarder and cannot be overridden`);
-    else if (CONNECTION_HEADERS.has(name)) problems.add(`${label}.headers: "${shown}" controls the connection, which the forwarder's HTTP client manages (it refuses the request); remove it`);
+      problems.add(
+        `${label}.headers: "${shown}" is not a valid header name${key.includes(':') ? ' (the value goes after the name, not in it: {"Authorization": "Bearer …"})' : ''}`,
+      );
+    } else if (RESERVED_HEADERS.has(name))
+      problems.add(`${label}.headers: "${shown}" is set by the forwarder and cannot be overridden`);
+    else if (CONNECTION_HEADERS.has(name))
+      problems.add(
+        `${label}.headers: "${shown}" controls the connection, which the forwarder's HTTP client manages (it refuses the request); remove it`,
+      );
     // Distinct JSON keys, one header: the second would replace the first without a word.
-    else if (Object.hasOwn(headers, name)) problems.add(`${label}.headers: "${shown}" is given twice (header names ignore case); keep the one you mean`);
-    else if (typeof headerValue !== 'string' || !isValidHeaderValue(headerValue)) problems.add(`${label}.headers["${shown}"] ${HEADER_VALUE_RULE}`);
+    else if (Object.hasOwn(headers, name))
+      problems.add(`${label}.headers: "${shown}" is given twice (header names ignore case); keep the one you mean`);
+    else if (typeof headerValue !== 'string' || !isValidHeaderValue(headerValue))
+      problems.add(`${label}.headers["${shown}"] ${HEADER_VALUE_RULE}`);
     else headers[name] = headerValue;
   }
   return headers;
@@ -340,14 +424,16 @@ function parseHeaders(value: unknown, label: string, problems: Problems): Record
 
 function unknownKeys(value: Record<string, unknown>, known: string[], prefix: string, problems: Problems): void {
   for (const key of Object.keys(value)) {
-    if (!known.includes(key)) problems.add(`unknown setting "${prefix}${key}" (known: ${known.map((k) => prefix + k).join(', ')})`);
+    if (!known.includes(key))
+      problems.add(`unknown setting "${prefix}${key}" (known: ${known.map((k) => prefix + k).join(', ')})`);
   }
 }
 
 /** Names the value's type, never the value: these settings include secrets. */
 function requiredText(value: unknown, name: string, problems: Problems): string | undefined {
   if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  if (value === undefined || value === null || typeof value === 'string') problems.add(`${name} is required (a non-empty string)`);
+  if (value === undefined || value === null || typeof value === 'string')
+    problems.add(`${name} is required (a non-empty string)`);
   else problems.add(`${name} must be text in double quotes, not a ${Array.isArray(value) ? 'list' : typeof value}`);
   return undefined;
 }
@@ -382,10 +468,14 @@ function url(value: unknown, name: string, problems: Problems): string | undefin
   const loopback = parsed.hostname === 'localhost' || parsed.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(parsed.hostname);
   if (parsed.username !== '' || parsed.password !== '') {
     // Not echoed. undici sends neither: the receiver would answer 401 to every delivery.
-    problems.add(`${name} carries a user name or password, which are not sent: put them in headers instead, e.g. {"Authorization": "Basic …"}`);
+    problems.add(
+      `${name} carries a user name or password, which are not sent: put them in headers instead, e.g. {"Authorization": "Basic …"}`,
+    );
     return undefined;
   }
   if (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback)) return value;
-  problems.add(`${name} must use https (plain http is allowed only to localhost), not ${JSON.stringify(`${parsed.protocol}//${parsed.host}`)}`);
+  problems.add(
+    `${name} must use https (plain http is allowed only to localhost), not ${JSON.stringify(`${parsed.protocol}//${parsed.host}`)}`,
+  );
   return undefined;
 }

@@ -29,7 +29,11 @@ export class PagingContractError extends LeadForwarderError {
 /** Some leads could not be put on the queue even after retries; the scan state was not advanced. */
 export class EnqueueError extends LeadForwarderError {
   override readonly name: string = 'EnqueueError';
-  constructor(message: string, readonly failedLeadIds: readonly string[], options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly failedLeadIds: readonly string[],
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -46,5 +50,7 @@ export function messageOf(error: unknown): string {
 
 /** The `code` of a Node or undici error (ENOENT, EPIPE, UND_ERR_SOCKET, …), if it has one. */
 export function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
 }

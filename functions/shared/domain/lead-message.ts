@@ -9,7 +9,21 @@ export const SEEN_AT_ATTRIBUTE = 'seen_at';
 export const PARKED_REASON_ATTRIBUTE = 'parked_reason';
 export const PARKED_ENDPOINTS_ATTRIBUTE = 'parked_endpoints';
 
-const TEXT_KEYS = ['seller_user_id', 'seller_nick', 'store_name', 'page_id', 'page_name', 'name', 'mobile', 'location', 'location_code', 'lead_time', 'gmt_create', 'gmt_modified', 'mm_src_cname'] as const;
+const TEXT_KEYS = [
+  'seller_user_id',
+  'seller_nick',
+  'store_name',
+  'page_id',
+  'page_name',
+  'name',
+  'mobile',
+  'location',
+  'location_code',
+  'lead_time',
+  'gmt_create',
+  'gmt_modified',
+  'mm_src_cname',
+] as const;
 
 /**
  * SQS accepts only #x9, #xA, #xD, #x20–#xD7FF, #xE000–#xFFFD and #x10000–#x10FFFF in a body, and
@@ -55,9 +69,11 @@ export function parseLeadMessage(message: LeadMessage): ParsedLeadMessage {
   if (!isRecord(body)) throw new MalformedMessageError('message body is not a JSON object');
   if (!isLeadId(body.id)) throw new MalformedMessageError('message body has no valid lead id (a decimal string)');
   for (const key of TEXT_KEYS) {
-    if (body[key] !== undefined && typeof body[key] !== 'string') throw new MalformedMessageError(`lead ${body.id}: ${key} is not a string`);
+    if (body[key] !== undefined && typeof body[key] !== 'string')
+      throw new MalformedMessageError(`lead ${body.id}: ${key} is not a string`);
   }
-  if (body.mobile_encrypted !== undefined && typeof body.mobile_encrypted !== 'boolean') throw new MalformedMessageError(`lead ${body.id}: mobile_encrypted is not a boolean`);
+  if (body.mobile_encrypted !== undefined && typeof body.mobile_encrypted !== 'boolean')
+    throw new MalformedMessageError(`lead ${body.id}: mobile_encrypted is not a boolean`);
   if (body.extend_list !== undefined && !(Array.isArray(body.extend_list) && body.extend_list.every(isExtraField))) {
     throw new MalformedMessageError(`lead ${body.id}: extend_list is not a list of {code, label, value} strings`);
   }

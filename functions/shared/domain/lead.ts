@@ -31,9 +31,7 @@ export interface Lead {
   extend_list?: LeadExtraField[];
 }
 
-export type NormalizeResult =
-  | { ok: true; lead: Lead; warnings: string[] }
-  | { ok: false; problem: string };
+export type NormalizeResult = { ok: true; lead: Lead; warnings: string[] } | { ok: false; problem: string };
 
 const TEXT_FIELDS = ['seller_nick', 'store_name', 'page_name', 'name', 'location', 'mm_src_cname'] as const;
 const ID_FIELDS = ['seller_user_id', 'page_id', 'location_code'] as const;
@@ -48,7 +46,8 @@ const WALL_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1
  * with a warning, so a lead is never held back by a cosmetic problem.
  */
 export function normalizeLead(record: unknown): NormalizeResult {
-  if (!isRecord(record)) return { ok: false, problem: `lead record is not an object (${record === null ? 'null' : typeof record})` };
+  if (!isRecord(record))
+    return { ok: false, problem: `lead record is not an object (${record === null ? 'null' : typeof record})` };
   const id = idString(record.id);
   if (id === undefined) return { ok: false, problem: `lead record has no usable id (${JSON.stringify(record.id) ?? 'absent'})` };
 

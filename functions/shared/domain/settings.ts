@@ -5,7 +5,16 @@ import type { LeadId } from './ids';
 /** The settings of DESIGN §4, validated: what every part of the pipeline runs on. */
 
 // Shared with the stack, so defined in the contract between the two.
-export { DEFAULT_GATEWAY_URL, DEFAULT_PAGE_SIZE, DEFAULT_POLL_INTERVAL_SECONDS, DEFAULT_SIGN_METHOD, DEFAULT_START_FROM, MAX_PAGE_SIZE, SIGN_METHODS, type SignMethod } from '../config/stack-contract';
+export {
+  DEFAULT_GATEWAY_URL,
+  DEFAULT_PAGE_SIZE,
+  DEFAULT_POLL_INTERVAL_SECONDS,
+  DEFAULT_SIGN_METHOD,
+  DEFAULT_START_FROM,
+  MAX_PAGE_SIZE,
+  SIGN_METHODS,
+  type SignMethod,
+} from '../config/stack-contract';
 
 export type EndpointFormat = 'standard' | 'wecom' | 'dingtalk' | 'feishu' | 'http';
 export const ENDPOINT_FORMATS: readonly EndpointFormat[] = ['standard', 'wecom', 'dingtalk', 'feishu', 'http'];

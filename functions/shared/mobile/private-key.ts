@@ -36,8 +36,12 @@ export interface LoadedKey {
 /** Parses the PEM into an RSA private key; throws PrivateKeyError saying what is wrong (never quoting the key). */
 export function loadKey(pem: string): LoadedKey {
   const block = pemBlock(pem);
-  if (block === undefined) throw new PrivateKeyError('is not a PEM private key (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----")');
-  if (block.label.includes('PUBLIC') || block.label.includes('CERTIFICATE')) throw new PrivateKeyError(`is a ${block.label.toLowerCase()}: the private key is needed`);
+  if (block === undefined)
+    throw new PrivateKeyError(
+      'is not a PEM private key (expected "-----BEGIN PRIVATE KEY-----" or "-----BEGIN RSA PRIVATE KEY-----")',
+    );
+  if (block.label.includes('PUBLIC') || block.label.includes('CERTIFICATE'))
+    throw new PrivateKeyError(`is a ${block.label.toLowerCase()}: the private key is needed`);
   if (block.encrypted) throw new PrivateKeyError('is encrypted with a passphrase: provide the key unencrypted');
   let key: KeyObject;
   try {
@@ -46,7 +50,8 @@ export function loadKey(pem: string): LoadedKey {
     // The cause is OpenSSL's decoder message; it never contains key material.
     throw new PrivateKeyError('is not a valid PKCS#8 or PKCS#1 private key', { cause: error });
   }
-  if (key.asymmetricKeyType !== 'rsa') throw new PrivateKeyError(`is a ${key.asymmetricKeyType ?? 'non-RSA'} key; the mobile is RSA-encrypted`);
+  if (key.asymmetricKeyType !== 'rsa')
+    throw new PrivateKeyError(`is a ${key.asymmetricKeyType ?? 'non-RSA'} key; the mobile is RSA-encrypted`);
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   return { key, sizeBytes: Math.ceil(bits / 8) };
 }

@@ -74,7 +74,18 @@ export interface TopClientOptions {
 }
 
 const FORM_CONTENT_TYPE = 'application/x-www-form-urlencoded;charset=utf-8';
-const SYSTEM_PARAMS = new Set(['method', 'app_key', 'session', 'timestamp', 'v', 'format', 'sign_method', 'sign', 'simplify', 'partner_id']);
+const SYSTEM_PARAMS = new Set([
+  'method',
+  'app_key',
+  'session',
+  'timestamp',
+  'v',
+  'format',
+  'sign_method',
+  'sign',
+  'simplify',
+  'partner_id',
+]);
 
 export class TopClient implements TopCaller {
   private readonly signMethod: SignMethod;
@@ -109,7 +120,10 @@ export class TopClient implements TopCaller {
   }
 
   /** A client from validated settings (DESIGN §4); `extra` adds pool, retry and test options. */
-  static fromSettings(settings: TopSettings, extra: Omit<TopClientOptions, 'appKey' | 'appSecret' | 'sessionKey' | 'gatewayUrl' | 'signMethod'> = {}): TopClient {
+  static fromSettings(
+    settings: TopSettings,
+    extra: Omit<TopClientOptions, 'appKey' | 'appSecret' | 'sessionKey' | 'gatewayUrl' | 'signMethod'> = {},
+  ): TopClient {
     const { appKey, appSecret, sessionKey, gatewayUrl, signMethod } = settings;
     return new TopClient({ ...extra, appKey, appSecret, sessionKey, gatewayUrl, signMethod });
   }
@@ -146,7 +160,11 @@ export class TopClient implements TopCaller {
     return Math.floor(this.random() * ceiling);
   }
 
-  private async attempt(method: string, apiParams: Record<string, string>, timeoutMs: number): Promise<Omit<TopSuccess, 'attempts'>> {
+  private async attempt(
+    method: string,
+    apiParams: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<Omit<TopSuccess, 'attempts'>> {
     const form = new URLSearchParams(this.signedParams(method, apiParams)).toString();
     let response: FormPostResponse;
     try {
@@ -190,7 +208,11 @@ export function responseKey(method: string): string {
  * other JSON without the expected object a TopProtocolError (never read as an empty success,
  * which could end a scan early).
  */
-export function interpretResponse(method: string, response: { status: number; location?: string; text: string }, simplify: boolean): Omit<TopSuccess, 'attempts'> {
+export function interpretResponse(
+  method: string,
+  response: { status: number; location?: string; text: string },
+  simplify: boolean,
+): Omit<TopSuccess, 'attempts'> {
   const { status, text } = response;
   if (status < 200 || status >= 300) {
     throw new TopTransportError(method, { kind: 'http-status', status, location: response.location });
@@ -259,7 +281,8 @@ function networkDetail(error: unknown, timeoutMs: number): string {
 function snippet(text: string): string {
   const flat = text.replace(/\s+/g, ' ').trim();
   if (flat === '') return 'empty body';
-  if (flat.startsWith('{') || flat.startsWith('[')) return `${Buffer.byteLength(text, 'utf8')} bytes of JSON-like text, not quoted: it may hold lead data`;
+  if (flat.startsWith('{') || flat.startsWith('['))
+    return `${Buffer.byteLength(text, 'utf8')} bytes of JSON-like text, not quoted: it may hold lead data`;
   return flat.length > 120 ? `${flat.slice(0, 120)}…` : flat;
 }
 

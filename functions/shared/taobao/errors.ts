@@ -29,7 +29,14 @@ const AUTHORIZATION_CODES = new Set([11, 26, 27]);
 /** Why each platform code that is never retried happens, and what fixes it. */
 const PERMANENT_CODES: ReadonlyMap<number, { reason: string; action: string }> = new Map([
   [9, { reason: 'HTTP method not allowed', action: 'the gateway must be called with POST; report it' }],
-  [11, { reason: 'insufficient app permissions or IP not whitelisted', action: "grant the app access to this API; Lambda has no fixed outbound IP, so switch off the app's IP whitelist (run locally, adding this machine's public IP to it also works)" }],
+  [
+    11,
+    {
+      reason: 'insufficient app permissions or IP not whitelisted',
+      action:
+        "grant the app access to this API; Lambda has no fixed outbound IP, so switch off the app's IP whitelist (run locally, adding this machine's public IP to it also works)",
+    },
+  ],
   [12, { reason: 'insufficient user permissions', action: 'the merchant must authorize the app for this API' }],
   [21, { reason: 'missing method', action: 'this is a client bug; report it' }],
   [22, { reason: 'invalid method', action: 'this gateway does not know the API; check TopGatewayUrl' }],
@@ -66,13 +73,22 @@ export function classifyTopFailure(failure: TopFailure): TopFailureVerdict {
     case 'http-status':
       return classifyStatus(failure.status, failure.location);
     case 'not-json':
-      return { retryable: true, summary: `TOP gateway answered HTTP ${failure.status} with a body that is not JSON (${failure.snippet}); retryable` };
+      return {
+        retryable: true,
+        summary: `TOP gateway answered HTTP ${failure.status} with a body that is not JSON (${failure.snippet}); retryable`,
+      };
     case 'unexpected-body':
-      return { retryable: false, summary: `TOP response has an unexpected shape (${failure.detail}); check TopGatewayUrl, otherwise report it` };
+      return {
+        retryable: false,
+        summary: `TOP response has an unexpected shape (${failure.detail}); check TopGatewayUrl, otherwise report it`,
+      };
     case 'result-not-ok': {
       const code = failure.resultErrorCode ?? 'no code';
       const msg = failure.errorMsg ?? 'no message';
-      return { retryable: true, summary: `TOP call returned result_ok=false (result_error_code ${code}: ${msg}); retryable like a platform error` };
+      return {
+        retryable: true,
+        summary: `TOP call returned result_ok=false (result_error_code ${code}: ${msg}); retryable like a platform error`,
+      };
     }
     case 'api-error':
       return classifyApiError(failure);
@@ -82,7 +98,10 @@ export function classifyTopFailure(failure: TopFailure): TopFailureVerdict {
 function classifyStatus(status: number, location: string | undefined): TopFailureVerdict {
   if (status >= 500 || status === 429) return { retryable: true, summary: `TOP gateway answered HTTP ${status}; retryable` };
   if (status >= 300 && status < 400) {
-    return { retryable: false, summary: `TOP gateway answered HTTP ${status} (redirect to ${location ?? 'nowhere'}); redirects are not followed: check TopGatewayUrl` };
+    return {
+      retryable: false,
+      summary: `TOP gateway answered HTTP ${status} (redirect to ${location ?? 'nowhere'}); redirects are not followed: check TopGatewayUrl`,
+    };
   }
   return { retryable: false, summary: `TOP gateway answered HTTP ${status}; check TopGatewayUrl` };
 }
@@ -94,7 +113,10 @@ function classifyApiError(failure: Extract<TopFailure, { kind: 'api-error' }>): 
   const permanent = code === undefined ? undefined : PERMANENT_CODES.get(code);
   if (permanent !== undefined) return { retryable: false, summary: `${head} (${permanent.reason}): ${permanent.action}${said}` };
   if (subCode?.startsWith('isv.')) {
-    return { retryable: false, summary: `${head} (request refused as invalid: ${subCode}): not retried; check the settings, otherwise report it${said}` };
+    return {
+      retryable: false,
+      summary: `${head} (request refused as invalid: ${subCode}): not retried; check the settings, otherwise report it${said}`,
+    };
   }
   if (code === 7) {
     const seconds = banSeconds(failure);
@@ -108,7 +130,8 @@ function classifyApiError(failure: Extract<TopFailure, { kind: 'api-error' }>): 
     };
   }
   if (code === 10) return { retryable: true, summary: `${head} (service temporarily unavailable): retryable${said}` };
-  if (subCode?.startsWith('isp.')) return { retryable: true, summary: `${head} (platform-side error ${subCode}): retryable${said}` };
+  if (subCode?.startsWith('isp.'))
+    return { retryable: true, summary: `${head} (platform-side error ${subCode}): retryable${said}` };
   return { retryable: false, summary: `${head} (not a known transient error): not retried; report it${said}` };
 }
 
@@ -175,7 +198,11 @@ export class TopTransportError extends TopError {
   /** The HTTP status, when there was a response. */
   readonly status?: number;
 
-  constructor(method: string, failure: Extract<TopFailure, { kind: 'network' | 'http-status' | 'not-json' }>, options?: { cause?: unknown }) {
+  constructor(
+    method: string,
+    failure: Extract<TopFailure, { kind: 'network' | 'http-status' | 'not-json' }>,
+    options?: { cause?: unknown },
+  ) {
     super(method, classifyTopFailure(failure), '', options);
     if (failure.kind !== 'network') this.status = failure.status;
   }

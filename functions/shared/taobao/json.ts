@@ -80,7 +80,8 @@ function endOfString(text: string, start: number): number {
   let i = start + 1;
   while (i < text.length) {
     const ch = text.charCodeAt(i);
-    if (ch === BACKSLASH) i += 2; // skips the escaped character, `\"` included
+    if (ch === BACKSLASH)
+      i += 2; // skips the escaped character, `\"` included
     else if (ch === QUOTE) return i + 1;
     else i += 1;
   }

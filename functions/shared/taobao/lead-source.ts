@@ -24,13 +24,18 @@ export class TopLeadSource implements LeadSource {
   /** Fetches the page below `offset` (the newest page without it). Missing or empty `result_data` is an empty page. */
   async fetchPage(request: { offset?: LeadId; pageSize: number; deadline: number }): Promise<LeadPage> {
     const dto = writeLeadQueryDto({ pageSize: request.pageSize, offset: request.offset });
-    const { body, requestId } = await this.client.call(LEAD_LIST_METHOD, { lead_external_query_dto: dto }, { deadline: request.deadline }).catch((error: unknown) => {
-      throw inPortTerms(error);
-    });
+    const { body, requestId } = await this.client
+      .call(LEAD_LIST_METHOD, { lead_external_query_dto: dto }, { deadline: request.deadline })
+      .catch((error: unknown) => {
+        throw inPortTerms(error);
+      });
     // An empty page ends the scan. A wrapper that says neither result_ok nor result_data is not
     // "no more leads" but a reply we cannot read, and taking it for one would skip the rest.
     if (body.result_ok === undefined && body.result_data === undefined) {
-      throw new TopProtocolError(LEAD_LIST_METHOD, 'the response has neither result_ok nor result_data, so it is not read as an empty page');
+      throw new TopProtocolError(
+        LEAD_LIST_METHOD,
+        'the response has neither result_ok nor result_data, so it is not read as an empty page',
+      );
     }
     const records = leadRecords(body.result_data);
     const page: LeadPage = { rawCount: 0, leads: [], rejected: [], requestId };
@@ -64,6 +69,10 @@ function leadRecords(resultData: unknown): unknown[] {
   if (resultData === undefined || resultData === null || resultData === '') return [];
   if (isRecord(resultData) && Object.keys(resultData).length === 0) return [];
   const records = unwrapList(resultData, 'result');
-  if (records === undefined) throw new TopProtocolError(LEAD_LIST_METHOD, `result_data is not a list (${Array.isArray(resultData) ? 'array' : typeof resultData})`);
+  if (records === undefined)
+    throw new TopProtocolError(
+      LEAD_LIST_METHOD,
+      `result_data is not a list (${Array.isArray(resultData) ? 'array' : typeof resultData})`,
+    );
   return records;
 }

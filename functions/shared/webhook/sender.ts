@@ -54,20 +54,32 @@ const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEO
  * reported with what arrived and `bodyIncomplete`, not as a network error. Messages never
  * include the URL, which often carries the endpoint's key.
  */
-export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeoutMs: number, maxBodyBytes = MAX_RESPONSE_BODY_BYTES): Promise<SendResult> {
+export async function send(
+  dispatcher: Dispatcher,
+  req: RenderedRequest,
+  timeoutMs: number,
+  maxBodyBytes = MAX_RESPONSE_BODY_BYTES,
+): Promise<SendResult> {
   const started = performance.now();
   const elapsed = (): number => Math.round(performance.now() - started);
   const unsendable = Object.entries(req.headers).find(([, value]) => !isValidHeaderValue(value));
   if (unsendable !== undefined) {
     // Never reaches the pool: undici would refuse it, and enough refusals wedge the pool.
-    return { kind: 'network', reason: 'connection', message: `header ${unsendable[0]} has a value HTTP cannot carry; nothing was sent`, latencyMs: elapsed() };
+    return {
+      kind: 'network',
+      reason: 'connection',
+      message: `header ${unsendable[0]} has a value HTTP cannot carry; nothing was sent`,
+      latencyMs: elapsed(),
+    };
   }
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   // The wait for the status line holds to the budget even if the pool does not honour the abort
   // (the body is then bounded by bodyTimeout). A response that still comes later is destroyed,
   // closing its socket rather than leaving it stuck with an unread body.
-  const abandoned = new Promise<never>((_resolve, reject) => controller.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+  const abandoned = new Promise<never>((_resolve, reject) =>
+    controller.signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }),
+  );
   abandoned.catch(() => undefined);
   try {
     const url = new URL(req.url);
@@ -83,7 +95,10 @@ export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeout
       bodyTimeout: timeoutMs,
     });
     const response = await Promise.race([pending, abandoned]).catch((error: unknown) => {
-      pending.then((late) => late.body.destroy(), () => undefined);
+      pending.then(
+        (late) => late.body.destroy(),
+        () => undefined,
+      );
       throw error;
     });
     const { body, complete } = await readHead(response.body, maxBodyBytes);
@@ -94,7 +109,13 @@ export async function send(dispatcher: Dispatcher, req: RenderedRequest, timeout
     await new Promise<void>((resolve) => setImmediate(resolve));
     // Feishu's gateway states its wait in its own header (seconds until the limit resets).
     const retryAfter = firstHeader(response.headers['retry-after']) ?? firstHeader(response.headers['x-ogw-ratelimit-reset']);
-    const result: SendResult = { kind: 'response', status: response.statusCode, body, latencyMs, ...(complete ? {} : { bodyIncomplete: true }) };
+    const result: SendResult = {
+      kind: 'response',
+      status: response.statusCode,
+      body,
+      latencyMs,
+      ...(complete ? {} : { bodyIncomplete: true }),
+    };
     return retryAfter === undefined ? result : { ...result, retryAfter };
   } catch (error) {
     const timedOut = controller.signal.aborted || TIMEOUT_CODES.has(errorCode(error) ?? '');
@@ -132,7 +153,6 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   const first = Array.isArray(value) ? value[0] : value;
   return first === undefined || first.trim() === '' ? undefined : first.trim();
 }
-
 
 function describe(error: unknown): string {
   const code = errorCode(error);

@@ -35,7 +35,8 @@ export class SigningInputError extends LeadForwarderError {
  * the problem next to the setting's name; the secret itself is never part of the text.
  */
 export function validateWebhookSecret(secret: string): string | undefined {
-  if (!secret.startsWith(SECRET_PREFIX)) return `must start with "${SECRET_PREFIX}" followed by base64 (a Standard Webhooks secret)`;
+  if (!secret.startsWith(SECRET_PREFIX))
+    return `must start with "${SECRET_PREFIX}" followed by base64 (a Standard Webhooks secret)`;
   const encoded = secret.slice(SECRET_PREFIX.length);
   if (!BASE64.test(encoded)) return `the part after "${SECRET_PREFIX}" must be standard base64`;
   const bytes = Buffer.from(encoded, 'base64').length;
@@ -60,9 +61,14 @@ export function parseWebhookSecret(secret: string): Buffer {
 export function sign(msgId: string, timestampSeconds: number, body: string, secrets: readonly string[]): string {
   // The signed content is dot-delimited: an id or timestamp with a dot could shift the boundary.
   if (msgId === '' || msgId.includes('.')) throw new SigningInputError('a webhook id must be non-empty and contain no "."');
-  if (!Number.isSafeInteger(timestampSeconds) || timestampSeconds < 0) throw new SigningInputError('a webhook timestamp must be whole unix seconds');
+  if (!Number.isSafeInteger(timestampSeconds) || timestampSeconds < 0)
+    throw new SigningInputError('a webhook timestamp must be whole unix seconds');
   if (secrets.length === 0) throw new SigningInputError('signing needs at least one secret');
-  return secrets.map((secret) => `${SIGNATURE_VERSION},${digest(parseWebhookSecret(secret), msgId, timestampSeconds, body).toString('base64')}`).join(' ');
+  return secrets
+    .map(
+      (secret) => `${SIGNATURE_VERSION},${digest(parseWebhookSecret(secret), msgId, timestampSeconds, body).toString('base64')}`,
+    )
+    .join(' ');
 }
 
 export type VerifyResult = { ok: true } | { ok: false; reason: string };
@@ -81,15 +87,22 @@ export interface SignedRequest {
  * (e.g. `v1a`) are skipped, not rejected. Throws WebhookSecretError if one of `secrets` is
  * malformed: that is the receiver's configuration, not the sender's fault.
  */
-export function verify(request: SignedRequest, secrets: readonly string[], now: Date = new Date(), toleranceSeconds = SIGNATURE_TOLERANCE_SECONDS): VerifyResult {
+export function verify(
+  request: SignedRequest,
+  secrets: readonly string[],
+  now: Date = new Date(),
+  toleranceSeconds = SIGNATURE_TOLERANCE_SECONDS,
+): VerifyResult {
   const msgId = header(request.headers, 'webhook-id');
   const timestamp = header(request.headers, 'webhook-timestamp');
   const signatures = header(request.headers, 'webhook-signature');
-  if (msgId === undefined || timestamp === undefined || signatures === undefined) return { ok: false, reason: 'missing webhook-id, webhook-timestamp or webhook-signature' };
+  if (msgId === undefined || timestamp === undefined || signatures === undefined)
+    return { ok: false, reason: 'missing webhook-id, webhook-timestamp or webhook-signature' };
   if (!/^\d{1,15}$/.test(timestamp)) return { ok: false, reason: 'webhook-timestamp is not unix seconds' };
   const seconds = Number(timestamp);
   const skew = Math.floor(now.getTime() / 1000) - seconds;
-  if (Math.abs(skew) > toleranceSeconds) return { ok: false, reason: `webhook-timestamp is ${skew > 0 ? 'too old' : 'in the future'} (${Math.abs(skew)} s off)` };
+  if (Math.abs(skew) > toleranceSeconds)
+    return { ok: false, reason: `webhook-timestamp is ${skew > 0 ? 'too old' : 'in the future'} (${Math.abs(skew)} s off)` };
 
   const expected = secrets.map((secret) => digest(parseWebhookSecret(secret), msgId, seconds, request.body));
   for (const entry of signatures.split(' ')) {

@@ -48,7 +48,10 @@ it('lists every problem of a config file at once and starts nothing', async () =
 it('refuses a file that is not JSON, one without webhooks, and one that does not exist', async () => {
   const notJson = join(dir.path, 'not.json');
   await writeFile(notJson, '{"top": ');
-  const noWebhooks = await writeJson(join(dir.path, 'empty.json'), { top: { appKey: 'k', appSecret: 's', sessionKey: 'x' }, webhooks: [] });
+  const noWebhooks = await writeJson(join(dir.path, 'empty.json'), {
+    top: { appKey: 'k', appSecret: 's', sessionKey: 'x' },
+    webhooks: [],
+  });
   const cases: [string, string][] = [
     [notJson, 'is not valid JSON'],
     [noWebhooks, 'webhooks must be a non-empty list'],
@@ -64,7 +67,10 @@ it('refuses a file that is not JSON, one without webhooks, and one that does not
 
 it('never prints a secret from a config file that is not JSON, and says where to look', async () => {
   const file = join(dir.path, 'unquoted.json');
-  await writeFile(file, '{"top": {"appKey": "k", "appSecret": "s", "sessionKey": "x"},\n "webhooks": [{"name": "crm", "url": "https://crm.example.com/hook", "secret": whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}]}\n');
+  await writeFile(
+    file,
+    '{"top": {"appKey": "k", "appSecret": "s", "sessionKey": "x"},\n "webhooks": [{"name": "crm", "url": "https://crm.example.com/hook", "secret": whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}]}\n',
+  );
   const result = await devWith(file);
   expect(result.code).toBe(2);
   expect(result.stderr).toContain('is not valid JSON');
@@ -76,10 +82,18 @@ it('never prints a secret from a config file that is not JSON, and says where to
 it('refuses header values HTTP cannot carry, naming the header but not its value, and sends nothing', async () => {
   // A dozen leads: before these were refused, undici rejected every request and, after ten of
   // them, `dev --once` hung instead of exiting.
-  const fixture = await startFixture(dir.path, generateLeads(12, { startId: '7000' }), { crm: () => ({ status: 200 }), erp: () => ({ status: 200 }) });
+  const fixture = await startFixture(dir.path, generateLeads(12, { startId: '7000' }), {
+    crm: () => ({ status: 200 }),
+    erp: () => ({ status: 200 }),
+  });
   try {
     const file = await writeJson(join(dir.path, 'header-values.json'), {
-      top: { appKey: fixture.gateway.appKey, appSecret: fixture.gateway.appSecret, sessionKey: fixture.gateway.sessionKey, gatewayUrl: fixture.gateway.url },
+      top: {
+        appKey: fixture.gateway.appKey,
+        appSecret: fixture.gateway.appSecret,
+        sessionKey: fixture.gateway.sessionKey,
+        gatewayUrl: fixture.gateway.url,
+      },
       startFrom: 'all',
       webhooks: [
         { name: 'crm', url: fixture.receivers.crm!.url, headers: { 'X-Shop': '测试店铺' } },
@@ -119,10 +133,15 @@ it('refuses a key given twice, naming each by path and place without its values,
     );
     const result = await devWith(file);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain(`the config file ${file}: startFrom is given twice, at line 3, column 3 and line 5, column 3`);
-    expect(result.stderr).toContain(`the config file ${file}: webhooks[0].url is given twice, at line 4, column 32 and line 4, column`);
+    expect(result.stderr).toContain(
+      `the config file ${file}: startFrom is given twice, at line 3, column 3 and line 5, column 3`,
+    );
+    expect(result.stderr).toContain(
+      `the config file ${file}: webhooks[0].url is given twice, at line 4, column 32 and line 4, column`,
+    );
     expect(result.stderr).toContain('nothing was started');
-    for (const value of ['latest', 'FIRSTKEY', 'SECONDKEY', gateway.appSecret, gateway.sessionKey]) expect(result.stderr).not.toContain(value);
+    for (const value of ['latest', 'FIRSTKEY', 'SECONDKEY', gateway.appSecret, gateway.sessionKey])
+      expect(result.stderr).not.toContain(value);
     expect(gateway.requests).toHaveLength(0);
     expect(fixture.receivers.crm!.requests).toHaveLength(0);
     expect(existsSync(result.state)).toBe(false);

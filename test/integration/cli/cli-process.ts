@@ -29,7 +29,11 @@ export interface RunningCli {
 
 export function startCli(args: string[], env: Record<string, string> = {}): RunningCli {
   // stdin ignored: a command never finds a terminal to ask on, as in CI.
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -55,14 +59,24 @@ export function finished(cli: RunningCli, timeoutMs: number): Promise<CliResult>
 export async function waitForOutput(cli: RunningCli, pattern: RegExp, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!pattern.test(cli.stdout())) {
-    if (Date.now() > end) throw new Error(`no ${String(pattern)} on stdout within ${timeoutMs} ms\nstdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}`);
-    if (cli.child.exitCode !== null) throw new Error(`the CLI exited (${cli.child.exitCode}) before printing ${String(pattern)}\nstdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}`);
+    if (Date.now() > end)
+      throw new Error(
+        `no ${String(pattern)} on stdout within ${timeoutMs} ms\nstdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}`,
+      );
+    if (cli.child.exitCode !== null)
+      throw new Error(
+        `the CLI exited (${cli.child.exitCode}) before printing ${String(pattern)}\nstdout:\n${cli.stdout()}\nstderr:\n${cli.stderr()}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
 
 /** Resolves with the first value of `check` that is not undefined (asked every 100 ms); rejects after `timeoutMs`, naming `what`. */
-export async function waitUntil<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -25,7 +25,9 @@ beforeAll(async () => {
   others = await startReceiver();
   tokens = new TokenServer();
   await tokens.start();
-  api = await startReceiver((_n, request) => (/^Bearer tok-\d+$/.test(String(request.headers.authorization ?? '')) ? { status: 200 } : { status: 401 }));
+  api = await startReceiver((_n, request) =>
+    /^Bearer tok-\d+$/.test(String(request.headers.authorization ?? '')) ? { status: 200 } : { status: 401 },
+  );
 });
 afterAll(async () => {
   await Promise.all([east, others, api].map((r) => r.close()));
@@ -34,14 +36,37 @@ afterAll(async () => {
   await dir.remove();
 });
 
-it('routes each lead by its page, sends forms and JSON of the operator\'s shape, authenticates with one OAuth token, and counts the rest as skipped', async () => {
+it("routes each lead by its page, sends forms and JSON of the operator's shape, authenticates with one OAuth token, and counts the rest as skipped", async () => {
   const config = await writeJson(join(dir.path, 'config.json'), {
-    top: { appKey: gateway.appKey, appSecret: gateway.appSecret, sessionKey: gateway.sessionKey, gatewayUrl: gateway.url, pageSize: 10 },
+    top: {
+      appKey: gateway.appKey,
+      appSecret: gateway.appSecret,
+      sessionKey: gateway.sessionKey,
+      gatewayUrl: gateway.url,
+      pageSize: 10,
+    },
     startFrom: 'all',
     webhooks: [
-      { name: 'east', url: east.url, format: 'http', contentType: 'form', filter: `data.page_id = '${PAGE}'`, body: "{'lead_no': data.id, 'page': data.page_name, 'extra': data.extend_list}" },
-      { name: 'others', url: others.url, format: 'http', filter: `data.page_id != '${PAGE}'`, body: "{'id': data.id, 'page': data.page_name}" },
-      { name: 'api', url: api.url, auth: { type: 'oauth2', tokenUrl: tokens.url, clientId: 'lead-forwarder', clientSecret: CLIENT_SECRET } },
+      {
+        name: 'east',
+        url: east.url,
+        format: 'http',
+        contentType: 'form',
+        filter: `data.page_id = '${PAGE}'`,
+        body: "{'lead_no': data.id, 'page': data.page_name, 'extra': data.extend_list}",
+      },
+      {
+        name: 'others',
+        url: others.url,
+        format: 'http',
+        filter: `data.page_id != '${PAGE}'`,
+        body: "{'id': data.id, 'page': data.page_name}",
+      },
+      {
+        name: 'api',
+        url: api.url,
+        auth: { type: 'oauth2', tokenUrl: tokens.url, clientId: 'lead-forwarder', clientSecret: CLIENT_SECRET },
+      },
     ],
   });
   const result = await runCli(['dev', '--once', '--config', config, '--state-dir', join(dir.path, 'state')]);

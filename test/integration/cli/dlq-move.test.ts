@@ -14,14 +14,23 @@ beforeEach(async () => {
 });
 
 async function park(body: string, attributes: Record<string, string>): Promise<void> {
-  const MessageAttributes = Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]));
+  const MessageAttributes = Object.fromEntries(
+    Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }]),
+  );
   await sqs.send(new SendMessageCommand({ QueueUrl: queues.dlqUrl, MessageBody: body, MessageAttributes }));
 }
 
 async function all(queueUrl: string): Promise<Message[]> {
   const out: Message[] = [];
   for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageAttributeNames: ['All'], VisibilityTimeout: 30 }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        MessageAttributeNames: ['All'],
+        VisibilityTimeout: 30,
+      }),
+    );
     if (Messages.length === 0) return out;
     out.push(...Messages);
   }
@@ -44,10 +53,20 @@ describe('moveMessages (fauxqs)', () => {
   });
 
   it('with an endpoint filter, leaves the others in the dead-letter queue, visible again at the end', async () => {
-    for (let i = 0; i < 12; i += 1) await park(`{"id":"${i}"}`, { [PARKED_REASON_ATTRIBUTE]: 'refused', [PARKED_ENDPOINTS_ATTRIBUTE]: i % 3 === 0 ? 'crm' : 'erp' });
+    for (let i = 0; i < 12; i += 1)
+      await park(`{"id":"${i}"}`, {
+        [PARKED_REASON_ATTRIBUTE]: 'refused',
+        [PARKED_ENDPOINTS_ATTRIBUTE]: i % 3 === 0 ? 'crm' : 'erp',
+      });
     await park('{"id":"redriven"}', {});
     expect(await moveMessages(sqs, queues.dlqUrl, queues.queueUrl, parkedFor('crm'))).toEqual({ moved: 5, kept: 8 });
-    expect((await all(queues.queueUrl)).map((m) => m.Body).sort()).toEqual(['{"id":"0"}', '{"id":"3"}', '{"id":"6"}', '{"id":"9"}', '{"id":"redriven"}']);
+    expect((await all(queues.queueUrl)).map((m) => m.Body).sort()).toEqual([
+      '{"id":"0"}',
+      '{"id":"3"}',
+      '{"id":"6"}',
+      '{"id":"9"}',
+      '{"id":"redriven"}',
+    ]);
     expect(await all(queues.dlqUrl)).toHaveLength(8);
   });
 });

@@ -63,7 +63,11 @@ it('reports a TOP error as one stderr line with its code and fix, adds it to the
     expect(summary).toMatchObject({ enqueued: 0, delivered: 0, failed: 0, cursor: null });
     expect(summary.error).toMatch(/TOP error 27 \(session expired\)/);
     const lines = result.stderr.trim().split('\n');
-    expect(lines).toContainEqual(expect.stringMatching(/^poll failed: .*TOP error 27 \(session expired\): the merchant must re-authorize the app and you must update top\.sessionKey/));
+    expect(lines).toContainEqual(
+      expect.stringMatching(
+        /^poll failed: .*TOP error 27 \(session expired\): the merchant must re-authorize the app and you must update top\.sessionKey/,
+      ),
+    );
     expect(lines).toContainEqual(expect.stringContaining('webhook "open" has no secret'));
   } finally {
     fixture.gateway.setSessionExpired(false);

@@ -16,14 +16,27 @@ beforeAll(async () => {
   dir = await tempDir('kill9');
 });
 afterAll(async () => {
-  for (const runner of runners) if (runner.child.exitCode === null && runner.child.signalCode === null) runner.child.kill('SIGKILL');
+  for (const runner of runners)
+    if (runner.child.exitCode === null && runner.child.signalCode === null) runner.child.kill('SIGKILL');
   await Promise.all(fixtures.map((fixture) => fixture.close()));
   await dir.remove();
 });
 
 function pollThenDie(fixture: Fixture, state: string): Promise<{ signal: NodeJS.Signals | null; stdout: string }> {
   const gw = fixture.gateway;
-  const child = spawn(process.execPath, [join(ROOT, 'functions/cli/tsx.cjs'), join(__dirname, 'scripts/poll-then-die.ts'), state, gw.appKey, gw.appSecret, gw.sessionKey, gw.url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'functions/cli/tsx.cjs'),
+      join(__dirname, 'scripts/poll-then-die.ts'),
+      state,
+      gw.appKey,
+      gw.appSecret,
+      gw.sessionKey,
+      gw.url,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   return new Promise((resolveExit) => child.on('exit', (_code, signal) => resolveExit({ signal, stdout })));
@@ -47,8 +60,13 @@ it('a runner killed with SIGKILL after enqueueing, before saving its queues, los
   // status only looks, and says where the next start will go back to.
   const look = await runCli(['status', '--state-dir', state, '--config', config]);
   expect(look.code).toBe(0);
-  expect(look.stdout).toContain('restart       the runner stopped without saving its queues: its next start goes back to cursor 1011');
-  expect(JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout)).toMatchObject({ cursor: '5006', cursorAfterRestart: '1011' });
+  expect(look.stdout).toContain(
+    'restart       the runner stopped without saving its queues: its next start goes back to cursor 1011',
+  );
+  expect(JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout)).toMatchObject({
+    cursor: '5006',
+    cursorAfterRestart: '1011',
+  });
 
   const after = await runCli(['dev', '--once', '--config', config, '--state-dir', state]);
   expect(after.code).toBe(0);
@@ -69,7 +87,10 @@ it('a runner killed with SIGKILL before its first save loses no lead: the source
   const killed = await pollThenDie(fixture, state);
   expect(killed.signal).toBe('SIGKILL');
   expect(JSON.parse(killed.stdout.trim())).toMatchObject({ enqueued: 12, cursor: '1011' }); // all 12 only in memory
-  expect(JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout)).toMatchObject({ cursor: '1011', cursorAfterRestart: null });
+  expect(JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout)).toMatchObject({
+    cursor: '1011',
+    cursorAfterRestart: null,
+  });
 
   const after = await runCli(['dev', '--once', '--config', config, '--state-dir', state]);
   expect(after.code).toBe(0);
@@ -83,18 +104,25 @@ it('saved queues moved aside lose what they held, and nothing more: the cursor s
   fixtures.push(fixture);
   const config = await fixture.writeConfig('config-aside');
   const state = `${dir.path}/aside`;
-  expect(summaryOf(await runCli(['dev', '--once', '--config', config, '--state-dir', state]))).toMatchObject({ delivered: 5, cursor: '1004' });
+  expect(summaryOf(await runCli(['dev', '--once', '--config', config, '--state-dir', state]))).toMatchObject({
+    delivered: 5,
+    cursor: '1004',
+  });
 
   await rename(join(state, 'queues.json'), join(state, 'queues.json.bad'));
   const later = generateLeads(3, { startId: '2000', seed: 5 });
   fixture.gateway.addLeads(later);
   // Without saved queues there is nothing to go back to: status says nothing of a restart.
-  expect(JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout)).not.toHaveProperty('cursorAfterRestart');
+  expect(JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout)).not.toHaveProperty(
+    'cursorAfterRestart',
+  );
   const after = await runCli(['dev', '--once', '--config', config, '--state-dir', state]);
   expect(after.code).toBe(0);
   expect(summaryOf(after)).toMatchObject({ enqueued: 3, delivered: 3, cursor: '2002' }); // not a first run again
   // A clean stop leaves nothing to go back to either.
-  expect(JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout)).not.toHaveProperty('cursorAfterRestart');
+  expect(JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout)).not.toHaveProperty(
+    'cursorAfterRestart',
+  );
   expect(sortIds(fixture.receivers.crm!.accepted)).toEqual(sortIds([...leads, ...later].map((lead) => lead.id)));
 });
 
@@ -105,10 +133,17 @@ it('startFrom latest: a runner killed after its second poll, before the periodic
   const fixture = await startFixture(dir.path, existing, { crm: () => (hold ? 'reset' : { status: 200 }) });
   fixtures.push(fixture);
   const configFile = await fixture.writeConfig('config-latest');
-  await writeJson(configFile, { ...(JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>), startFrom: 'latest' });
+  await writeJson(configFile, {
+    ...(JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>),
+    startFrom: 'latest',
+  });
   const state = `${dir.path}/latest`;
 
-  const child = spawn(process.execPath, [join(ROOT, 'functions/cli/tsx.cjs'), join(__dirname, 'scripts/poll-twice-then-die.ts'), state, configFile], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'functions/cli/tsx.cjs'), join(__dirname, 'scripts/poll-twice-then-die.ts'), state, configFile],
+    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const polls: { enqueued: number; cursor: string }[] = [];
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once('exit', (_code, signal) => resolve(signal)));
   const later = generateLeads(3, { startId: '2000', seed: 7 });
@@ -120,7 +155,10 @@ it('startFrom latest: a runner killed after its second poll, before the periodic
     }
   });
   expect(await exited).toBe('SIGKILL');
-  expect(polls).toEqual([{ enqueued: 0, cursor: '1004' }, { enqueued: 3, cursor: '2002' }]);
+  expect(polls).toEqual([
+    { enqueued: 0, cursor: '1004' },
+    { enqueued: 3, cursor: '2002' },
+  ]);
 
   hold = false;
   const after = await runCli(['dev', '--once', '--config', configFile, '--state-dir', state]);
@@ -181,7 +219,9 @@ it('a runner killed with SIGKILL while a webhook is slow: the next start deliver
       const queues = await savedQueues(state);
       if (queues === undefined || Date.parse(queues.takenAt) <= slowArrived) return undefined;
       const backoff = savedLead(queues, refused!.id)?.hiddenUntil;
-      return savedLead(queues, slow!.id) !== undefined && backoff !== undefined && backoff < Date.parse(queues.takenAt) + 100_000 ? queues : undefined;
+      return savedLead(queues, slow!.id) !== undefined && backoff !== undefined && backoff < Date.parse(queues.takenAt) + 100_000
+        ? queues
+        : undefined;
     },
     20_000,
   );
@@ -195,8 +235,16 @@ it('a runner killed with SIGKILL while a webhook is slow: the next start deliver
   const second = startCli(['dev', '--config', config, '--state-dir', state]);
   runners.push(second);
   const crm = fixture.receivers.crm!;
-  await waitUntil('the restarted runner delivers the slow lead', () => (crm.accepted.includes(slow!.id) ? true : undefined), 15_000);
-  await waitUntil('the refused lead is delivered after its backoff', () => (crm.accepted.includes(refused!.id) ? true : undefined), 40_000);
+  await waitUntil(
+    'the restarted runner delivers the slow lead',
+    () => (crm.accepted.includes(slow!.id) ? true : undefined),
+    15_000,
+  );
+  await waitUntil(
+    'the refused lead is delivered after its backoff',
+    () => (crm.accepted.includes(refused!.id) ? true : undefined),
+    40_000,
+  );
   second.child.kill('SIGINT');
   expect((await finished(second, 20_000)).code).toBe(0);
 

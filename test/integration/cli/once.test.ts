@@ -83,17 +83,25 @@ it('sends only the leads that arrived since', async () => {
   expect(summaryOf(result)).toMatchObject({ enqueued: 4, delivered: 8, failed: 0, cursor: newIds.at(-1) });
 });
 
-it('keeps the handlers\' log JSON, one object a line (what CloudWatch Logs Insights parses)', async () => {
+it("keeps the handlers' log JSON, one object a line (what CloudWatch Logs Insights parses)", async () => {
   const lines = (await readFile(`${dir.path}/state/handlers.log`, 'utf8')).split('\n').filter((line) => line.trim() !== '');
   expect(lines.length).toBeGreaterThan(0);
   expect(lines.filter((line) => !line.startsWith('{'))).toEqual([]);
   const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
   // Powertools' fields, as deployed; metrics are off (no EMF document).
   expect(entries.filter((entry) => '_aws' in entry)).toEqual([]);
-  for (const entry of entries) expect(entry).toMatchObject({ service: 'lead-forwarder-local', level: expect.any(String) as unknown, timestamp: expect.any(String) as unknown, function_request_id: expect.stringMatching(/^local-/) as unknown });
+  for (const entry of entries)
+    expect(entry).toMatchObject({
+      service: 'lead-forwarder-local',
+      level: expect.any(String) as unknown,
+      timestamp: expect.any(String) as unknown,
+      function_request_id: expect.stringMatching(/^local-/) as unknown,
+    });
   const polls = entries.filter((entry) => entry.message === 'poll finished');
   expect(polls[0]).toMatchObject({ function_name: 'lead-forwarder-local-poller', cold_start: true });
-  expect(entries).toContainEqual(expect.objectContaining({ message: 'lead delivered', function_name: 'lead-forwarder-local-forwarder' }));
+  expect(entries).toContainEqual(
+    expect.objectContaining({ message: 'lead delivered', function_name: 'lead-forwarder-local-forwarder' }),
+  );
 });
 
 it('exits 1 with a TOP error 7 line when a rate limit refuses its one poll before the first page', async () => {
@@ -103,8 +111,13 @@ it('exits 1 with a TOP error 7 line when a rate limit refuses its one poll befor
   try {
     const result = await once();
     expect(result.code).toBe(1);
-    expect(summaryOf(result)).toMatchObject({ enqueued: 0, error: expect.stringContaining('TOP error 7 (rate limited)') as string });
-    expect(result.stderr).toContain('poll failed: TOP error 7 (rate limited): the gateway refused the first page, so nothing was polled; run again once the ban ends');
+    expect(summaryOf(result)).toMatchObject({
+      enqueued: 0,
+      error: expect.stringContaining('TOP error 7 (rate limited)') as string,
+    });
+    expect(result.stderr).toContain(
+      'poll failed: TOP error 7 (rate limited): the gateway refused the first page, so nothing was polled; run again once the ban ends',
+    );
   } finally {
     fixture.gateway.setFault(undefined);
   }

@@ -106,7 +106,11 @@ it('send-test-lead sends one signed test lead to the named webhook only', async 
   expect(result.stdout).toMatch(/crm \(standard\): accepted, HTTP 200/);
   const request = fixture.receivers.crm!.requests.at(-1)!;
   assertSigned(request);
-  expect(request.json).toMatchObject({ type: 'lead.created', test: true, data: { mobile: TEST_MOBILE, mobile_encrypted: false } });
+  expect(request.json).toMatchObject({
+    type: 'lead.created',
+    test: true,
+    data: { mobile: TEST_MOBILE, mobile_encrypted: false },
+  });
   expect(request.headers['webhook-id']).toBe(`test_${leadIdOf(request)}`);
   expect([fixture.receivers.picky!.requests.length, fixture.receivers.late!.requests.length]).toEqual(before);
 
@@ -115,7 +119,9 @@ it('send-test-lead sends one signed test lead to the named webhook only', async 
   const refused = await runCli(['send-test-lead', '--endpoint', 'picky', '--state-dir', state, '--config', config]);
   pickyAccepts = true;
   expect(refused.code).toBe(1);
-  expect(refused.stdout).toMatch(/picky \(standard\): refused, HTTP 422 in \d+ ms, answered "\{"error":"unknown field page_name"\}": HTTP 422 from picky \(a real lead would be parked/);
+  expect(refused.stdout).toMatch(
+    /picky \(standard\): refused, HTTP 422 in \d+ ms, answered "\{"error":"unknown field page_name"\}": HTTP 422 from picky \(a real lead would be parked/,
+  );
 
   const unknown = await runCli(['send-test-lead', '--endpoint', 'nope', '--state-dir', state, '--config', config]);
   expect(unknown.code).toBe(2);

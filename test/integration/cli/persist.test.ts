@@ -29,7 +29,8 @@ it('keeps leads that wait for a retry across a Ctrl-C and delivers them at the n
     const saved = JSON.parse(savedText) as { leads: { body: string }[] };
     expect(sortIds(saved.leads.map((m) => (JSON.parse(m.body) as { id: string }).id))).toEqual(['770000', '770001', '770002']);
     const status = await runCli(['status', '--json', '--state-dir', state]);
-    const queue = (JSON.parse(status.stdout) as { leadsQueue: { waiting: number; inFlight: number; delayed: number } }).leadsQueue;
+    const queue = (JSON.parse(status.stdout) as { leadsQueue: { waiting: number; inFlight: number; delayed: number } })
+      .leadsQueue;
     expect(queue.waiting + queue.inFlight + queue.delayed).toBe(3);
     // status only reads: the saved queues (their backoffs and receive counts) are as the runner left them.
     expect(await readFile(join(state, 'queues.json'), 'utf8')).toBe(savedText);

@@ -1,6 +1,10 @@
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
-import { startSimulatedGateway, type SampleLead, type SimulatedGateway } from '../../../functions/local/simulators/alimama-gateway';
+import {
+  startSimulatedGateway,
+  type SampleLead,
+  type SimulatedGateway,
+} from '../../../functions/local/simulators/alimama-gateway';
 import { startReceiver, type Answer, type ReceivedRequest, type Receiver } from '../../support/receiver';
 import { writeJson } from './cli-process';
 
@@ -15,7 +19,11 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function startFixture(dir: string, leads: SampleLead[], answers: Record<string, (n: number, request: ReceivedRequest) => Answer>): Promise<Fixture> {
+export async function startFixture(
+  dir: string,
+  leads: SampleLead[],
+  answers: Record<string, (n: number, request: ReceivedRequest) => Answer>,
+): Promise<Fixture> {
   const gateway = await startSimulatedGateway({ leads });
   const receivers: Record<string, Receiver> = {};
   for (const [name, answer] of Object.entries(answers)) receivers[name] = await startReceiver(answer);
@@ -24,7 +32,13 @@ export async function startFixture(dir: string, leads: SampleLead[], answers: Re
     receivers,
     writeConfig: (name, endpoints = Object.keys(receivers)) =>
       writeJson(join(dir, `${name}.json`), {
-        top: { appKey: gateway.appKey, appSecret: gateway.appSecret, sessionKey: gateway.sessionKey, gatewayUrl: gateway.url, pageSize: 10 },
+        top: {
+          appKey: gateway.appKey,
+          appSecret: gateway.appSecret,
+          sessionKey: gateway.sessionKey,
+          gatewayUrl: gateway.url,
+          pageSize: 10,
+        },
         startFrom: 'all',
         webhooks: endpoints.map((endpoint) => ({ name: endpoint, url: receivers[endpoint]!.url, secret: SECRET })),
       }),

@@ -13,14 +13,21 @@ it('with the gateway unreachable, refuses an id above the cursor and allows one 
   try {
     const config = await fixture.writeConfig('config');
     const state = `${dir.path}/state`;
-    expect(summaryOf(await runCli(['dev', '--once', '--config', config, '--state-dir', state]))).toMatchObject({ delivered: 5, cursor: ids.at(-1) });
+    expect(summaryOf(await runCli(['dev', '--once', '--config', config, '--state-dir', state]))).toMatchObject({
+      delivered: 5,
+      cursor: ids.at(-1),
+    });
     await fixture.gateway.close();
 
-    const cursor = async (): Promise<unknown> => (JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout) as { cursor: unknown }).cursor;
+    const cursor = async (): Promise<unknown> =>
+      (JSON.parse((await runCli(['status', '--json', '--state-dir', state, '--config', config])).stdout) as { cursor: unknown })
+        .cursor;
     const ahead = await runCli(['reset-cursor', '--to', `${ids.at(-1)}9`, '--yes', '--state-dir', state, '--config', config]);
     expect(ahead.code).toBe(1);
     expect(ahead.stderr).toContain(`could not ask the gateway for the newest lead`);
-    expect(ahead.stderr).toContain(`above the cursor (${ids.at(-1)!}) an unchecked id could skip leads for good; nothing was changed`);
+    expect(ahead.stderr).toContain(
+      `above the cursor (${ids.at(-1)!}) an unchecked id could skip leads for good; nothing was changed`,
+    );
     expect(await cursor()).toBe(ids.at(-1));
 
     const back = await runCli(['reset-cursor', '--to', ids[1]!, '--yes', '--state-dir', state, '--config', config]);

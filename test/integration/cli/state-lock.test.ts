@@ -17,9 +17,14 @@ const holders: LockHolderProcess[] = [];
 beforeAll(async () => {
   dir = await tempDir('state-lock');
   state = join(dir.path, 'state');
-  fixture = await startFixture(dir.path, generateLeads(3, { startId: '770000', seed: 'state-lock' }), { crm: () => ({ status: 200 }) });
+  fixture = await startFixture(dir.path, generateLeads(3, { startId: '770000', seed: 'state-lock' }), {
+    crm: () => ({ status: 200 }),
+  });
   config = await fixture.writeConfig('config');
-  expect(summaryOf(await runCli(['dev', '--once', '--config', config, '--state-dir', state]))).toMatchObject({ delivered: 3, cursor: '770002' });
+  expect(summaryOf(await runCli(['dev', '--once', '--config', config, '--state-dir', state]))).toMatchObject({
+    delivered: 3,
+    cursor: '770002',
+  });
 });
 afterEach(async () => {
   for (const holder of holders.splice(0)) {
@@ -51,8 +56,17 @@ async function closedPort(): Promise<number> {
 /** A runner.json as a runner killed with SIGKILL leaves it: its servers are gone with it. */
 async function writeRunnerFile(pid: number): Promise<{ dynamo: string; sqs: string }> {
   const endpoints = { dynamo: `http://127.0.0.1:${await closedPort()}`, sqs: `http://127.0.0.1:${await closedPort()}` };
-  const queue = (name: string): Record<string, string> => ({ name, url: `${endpoints.sqs}/000000000000/${name}`, arn: `arn:aws:sqs:us-east-1:000000000000:${name}` });
-  await writeJson(join(state, 'runner.json'), { pid, endpoints, table: 'lead-forwarder', queues: { leads: queue('leads'), deadLetters: queue('leads-dlq') } });
+  const queue = (name: string): Record<string, string> => ({
+    name,
+    url: `${endpoints.sqs}/000000000000/${name}`,
+    arn: `arn:aws:sqs:us-east-1:000000000000:${name}`,
+  });
+  await writeJson(join(state, 'runner.json'), {
+    pid,
+    endpoints,
+    table: 'lead-forwarder',
+    queues: { leads: queue('leads'), deadLetters: queue('leads-dlq') },
+  });
   return endpoints;
 }
 
@@ -80,7 +94,10 @@ it('commands talk to a running runner, which holds the lock its runner.json name
     await waitForOutput(cli, /polling every \d+ s/, 30_000);
     const look = await runCli(['status', '--json', '--state-dir', state, '--config', config]);
     expect(look.code).toBe(0);
-    expect(JSON.parse(look.stdout)).toMatchObject({ target: `local state in ${state} (runner running, pid ${cli.child.pid})`, cursor: '771001' });
+    expect(JSON.parse(look.stdout)).toMatchObject({
+      target: `local state in ${state} (runner running, pid ${cli.child.pid})`,
+      cursor: '771001',
+    });
   } finally {
     cli.child.kill('SIGINT');
     expect((await finished(cli, 20_000)).code).toBe(0);

@@ -65,7 +65,8 @@ function leads(n: number): Lead[] {
   }));
 }
 
-const enqueue = (list: Lead[]): Promise<void> => new SqsLeadQueue(aws.sqs, aws.queues.queueUrl).enqueue(list, '2026-11-29T06:00:00.000Z').then(() => undefined);
+const enqueue = (list: Lead[]): Promise<void> =>
+  new SqsLeadQueue(aws.sqs, aws.queues.queueUrl).enqueue(list, '2026-11-29T06:00:00.000Z').then(() => undefined);
 
 describe('destinations (DESIGN §7)', () => {
   it('a form endpoint and a JSON endpoint each get exactly the leads their filter lets through, once; the complement reaches a third; the rest are skipped', async () => {
@@ -81,17 +82,30 @@ describe('destinations (DESIGN §7)', () => {
         filter: `data.page_id = '${PAGE_A}'`,
         body: "{'lead_no': data.id, 'customer': data.name, 'page': data.page_name, 'area': data.location, 'extra': data.extend_list}",
       },
-      { name: 'api', url: api.url, format: 'http', method: 'PUT', filter: `data.page_id = '${PAGE_B}'`, body: "{'externalId': $webhookId, 'id': data.id, 'page': data.page_name}" },
+      {
+        name: 'api',
+        url: api.url,
+        format: 'http',
+        method: 'PUT',
+        filter: `data.page_id = '${PAGE_B}'`,
+        body: "{'externalId': $webhookId, 'id': data.id, 'page': data.page_name}",
+      },
       { name: 'crm', url: crm.url, filter: `$not(data.page_id in ['${PAGE_A}', '${PAGE_B}'])` },
     ]);
     const all = leads(30);
     await enqueue(all);
     const results = await drain(deps(list), aws.sqs, aws.queues.queueUrl);
 
-    const ids = (page: string): string[] => all.filter((l) => l.page_id === page).map((l) => l.id).sort();
+    const ids = (page: string): string[] =>
+      all
+        .filter((l) => l.page_id === page)
+        .map((l) => l.id)
+        .sort();
     const forms = legacy.requests.map((r) => new URLSearchParams(r.body));
     expect(forms.map((f) => f.get('lead_no')).sort()).toEqual(ids(PAGE_A));
-    expect(legacy.requests.every((r) => r.headers['content-type'] === 'application/x-www-form-urlencoded;charset=utf-8')).toBe(true);
+    expect(legacy.requests.every((r) => r.headers['content-type'] === 'application/x-www-form-urlencoded;charset=utf-8')).toBe(
+      true,
+    );
     for (const form of forms) {
       const lead = all.find((l) => l.id === form.get('lead_no'))!;
       expect(form.get('customer')).toBe('**三');
@@ -100,7 +114,9 @@ describe('destinations (DESIGN §7)', () => {
       expect(form.has('area')).toBe(lead.location !== undefined);
     }
     expect(api.requests.map((r) => (r.json as { id: string }).id).sort()).toEqual(ids(PAGE_B));
-    expect(api.requests.map((r) => (r.json as { externalId: string }).externalId).sort()).toEqual(ids(PAGE_B).map((id) => `lead_${id}`));
+    expect(api.requests.map((r) => (r.json as { externalId: string }).externalId).sort()).toEqual(
+      ids(PAGE_B).map((id) => `lead_${id}`),
+    );
     expect(crm.accepted.sort()).toEqual(ids('5399999'));
 
     const states = results.flatMap((r) => r.endpoints.map((e) => e.state));
@@ -142,7 +158,13 @@ describe('destinations (DESIGN §7)', () => {
     await enqueue(leads(1));
     const results = await drain(deps(list), aws.sqs, aws.queues.queueUrl);
     expect(results).toHaveLength(1);
-    expect(results[0]).toMatchObject({ kind: 'parked', endpoints: [{ endpoint: 'loop', state: 'rejected' }, { endpoint: 'crm', state: 'delivered' }] });
+    expect(results[0]).toMatchObject({
+      kind: 'parked',
+      endpoints: [
+        { endpoint: 'loop', state: 'rejected' },
+        { endpoint: 'crm', state: 'delivered' },
+      ],
+    });
     expect(results[0]!.endpoints[0]!.reason).toMatch(/webhooks "loop"\.filter .*(longer than|deeper than|too deep)/);
   });
 
@@ -166,7 +188,13 @@ describe('destinations (DESIGN §7)', () => {
         format: 'http',
         body: "{'id': data.id}",
         // A token URL of its own per test run, so no other test's cached token is reused.
-        auth: { type: 'oauth2', tokenUrl: tokens.url, clientId: `client-${tokens.port}`, clientSecret: CLIENT_SECRET, scope: 'leads.write' },
+        auth: {
+          type: 'oauth2',
+          tokenUrl: tokens.url,
+          clientId: `client-${tokens.port}`,
+          clientSecret: CLIENT_SECRET,
+          scope: 'leads.write',
+        },
       },
     ]);
     const first = leads(20);
@@ -190,7 +218,9 @@ describe('destinations (DESIGN §7)', () => {
     // A second between attempts, so the few attempts while it is down stay far from the last receive.
     const down = await drain(deps(list, 1), aws.sqs, aws.queues.queueUrl, { idleMs: 300, maxMs: 2_500 });
     expect(down.length).toBeGreaterThan(0);
-    expect(down.map((r) => [r.kind, r.endpoints.map((e) => e.reason)])).toEqual(down.map(() => ['retry', [expect.stringContaining('token')]]));
+    expect(down.map((r) => [r.kind, r.endpoints.map((e) => e.reason)])).toEqual(
+      down.map(() => ['retry', [expect.stringContaining('token')]]),
+    );
     expect(seen.has('7001')).toBe(false);
     await tokens.start(tokens.port);
     const run3 = await drain(deps(list), aws.sqs, aws.queues.queueUrl);
@@ -203,4 +233,3 @@ describe('destinations (DESIGN §7)', () => {
     for (const secret of [CLIENT_SECRET, 'tok-1', 'tok-2', 'tok-3']) expect(reported).not.toContain(secret);
   });
 });
-

@@ -70,7 +70,14 @@ function deps(endpoints: Endpoint[], extra: Partial<ForwardDeps> = {}): ForwardD
   };
 }
 
-const leads = (n: number, from = 1): Lead[] => Array.from({ length: n }, (_, i) => ({ id: String(from + i), name: '**三', mobile: 'Pci/6KXf', mobile_encrypted: true, page_name: '新半价2' }));
+const leads = (n: number, from = 1): Lead[] =>
+  Array.from({ length: n }, (_, i) => ({
+    id: String(from + i),
+    name: '**三',
+    mobile: 'Pci/6KXf',
+    mobile_encrypted: true,
+    page_name: '新半价2',
+  }));
 
 async function enqueue(list: Lead[]): Promise<void> {
   await new SqsLeadQueue(sqs, queues.queueUrl).enqueue(list, '2026-11-29T06:00:00.000Z');
@@ -85,11 +92,23 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
     const b = await receiver();
     await enqueue(leads(25));
     await drain(deps([endpoint('a', a), endpoint('b', b)]), sqs, queues.queueUrl);
-    expect([...a.accepted].sort()).toEqual(leads(25).map((l) => l.id).sort());
-    expect([...b.accepted].sort()).toEqual(leads(25).map((l) => l.id).sort());
+    expect([...a.accepted].sort()).toEqual(
+      leads(25)
+        .map((l) => l.id)
+        .sort(),
+    );
+    expect([...b.accepted].sort()).toEqual(
+      leads(25)
+        .map((l) => l.id)
+        .sort(),
+    );
     const wh = new Webhook(SECRET);
     for (const request of a.requests) {
-      const headers = { 'webhook-id': String(request.headers['webhook-id']), 'webhook-timestamp': String(request.headers['webhook-timestamp']), 'webhook-signature': String(request.headers['webhook-signature']) };
+      const headers = {
+        'webhook-id': String(request.headers['webhook-id']),
+        'webhook-timestamp': String(request.headers['webhook-timestamp']),
+        'webhook-signature': String(request.headers['webhook-signature']),
+      };
       expect(() => wh.verify(request.body, headers)).not.toThrow();
       expect(headers['webhook-id']).toMatch(/^lead_\d+$/);
       expect(request.json).toMatchObject({ type: 'lead.created', timestamp: '2026-11-29T06:00:00.000Z' });
@@ -102,7 +121,12 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
     const flaky = await receiver((n) => (n < 3 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 }));
     await enqueue(leads(1, 500));
     const started = Date.now();
-    const results = await drain(deps([endpoint('ok1', ok1), endpoint('ok2', ok2), endpoint('flaky', flaky)]), sqs, queues.queueUrl, { idleMs: 2_500 });
+    const results = await drain(
+      deps([endpoint('ok1', ok1), endpoint('ok2', ok2), endpoint('flaky', flaky)]),
+      sqs,
+      queues.queueUrl,
+      { idleMs: 2_500 },
+    );
     expect(ok1.accepted).toEqual(['500']);
     expect(ok2.accepted).toEqual(['500']);
     expect(flaky.requests).toHaveLength(4);
@@ -147,13 +171,23 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
     expect(picky.requests).toHaveLength(1);
     // What the handler logs (record and endpoint reasons) and what the ledger keeps: no body.
     expect(JSON.stringify(results)).toMatch(/HTTP 400 from picky/);
-    expect(JSON.stringify(results.map((r) => ({ reason: r.reason, endpoints: r.endpoints.map((e) => e.reason) })))).not.toContain('张三');
-    const { Item } = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey('77', 'picky') } } }));
+    expect(JSON.stringify(results.map((r) => ({ reason: r.reason, endpoints: r.endpoints.map((e) => e.reason) })))).not.toContain(
+      '张三',
+    );
+    const { Item } = await dynamo.client.send(
+      new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey('77', 'picky') } } }),
+    );
     expect(Item?.reason?.S).toBe('HTTP 400 from picky');
 
     // Replay: the parked message goes back with its attributes; the receiver was fixed meanwhile.
     refuse = false;
-    await sqs.send(new SendMessageCommand({ QueueUrl: queues.queueUrl, MessageBody: parked[0]!.body, MessageAttributes: { parked_reason: { DataType: 'String', StringValue: parked[0]!.reason! } } }));
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: queues.queueUrl,
+        MessageBody: parked[0]!.body,
+        MessageAttributes: { parked_reason: { DataType: 'String', StringValue: parked[0]!.reason! } },
+      }),
+    );
     await drain(d, sqs, queues.queueUrl);
     expect(good.accepted).toEqual(['77']);
     expect(picky.accepted).toEqual(['77']);
@@ -170,18 +204,24 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
     expect(parked[0]!.reason).toMatch(/gave up after 3 attempts.*500/);
   });
 
-  it('a Retry-After that would carry a lead past the queue\'s retention parks it in the DLQ instead of letting SQS drop it', async () => {
+  it("a Retry-After that would carry a lead past the queue's retention parks it in the DLQ instead of letting SQS drop it", async () => {
     const busy = await receiver(() => ({ status: 503, headers: { 'retry-after': '86400' }, body: 'maintenance' }));
     await enqueue(leads(1, 31));
     // The lead has been on the queue for 3.5 of its 4 days: 12 h (the most one wait can be) is too long.
     const aged = () => Date.now() + 3.5 * 86_400_000;
-    const results = await drain(deps([endpoint('busy', busy)], { now: aged, backoffSeconds: (_attempt, retryAfter) => Math.min(retryAfter ?? 0, 43_200) }), sqs, queues.queueUrl);
+    const results = await drain(
+      deps([endpoint('busy', busy)], { now: aged, backoffSeconds: (_attempt, retryAfter) => Math.min(retryAfter ?? 0, 43_200) }),
+      sqs,
+      queues.queueUrl,
+    );
     expect(busy.requests).toHaveLength(1);
     expect(results.map((r) => r.kind)).toEqual(['parked']);
     const parked = await dlqMessages();
     expect(parked).toHaveLength(1);
     expect(JSON.parse(parked[0]!.body)).toMatchObject({ id: '31' });
-    expect(parked[0]!.reason).toMatch(/next one \(in 43200 s\) would come after the leads queue drops the lead.*HTTP 503 from busy/);
+    expect(parked[0]!.reason).toMatch(
+      /next one \(in 43200 s\) would come after the leads queue drops the lead.*HTTP 503 from busy/,
+    );
   });
 
   it('the same wait on a young lead is a retry, not a park', async () => {
@@ -200,7 +240,12 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
     const target = await receiver();
     const redirect = await receiver(() => ({ status: 302, headers: { location: target.url } }));
     await enqueue(leads(1, 3));
-    await drain(deps([endpoint('slow', slow, { timeoutMs: 300 }), endpoint('reset', reset), endpoint('redirect', redirect)]), sqs, queues.queueUrl, { idleMs: 2_500 });
+    await drain(
+      deps([endpoint('slow', slow, { timeoutMs: 300 }), endpoint('reset', reset), endpoint('redirect', redirect)]),
+      sqs,
+      queues.queueUrl,
+      { idleMs: 2_500 },
+    );
     // The first attempt timed out (the receiver's late 200 found the connection closed): sent again.
     expect(slow.requests).toHaveLength(2);
     expect(slow.accepted).toEqual(['3']);
@@ -220,7 +265,9 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
     await drain(deps([endpoint('r', r)]), sqs, queues.queueUrl);
     expect([...r.accepted].sort()).toEqual(['40', '41']);
     const parked = await dlqMessages();
-    expect(parked.map((m) => m.reason)).toEqual(expect.arrayContaining([expect.stringMatching(/malformed.*not JSON/), expect.stringMatching(/malformed.*lead id/)]));
+    expect(parked.map((m) => m.reason)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/malformed.*not JSON/), expect.stringMatching(/malformed.*lead id/)]),
+    );
     expect(parked).toHaveLength(2);
   });
 
@@ -230,7 +277,8 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
     function flakyLedger(method: 'claim' | 'delivered', leadId: string, endpointName: string, times: number): Ledger {
       const real = new DynamoLedger(dynamo.client, table);
       let failures = 0;
-      const fails = (name: string, lead: string, where: string): boolean => name === method && lead === leadId && where === endpointName && ++failures <= times;
+      const fails = (name: string, lead: string, where: string): boolean =>
+        name === method && lead === leadId && where === endpointName && ++failures <= times;
       return {
         claim: (...args) => (fails('claim', args[0], args[1]) ? Promise.reject(fault) : real.claim(...args)),
         delivered: (...args) => (fails('delivered', args[0], args[1]) ? Promise.reject(fault) : real.delivered(...args)),
@@ -239,15 +287,23 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
       };
     }
     const ledgerStatus = async (leadId: string, name: string): Promise<string | undefined> =>
-      (await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey(leadId, name) } } }))).Item?.status?.S;
+      (await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey(leadId, name) } } }))).Item
+        ?.status?.S;
 
     it('a ledger write throttled after a 2xx is retried by the SDK client, not by the forwarder: recorded, nothing reported', async () => {
       const a = await receiver();
       const key = ledgerKey('401', 'a');
       let throttles = 1;
-      const proxy = await startThrottlingProxy(dynamo.endpoint, (target, body) => target.endsWith('.UpdateItem') && body.includes(`"${key}"`) && throttles-- > 0);
+      const proxy = await startThrottlingProxy(
+        dynamo.endpoint,
+        (target, body) => target.endsWith('.UpdateItem') && body.includes(`"${key}"`) && throttles-- > 0,
+      );
       // The functions' own client configuration, pointed at the proxy.
-      const ddb = createDynamoClient({ endpoint: proxy.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      const ddb = createDynamoClient({
+        endpoint: proxy.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
       try {
         await enqueue(leads(3, 400));
         const results = await drain(deps([endpoint('a', a)], { ledger: new DynamoLedger(ddb, table) }), sqs, queues.queueUrl);
@@ -265,24 +321,50 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
       const a = await receiver();
       const b = await receiver();
       await enqueue(leads(10, 500));
-      const results = await drain(deps([endpoint('a', a), endpoint('b', b)], { ledger: flakyLedger('delivered', '503', 'b', 99) }), sqs, queues.queueUrl);
+      const results = await drain(
+        deps([endpoint('a', a), endpoint('b', b)], { ledger: flakyLedger('delivered', '503', 'b', 99) }),
+        sqs,
+        queues.queueUrl,
+      );
       expect(results.map((r) => r.kind)).toEqual(Array(10).fill('done'));
       const unrecorded = results.flatMap((r) => r.endpoints).filter((e) => e.bookkeepingError !== undefined);
-      expect(unrecorded.map((e) => ({ state: e.state, injected: e.bookkeepingError?.includes('injected') }))).toEqual([{ state: 'delivered', injected: true }]);
+      expect(unrecorded.map((e) => ({ state: e.state, injected: e.bookkeepingError?.includes('injected') }))).toEqual([
+        { state: 'delivered', injected: true },
+      ]);
       expect(await ledgerStatus('503', 'b')).toBe('sending'); // what a later copy would wait out
-      expect([...a.accepted].sort()).toEqual(leads(10, 500).map((l) => l.id).sort());
-      expect([...b.accepted].sort()).toEqual(leads(10, 500).map((l) => l.id).sort());
+      expect([...a.accepted].sort()).toEqual(
+        leads(10, 500)
+          .map((l) => l.id)
+          .sort(),
+      );
+      expect([...b.accepted].sort()).toEqual(
+        leads(10, 500)
+          .map((l) => l.id)
+          .sort(),
+      );
     });
 
     it('a ledger claim failing: only that lead and endpoint wait for a retry; the rest of the batch is not re-sent', async () => {
       const a = await receiver();
       const b = await receiver();
       await enqueue(leads(10, 600));
-      const results = await drain(deps([endpoint('a', a), endpoint('b', b)], { ledger: flakyLedger('claim', '604', 'b', 1) }), sqs, queues.queueUrl);
+      const results = await drain(
+        deps([endpoint('a', a), endpoint('b', b)], { ledger: flakyLedger('claim', '604', 'b', 1) }),
+        sqs,
+        queues.queueUrl,
+      );
       expect(results.filter((r) => r.kind === 'retry')).toHaveLength(1);
       expect(results.filter((r) => r.kind === 'done')).toHaveLength(10); // the 9 others at once, that one on its retry
-      expect([...a.accepted].sort()).toEqual(leads(10, 600).map((l) => l.id).sort());
-      expect([...b.accepted].sort()).toEqual(leads(10, 600).map((l) => l.id).sort());
+      expect([...a.accepted].sort()).toEqual(
+        leads(10, 600)
+          .map((l) => l.id)
+          .sort(),
+      );
+      expect([...b.accepted].sort()).toEqual(
+        leads(10, 600)
+          .map((l) => l.id)
+          .sort(),
+      );
     });
 
     it('parking failing: the lead stays on the queue and is parked on its next receive, once', async () => {
@@ -290,7 +372,10 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
       queues = await createQueues(sqs, { maxReceiveCount: 10, visibilityTimeout: 1 }); // the unparked message is back in a second
       const real = new SqsForwarderQueue(sqs, queues.queueUrl, queues.dlqUrl);
       let parks = 0;
-      const queue = { delay: real.delay.bind(real), park: (...args: Parameters<typeof real.park>) => (++parks === 1 ? Promise.reject(fault) : real.park(...args)) };
+      const queue = {
+        delay: real.delay.bind(real),
+        park: (...args: Parameters<typeof real.park>) => (++parks === 1 ? Promise.reject(fault) : real.park(...args)),
+      };
       await enqueue(leads(1, 700));
       const results = await drain(deps([endpoint('picky', picky)], { queue }), sqs, queues.queueUrl, { idleMs: 2_500 });
       expect(results.map((r) => r.kind)).toEqual(['retry', 'parked']);

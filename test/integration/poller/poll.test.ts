@@ -18,13 +18,24 @@ afterEach(async () => {
   gateway = undefined;
 });
 
-async function start(count: number, offsetMode: 'inclusive' | 'exclusive' = 'exclusive', firstId = '1000'): Promise<SimulatedGateway> {
+async function start(
+  count: number,
+  offsetMode: 'inclusive' | 'exclusive' = 'exclusive',
+  firstId = '1000',
+): Promise<SimulatedGateway> {
   gateway = await startSimulatedGateway({ leads: generateLeads(count, { startId: firstId, maxIdGap: 3 }), offsetMode });
   return gateway;
 }
 
 function wire(gw: SimulatedGateway, overrides: Partial<PollDeps> = {}): PollDeps {
-  const client = new TopClient({ appKey: gw.appKey, appSecret: gw.appSecret, sessionKey: gw.sessionKey, gatewayUrl: gw.url, backoffBaseMs: 10, backoffMaxMs: 50 });
+  const client = new TopClient({
+    appKey: gw.appKey,
+    appSecret: gw.appSecret,
+    sessionKey: gw.sessionKey,
+    gatewayUrl: gw.url,
+    backoffBaseMs: 10,
+    backoffMaxMs: 50,
+  });
   return {
     source: new TopLeadSource(client),
     state: new DynamoStateStore(aws.dynamo.client, aws.table, sourceKey(gw.appKey)),
@@ -33,7 +44,11 @@ function wire(gw: SimulatedGateway, overrides: Partial<PollDeps> = {}): PollDeps
   };
 }
 
-const options = (startFrom: StartFrom = { kind: 'all' }, pageSize = 100): PollOptions => ({ pageSize, startFrom, deadline: Date.now() + 60_000 });
+const options = (startFrom: StartFrom = { kind: 'all' }, pageSize = 100): PollOptions => ({
+  pageSize,
+  startFrom,
+  deadline: Date.now() + 60_000,
+});
 const allIds = (gw: SimulatedGateway): string[] => gw.leads.map((l) => l.id);
 const highest = (gw: SimulatedGateway): string => gw.leads[0]!.id;
 
@@ -152,7 +167,13 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     function crashing(deps: PollDeps, step: Step, at: number): PollDeps {
       let calls = 0;
       const hit = (): boolean => ++calls === at;
-      const source: LeadSource = { fetchPage: async (r) => { const page = await deps.source.fetchPage(r); if (step === 'fetch' && hit()) throw crash; return page; } };
+      const source: LeadSource = {
+        fetchPage: async (r) => {
+          const page = await deps.source.fetchPage(r);
+          if (step === 'fetch' && hit()) throw crash;
+          return page;
+        },
+      };
       const queue: LeadQueue = {
         enqueue: async (leads, seenAt) => {
           if (step === 'partial-enqueue' && hit()) {
@@ -164,13 +185,22 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
       };
       const state: StateStore = {
         load: () => deps.state.load(),
-        save: async (update, version) => { if (step === 'state-write' && hit()) throw crash; return deps.state.save(update, version); },
+        save: async (update, version) => {
+          if (step === 'state-write' && hit()) throw crash;
+          return deps.state.save(update, version);
+        },
       };
       return { source, queue, state };
     }
 
     it.each([
-      ['fetch', 1], ['fetch', 3], ['partial-enqueue', 1], ['partial-enqueue', 4], ['state-write', 1], ['state-write', 3], ['state-write', 6],
+      ['fetch', 1],
+      ['fetch', 3],
+      ['partial-enqueue', 1],
+      ['partial-enqueue', 4],
+      ['state-write', 1],
+      ['state-write', 3],
+      ['state-write', 6],
     ] as [Step, number][])('crash at %s #%d', async (step, at) => {
       const gw = await start(520);
       const deps = wire(gw);
@@ -190,11 +220,20 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     const stored: (string | undefined)[] = [];
     const recording = (deps: PollDeps): PollDeps => ({
       ...deps,
-      state: { load: () => deps.state.load(), save: async (update, version) => { const saved = await deps.state.save(update, version); stored.push(saved.cursor); return saved; } },
+      state: {
+        load: () => deps.state.load(),
+        save: async (update, version) => {
+          const saved = await deps.state.save(update, version);
+          stored.push(saved.cursor);
+          return saved;
+        },
+      },
     });
     const results = await Promise.allSettled([poll(recording(wire(gw)), options()), poll(recording(wire(gw)), options())]);
     // They overlapped: both read the empty state, so the second to write found it changed.
-    expect(results.flatMap((r): unknown[] => (r.status === 'rejected' ? [r.reason] : []))).toEqual([expect.any(StateConflictError)]);
+    expect(results.flatMap((r): unknown[] => (r.status === 'rejected' ? [r.reason] : []))).toEqual([
+      expect.any(StateConflictError),
+    ]);
     const cursors = stored.filter((c): c is string => c !== undefined).map((c) => BigInt(c));
     expect(cursors.length).toBeGreaterThan(0);
     expect(cursors.filter((c, i) => i > 0 && c < cursors[i - 1]!)).toEqual([]);
@@ -238,7 +277,10 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     [{ kind: 'session-expired' }, /27.*re-authorize/],
     [{ kind: 'top-error', code: 29, msg: 'Invalid app Key' }, /29/],
     [{ kind: 'top-error', code: 31, msg: 'Invalid timestamp' }, /31/],
-    [{ kind: 'top-error', code: 15, msg: 'Remote service error', subCode: 'isv.invalid-parameter', subMsg: '非法参数' }, /isv\.invalid-parameter/],
+    [
+      { kind: 'top-error', code: 15, msg: 'Remote service error', subCode: 'isv.invalid-parameter', subMsg: '非法参数' },
+      /isv\.invalid-parameter/,
+    ],
   ] as const)('%j: a clear error naming the code, one request, state untouched', async (fault, message) => {
     const gw = await start(50);
     const deps = wire(gw);
@@ -253,13 +295,16 @@ describe('poll against the simulated gateway, dynalite and fauxqs', () => {
     expect(await takeLeadIds(aws.sqs, aws.queues.queueUrl)).toEqual([]);
   });
 
-  it.each([[{ kind: 'ascending-page' }], [{ kind: 'ids-above-offset' }]] as const)('a page that breaks the paging contract (%j) stops with an error instead of skipping', async (fault) => {
-    const gw = await start(300);
-    const deps = wire(gw);
-    gw.queueFault({ kind: 'delay', ms: 0 }, fault);
-    await expect(poll(deps, options())).rejects.toThrow(PagingContractError);
-    const state = await deps.state.load();
-    expect(state.cursor).toBeUndefined();
-    expect(state.scan?.next).toBeDefined(); // the first page was saved; nothing past it was
-  });
+  it.each([[{ kind: 'ascending-page' }], [{ kind: 'ids-above-offset' }]] as const)(
+    'a page that breaks the paging contract (%j) stops with an error instead of skipping',
+    async (fault) => {
+      const gw = await start(300);
+      const deps = wire(gw);
+      gw.queueFault({ kind: 'delay', ms: 0 }, fault);
+      await expect(poll(deps, options())).rejects.toThrow(PagingContractError);
+      const state = await deps.state.load();
+      expect(state.cursor).toBeUndefined();
+      expect(state.scan?.next).toBeDefined(); // the first page was saved; nothing past it was
+    },
+  );
 });

@@ -68,7 +68,10 @@ function chaos(name: string): (webhookId: string, attempt: number) => Behaviour 
 function senderTimeouts(records: RecordResult[], key: string): number {
   const [webhookId, name] = key.split('@') as [string, string];
   const id = webhookId.replace(/^lead_/, '');
-  return records.filter((r) => r.leadId === id).flatMap((r) => r.endpoints).filter((e) => e.endpoint === name && e.reason?.startsWith('timeout') === true).length;
+  return records
+    .filter((r) => r.leadId === id)
+    .flatMap((r) => r.endpoints)
+    .filter((e) => e.endpoint === name && e.reason?.startsWith('timeout') === true).length;
 }
 
 it('receivers answering 2xx/429/500/503, resetting, stalling and hanging at random: every lead accepted exactly once per endpoint, retries bounded, DLQ empty', async () => {
@@ -85,14 +88,25 @@ it('receivers answering 2xx/429/500/503, resetting, stalling and hanging at rand
   lag.enable();
   const began = Date.now();
   const records = await drainWith(
-    { ddb: dynamo.client, sqs, table, queues, endpoints: names.map((n) => endpoint(n, byName[n]!.url, TIMEOUT_MS)), maxReceiveCount: MAX_RECEIVE_COUNT, backoffSeconds: 0 },
+    {
+      ddb: dynamo.client,
+      sqs,
+      table,
+      queues,
+      endpoints: names.map((n) => endpoint(n, byName[n]!.url, TIMEOUT_MS)),
+      maxReceiveCount: MAX_RECEIVE_COUNT,
+      backoffSeconds: 0,
+    },
     INSTANCES,
     { maxMs: 80_000 },
   );
   const drainMs = Date.now() - began;
   lag.disable();
 
-  const result = audit(byName, leads.map((l) => l.id));
+  const result = audit(
+    byName,
+    leads.map((l) => l.id),
+  );
   const receivesPerMessage = new Map<string, number>();
   for (const r of records) receivesPerMessage.set(r.messageId, Math.max(receivesPerMessage.get(r.messageId) ?? 0, r.attempt));
   const behaviours: Record<string, number> = {};

@@ -35,7 +35,10 @@ const receivers: RecordingReceiver[] = [];
 beforeAll(async () => {
   dynamo = await startDynalite();
   sqs = sqsClient();
-  gateway = await startSimulatedGateway({ leads: generateLeads(150, { startId: '9000', maxIdGap: 3, seed: SEED }), latencyMs: 2 });
+  gateway = await startSimulatedGateway({
+    leads: generateLeads(150, { startId: '9000', maxIdGap: 3, seed: SEED }),
+    latencyMs: 2,
+  });
   table = await createStateTable(dynamo.client);
   queues = await createQueues(sqs, { maxReceiveCount: 15 });
 });
@@ -47,8 +50,19 @@ afterAll(async () => {
 });
 
 function poller(): () => ReturnType<typeof poll> {
-  const client = new TopClient({ appKey: gateway.appKey, appSecret: gateway.appSecret, sessionKey: gateway.sessionKey, gatewayUrl: gateway.url, backoffBaseMs: 5, backoffMaxMs: 20 });
-  const deps = { source: new TopLeadSource(client), state: new DynamoStateStore(dynamo.client, table, sourceKey(gateway.appKey)), queue: new SqsLeadQueue(sqs, queues.queueUrl) };
+  const client = new TopClient({
+    appKey: gateway.appKey,
+    appSecret: gateway.appSecret,
+    sessionKey: gateway.sessionKey,
+    gatewayUrl: gateway.url,
+    backoffBaseMs: 5,
+    backoffMaxMs: 20,
+  });
+  const deps = {
+    source: new TopLeadSource(client),
+    state: new DynamoStateStore(dynamo.client, table, sourceKey(gateway.appKey)),
+    queue: new SqsLeadQueue(sqs, queues.queueUrl),
+  };
   return () => poll(deps, { pageSize: PAGE_SIZE, startFrom: { kind: 'all' }, deadline: Date.now() + 30_000 });
 }
 
@@ -56,11 +70,21 @@ it('several pollers and forwarders at once, leads arriving throughout: nothing l
   const random = seededRandom(SEED);
   const crm = await startRecordingReceiver();
   const erp = await startRecordingReceiver();
-  const bot = await startRecordingReceiver((id, attempt) => (unitFromKey(SEED, id, attempt) < 0.1 ? { kind: 'answer', status: 503 } : { kind: 'answer', status: 200 }));
+  const bot = await startRecordingReceiver((id, attempt) =>
+    unitFromKey(SEED, id, attempt) < 0.1 ? { kind: 'answer', status: 503 } : { kind: 'answer', status: 200 },
+  );
   receivers.push(crm, erp, bot);
   // backoff 1 s, not 0: a lead another forwarder is sending right now ("busy") comes back once
   // that attempt is over instead of spinning through its receives.
-  const wiring: ForwarderWiring = { ddb: dynamo.client, sqs, table, queues, endpoints: [endpoint('crm', crm.url), endpoint('erp', erp.url), endpoint('bot', bot.url)], maxReceiveCount: 15, backoffSeconds: 1 };
+  const wiring: ForwarderWiring = {
+    ddb: dynamo.client,
+    sqs,
+    table,
+    queues,
+    endpoints: [endpoint('crm', crm.url), endpoint('erp', erp.url), endpoint('bot', bot.url)],
+    maxReceiveCount: 15,
+    backoffSeconds: 1,
+  };
 
   let nextId = 200_000;
   const feedUntil = Date.now() + FEED_MS;

@@ -4,7 +4,14 @@ import type { PollSummary } from '../../../functions/poller/handler';
 import { DynamoStateStore, sourceKey } from '../../../functions/shared/aws/scan-state';
 import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../../functions/local/simulators/alimama-gateway';
 import { buildBundles, lambdaEnvironment, startLambda, type Bundles } from '../../support/bench-lambda';
-import { createQueues, fauxqsEndpoint, sqsClient, startDynalite, type LocalDynamo, type TestQueues } from '../../support/local-aws';
+import {
+  createQueues,
+  fauxqsEndpoint,
+  sqsClient,
+  startDynalite,
+  type LocalDynamo,
+  type TestQueues,
+} from '../../support/local-aws';
 import { recordFigures } from '../../support/reliability-figures';
 import { drainWith, deadLetters, endpoint } from '../../support/reliability-forwarder';
 import { between, seededRandom, unitFromKey } from '../../support/reliability-random';
@@ -42,7 +49,10 @@ beforeAll(async () => {
   [dynamo, secrets, bundles] = await Promise.all([startDynalite(), startLocalSecretsManager(), buildBundles(['poller'])]);
   sqs = sqsClient();
   // A little latency per call, so an invocation spans many I/O steps a kill can land between.
-  gateway = await startSimulatedGateway({ leads: generateLeads(INITIAL_LEADS, { startId: '5000', maxIdGap: 3, seed: SEED }), latencyMs: 2 });
+  gateway = await startSimulatedGateway({
+    leads: generateLeads(INITIAL_LEADS, { startId: '5000', maxIdGap: 3, seed: SEED }),
+    latencyMs: 2,
+  });
   secrets.set(ARN.appSecret, gateway.appSecret);
   secrets.set(ARN.sessionKey, gateway.sessionKey);
   table = await createStateTable(dynamo.client);
@@ -68,7 +78,10 @@ function pollerEnv(): Record<string, string> {
   });
 }
 
-type RunOutcome = { kind: 'killed'; afterMs: number; gatewayCalls: number } | { kind: 'completed'; ms: number; summary: PollSummary } | { kind: 'failed'; error: string };
+type RunOutcome =
+  | { kind: 'killed'; afterMs: number; gatewayCalls: number }
+  | { kind: 'completed'; ms: number; summary: PollSummary }
+  | { kind: 'failed'; error: string };
 
 /** One poller invocation in a fresh process, SIGKILLed `killAfterMs` after the invocation starts unless it ends first. */
 async function invocation(killAfterMs: number | undefined): Promise<RunOutcome> {
@@ -92,7 +105,8 @@ async function invocation(killAfterMs: number | undefined): Promise<RunOutcome> 
   clearTimeout(timer);
   if (first === 'killed' || first === 'died') {
     const { signal } = await lambda.exited;
-    if (signal === 'SIGKILL') return { kind: 'killed', afterMs: Date.now() - started, gatewayCalls: gateway.requests.length - callsBefore };
+    if (signal === 'SIGKILL')
+      return { kind: 'killed', afterMs: Date.now() - started, gatewayCalls: gateway.requests.length - callsBefore };
     return { kind: 'failed', error: `the poller process died on its own: ${lambda.stderr().slice(-1_000)}` };
   }
   const ms = Date.now() - started;
@@ -139,10 +153,20 @@ it('SIGKILL at random points of many poller invocations over a growing lead set:
   const crm = await startRecordingReceiver();
   const erp = await startRecordingReceiver();
   // One endpoint also fails now and then, so the ledger's retries meet the crash duplicates.
-  const bot = await startRecordingReceiver((id, attempt) => (unitFromKey(SEED, 'bot', id, attempt) < 0.15 ? { kind: 'answer', status: 503 } : { kind: 'answer', status: 200 }));
+  const bot = await startRecordingReceiver((id, attempt) =>
+    unitFromKey(SEED, 'bot', id, attempt) < 0.15 ? { kind: 'answer', status: 503 } : { kind: 'answer', status: 200 },
+  );
   receivers.push(crm, erp, bot);
   const records = await drainWith(
-    { ddb: dynamo.client, sqs, table, queues, endpoints: [endpoint('crm', crm.url), endpoint('erp', erp.url), endpoint('bot', bot.url)], maxReceiveCount: 10, backoffSeconds: 0 },
+    {
+      ddb: dynamo.client,
+      sqs,
+      table,
+      queues,
+      endpoints: [endpoint('crm', crm.url), endpoint('erp', erp.url), endpoint('bot', bot.url)],
+      maxReceiveCount: 10,
+      backoffSeconds: 0,
+    },
     3,
   );
 

@@ -8,7 +8,14 @@ import { ledgerKey } from '../../../functions/shared/aws/ledger';
 import { realisticLeads } from '../../support/bench-leads';
 import { buildBundles, lambdaEnvironment, startLambda, type Bundles, type LambdaProcess } from '../../support/bench-lambda';
 import { receive } from '../../support/forwarder-loop';
-import { createQueues, fauxqsEndpoint, sqsClient, startDynalite, type LocalDynamo, type TestQueues } from '../../support/local-aws';
+import {
+  createQueues,
+  fauxqsEndpoint,
+  sqsClient,
+  startDynalite,
+  type LocalDynamo,
+  type TestQueues,
+} from '../../support/local-aws';
 import { recordFigures } from '../../support/reliability-figures';
 import { deadLetters, drainWith, endpoint } from '../../support/reliability-forwarder';
 import { between, seededRandom } from '../../support/reliability-random';
@@ -59,25 +66,34 @@ afterAll(async () => {
 /** The SQS event Lambda's event source would build from received messages. */
 function sqsEventOf(records: QueueRecord[]): SQSEvent {
   return {
-    Records: records.map(
-      (r): SQSRecord => ({
-        messageId: r.messageId,
-        receiptHandle: r.receiptHandle,
-        body: r.message.body,
-        attributes: { ApproximateReceiveCount: String(r.receiveCount), SentTimestamp: r.message.sentTimestamp ?? String(Date.now()), SenderId: 'test', ApproximateFirstReceiveTimestamp: String(Date.now()) },
-        messageAttributes: Object.fromEntries(Object.entries(r.message.attributes).map(([k, v]) => [k, { dataType: 'String', stringValue: v, stringListValues: [], binaryListValues: [] }])),
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:leads',
-        awsRegion: 'us-east-1',
-      }),
-    ),
+    Records: records.map((r): SQSRecord => ({
+      messageId: r.messageId,
+      receiptHandle: r.receiptHandle,
+      body: r.message.body,
+      attributes: {
+        ApproximateReceiveCount: String(r.receiveCount),
+        SentTimestamp: r.message.sentTimestamp ?? String(Date.now()),
+        SenderId: 'test',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: Object.fromEntries(
+        Object.entries(r.message.attributes).map(([k, v]) => [
+          k,
+          { dataType: 'String', stringValue: v, stringListValues: [], binaryListValues: [] },
+        ]),
+      ),
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:leads',
+      awsRegion: 'us-east-1',
+    })),
   };
 }
 
 it('SIGKILL in the middle of forwarder batches: nothing lost, and a lead reaches an endpoint twice only where a killed attempt had already got its 2xx', async () => {
   const random = seededRandom(SEED);
-  for (const name of ['crm', 'erp', 'bot']) receivers[name] = await startRecordingReceiver(() => ({ kind: 'answer', status: 200, delayMs: 25 }));
+  for (const name of ['crm', 'erp', 'bot'])
+    receivers[name] = await startRecordingReceiver(() => ({ kind: 'answer', status: 200, delayMs: 25 }));
   const webhooksArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:reliability/webhooks';
   secrets.set(webhooksArn, JSON.stringify(Object.entries(receivers).map(([name, r]) => ({ name, url: r.url }))));
   const env = lambdaEnvironment({
@@ -96,7 +112,12 @@ it('SIGKILL in the middle of forwarder batches: nothing lost, and a lead reaches
     return lambda;
   };
   const depth = async (): Promise<number> => {
-    const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queues.queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queues.queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
     return Number(Attributes.ApproximateNumberOfMessages ?? 0) + Number(Attributes.ApproximateNumberOfMessagesNotVisible ?? 0);
   };
   let lambda = await start();
@@ -136,7 +157,13 @@ it('SIGKILL in the middle of forwarder batches: nothing lost, and a lead reaches
     completed += 1;
     const failed = new Set(result.ok ? (result.value as SQSBatchResponse).batchItemFailures.map((f) => f.itemIdentifier) : []);
     const done = records.filter((r) => !failed.has(r.messageId));
-    if (done.length > 0) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queues.queueUrl, Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
+    if (done.length > 0)
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queues.queueUrl,
+          Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
   }
   await lambda.stop();
 
@@ -147,7 +174,13 @@ it('SIGKILL in the middle of forwarder batches: nothing lost, and a lead reaches
   for (const [name, receiver] of Object.entries(receivers)) {
     for (const [webhookId, record] of receiver.leads) {
       if (record.accepted === 0) continue;
-      const { Item } = await dynamo.client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: ledgerKey(webhookId.replace(/^lead_/, ''), name) } }, ConsistentRead: true }));
+      const { Item } = await dynamo.client.send(
+        new GetItemCommand({
+          TableName: table,
+          Key: { pk: { S: ledgerKey(webhookId.replace(/^lead_/, ''), name) } },
+          ConsistentRead: true,
+        }),
+      );
       if (Item?.status?.S === 'delivered') continue;
       if (inKilledBatches.has(webhookId)) window.add(`${webhookId}@${name}`);
       else unrecordedOutsideKills.push(`${webhookId}@${name}`);
@@ -156,11 +189,23 @@ it('SIGKILL in the middle of forwarder batches: nothing lost, and a lead reaches
   expect(unrecordedOutsideKills).toEqual([]);
 
   await drainWith(
-    { ddb: dynamo.client, sqs, table, queues, endpoints: Object.entries(receivers).map(([name, r]) => endpoint(name, r.url)), maxReceiveCount: 20, backoffSeconds: 0, ledgerNow: () => Date.now() + LEASE_SKIP_MS },
+    {
+      ddb: dynamo.client,
+      sqs,
+      table,
+      queues,
+      endpoints: Object.entries(receivers).map(([name, r]) => endpoint(name, r.url)),
+      maxReceiveCount: 20,
+      backoffSeconds: 0,
+      ledgerNow: () => Date.now() + LEASE_SKIP_MS,
+    },
     2,
     { idleMs: (VISIBILITY_SECONDS + 1) * 1000 },
   );
-  const result = audit(receivers, leads.map((l) => l.id));
+  const result = audit(
+    receivers,
+    leads.map((l) => l.id),
+  );
   recordFigures('forwarder-crash', {
     leads: LEADS,
     endpoints: Object.keys(receivers).length,

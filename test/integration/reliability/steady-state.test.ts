@@ -38,11 +38,21 @@ afterEach(async () => {
 
 it.each([5, 10, 20, 100])('page size %d: once a multi-page scan has caught up, idle cycles enqueue nothing', async (pageSize) => {
   gateway = await startSimulatedGateway({ leads: generateLeads(5, { startId: '1000' }) });
-  const client = new TopClient({ appKey: gateway.appKey, appSecret: gateway.appSecret, sessionKey: gateway.sessionKey, gatewayUrl: gateway.url });
+  const client = new TopClient({
+    appKey: gateway.appKey,
+    appSecret: gateway.appSecret,
+    sessionKey: gateway.sessionKey,
+    gatewayUrl: gateway.url,
+  });
   const table = await createStateTable(dynamo.client);
   const { queueUrl } = await createQueues(sqs);
-  const deps = { source: new TopLeadSource(client), state: new DynamoStateStore(dynamo.client, table, sourceKey(gateway.appKey)), queue: new SqsLeadQueue(sqs, queueUrl) };
-  const cycle = (): ReturnType<typeof poll> => poll(deps, { pageSize, startFrom: { kind: 'all' }, deadline: Date.now() + 30_000 });
+  const deps = {
+    source: new TopLeadSource(client),
+    state: new DynamoStateStore(dynamo.client, table, sourceKey(gateway.appKey)),
+    queue: new SqsLeadQueue(sqs, queueUrl),
+  };
+  const cycle = (): ReturnType<typeof poll> =>
+    poll(deps, { pageSize, startFrom: { kind: 'all' }, deadline: Date.now() + 30_000 });
 
   expect((await cycle()).enqueued).toBe(5);
   // A burst bigger than three pages (and than the lookback window) arrives: one multi-page scan.

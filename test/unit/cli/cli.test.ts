@@ -14,7 +14,14 @@ import { classifyTopFailure } from '../../../functions/shared/taobao/errors';
 function io(interactive = false): Io & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  return { stdout, stderr, out: (line) => stdout.push(line), err: (line) => stderr.push(line), interactive, ask: () => Promise.resolve('n') };
+  return {
+    stdout,
+    stderr,
+    out: (line) => stdout.push(line),
+    err: (line) => stderr.push(line),
+    interactive,
+    ask: () => Promise.resolve('n'),
+  };
 }
 
 describe('runCli', () => {
@@ -147,13 +154,21 @@ describe('describeChange', () => {
 });
 
 it('translates stack parameter names in error advice to config-file keys', () => {
-  const error = new Error('TOP error 27 (session expired): the merchant must re-authorize the app and you must update TopSessionKey');
-  expect(localAdvice(error)).toBe('TOP error 27 (session expired): the merchant must re-authorize the app and you must update top.sessionKey');
+  const error = new Error(
+    'TOP error 27 (session expired): the merchant must re-authorize the app and you must update TopSessionKey',
+  );
+  expect(localAdvice(error)).toBe(
+    'TOP error 27 (session expired): the merchant must re-authorize the app and you must update top.sessionKey',
+  );
 });
 
 it('names the config-file key where TOP advice names the PageSize stack parameter', () => {
-  expect(localAdvice(new Error('TOP error 41 (invalid arguments): check PageSize (1-100); otherwise report it'))).toBe('TOP error 41 (invalid arguments): check top.pageSize (1-100); otherwise report it');
-  expect(localAdvice(new Error(classifyTopFailure({ kind: 'api-error', code: 41 }).summary))).toContain('check top.pageSize (1-100)');
+  expect(localAdvice(new Error('TOP error 41 (invalid arguments): check PageSize (1-100); otherwise report it'))).toBe(
+    'TOP error 41 (invalid arguments): check top.pageSize (1-100); otherwise report it',
+  );
+  expect(localAdvice(new Error(classifyTopFailure({ kind: 'api-error', code: 41 }).summary))).toContain(
+    'check top.pageSize (1-100)',
+  );
 });
 
 it('gives the handlers the stack environment contract, with secrets only behind ARNs', () => {
@@ -161,9 +176,27 @@ it('gives the handlers the stack environment contract, with secrets only behind 
     top: { appKey: 'k', appSecret: 'S3CRET-value', sessionKey: 'S3SSION-value', gatewayUrl: 'http://127.0.0.1:1/router/rest' },
     webhooks: [{ name: 'crm', url: 'https://crm.example.com/hook' }],
   });
-  const queues = { leads: { name: 'l', url: 'http://q/l', arn: 'arn:l' }, deadLetters: { name: 'd', url: 'http://q/d', arn: 'arn:d' } };
-  const { env, secrets } = handlerWiring({ settings, webhooks: [{ name: 'crm', url: 'https://crm.example.com/hook' }], endpoints: { dynamo: 'http://d', sqs: 'http://s', secretsManager: 'http://sm' }, table: 't', queues, maxReceiveCount: 5 });
-  expect(env).toMatchObject({ [ENV.stateTable]: 't', [ENV.leadsQueueUrl]: 'http://q/l', [ENV.dlqUrl]: 'http://q/d', [ENV.maxReceiveCount]: '5', [ENV.startFrom]: 'latest', AWS_ENDPOINT_URL_SQS: 'http://s', [OBSERVABILITY_ENV.metricsDisabled]: 'true' });
+  const queues = {
+    leads: { name: 'l', url: 'http://q/l', arn: 'arn:l' },
+    deadLetters: { name: 'd', url: 'http://q/d', arn: 'arn:d' },
+  };
+  const { env, secrets } = handlerWiring({
+    settings,
+    webhooks: [{ name: 'crm', url: 'https://crm.example.com/hook' }],
+    endpoints: { dynamo: 'http://d', sqs: 'http://s', secretsManager: 'http://sm' },
+    table: 't',
+    queues,
+    maxReceiveCount: 5,
+  });
+  expect(env).toMatchObject({
+    [ENV.stateTable]: 't',
+    [ENV.leadsQueueUrl]: 'http://q/l',
+    [ENV.dlqUrl]: 'http://q/d',
+    [ENV.maxReceiveCount]: '5',
+    [ENV.startFrom]: 'latest',
+    AWS_ENDPOINT_URL_SQS: 'http://s',
+    [OBSERVABILITY_ENV.metricsDisabled]: 'true',
+  });
   expect(Object.values(env).join(' ')).not.toMatch(/S3CRET|S3SSION/);
   expect(env[ENV.mobilePrivateKeySecretArn]).toBeUndefined();
   expect(secrets[LOCAL_SECRET_ARNS.topAppSecret]).toBe('S3CRET-value');

@@ -10,7 +10,9 @@ import type { SendResult } from '../../../functions/shared/webhook/sender';
 
 const NOW = new Date('2026-11-29T06:00:00Z');
 const response = (status: number, body = '', retryAfter?: string): SendResult =>
-  retryAfter === undefined ? { kind: 'response', status, body, latencyMs: 5 } : { kind: 'response', status, body, retryAfter, latencyMs: 5 };
+  retryAfter === undefined
+    ? { kind: 'response', status, body, latencyMs: 5 }
+    : { kind: 'response', status, body, retryAfter, latencyMs: 5 };
 
 describe('classify (DESIGN §3)', () => {
   it.each([
@@ -36,7 +38,13 @@ describe('classify (DESIGN §3)', () => {
 
   it('explains a rejection with the endpoint name; the start of the body is kept apart from the reason', () => {
     const body = `{"error":"invalid","detail":"${'x'.repeat(400)}"}`;
-    expect(classify(response(400, body), 'standard', { endpoint: 'crm', now: NOW })).toEqual({ outcome: 'rejected', reason: 'HTTP 400 from crm', response: `${body.slice(0, 200)}…`, status: 400, latencyMs: 5 });
+    expect(classify(response(400, body), 'standard', { endpoint: 'crm', now: NOW })).toEqual({
+      outcome: 'rejected',
+      reason: 'HTTP 400 from crm',
+      response: `${body.slice(0, 200)}…`,
+      status: 400,
+      latencyMs: 5,
+    });
   });
 
   it.each([
@@ -56,32 +64,52 @@ describe('classify (DESIGN §3)', () => {
     ['feishu', '{"code":9499,"msg":"invalid mobile 13800138000 for 张三"}'],
     ['wecom', '{"errcode":40058,"errmsg":"content of 张三 13800138000 invalid"}'],
     ['dingtalk', '{"errcode":130101,"errmsg":"send too fast for 张三 13800138000"}'],
-  ] as const)('a robot (%s) whose message quotes the lead: code in the reason, message only in the kept answer', (format, body) => {
-    const { outcome, reason, response: answer } = classify(response(200, body), format, { endpoint: 'bot', now: NOW });
-    expect(outcome).not.toBe('delivered');
-    expect(reason).toMatch(/error \d+/);
-    expect(reason).not.toMatch(/张三|138/);
-    expect(answer).toContain('张三');
-  });
+  ] as const)(
+    'a robot (%s) whose message quotes the lead: code in the reason, message only in the kept answer',
+    (format, body) => {
+      const { outcome, reason, response: answer } = classify(response(200, body), format, { endpoint: 'bot', now: NOW });
+      expect(outcome).not.toBe('delivered');
+      expect(reason).toMatch(/error \d+/);
+      expect(reason).not.toMatch(/张三|138/);
+      expect(answer).toContain('张三');
+    },
+  );
 
   it('masks a mainland mobile number a receiver echoes in the kept answer', () => {
-    const { response: answer } = classify(response(422, '{"mobile":"13800138000 is a duplicate"}'), 'standard', { endpoint: 'crm' });
+    const { response: answer } = classify(response(422, '{"mobile":"13800138000 is a duplicate"}'), 'standard', {
+      endpoint: 'crm',
+    });
     expect(answer).not.toContain('13800138000');
     expect(answer).toContain('1**********');
   });
 
   it('retries timeouts and connection errors', () => {
-    expect(classify({ kind: 'network', reason: 'timeout', message: 'no complete response within 100 ms', latencyMs: 100 }, 'standard', { endpoint: 'crm' })).toEqual({
+    expect(
+      classify(
+        { kind: 'network', reason: 'timeout', message: 'no complete response within 100 ms', latencyMs: 100 },
+        'standard',
+        { endpoint: 'crm' },
+      ),
+    ).toEqual({
       outcome: 'retry',
       reason: 'timeout from crm: no complete response within 100 ms',
       latencyMs: 100,
     });
-    expect(classify({ kind: 'network', reason: 'connection', message: 'UND_ERR_SOCKET: other side closed', latencyMs: 1 }, 'wecom').outcome).toBe('retry');
+    expect(
+      classify({ kind: 'network', reason: 'connection', message: 'UND_ERR_SOCKET: other side closed', latencyMs: 1 }, 'wecom')
+        .outcome,
+    ).toBe('retry');
   });
 
   it('honours Retry-After on 429 and 503, in seconds or as an HTTP date', () => {
-    expect(classify(response(429, '', '120'), 'standard', { now: NOW })).toMatchObject({ outcome: 'retry', retryAfterSeconds: 120 });
-    expect(classify(response(503, '', 'Sun, 29 Nov 2026 06:05:00 GMT'), 'standard', { now: NOW })).toMatchObject({ outcome: 'retry', retryAfterSeconds: 300 });
+    expect(classify(response(429, '', '120'), 'standard', { now: NOW })).toMatchObject({
+      outcome: 'retry',
+      retryAfterSeconds: 120,
+    });
+    expect(classify(response(503, '', 'Sun, 29 Nov 2026 06:05:00 GMT'), 'standard', { now: NOW })).toMatchObject({
+      outcome: 'retry',
+      retryAfterSeconds: 300,
+    });
     expect(classify(response(500), 'standard', { now: NOW })).not.toHaveProperty('retryAfterSeconds');
   });
 
@@ -94,8 +122,14 @@ describe('classify (DESIGN §3)', () => {
       status: 200,
       latencyMs: 5,
     });
-    expect(classify(response(200, '{"errcode":130101,"errmsg":"send too fast"}'), 'dingtalk')).toMatchObject({ outcome: 'retry', retryAfterSeconds: 600 });
-    expect(classify(response(200, '{"code":11232,"msg":"limited"}', '30'), 'feishu', { now: NOW })).toMatchObject({ outcome: 'retry', retryAfterSeconds: 30 });
+    expect(classify(response(200, '{"errcode":130101,"errmsg":"send too fast"}'), 'dingtalk')).toMatchObject({
+      outcome: 'retry',
+      retryAfterSeconds: 600,
+    });
+    expect(classify(response(200, '{"code":11232,"msg":"limited"}', '30'), 'feishu', { now: NOW })).toMatchObject({
+      outcome: 'retry',
+      retryAfterSeconds: 30,
+    });
     expect(classify(response(200, '{"code":19024,"msg":"Key Words Not Found"}'), 'feishu').outcome).toBe('rejected');
   });
 

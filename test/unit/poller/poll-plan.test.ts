@@ -4,7 +4,11 @@ import { PagingContractError } from '../../../functions/shared/domain/errors';
 import type { StartFrom } from '../../../functions/shared/domain/settings';
 
 const NOW = '2026-11-29T06:00:00.000Z';
-const page = (ids: number[], rawCount = ids.length): LeadPage => ({ rawCount, leads: ids.map((id) => ({ id: String(id) })), rejected: [] });
+const page = (ids: number[], rawCount = ids.length): LeadPage => ({
+  rawCount,
+  leads: ids.map((id) => ({ id: String(id) })),
+  rejected: [],
+});
 const fresh: SourceState = { version: 0, seen: [] };
 const range = (hi: number, lo: number): number[] => Array.from({ length: hi - lo + 1 }, (_, i) => hi - i);
 const ids = (step: { enqueue: { id: string }[] }): string[] => step.enqueue.map((l) => l.id);
@@ -39,16 +43,24 @@ describe('planStep: first run', () => {
     expect(step.update.cursor).toBe('100');
   });
 
-  it.each([[{ kind: 'latest' }], [{ kind: 'all' }], [{ kind: 'id', id: '45' }]] as [StartFrom][])('a first run that finds no lead at all (startFrom %j) leaves the cursor unset but marks the run', (startFrom) => {
-    const step = planStep(fresh, page([]), { pageSize: 10, startFrom }, NOW);
-    expect(step.update.cursor).toBeUndefined();
-    expect(step.update.cursorAt).toBe(NOW);
-    expect(step.next).toBeUndefined();
-  });
+  it.each([[{ kind: 'latest' }], [{ kind: 'all' }], [{ kind: 'id', id: '45' }]] as [StartFrom][])(
+    'a first run that finds no lead at all (startFrom %j) leaves the cursor unset but marks the run',
+    (startFrom) => {
+      const step = planStep(fresh, page([]), { pageSize: 10, startFrom }, NOW);
+      expect(step.update.cursor).toBeUndefined();
+      expect(step.update.cursorAt).toBe(NOW);
+      expect(step.next).toBeUndefined();
+    },
+  );
 
   it('startFrom latest: leads that arrive after an empty first run are all forwarded', () => {
     const first = planStep(fresh, page([]), { pageSize: 10, startFrom: { kind: 'latest' } }, NOW);
-    const second = planStep({ version: 1, ...first.update }, page([103, 102, 101], 3), { pageSize: 10, startFrom: { kind: 'latest' } }, NOW);
+    const second = planStep(
+      { version: 1, ...first.update },
+      page([103, 102, 101], 3),
+      { pageSize: 10, startFrom: { kind: 'latest' } },
+      NOW,
+    );
     expect(ids(second)).toEqual(['103', '102', '101']);
     expect(second.update.cursor).toBe('103');
   });
@@ -61,7 +73,12 @@ describe('planStep: first run', () => {
   });
 
   it('an empty page later on keeps the cursor where it was', () => {
-    const step = planStep({ version: 4, cursor: '77', seen: ['77'] }, page([]), { pageSize: 10, startFrom: { kind: 'latest' } }, NOW);
+    const step = planStep(
+      { version: 4, cursor: '77', seen: ['77'] },
+      page([]),
+      { pageSize: 10, startFrom: { kind: 'latest' } },
+      NOW,
+    );
     expect(step.update).toMatchObject({ cursor: '77', seen: ['77'] });
   });
 });
@@ -76,7 +93,12 @@ describe('planStep: paging', () => {
   });
 
   it('ends the scan at the floor and moves the cursor to the top', () => {
-    const step = planStep({ ...scanning, scan: { top: '50', floor: '10', next: '15', seen: [] } }, page(range(14, 5)), { pageSize: 10, startFrom: { kind: 'all' } }, NOW);
+    const step = planStep(
+      { ...scanning, scan: { top: '50', floor: '10', next: '15', seen: [] } },
+      page(range(14, 5)),
+      { pageSize: 10, startFrom: { kind: 'all' } },
+      NOW,
+    );
     expect(ids(step)).toEqual(['14', '13', '12', '11']);
     expect(step.next).toBeUndefined();
     expect(step.update).toMatchObject({ cursor: '50', cursorAt: NOW });
@@ -90,7 +112,9 @@ describe('planStep: paging', () => {
   });
 
   it('stops with an error when ids are not descending', () => {
-    expect(() => planStep(scanning, page([30, 35, 20]), { pageSize: 10, startFrom: { kind: 'all' } }, NOW)).toThrow(PagingContractError);
+    expect(() => planStep(scanning, page([30, 35, 20]), { pageSize: 10, startFrom: { kind: 'all' } }, NOW)).toThrow(
+      PagingContractError,
+    );
   });
 
   it('stops with an error when a page returns ids above its offset', () => {
@@ -105,19 +129,28 @@ describe('planStep: paging', () => {
 describe('planStep: unreadable records', () => {
   const withBad = (ids: number[], bad: { below?: number }[], rawCount?: number): LeadPage => ({
     ...page(ids, rawCount ?? ids.length + bad.length),
-    rejected: bad.map((b) => (b.below === undefined ? { problem: 'no usable id' } : { problem: 'no usable id', below: String(b.below) })),
+    rejected: bad.map((b) =>
+      b.below === undefined ? { problem: 'no usable id' } : { problem: 'no usable id', below: String(b.below) },
+    ),
   });
 
   it('reports one above the cursor (new), not one among the leads below it that the lookback re-reads', () => {
     const settled: SourceState = { version: 2, cursor: '100', seen: range(100, 81).map(String) };
-    const step = planStep(settled, withBad([103, 102, 101, 100, 99, 98], [{}, { below: 101 }, { below: 99 }], 9), { pageSize: 30, startFrom: { kind: 'latest' } }, NOW);
+    const step = planStep(
+      settled,
+      withBad([103, 102, 101, 100, 99, 98], [{}, { below: 101 }, { below: 99 }], 9),
+      { pageSize: 30, startFrom: { kind: 'latest' } },
+      NOW,
+    );
     expect(ids(step)).toEqual(['103', '102', '101']);
     expect(step.rejected).toEqual(['no usable id', 'no usable id']); // above 103, and between 101 and 100
   });
 
   it('on a later page, one at the top is placed by the offset', () => {
     const scanning: SourceState = { version: 3, cursor: '10', seen: [], scan: { top: '50', floor: '10', next: '41', seen: [] } };
-    expect(planStep(scanning, withBad(range(40, 32), [{}]), { pageSize: 10, startFrom: { kind: 'all' } }, NOW).rejected).toHaveLength(1);
+    expect(
+      planStep(scanning, withBad(range(40, 32), [{}]), { pageSize: 10, startFrom: { kind: 'all' } }, NOW).rejected,
+    ).toHaveLength(1);
     const atFloor: SourceState = { ...scanning, scan: { top: '50', floor: '10', next: '10', seen: [] } };
     expect(planStep(atFloor, withBad(range(9, 1), [{}]), { pageSize: 10, startFrom: { kind: 'all' } }, NOW).rejected).toEqual([]);
   });

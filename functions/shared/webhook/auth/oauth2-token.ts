@@ -36,13 +36,33 @@ export function tokenKey(auth: OAuth2Auth): string {
 }
 
 /** Asks the token endpoint for a token; `endpoint` (its name) goes into error messages. */
-export async function requestToken(dispatcher: Dispatcher, auth: OAuth2Auth, opts: { timeoutMs: number; endpoint: string }): Promise<IssuedToken> {
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: auth.clientId, client_secret: auth.clientSecret });
+export async function requestToken(
+  dispatcher: Dispatcher,
+  auth: OAuth2Auth,
+  opts: { timeoutMs: number; endpoint: string },
+): Promise<IssuedToken> {
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: auth.clientId,
+    client_secret: auth.clientSecret,
+  });
   if (auth.scope !== undefined) form.set('scope', auth.scope);
-  const headers = { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8', accept: 'application/json', 'user-agent': USER_AGENT };
-  const result = await send(dispatcher, { url: auth.tokenUrl, headers, body: form.toString() }, opts.timeoutMs, TOKEN_RESPONSE_MAX_BYTES);
+  const headers = {
+    'content-type': 'application/x-www-form-urlencoded;charset=utf-8',
+    accept: 'application/json',
+    'user-agent': USER_AGENT,
+  };
+  const result = await send(
+    dispatcher,
+    { url: auth.tokenUrl, headers, body: form.toString() },
+    opts.timeoutMs,
+    TOKEN_RESPONSE_MAX_BYTES,
+  );
   const where = `webhooks "${opts.endpoint}": no OAuth token`;
-  if (result.kind === 'network') throw new TokenRequestError(`${where}: ${result.reason === 'timeout' ? 'the token endpoint timed out' : 'the token endpoint could not be reached'} (${result.message})`);
+  if (result.kind === 'network')
+    throw new TokenRequestError(
+      `${where}: ${result.reason === 'timeout' ? 'the token endpoint timed out' : 'the token endpoint could not be reached'} (${result.message})`,
+    );
   const answer = parseJson(result.body);
   if (result.status < 200 || result.status > 299) {
     throw new TokenRequestError(`${where}: the token endpoint answered HTTP ${result.status}${oauthError(answer)}`);
@@ -50,10 +70,13 @@ export async function requestToken(dispatcher: Dispatcher, auth: OAuth2Auth, opt
   if (result.bodyIncomplete === true) throw new TokenRequestError(`${where}: the token endpoint's answer was cut short`);
   if (answer === undefined) throw new TokenRequestError(`${where}: the token endpoint's answer is not a JSON object`);
   const { access_token: value, token_type: type, expires_in: expiresIn } = answer;
-  if (typeof value !== 'string' || value === '') throw new TokenRequestError(`${where}: the token endpoint's answer has no access_token`);
-  if (!isValidHeaderValue(value)) throw new TokenRequestError(`${where}: the access_token holds characters an HTTP header cannot carry`);
+  if (typeof value !== 'string' || value === '')
+    throw new TokenRequestError(`${where}: the token endpoint's answer has no access_token`);
+  if (!isValidHeaderValue(value))
+    throw new TokenRequestError(`${where}: the access_token holds characters an HTTP header cannot carry`);
   // RFC 6749 §7.1: a client must not use a token whose type it does not understand.
-  if (type !== undefined && (typeof type !== 'string' || type.toLowerCase() !== 'bearer')) throw new TokenRequestError(`${where}: the token is not a bearer token (token_type)`);
+  if (type !== undefined && (typeof type !== 'string' || type.toLowerCase() !== 'bearer'))
+    throw new TokenRequestError(`${where}: the token is not a bearer token (token_type)`);
   return { value, expiresInSeconds: seconds(expiresIn) };
 }
 

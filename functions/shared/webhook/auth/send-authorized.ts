@@ -13,7 +13,12 @@ import { processTokenCache, type TokenCache } from './token-cache';
  * the answer, read by the usual rules. Resolves like `send`, except that it throws
  * TokenRequestError (retryable) when no token can be had.
  */
-export async function sendAuthorized(dispatcher: Dispatcher, endpoint: Endpoint, request: RenderedRequest, tokens: TokenCache = processTokenCache): Promise<SendResult> {
+export async function sendAuthorized(
+  dispatcher: Dispatcher,
+  endpoint: Endpoint,
+  request: RenderedRequest,
+  tokens: TokenCache = processTokenCache,
+): Promise<SendResult> {
   const auth = endpoint.auth;
   if (auth === undefined) return send(dispatcher, request, endpoint.timeoutMs);
   if (auth.type !== 'oauth2') return send(dispatcher, withAuthorization(request, staticAuthorization(auth)), endpoint.timeoutMs);

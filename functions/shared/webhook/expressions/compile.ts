@@ -41,12 +41,20 @@ export class ExpressionSyntaxError extends LeadForwarderError {
  */
 export function compileExpression(source: string): CompiledExpression {
   try {
-    const program = loadJsonata()(source, { timeout: EXPRESSION_TIMEOUT_MS, stack: EXPRESSION_MAX_DEPTH, sequence: EXPRESSION_MAX_SEQUENCE });
+    const program = loadJsonata()(source, {
+      timeout: EXPRESSION_TIMEOUT_MS,
+      stack: EXPRESSION_MAX_DEPTH,
+      sequence: EXPRESSION_MAX_SEQUENCE,
+    });
     return { source, program };
   } catch (error) {
     // jsonata throws plain objects ({code, position, token, message}), not Error instances.
     const { code, position, message } = jsonataFailure(error);
-    throw new ExpressionSyntaxError(`${message ?? 'does not compile'}${code === undefined ? '' : ` (JSONata ${code}${position === undefined ? '' : ` at character ${position}`})`}`, code, position);
+    throw new ExpressionSyntaxError(
+      `${message ?? 'does not compile'}${code === undefined ? '' : ` (JSONata ${code}${position === undefined ? '' : ` at character ${position}`})`}`,
+      code,
+      position,
+    );
   }
 }
 

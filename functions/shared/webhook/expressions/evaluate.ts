@@ -1,6 +1,12 @@
 import { LeadForwarderError } from '../../domain/errors';
 import type { StandardPayload } from '../standard-payload';
-import { EXPRESSION_MAX_DEPTH, EXPRESSION_MAX_SEQUENCE, EXPRESSION_TIMEOUT_MS, jsonataFailure, type CompiledExpression } from './compile';
+import {
+  EXPRESSION_MAX_DEPTH,
+  EXPRESSION_MAX_SEQUENCE,
+  EXPRESSION_TIMEOUT_MS,
+  jsonataFailure,
+  type CompiledExpression,
+} from './compile';
 
 /** What every expression sees besides its input (DESIGN §7). */
 export interface ExpressionBindings {
@@ -40,7 +46,12 @@ const MEANINGS: Record<string, string> = {
  * expression yields nothing). Throws ExpressionEvaluationError, whatever went wrong, within
  * EXPRESSION_TIMEOUT_MS. `what` names the setting in the message, e.g. `webhooks "crm".body`.
  */
-export async function evaluateExpression(expression: CompiledExpression, payload: StandardPayload, bindings: ExpressionBindings, what: string): Promise<unknown> {
+export async function evaluateExpression(
+  expression: CompiledExpression,
+  payload: StandardPayload,
+  bindings: ExpressionBindings,
+  what: string,
+): Promise<unknown> {
   let result: unknown;
   try {
     result = (await expression.program.evaluate(payload, { webhookId: bindings.webhookId })) as unknown;
@@ -48,7 +59,10 @@ export async function evaluateExpression(expression: CompiledExpression, payload
     // No `cause` holding jsonata's object: its message and `value` may quote the lead.
     const { code, position, token, message } = jsonataFailure(error);
     const meaning = code === undefined ? 'failed' : (MEANINGS[code] ?? `failed with JSONata error ${code}`);
-    const at = position === undefined ? '' : ` at character ${position}${token === undefined || !/^[\w$]{1,32}$/.test(token) ? '' : ` (${token})`}`;
+    const at =
+      position === undefined
+        ? ''
+        : ` at character ${position}${token === undefined || !/^[\w$]{1,32}$/.test(token) ? '' : ` (${token})`}`;
     throw new ExpressionEvaluationError(`${what} ${meaning}${at}`, code, message);
   }
   return plainJson(result, what);

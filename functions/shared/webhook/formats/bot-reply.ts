@@ -46,10 +46,14 @@ export function interpretBotReply(status: number, bodyText: string, rules: BotRe
   // The robot's message stays out of the reason (which is logged): a relay in front of a robot,
   // or the robot itself, may quote what it was sent. The code says what happened; the message
   // goes with the lead to the DLQ as part of the answer (forwarder/outcome.ts).
-  const retry = rules.retryable.get(code) ?? rules.retryableMessages?.find((rule) => rule.code === code && rule.pattern.test(textOf(reply[rule.messageKey])));
+  const retry =
+    rules.retryable.get(code) ??
+    rules.retryableMessages?.find((rule) => rule.code === code && rule.pattern.test(textOf(reply[rule.messageKey])));
   if (retry !== undefined) {
     const reason = `${rules.bot} error ${code} (${retry.meaning})`;
-    return retry.retryAfterSeconds === undefined ? { outcome: 'retry', reason } : { outcome: 'retry', reason, retryAfterSeconds: retry.retryAfterSeconds };
+    return retry.retryAfterSeconds === undefined
+      ? { outcome: 'retry', reason }
+      : { outcome: 'retry', reason, retryAfterSeconds: retry.retryAfterSeconds };
   }
   return { outcome: 'rejected', reason: `${rules.bot} error ${code}` };
 }

@@ -34,7 +34,8 @@ export function leadCard(delivery: Delivery): LeadCard {
   const { lead } = delivery;
   const fields: CardField[] = [];
   const add = (label: string, value: string | undefined): void => {
-    if (value !== undefined && value.trim() !== '') fields.push({ label: escapeMarkdown(oneLine(label, MAX_LABEL_CHARS)), value: oneLine(value) });
+    if (value !== undefined && value.trim() !== '')
+      fields.push({ label: escapeMarkdown(oneLine(label, MAX_LABEL_CHARS)), value: oneLine(value) });
   };
   // First, so that a card cut to its preset's size limit still names the lead.
   add('线索ID', lead.id);

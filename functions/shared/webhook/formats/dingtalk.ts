@@ -62,7 +62,11 @@ export function dingtalkSign(timestampMs: number, secret: string): string {
  */
 export function interpretResponse(status: number, bodyText: string): ResponseVerdict | undefined {
   if (status >= 300 && status < 400) {
-    return { outcome: 'retry', reason: `HTTP ${status} from 钉钉 (throttled robot)`, retryAfterSeconds: DINGTALK_THROTTLE_SECONDS };
+    return {
+      outcome: 'retry',
+      reason: `HTTP ${status} from 钉钉 (throttled robot)`,
+      retryAfterSeconds: DINGTALK_THROTTLE_SECONDS,
+    };
   }
   return interpretBotReply(status, bodyText, RULES);
 }

@@ -35,7 +35,9 @@ const RULES: BotReplyRules = {
     [11232, { meaning: 'rate limited, 100 per minute and 5 per second per bot' }],
     [99991400, { meaning: 'rate limited' }],
   ]),
-  retryableMessages: [{ code: 9499, messageKey: 'msg', pattern: /too many request/i, meaning: 'rate limited (too many requests)' }],
+  retryableMessages: [
+    { code: 9499, messageKey: 'msg', pattern: /too many request/i, meaning: 'rate limited (too many requests)' },
+  ],
 };
 
 /**
@@ -45,7 +47,10 @@ const RULES: BotReplyRules = {
  */
 export function renderRequest(endpoint: Endpoint, delivery: Delivery, now: Date): RenderedRequest {
   const card = leadCard(delivery);
-  const text = truncateUtf8(card.fields.map((f) => `**${f.label}**：${escapeMarkdown(f.value)}`).join('\n'), FEISHU_CARD_TEXT_MAX_BYTES);
+  const text = truncateUtf8(
+    card.fields.map((f) => `**${f.label}**：${escapeMarkdown(f.value)}`).join('\n'),
+    FEISHU_CARD_TEXT_MAX_BYTES,
+  );
   const message = {
     msg_type: 'interactive',
     card: {

@@ -9,7 +9,15 @@ export const USER_AGENT = `alimama-lead-forwarder/${version}`;
  * forwarder does not send it (an unsigned endpoint must not get a forged `webhook-signature`).
  * Config validation rejects the same names; this keeps the guarantee for hand-built endpoints.
  */
-const RESERVED = new Set(['content-type', 'content-length', 'host', 'user-agent', 'webhook-id', 'webhook-timestamp', 'webhook-signature']);
+const RESERVED = new Set([
+  'content-type',
+  'content-length',
+  'host',
+  'user-agent',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+]);
 
 /** The endpoint's custom headers (lower-cased), then the forwarder's own on top. */
 export function requestHeaders(endpoint: Pick<Endpoint, 'headers'>, own: Record<string, string>): Record<string, string> {

@@ -26,14 +26,21 @@ export type EncodedBody = { ok: true; text: string } | { ok: false; problem: str
 export function encodeHttpBody(value: unknown, contentType: HttpContentType): EncodedBody {
   if (value === undefined) return { ok: false, problem: 'yielded nothing (a path that matches no field?)' };
   if (contentType === 'json') return { ok: true, text: JSON.stringify(value) };
-  if (!isRecord(value)) return { ok: false, problem: `must yield an object for contentType "form", not ${Array.isArray(value) ? 'a list' : value === null ? 'null' : `a ${typeof value}`}` };
+  if (!isRecord(value))
+    return {
+      ok: false,
+      problem: `must yield an object for contentType "form", not ${Array.isArray(value) ? 'a list' : value === null ? 'null' : `a ${typeof value}`}`,
+    };
   return { ok: true, text: formEncode(value) };
 }
 
 export function renderRequest(endpoint: Endpoint, delivery: Delivery, now: Date): RenderedRequest {
   const contentType = endpoint.contentType ?? 'json';
   const body = endpoint.body === undefined ? standardBody(delivery, contentType) : delivery.body;
-  if (body === undefined) throw new UnpreparedDeliveryError(`webhooks "${endpoint.name}" has a body expression, but the delivery was not prepared (prepareDelivery) before rendering`);
+  if (body === undefined)
+    throw new UnpreparedDeliveryError(
+      `webhooks "${endpoint.name}" has a body expression, but the delivery was not prepared (prepareDelivery) before rendering`,
+    );
   const id = webhookIdOf(delivery);
   const timestamp = Math.floor(now.getTime() / 1000);
   const own: Record<string, string> = {

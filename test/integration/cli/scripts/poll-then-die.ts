@@ -12,10 +12,18 @@ import { TopLeadSource } from '../../../../functions/shared/taobao/lead-source';
 
 async function main(): Promise<void> {
   const [dir, appKey, appSecret, sessionKey, gatewayUrl] = process.argv.slice(2) as [string, string, string, string, string];
-  const stores = await openLocalStores(stateDir(dir), { purpose: 'command', maxReceiveCount: STACK_MAX_RECEIVE_COUNT, visibilityTimeoutSeconds: STACK_VISIBILITY_TIMEOUT_SECONDS });
+  const stores = await openLocalStores(stateDir(dir), {
+    purpose: 'command',
+    maxReceiveCount: STACK_MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: STACK_VISIBILITY_TIMEOUT_SECONDS,
+  });
   const client = new TopClient({ appKey, appSecret, sessionKey, gatewayUrl });
   const result = await poll(
-    { source: new TopLeadSource(client), state: new DynamoStateStore(stores.ddb, stores.table, sourceKey(appKey)), queue: new SqsLeadQueue(stores.sqs, stores.queues.leads.url) },
+    {
+      source: new TopLeadSource(client),
+      state: new DynamoStateStore(stores.ddb, stores.table, sourceKey(appKey)),
+      queue: new SqsLeadQueue(stores.sqs, stores.queues.leads.url),
+    },
     { pageSize: 10, startFrom: { kind: 'all' }, deadline: Date.now() + 30_000 },
   );
   process.stdout.write(`${JSON.stringify({ enqueued: result.enqueued, cursor: result.cursor })}\n`);

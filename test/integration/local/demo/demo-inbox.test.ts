@@ -27,7 +27,11 @@ function lead(): Lead {
 }
 
 async function post(secrets: string[]): Promise<number> {
-  const rendered = renderRequest({ name: 'demo-inbox', url: inbox.url, secrets, headers: {}, format: 'standard', timeoutMs: 2_000 }, { lead: lead(), seenAt: new Date().toISOString() }, new Date());
+  const rendered = renderRequest(
+    { name: 'demo-inbox', url: inbox.url, secrets, headers: {}, format: 'standard', timeoutMs: 2_000 },
+    { lead: lead(), seenAt: new Date().toISOString() },
+    new Date(),
+  );
   const response = await request(rendered.url, { method: 'POST', headers: rendered.headers, body: rendered.body, dispatcher });
   await response.body.text();
   return response.statusCode;

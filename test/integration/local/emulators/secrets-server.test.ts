@@ -14,28 +14,47 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 function client(accessKeyId: string): SecretsManagerClient {
-  return new SecretsManagerClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId, secretAccessKey: 'local' }, maxAttempts: 1 });
+  return new SecretsManagerClient({
+    endpoint: server.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId, secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
 }
 
 describe('the local Secrets Manager with a per-run access key id', () => {
   it('answers a request signed with that key id', async () => {
     const sm = client(KEY_ID);
-    await expect(sm.send(new GetSecretValueCommand({ SecretId: ARN }))).resolves.toMatchObject({ SecretString: '[{"name":"crm","secret":"whsec_x"}]' });
+    await expect(sm.send(new GetSecretValueCommand({ SecretId: ARN }))).resolves.toMatchObject({
+      SecretString: '[{"name":"crm","secret":"whsec_x"}]',
+    });
     sm.destroy();
   });
 
   it('refuses another key id, without the secret in the answer', async () => {
     const sm = client('AKIAOTHERUSER');
-    await expect(sm.send(new GetSecretValueCommand({ SecretId: ARN }))).rejects.toMatchObject({ name: 'UnrecognizedClientException' });
+    await expect(sm.send(new GetSecretValueCommand({ SecretId: ARN }))).rejects.toMatchObject({
+      name: 'UnrecognizedClientException',
+    });
     sm.destroy();
   });
 
   it('refuses an unsigned request, such as another local user probing the port', async () => {
     const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = request(`${server.endpoint}/`, { method: 'POST', headers: { 'x-amz-target': 'secretsmanager.GetSecretValue', 'content-type': 'application/x-amz-json-1.1' } }, (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      });
+      const req = request(
+        `${server.endpoint}/`,
+        {
+          method: 'POST',
+          headers: { 'x-amz-target': 'secretsmanager.GetSecretValue', 'content-type': 'application/x-amz-json-1.1' },
+        },
+        (res) => {
+          let text = '';
+          res
+            .setEncoding('utf8')
+            .on('data', (chunk: string) => (text += chunk))
+            .on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        },
+      );
       req.on('error', reject);
       req.end(JSON.stringify({ SecretId: ARN }));
     });
@@ -57,7 +76,9 @@ describe('readSecret', () => {
     const missing = `${ARN}-gone`;
     const failure = readSecret(sm, missing);
     await expect(failure).rejects.toBeInstanceOf(SecretUnavailableError);
-    await expect(failure).rejects.toThrow(`could not read secret ${missing}: ResourceNotFoundException: Secrets Manager can't find the specified secret.`);
+    await expect(failure).rejects.toThrow(
+      `could not read secret ${missing}: ResourceNotFoundException: Secrets Manager can't find the specified secret.`,
+    );
     sm.destroy();
   });
 
@@ -71,10 +92,17 @@ describe('readSecret', () => {
     const value = 'whsec_ThisValueMustNeverReachALogLine0123';
     // A 200 that is not JSON where the value starts (a faulty proxy or emulator): V8's message
     // for it quotes the text around the fault.
-    const broken = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(`{"ARN":"${ARN}","SecretString":${value}}`));
+    const broken = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/x-amz-json-1.1' }).end(`{"ARN":"${ARN}","SecretString":${value}}`),
+    );
     await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
     const { port } = broken.address() as AddressInfo;
-    const sm = new SecretsManagerClient({ endpoint: `http://127.0.0.1:${port}`, region: 'us-east-1', credentials: { accessKeyId: KEY_ID, secretAccessKey: 'local' }, maxAttempts: 1 });
+    const sm = new SecretsManagerClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: KEY_ID, secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
     try {
       const failure = readSecret(sm, ARN);
       await expect(failure).rejects.toBeInstanceOf(SecretUnavailableError);

@@ -3,7 +3,11 @@ import { isRecord } from '../../../../functions/shared/domain/is-record';
 import type { SignMethod } from '../../../../functions/shared/domain/settings';
 import { parseJsonKeepingBigInts } from '../../../../functions/shared/taobao/json';
 import { signTopRequest } from '../../../../functions/shared/taobao/sign';
-import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../../../functions/local/simulators/alimama-gateway';
+import {
+  generateLeads,
+  startSimulatedGateway,
+  type SimulatedGateway,
+} from '../../../../functions/local/simulators/alimama-gateway';
 import { formatTopTimestamp } from '../../../../functions/shared/taobao/timestamp';
 
 // The gateway checked with hand-built HTTP requests: it must refuse what the real one refuses,
@@ -45,15 +49,24 @@ function signed(overrides: Record<string, string | undefined> = {}, method: Sign
   return params;
 }
 
-async function post(params: Record<string, string>, httpMethod: 'POST' | 'GET' = 'POST'): Promise<{ status: number; contentType: string; text: string }> {
+async function post(
+  params: Record<string, string>,
+  httpMethod: 'POST' | 'GET' = 'POST',
+): Promise<{ status: number; contentType: string; text: string }> {
   const form = new URLSearchParams(params).toString();
   const response = await request(httpMethod === 'GET' ? `${gateway.url}?${form}` : gateway.url, {
     method: httpMethod,
     dispatcher: agent,
-    ...(httpMethod === 'POST' ? { headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' }, body: form } : {}),
+    ...(httpMethod === 'POST'
+      ? { headers: { 'content-type': 'application/x-www-form-urlencoded;charset=utf-8' }, body: form }
+      : {}),
   });
   const contentType = response.headers['content-type'];
-  return { status: response.statusCode, contentType: typeof contentType === 'string' ? contentType : '', text: await response.body.text() };
+  return {
+    status: response.statusCode,
+    contentType: typeof contentType === 'string' ? contentType : '',
+    text: await response.body.text(),
+  };
 }
 
 /** The TOP error code in a response, or 'ok'. */
@@ -186,7 +199,12 @@ describe('simulated gateway answers', () => {
   it('keeps no session or signature in its request log', async () => {
     await outcome(signed());
     expect(JSON.stringify(gateway.requests)).not.toContain(gateway.sessionKey);
-    expect(gateway.requests[0]).toMatchObject({ seq: 1, method: LIST, outcome: 'ok', servedIds: ['9007199254740994', '9007199254740993'] });
+    expect(gateway.requests[0]).toMatchObject({
+      seq: 1,
+      method: LIST,
+      outcome: 'ok',
+      servedIds: ['9007199254740994', '9007199254740993'],
+    });
     gateway.clearRequests();
     expect(gateway.requests).toHaveLength(0);
   });
@@ -196,7 +214,8 @@ describe('simulated gateway answers', () => {
     own.queueFault({ kind: 'delay', ms: 30_000 });
     const pending = request(own.url, { method: 'POST', dispatcher: agent, body: '' }).catch((error: unknown) => error);
     // The call must be in flight (arrived, waiting out its 30 s delay) when the close begins.
-    for (let waited = 0; own.requests.length === 0 && waited < 5_000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let waited = 0; own.requests.length === 0 && waited < 5_000; waited += 10)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     expect(own.requests).toHaveLength(1);
     const started = Date.now();
     await own.close();
@@ -207,8 +226,18 @@ describe('simulated gateway answers', () => {
   });
 
   it('replaces a lead added again with the same id and keeps newest-first order', () => {
-    gateway.addLeads([{ id: '9007199254740999', name: '**四' }, { id: '9007199254740990', name: '*伟' }]);
-    expect(gateway.leads.map((lead) => lead.id)).toEqual(['9007199254740999', '9007199254740994', '9007199254740993', '9007199254740992', '9007199254740991', '9007199254740990']);
+    gateway.addLeads([
+      { id: '9007199254740999', name: '**四' },
+      { id: '9007199254740990', name: '*伟' },
+    ]);
+    expect(gateway.leads.map((lead) => lead.id)).toEqual([
+      '9007199254740999',
+      '9007199254740994',
+      '9007199254740993',
+      '9007199254740992',
+      '9007199254740991',
+      '9007199254740990',
+    ]);
     expect(gateway.leads.at(-1)?.name).toBe('*伟');
     expect(() => gateway.addLeads([{ id: '12x' }])).toThrow(RangeError);
   });

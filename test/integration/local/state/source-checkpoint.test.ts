@@ -11,7 +11,9 @@ describe('rewindSources (dynalite)', () => {
   it('puts back what the save recorded, deletes the sources it did not record, and leaves everything else', async () => {
     await store('moved').save({ cursor: '100', seen: [] }, 0);
     await store('still').save({ cursor: '50', seen: [] }, 0);
-    await local.client.send(new PutItemCommand({ TableName: local.table, Item: { pk: { S: 'ledger#1#crm' }, status: { S: 'delivered' } } }));
+    await local.client.send(
+      new PutItemCommand({ TableName: local.table, Item: { pk: { S: 'ledger#1#crm' }, status: { S: 'delivered' } } }),
+    );
     const recorded = await readSourceItems(local.client, local.table); // the save
     await store('moved').save({ cursor: '180', seen: [] }, 1); // then the kill: leads up to 180 were only in memory
     await store('new').save({ cursor: '900', seen: [] }, 0); // a source created after the save

@@ -7,7 +7,10 @@ const local = tablePerTest();
 const DAY_MS = 86_400_000;
 const T0 = Date.parse('2026-11-01T00:00:00Z');
 const expiresAt = async (leadId: string, endpoint: string): Promise<number> =>
-  Number((await local.client.send(new GetItemCommand({ TableName: local.table, Key: { pk: { S: ledgerKey(leadId, endpoint) } } }))).Item?.expiresAt?.N);
+  Number(
+    (await local.client.send(new GetItemCommand({ TableName: local.table, Key: { pk: { S: ledgerKey(leadId, endpoint) } } })))
+      .Item?.expiresAt?.N,
+  );
 
 describe('DynamoLedger (dynalite)', () => {
   it('a settled record met again (a replay, a duplicate) lives another full term, so it outlives the copy that met it', async () => {

@@ -10,7 +10,15 @@ describe('DynamoStateStore (dynalite)', () => {
     const store = new DynamoStateStore(local.client, local.table, sourceKey('12345678'));
     expect(await store.load()).toEqual({ version: 0, seen: [] });
     const big = '9007199254740993123';
-    await store.save({ cursor: big, seen: [big, '17'], cursorAt: '2026-11-29T00:00:00.000Z', scan: { top: '9007199254740993999', floor: big, next: '9007199254740993500', seen: ['9007199254740993999'] } }, 0);
+    await store.save(
+      {
+        cursor: big,
+        seen: [big, '17'],
+        cursorAt: '2026-11-29T00:00:00.000Z',
+        scan: { top: '9007199254740993999', floor: big, next: '9007199254740993500', seen: ['9007199254740993999'] },
+      },
+      0,
+    );
     expect(await store.load()).toEqual({
       version: 1,
       cursor: big,
@@ -32,13 +40,21 @@ describe('DynamoStateStore (dynalite)', () => {
 
   it('two first writers: exactly one wins', async () => {
     const store = new DynamoStateStore(local.client, local.table, sourceKey('k2'));
-    const results = await Promise.allSettled([store.save({ cursor: '1', seen: [] }, 0), store.save({ cursor: '2', seen: [] }, 0)]);
+    const results = await Promise.allSettled([
+      store.save({ cursor: '1', seen: [] }, 0),
+      store.save({ cursor: '2', seen: [] }, 0),
+    ]);
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'rejected' && r.reason instanceof StateConflictError)).toHaveLength(1);
   });
 
   it('a corrupted item is a clear error, not a silent reset', async () => {
-    await local.client.send(new PutItemCommand({ TableName: local.table, Item: { pk: { S: sourceKey('bad') }, version: { N: '3' }, cursor: { S: 'abc' } } }));
+    await local.client.send(
+      new PutItemCommand({
+        TableName: local.table,
+        Item: { pk: { S: sourceKey('bad') }, version: { N: '3' }, cursor: { S: 'abc' } },
+      }),
+    );
     const load = new DynamoStateStore(local.client, local.table, sourceKey('bad')).load();
     await expect(load).rejects.toThrow(CorruptStateError);
     await expect(load).rejects.toThrow(`the stored state of ${sourceKey('bad')} has a bad cursor; fix or delete the item`);

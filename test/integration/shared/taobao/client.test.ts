@@ -1,7 +1,12 @@
 import { TopClient, type TopClientOptions, type TopRetryEvent } from '../../../../functions/shared/taobao/client';
 import { TopApiError, TopError, TopResultError, TopTransportError } from '../../../../functions/shared/taobao/errors';
 import { writeLeadQueryDto } from '../../../../functions/shared/taobao/json';
-import { generateLeads, startSimulatedGateway, type GatewayFault, type SimulatedGateway } from '../../../../functions/local/simulators/alimama-gateway';
+import {
+  generateLeads,
+  startSimulatedGateway,
+  type GatewayFault,
+  type SimulatedGateway,
+} from '../../../../functions/local/simulators/alimama-gateway';
 
 // TopClient against the simulated gateway: a real HTTP server on loopback, no mocks.
 
@@ -62,11 +67,14 @@ async function failure(promise: Promise<unknown>): Promise<TopError> {
 }
 
 describe('TopClient ↔ simulated gateway', () => {
-  it.each(['md5', 'hmac', 'hmac-sha256'] as const)('is accepted by a verifying gateway when signing with %s', async (signMethod) => {
-    const result = await client({ signMethod }).call(LIST, newestPage, { deadline: soon() });
-    expect(result.attempts).toBe(1);
-    expect(gateway.requests).toMatchObject([{ signMethod, method: LIST, appKey: gateway.appKey, outcome: 'ok' }]);
-  });
+  it.each(['md5', 'hmac', 'hmac-sha256'] as const)(
+    'is accepted by a verifying gateway when signing with %s',
+    async (signMethod) => {
+      const result = await client({ signMethod }).call(LIST, newestPage, { deadline: soon() });
+      expect(result.attempts).toBe(1);
+      expect(gateway.requests).toMatchObject([{ signMethod, method: LIST, appKey: gateway.appKey, outcome: 'ok' }]);
+    },
+  );
 
   it('parses the wrapped shape', async () => {
     const { body, requestId } = await client().call(LIST, newestPage, { deadline: soon() });
@@ -186,15 +194,39 @@ describe('TopClient ↔ simulated gateway', () => {
 
   describe('permanent failures: one request, an error naming the code', () => {
     const cases: [string, number, Partial<TopClientOptions>, GatewayFault | 'expire-session' | undefined, RegExp][] = [
-      ['a wrong secret', 25, { appSecret: 'not-the-secret' }, undefined, /TOP error 25 \(invalid signature\): check TopAppSecret/],
+      [
+        'a wrong secret',
+        25,
+        { appSecret: 'not-the-secret' },
+        undefined,
+        /TOP error 25 \(invalid signature\): check TopAppSecret/,
+      ],
       ['an unknown app key', 29, { appKey: '87654321' }, undefined, /TOP error 29 \(invalid app key\)/],
       ['a missing session', 26, { sessionKey: '' }, undefined, /TOP error 26 \(session missing\)/],
-      ['an expired session', 27, {}, 'expire-session', /TOP error 27 \(session expired\): the merchant must re-authorize the app and you must update TopSessionKey/],
+      [
+        'an expired session',
+        27,
+        {},
+        'expire-session',
+        /TOP error 27 \(session expired\): the merchant must re-authorize the app and you must update TopSessionKey/,
+      ],
       ['a session-expired answer', 27, {}, { kind: 'session-expired' }, /TOP error 27/],
       ['a clock 11 minutes slow', 31, { now: () => Date.now() - 11 * 60_000 }, undefined, /TOP error 31 \(invalid timestamp\)/],
       ['a clock 11 minutes fast', 31, { now: () => Date.now() + 11 * 60_000 }, undefined, /TOP error 31/],
-      ['an isv.* error', 15, {}, { kind: 'top-error', code: 15, msg: 'Remote service error', subCode: 'isv.invalid-parameter', subMsg: '非法参数' }, /TOP error 15 \(request refused as invalid: isv\.invalid-parameter\)/],
-      ['missing permissions', 11, {}, { kind: 'top-error', code: 11, msg: 'Insufficient isv permissions' }, /TOP error 11 .*IP whitelist/],
+      [
+        'an isv.* error',
+        15,
+        {},
+        { kind: 'top-error', code: 15, msg: 'Remote service error', subCode: 'isv.invalid-parameter', subMsg: '非法参数' },
+        /TOP error 15 \(request refused as invalid: isv\.invalid-parameter\)/,
+      ],
+      [
+        'missing permissions',
+        11,
+        {},
+        { kind: 'top-error', code: 11, msg: 'Insufficient isv permissions' },
+        /TOP error 11 .*IP whitelist/,
+      ],
     ];
 
     it.each(cases)('%s → code %d', async (_label, code, options, fault, message) => {
@@ -217,7 +249,9 @@ describe('TopClient ↔ simulated gateway', () => {
   });
 
   it('does not follow a wrong gateway URL: a 404 fails once', async () => {
-    const error = await failure(client({ gatewayUrl: gateway.url.replace('/router/rest', '/wrong') }).call(LIST, newestPage, { deadline: soon() }));
+    const error = await failure(
+      client({ gatewayUrl: gateway.url.replace('/router/rest', '/wrong') }).call(LIST, newestPage, { deadline: soon() }),
+    );
     expect(error).toMatchObject({ status: 404, retryable: false });
     expect(gateway.requests).toHaveLength(1);
   });
@@ -229,7 +263,13 @@ describe('TopClient ↔ simulated gateway', () => {
     try {
       const seen: string[] = [];
       own.queueFault({ kind: 'isp-error' }, { kind: 'html' }, { kind: 'result-not-ok' }, { kind: 'session-expired' });
-      const spy = client({ gatewayUrl: own.url, appSecret: secret, sessionKey: session, maxAttempts: 5, onRetry: (event) => seen.push(event.error.message, JSON.stringify(event)) });
+      const spy = client({
+        gatewayUrl: own.url,
+        appSecret: secret,
+        sessionKey: session,
+        maxAttempts: 5,
+        onRetry: (event) => seen.push(event.error.message, JSON.stringify(event)),
+      });
       const error = await failure(spy.call(LIST, newestPage, { deadline: soon() }));
       seen.push(error.message, JSON.stringify(error), String(error.stack));
       expect(error.message).toMatch(/TOP error 27/);

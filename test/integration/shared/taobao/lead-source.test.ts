@@ -2,7 +2,12 @@ import { TopClient } from '../../../../functions/shared/taobao/client';
 import { TopApiError, TopProtocolError, TopResultError, TopTransportError } from '../../../../functions/shared/taobao/errors';
 import { LeadSourceRateLimitedError, LeadSourceTransientError, type LeadPage } from '../../../../functions/poller/ports';
 import { TopLeadSource } from '../../../../functions/shared/taobao/lead-source';
-import { generateLeads, startSimulatedGateway, type SimulatedGateway, type SimulatedGatewayOptions } from '../../../../functions/local/simulators/alimama-gateway';
+import {
+  generateLeads,
+  startSimulatedGateway,
+  type SimulatedGateway,
+  type SimulatedGatewayOptions,
+} from '../../../../functions/local/simulators/alimama-gateway';
 
 // TopLeadSource → TopClient → simulated gateway over loopback.
 
@@ -118,17 +123,23 @@ describe('TopLeadSource', () => {
     ['no leads at all (bare: [])', { listShape: 'bare' as const }],
   ])('returns an empty page for %s', async (_label, options) => {
     const { source } = await setup({ leads: [], ...options });
-    expect(await source.fetchPage({ pageSize: 10, deadline: deadline() })).toEqual({ rawCount: 0, leads: [], rejected: [], requestId: expect.any(String) as unknown });
+    expect(await source.fetchPage({ pageSize: 10, deadline: deadline() })).toEqual({
+      rawCount: 0,
+      leads: [],
+      rejected: [],
+      requestId: expect.any(String) as unknown,
+    });
   });
 
-  it.each(['{"mama_crm_lead_list_response":{"result_ok":true}}', '{"mama_crm_lead_list_response":{"result_data":null}}', '{"mama_crm_lead_list_response":{"result_data":{}}}'])(
-    'reads %s as an empty page',
-    async (body) => {
-      const { source, gateway } = await setup();
-      gateway.queueFault({ kind: 'raw-body', body });
-      expect(await source.fetchPage({ pageSize: 10, deadline: deadline() })).toMatchObject({ rawCount: 0, leads: [] });
-    },
-  );
+  it.each([
+    '{"mama_crm_lead_list_response":{"result_ok":true}}',
+    '{"mama_crm_lead_list_response":{"result_data":null}}',
+    '{"mama_crm_lead_list_response":{"result_data":{}}}',
+  ])('reads %s as an empty page', async (body) => {
+    const { source, gateway } = await setup();
+    gateway.queueFault({ kind: 'raw-body', body });
+    expect(await source.fetchPage({ pageSize: 10, deadline: deadline() })).toMatchObject({ rawCount: 0, leads: [] });
+  });
 
   it('refuses a reply that says neither result_ok nor result_data, rather than reading it as the empty page that ends a scan', async () => {
     const { source, gateway } = await setup();
@@ -136,10 +147,16 @@ describe('TopLeadSource', () => {
     await expect(source.fetchPage({ pageSize: 10, deadline: deadline() })).rejects.toThrow(/neither result_ok nor result_data/);
   });
 
-  it('never quotes a page of leads cut short in its error (it is logged); a proxy\'s HTML page is quoted', async () => {
+  it("never quotes a page of leads cut short in its error (it is logged); a proxy's HTML page is quoted", async () => {
     const { source, gateway } = await setup({}, { maxAttempts: 1 });
-    gateway.queueFault({ kind: 'raw-body', body: '{"mama_crm_lead_list_response":{"result_data":{"result":[{"name":"张三","mobile":"13812345678","id":1' });
-    const cut = await source.fetchPage({ pageSize: 10, deadline: deadline() }).then(() => undefined, (error: unknown) => error);
+    gateway.queueFault({
+      kind: 'raw-body',
+      body: '{"mama_crm_lead_list_response":{"result_data":{"result":[{"name":"张三","mobile":"13812345678","id":1',
+    });
+    const cut = await source.fetchPage({ pageSize: 10, deadline: deadline() }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(cut).toBeInstanceOf(Error);
     expect((cut as Error).message).toMatch(/bytes of JSON-like text, not quoted/);
     expect((cut as Error).message).not.toMatch(/张三|13812345678/);
@@ -178,14 +195,17 @@ describe('TopLeadSource', () => {
 
   it('a code 7 that does not say how long is a rate limit too, waited out as a minute', async () => {
     const { source, gateway } = await setup();
-    gateway.setFault({ kind: 'raw-body', body: '{"error_response":{"code":7,"msg":"App Call Limited","sub_code":"accesscontrol.limited-by-app-access-count","request_id":"r7"}}' });
+    gateway.setFault({
+      kind: 'raw-body',
+      body: '{"error_response":{"code":7,"msg":"App Call Limited","sub_code":"accesscontrol.limited-by-app-access-count","request_id":"r7"}}',
+    });
     const error: unknown = await source.fetchPage({ pageSize: 10, deadline: Date.now() + 5_000 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LeadSourceRateLimitedError);
     expect((error as Error).message).toMatch(/TOP error 7 \(rate limited\).*waiting 60 s/);
     expect(gateway.requests).toHaveLength(1);
   });
 
-  it('a gateway failure that outlasts the client\'s retries is transient; a refused session is not, and stays the TOP error it is', async () => {
+  it("a gateway failure that outlasts the client's retries is transient; a refused session is not, and stays the TOP error it is", async () => {
     const { source, gateway } = await setup({}, { maxAttempts: 2 });
     gateway.setFault({ kind: 'html', status: 502 });
     const failing: unknown = await source.fetchPage({ pageSize: 10, deadline: deadline() }).catch((e: unknown) => e);

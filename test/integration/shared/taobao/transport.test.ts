@@ -37,7 +37,11 @@ describe('postForm', () => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
-        seen = { body: Buffer.concat(chunks).toString('utf8'), ...(req.headers['content-type'] === undefined ? {} : { type: req.headers['content-type'] }), ...(req.headers['content-length'] === undefined ? {} : { length: req.headers['content-length'] }) };
+        seen = {
+          body: Buffer.concat(chunks).toString('utf8'),
+          ...(req.headers['content-type'] === undefined ? {} : { type: req.headers['content-type'] }),
+          ...(req.headers['content-length'] === undefined ? {} : { length: req.headers['content-length'] }),
+        };
         res.end('{"ok":"好"}');
       });
     });
@@ -99,7 +103,8 @@ describe('TopClient over misbehaving transports', () => {
   function clientFor(url: URL, extra: { maxResponseBytes?: number; requestTimeoutMs?: number } = {}): TopClient {
     return new TopClient({ appKey: 'k', appSecret: 's', sessionKey: 'session', gatewayUrl: url.href, maxAttempts: 1, ...extra });
   }
-  const call = (client: TopClient): Promise<unknown> => client.call('taobao.mama.crm.lead.list', { lead_external_query_dto: '{"page_size":10}' }, { deadline: Date.now() + 5_000 });
+  const call = (client: TopClient): Promise<unknown> =>
+    client.call('taobao.mama.crm.lead.list', { lead_external_query_dto: '{"page_size":10}' }, { deadline: Date.now() + 5_000 });
 
   it('a stall mid-body is a retryable transport error naming the timeout', async () => {
     const url = await serve((_req, res) => {
@@ -112,7 +117,9 @@ describe('TopClient over misbehaving transports', () => {
   });
 
   it('an oversized body is a transport error, not a page', async () => {
-    const url = await serve((_req, res) => res.end(`{"mama_crm_lead_list_response":{"result_data":{"result":[${'{},'.repeat(400)}{}]}}}`));
+    const url = await serve((_req, res) =>
+      res.end(`{"mama_crm_lead_list_response":{"result_data":{"result":[${'{},'.repeat(400)}{}]}}}`),
+    );
     const error = await call(clientFor(url, { maxResponseBytes: 500 })).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TopTransportError);
     expect(error).toMatchObject({ message: expect.stringContaining('larger than 500 bytes') as unknown });

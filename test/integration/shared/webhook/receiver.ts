@@ -24,7 +24,9 @@ export interface Receiver {
  * Starts a receiver. `respond` runs once the whole request body has arrived; it may answer, answer
  * slowly, never answer, or destroy the socket.
  */
-export async function startReceiver(respond: (req: IncomingMessage, res: ServerResponse, received: ReceivedRequest) => void): Promise<Receiver> {
+export async function startReceiver(
+  respond: (req: IncomingMessage, res: ServerResponse, received: ReceivedRequest) => void,
+): Promise<Receiver> {
   const received: ReceivedRequest[] = [];
   const sockets = new Set<Socket>();
   let connections = 0;
@@ -32,7 +34,12 @@ export async function startReceiver(respond: (req: IncomingMessage, res: ServerR
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
-      const request = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const request = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       received.push(request);
       respond(req, res, request);
     });

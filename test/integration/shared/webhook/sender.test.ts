@@ -61,7 +61,11 @@ describe('send against real HTTP receivers', () => {
     expect(outcomeOf(result).outcome).toBe('delivered');
     const [request] = crm.received;
     expect(request).toMatchObject({ method: 'POST', url: '/hooks/leads?tenant=1' });
-    expect(new Webhook(secret).verify(request!.body, headerRecord(request!.headers))).toEqual({ type: 'lead.created', timestamp: delivery.seenAt, data: lead });
+    expect(new Webhook(secret).verify(request!.body, headerRecord(request!.headers))).toEqual({
+      type: 'lead.created',
+      timestamp: delivery.seenAt,
+      data: lead,
+    });
   });
 
   it('sends a rotating endpoint a signature that each secret verifies on its own', async () => {
@@ -69,7 +73,8 @@ describe('send against real HTTP receivers', () => {
     const crm = await receiver(answer(200, '{"ok":true}'));
     await deliver(endpointAt(crm.origin, { secrets: [current, previous] }));
     const [request] = crm.received;
-    for (const secret of [current, previous]) expect(() => new Webhook(secret).verify(request!.body, headerRecord(request!.headers))).not.toThrow();
+    for (const secret of [current, previous])
+      expect(() => new Webhook(secret).verify(request!.body, headerRecord(request!.headers))).not.toThrow();
   });
 
   it('marks a test send in the payload and its webhook-id', async () => {
@@ -82,7 +87,9 @@ describe('send against real HTTP receivers', () => {
 
   it('passes custom headers without letting them replace the webhook headers', async () => {
     const crm = await receiver(answer(200));
-    await deliver(endpointAt(crm.origin, { headers: { authorization: 'Bearer t0k', 'x-tenant': 'acme', 'webhook-id': 'forged' } }));
+    await deliver(
+      endpointAt(crm.origin, { headers: { authorization: 'Bearer t0k', 'x-tenant': 'acme', 'webhook-id': 'forged' } }),
+    );
     expect(crm.received[0]!.headers).toMatchObject({
       authorization: 'Bearer t0k',
       'x-tenant': 'acme',
@@ -99,7 +106,13 @@ describe('send against real HTTP receivers', () => {
 
   it('rejects a 400; the start of its body is kept apart from the (logged) reason', async () => {
     const crm = await receiver(answer(400, '{"error":"missing field phone"}'));
-    expect(outcomeOf(await deliver(endpointAt(crm.origin)))).toEqual({ outcome: 'rejected', reason: 'HTTP 400 from crm', response: '{"error":"missing field phone"}', status: 400, latencyMs: expect.any(Number) as unknown });
+    expect(outcomeOf(await deliver(endpointAt(crm.origin)))).toEqual({
+      outcome: 'rejected',
+      reason: 'HTTP 400 from crm',
+      response: '{"error":"missing field phone"}',
+      status: 400,
+      latencyMs: expect.any(Number) as unknown,
+    });
   });
 
   it('retries a 429 after its Retry-After in seconds', async () => {
@@ -110,7 +123,9 @@ describe('send against real HTTP receivers', () => {
   });
 
   it("retries a 429 after the wait Feishu's gateway states in x-ogw-ratelimit-reset", async () => {
-    const bot = await receiver(answer(429, '{"code":99991400,"msg":"request trigger frequency limit"}', { 'x-ogw-ratelimit-reset': '7' }));
+    const bot = await receiver(
+      answer(429, '{"code":99991400,"msg":"request trigger frequency limit"}', { 'x-ogw-ratelimit-reset': '7' }),
+    );
     const result = await deliver(endpointAt(bot.origin));
     expect(result).toMatchObject({ status: 429, retryAfter: '7' });
     expect(classify(result, 'feishu', { endpoint: 'bot' })).toMatchObject({ outcome: 'retry', retryAfterSeconds: 7 });
@@ -148,7 +163,10 @@ describe('send against real HTTP receivers', () => {
     expect(result.latencyMs).toBeLessThan(TIMEOUT_MS + 3_000); // it ends: the receiver never would
     expect(outcomeOf(result).outcome).toBe('delivered');
     // A chat robot's verdict is in its body: without a complete reply code it is retried.
-    expect(classify(result, 'wecom', { endpoint: 'bot' })).toMatchObject({ outcome: 'retry', reason: expect.stringContaining('cut short') as string });
+    expect(classify(result, 'wecom', { endpoint: 'bot' })).toMatchObject({
+      outcome: 'retry',
+      reason: expect.stringContaining('cut short') as string,
+    });
   });
 
   it('a 2xx whose body breaks off is still a 2xx; a 503 whose body breaks off is still a retry', async () => {
@@ -195,7 +213,9 @@ describe('send against real HTTP receivers', () => {
     const request = renderRequest(endpointAt(crm.origin), delivery, new Date());
     // More than the pool's connections: undici leaked one slot per refused request.
     for (let i = 0; i < 12; i += 1) {
-      expect(await send(dispatcher, { ...request, headers: { ...request.headers, 'x-shop': '测试店铺' } }, TIMEOUT_MS)).toMatchObject({
+      expect(
+        await send(dispatcher, { ...request, headers: { ...request.headers, 'x-shop': '测试店铺' } }, TIMEOUT_MS),
+      ).toMatchObject({
         kind: 'network',
         reason: 'connection',
         message: 'header x-shop has a value HTTP cannot carry; nothing was sent',
@@ -236,10 +256,15 @@ describe('chat robots end to end', () => {
       const url = new URL(req.url ?? '', 'http://robot');
       const timestamp = url.searchParams.get('timestamp') ?? '';
       const expected = createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64');
-      signOk = url.searchParams.get('access_token') === 'tok' && url.searchParams.get('sign') === expected && Math.abs(Number(timestamp) - Date.now()) < 60_000;
+      signOk =
+        url.searchParams.get('access_token') === 'tok' &&
+        url.searchParams.get('sign') === expected &&
+        Math.abs(Number(timestamp) - Date.now()) < 60_000;
       answer(200, '{"errcode":130101,"errmsg":"send too fast, exceed 20 times per minute"}')(req, res);
     });
-    const result = await deliver(endpointAt(`${robot.origin}/robot/send?access_token=tok`, { format: 'dingtalk', secrets: [secret] }));
+    const result = await deliver(
+      endpointAt(`${robot.origin}/robot/send?access_token=tok`, { format: 'dingtalk', secrets: [secret] }),
+    );
     expect(signOk).toBe(true);
     expect(outcomeOf(result, 'dingtalk')).toMatchObject({ outcome: 'retry', retryAfterSeconds: 600 });
   });

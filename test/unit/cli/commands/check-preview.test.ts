@@ -18,7 +18,12 @@ async function check(webhooks: unknown[]): Promise<{ code: number; out: string }
   const path = join(dir, 'webhooks.json');
   await writeFile(path, JSON.stringify(webhooks));
   const stdout: string[] = [];
-  const io: Io = { out: (line) => stdout.push(line), err: (line) => stdout.push(line), interactive: false, ask: () => Promise.resolve('n') };
+  const io: Io = {
+    out: (line) => stdout.push(line),
+    err: (line) => stdout.push(line),
+    interactive: false,
+    ask: () => Promise.resolve('n'),
+  };
   const code = await runCli(['check', '--webhooks', path], io);
   return { code, out: stdout.join('\n') };
 }
@@ -39,7 +44,9 @@ describe('check with templates and auth', () => {
       { name: 'crm', url: 'https://crm.example.com/hook', auth: { type: 'bearer', token: SECRETS.token } },
     ]);
     expect(code).toBe(0);
-    expect(out).toContain('api (http) with a sample lead:\n    PUT https://api.example.com/v1/leads?…\n    x-api-key: ****\n    content-type: application/x-www-form-urlencoded;charset=utf-8');
+    expect(out).toContain(
+      'api (http) with a sample lead:\n    PUT https://api.example.com/v1/leads?…\n    x-api-key: ****\n    content-type: application/x-www-form-urlencoded;charset=utf-8',
+    );
     expect(out).toContain('    authorization: Bearer ****');
     expect(out).toMatch(/\n {4}external_id=\d+&source=alimama&hook=test_\d+(\n|$)/);
     expect(out).toMatch(/crm \(standard\) with a sample lead:\n {4}POST https:\/\/crm\.example\.com\/hook\n/);
@@ -52,8 +59,12 @@ describe('check with templates and auth', () => {
       { name: 'broken', url: 'https://b.example.com/h', format: 'http', body: '$error("no mapping for " & data.page_id)' },
     ]);
     expect(code).toBe(0);
-    expect(out).toContain('picky (standard) with a sample lead: filtered out (its filter does not yield true), nothing would be sent');
-    expect(out).toMatch(/broken \(http\) with a sample lead: webhooks "broken"\.body \$error\(\) was called at character \d+ \(error\) — JSONata: no mapping for \d+/);
+    expect(out).toContain(
+      'picky (standard) with a sample lead: filtered out (its filter does not yield true), nothing would be sent',
+    );
+    expect(out).toMatch(
+      /broken \(http\) with a sample lead: webhooks "broken"\.body \$error\(\) was called at character \d+ \(error\) — JSONata: no mapping for \d+/,
+    );
   });
 
   it('adds nothing for endpoints without expressions or auth', async () => {

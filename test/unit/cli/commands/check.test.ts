@@ -7,7 +7,14 @@ import type { Io } from '../../../../functions/cli/io';
 function io(): Io & { stdout: string[]; stderr: string[] } {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  return { stdout, stderr, out: (line) => stdout.push(line), err: (line) => stderr.push(line), interactive: false, ask: () => Promise.resolve('n') };
+  return {
+    stdout,
+    stderr,
+    out: (line) => stdout.push(line),
+    err: (line) => stderr.push(line),
+    interactive: false,
+    ask: () => Promise.resolve('n'),
+  };
 }
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
@@ -45,13 +52,19 @@ describe('lead-forwarder check', () => {
 
   it('says when a valid Webhooks value is too large for the stack parameter, and where it goes instead', async () => {
     // 40 endpoints with Chinese names in a template: over 4,096 bytes as UTF-8, not in characters.
-    const many = Array.from({ length: 40 }, (_, i) => ({ ...CRM, name: `team-${i}`, filter: `data.page_name = '华东大区第${i}组落地页'` }));
+    const many = Array.from({ length: 40 }, (_, i) => ({
+      ...CRM,
+      name: `team-${i}`,
+      filter: `data.page_name = '华东大区第${i}组落地页'`,
+    }));
     const text = JSON.stringify(many);
     expect(text.length).toBeLessThan(Buffer.byteLength(text));
     const big = await check('--webhooks', await file('big.json', text));
     expect(big.code).toBe(0);
     expect(big.out).toContain(`ok, 40 webhooks`);
-    expect(big.out).toContain(`warning: this value is ${Buffer.byteLength(text)} bytes, more than the 4096 a CloudFormation parameter holds`);
+    expect(big.out).toContain(
+      `warning: this value is ${Buffer.byteLength(text)} bytes, more than the 4096 a CloudFormation parameter holds`,
+    );
     expect(big.out).toContain('ExternalWebhooksSecretArn');
     expect(big.out).not.toContain(SECRET);
     // Right at the limit is still a parameter value.
@@ -61,11 +74,19 @@ describe('lead-forwarder check', () => {
   });
 
   it('lists every problem of a Webhooks value at once, exit 1, and never prints a secret', async () => {
-    const path = await file('bad.json', JSON.stringify([
-      { name: 'crm', url: 'http://crm.example.com/hook', secret: 'whsec_c2hvcnQ=' },
-      { name: 'crm', url: 'https://other.example.com/' },
-      { name: 'bot', url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=robot-key', format: 'wecom', secret: 'robot-signing-secret' },
-    ]));
+    const path = await file(
+      'bad.json',
+      JSON.stringify([
+        { name: 'crm', url: 'http://crm.example.com/hook', secret: 'whsec_c2hvcnQ=' },
+        { name: 'crm', url: 'https://other.example.com/' },
+        {
+          name: 'bot',
+          url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=robot-key',
+          format: 'wecom',
+          secret: 'robot-signing-secret',
+        },
+      ]),
+    );
     const result = await check('--webhooks', path);
     expect(result.code).toBe(1);
     expect(result.out).toContain(`Webhooks value in ${path}: 4 problems`);
@@ -109,8 +130,16 @@ describe('lead-forwarder check', () => {
   });
 
   it.each([
-    ['UTF-16, as Windows "Unicode" saves it', Buffer.from(`\uFEFF${JSON.stringify([CRM])}`, 'utf16le'), 'it is not UTF-8 text (UTF-16, as Windows "Unicode" saves it, or binary): save it as UTF-8'],
-    ['a comment', Buffer.from(`[\n  // our CRM\n  ${JSON.stringify(CRM)}\n]`), 'syntax error at line 2, column 3: JSON has no comments; remove it'],
+    [
+      'UTF-16, as Windows "Unicode" saves it',
+      Buffer.from(`\uFEFF${JSON.stringify([CRM])}`, 'utf16le'),
+      'it is not UTF-8 text (UTF-16, as Windows "Unicode" saves it, or binary): save it as UTF-8',
+    ],
+    [
+      'a comment',
+      Buffer.from(`[\n  // our CRM\n  ${JSON.stringify(CRM)}\n]`),
+      'syntax error at line 2, column 3: JSON has no comments; remove it',
+    ],
   ])('names what is wrong with a file in %s', async (_case, content, expected) => {
     const path = join(dir, 'encoded.json');
     await writeFile(path, content);
@@ -125,7 +154,10 @@ describe('lead-forwarder check', () => {
     expect(ok.code).toBe(0);
     expect(ok.out).toBe(`config file ${good}: ok, 1 webhook (crm: standard)`);
 
-    const bad = await file('config-bad.json', JSON.stringify({ top: { ...TOP, pageSize: 1000 }, webhooks: [CRM], startFrom: 'yesterday' }));
+    const bad = await file(
+      'config-bad.json',
+      JSON.stringify({ top: { ...TOP, pageSize: 1000 }, webhooks: [CRM], startFrom: 'yesterday' }),
+    );
     const refused = await check('--config', bad);
     expect(refused.code).toBe(1);
     expect(refused.out).toContain(`config file ${bad}: 2 problems`);

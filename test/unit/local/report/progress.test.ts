@@ -5,7 +5,13 @@ import { Tally } from '../../../../functions/local/report/tally';
 const outcomes: RecordOutcome[] = [
   { messageId: 'm1', leadId: '1', receiveCount: 1, settled: true, pairs: [{ endpoint: 'crm', state: 'delivered' }] },
   { messageId: 'm2', leadId: '2', receiveCount: 2, settled: false, pairs: [{ endpoint: 'crm', state: 'pending' }] },
-  { messageId: 'm3', leadId: '3', receiveCount: 1, settled: true, pairs: [{ endpoint: 'crm', state: 'failed', reason: 'HTTP 400 from crm: bad' }] },
+  {
+    messageId: 'm3',
+    leadId: '3',
+    receiveCount: 1,
+    settled: true,
+    pairs: [{ endpoint: 'crm', state: 'failed', reason: 'HTTP 400 from crm: bad' }],
+  },
 ];
 
 it('prints a total per batch and one line per lead that was not simply delivered', () => {
@@ -23,9 +29,36 @@ it('says an endpoint that answered 410 is marked GONE, parked or refused, rather
   expect(
     batchLines(
       [
-        { messageId: 'm4', leadId: '4', receiveCount: 1, settled: true, pairs: [{ endpoint: 'crm', state: 'delivered' }, { endpoint: 'old', state: 'failed', goneAt: gone }] },
-        { messageId: 'm5', leadId: '5', receiveCount: 1, settled: false, pairs: [{ endpoint: 'crm', state: 'pending' }, { endpoint: 'old', state: 'refused', goneAt: gone }] },
-        { messageId: 'm6', leadId: '6', receiveCount: 3, settled: true, pairs: [{ endpoint: 'crm', state: 'failed', reason: 'HTTP 422 from crm: no' }, { endpoint: 'old', state: 'failed', goneAt: gone }] },
+        {
+          messageId: 'm4',
+          leadId: '4',
+          receiveCount: 1,
+          settled: true,
+          pairs: [
+            { endpoint: 'crm', state: 'delivered' },
+            { endpoint: 'old', state: 'failed', goneAt: gone },
+          ],
+        },
+        {
+          messageId: 'm5',
+          leadId: '5',
+          receiveCount: 1,
+          settled: false,
+          pairs: [
+            { endpoint: 'crm', state: 'pending' },
+            { endpoint: 'old', state: 'refused', goneAt: gone },
+          ],
+        },
+        {
+          messageId: 'm6',
+          leadId: '6',
+          receiveCount: 3,
+          settled: true,
+          pairs: [
+            { endpoint: 'crm', state: 'failed', reason: 'HTTP 422 from crm: no' },
+            { endpoint: 'old', state: 'failed', goneAt: gone },
+          ],
+        },
       ],
       true,
     ),
@@ -37,15 +70,34 @@ it('says an endpoint that answered 410 is marked GONE, parked or refused, rather
 });
 
 it('keeps a live status line below the events on a terminal, and plain lines elsewhere', () => {
-  const tty = { text: '', isTTY: true, columns: 200, write(s: string) { this.text += s; } };
-  const err = { text: '', write(s: string) { this.text += s; } };
+  const tty = {
+    text: '',
+    isTTY: true,
+    columns: 200,
+    write(s: string) {
+      this.text += s;
+    },
+  };
+  const err = {
+    text: '',
+    write(s: string) {
+      this.text += s;
+    },
+  };
   const reporter = createReporter(tty, err);
   const tally = new Tally(['crm']);
   reporter.status(tally.snapshot(), { queued: 2, dead: 0 });
   reporter.line('inbox <- lead 1');
-  expect(tty.text).toBe(`\r\x1b[2K${statusLine(tally.snapshot(), { queued: 2, dead: 0 })}\r\x1b[2Kinbox <- lead 1\n${statusLine(tally.snapshot(), { queued: 2, dead: 0 })}`);
+  expect(tty.text).toBe(
+    `\r\x1b[2K${statusLine(tally.snapshot(), { queued: 2, dead: 0 })}\r\x1b[2Kinbox <- lead 1\n${statusLine(tally.snapshot(), { queued: 2, dead: 0 })}`,
+  );
 
-  const plain = { text: '', write(s: string) { this.text += s; } };
+  const plain = {
+    text: '',
+    write(s: string) {
+      this.text += s;
+    },
+  };
   const quiet = createReporter(plain, err);
   quiet.status(tally.snapshot());
   quiet.line('inbox <- lead 1');
@@ -54,13 +106,33 @@ it('keeps a live status line below the events on a terminal, and plain lines els
 
 it('says how many leads a filter kept out, in the batch line and the status line, only where it kept some out', () => {
   const outcomes: RecordOutcome[] = [
-    { messageId: 'm1', leadId: '1', receiveCount: 1, settled: true, pairs: [{ endpoint: 'east', state: 'delivered' }, { endpoint: 'south', state: 'skipped' }] },
-    { messageId: 'm2', leadId: '2', receiveCount: 1, settled: true, pairs: [{ endpoint: 'east', state: 'skipped' }, { endpoint: 'south', state: 'skipped' }] },
+    {
+      messageId: 'm1',
+      leadId: '1',
+      receiveCount: 1,
+      settled: true,
+      pairs: [
+        { endpoint: 'east', state: 'delivered' },
+        { endpoint: 'south', state: 'skipped' },
+      ],
+    },
+    {
+      messageId: 'm2',
+      leadId: '2',
+      receiveCount: 1,
+      settled: true,
+      pairs: [
+        { endpoint: 'east', state: 'skipped' },
+        { endpoint: 'south', state: 'skipped' },
+      ],
+    },
   ];
   expect(batchLines(outcomes, false)).toEqual(['forwarded 2 leads: east 1 delivered, 1 skipped; south, 2 skipped']);
   const tally = new Tally(['east', 'south', 'crm']);
   tally.batch(outcomes);
-  expect(statusLine(tally.snapshot())).toBe('polls 0 · fetched 0 · enqueued 0 · cursor - | east 1 delivered, 0 retrying, 0 dead, 1 skipped | south 0 delivered, 0 retrying, 0 dead, 2 skipped | crm 0 delivered, 0 retrying, 0 dead');
+  expect(statusLine(tally.snapshot())).toBe(
+    'polls 0 · fetched 0 · enqueued 0 · cursor - | east 1 delivered, 0 retrying, 0 dead, 1 skipped | south 0 delivered, 0 retrying, 0 dead, 2 skipped | crm 0 delivered, 0 retrying, 0 dead',
+  );
 });
 
 it('shows polls, cursor, queues and every endpoint in the status line', () => {

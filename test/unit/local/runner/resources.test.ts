@@ -1,6 +1,12 @@
 import { FORWARDER_BATCH_SIZE, FORWARDER_TIMEOUT } from '../../../../infra/forwarder';
 import { DLQ_RETENTION, LEADS_RETENTION, MAX_RECEIVE_COUNT, VISIBILITY_TIMEOUT_FACTOR } from '../../../../infra/queues';
-import { BATCH_SIZE, DLQ_RETENTION_SECONDS, LEADS_RETENTION_SECONDS, STACK_MAX_RECEIVE_COUNT, STACK_VISIBILITY_TIMEOUT_SECONDS } from '../../../../functions/local/runner/resources';
+import {
+  BATCH_SIZE,
+  DLQ_RETENTION_SECONDS,
+  LEADS_RETENTION_SECONDS,
+  STACK_MAX_RECEIVE_COUNT,
+  STACK_VISIBILITY_TIMEOUT_SECONDS,
+} from '../../../../functions/local/runner/resources';
 
 // The local runner mirrors the stack's queue semantics without loading the CDK app at run time.
 it('gives the local queues the same redrive count, visibility timeout, retention and batch size as the stack', () => {

@@ -1,7 +1,11 @@
 import type { SQSRecord } from 'aws-lambda';
 import { failedIds, toSqsRecord } from '../../../../functions/local/runner/sqs-event';
 
-const queue = { name: 'leads', url: 'http://sqs.us-east-1.127.0.0.1:1/000000000000/leads', arn: 'arn:aws:sqs:us-east-1:000000000000:leads' };
+const queue = {
+  name: 'leads',
+  url: 'http://sqs.us-east-1.127.0.0.1:1/000000000000/leads',
+  arn: 'arn:aws:sqs:us-east-1:000000000000:leads',
+};
 
 it('builds the record Lambda would hand the forwarder', () => {
   const record = toSqsRecord(
@@ -10,8 +14,16 @@ it('builds the record Lambda would hand the forwarder', () => {
       ReceiptHandle: 'r1',
       Body: '{"id":"1"}',
       MD5OfBody: 'md5',
-      Attributes: { ApproximateReceiveCount: '3', SentTimestamp: '1764396000000', SenderId: 'AID', ApproximateFirstReceiveTimestamp: '1764396000100' },
-      MessageAttributes: { seen_at: { DataType: 'String', StringValue: '2026-11-29T06:00:00.000Z' }, blob: { DataType: 'Binary', BinaryValue: Buffer.from('hi') } },
+      Attributes: {
+        ApproximateReceiveCount: '3',
+        SentTimestamp: '1764396000000',
+        SenderId: 'AID',
+        ApproximateFirstReceiveTimestamp: '1764396000100',
+      },
+      MessageAttributes: {
+        seen_at: { DataType: 'String', StringValue: '2026-11-29T06:00:00.000Z' },
+        blob: { DataType: 'Binary', BinaryValue: Buffer.from('hi') },
+      },
     },
     queue,
     'us-east-1',
@@ -20,7 +32,12 @@ it('builds the record Lambda would hand the forwarder', () => {
     messageId: 'm1',
     receiptHandle: 'r1',
     body: '{"id":"1"}',
-    attributes: { ApproximateReceiveCount: '3', SentTimestamp: '1764396000000', SenderId: 'AID', ApproximateFirstReceiveTimestamp: '1764396000100' },
+    attributes: {
+      ApproximateReceiveCount: '3',
+      SentTimestamp: '1764396000000',
+      SenderId: 'AID',
+      ApproximateFirstReceiveTimestamp: '1764396000100',
+    },
     messageAttributes: {
       seen_at: { dataType: 'String', stringValue: '2026-11-29T06:00:00.000Z', stringListValues: [], binaryListValues: [] },
       blob: { dataType: 'Binary', binaryValue: Buffer.from('hi').toString('base64'), stringListValues: [], binaryListValues: [] },

@@ -120,7 +120,12 @@ it('lets one process at a time take over a stale lock, however many find it at o
     await Promise.all(contenders.map((c) => c.exited));
     const sorted = acquiredAt.sort((a, b) => a - b);
     // Two holders at once would show as two acquisitions closer together than a hold.
-    expect(sorted.slice(1).map((at, i) => at - sorted[i]!).filter((gap) => gap < HOLD_MS - 150)).toEqual([]);
+    expect(
+      sorted
+        .slice(1)
+        .map((at, i) => at - sorted[i]!)
+        .filter((gap) => gap < HOLD_MS - 150),
+    ).toEqual([]);
     expect(await lockHolder(file)).toBeUndefined();
   }
 }, 60_000);
@@ -132,7 +137,9 @@ it('gives up on a command that keeps the directory past the wait, naming it', as
   await expect(acquireLock(file, dir, 'runner', { commandWaitMs: 300 })).rejects.toThrow(
     new StateDirBusyError({ pid: holder.pid, purpose: 'command' }, dir),
   );
-  await expect(acquireLock(file, dir, 'command', { commandWaitMs: 300 })).rejects.toThrow(`another lead-forwarder command (pid ${holder.pid}) is using ${dir}: wait for it to finish`);
+  await expect(acquireLock(file, dir, 'command', { commandWaitMs: 300 })).rejects.toThrow(
+    `another lead-forwarder command (pid ${holder.pid}) is using ${dir}: wait for it to finish`,
+  );
   expect(await lockHolder(file)).toEqual({ pid: holder.pid, purpose: 'command' });
 });
 
@@ -141,5 +148,7 @@ it('does not wait for a runner: it holds the directory until stopped', async () 
   const holder = await holdLock(file, 'runner', 'never');
   holders.push(holder);
   // A wait as long as the test's own timeout: the refusal must come without it.
-  await expect(acquireLock(file, dir, 'command', { commandWaitMs: 120_000 })).rejects.toThrow(`a runner (pid ${holder.pid}) is using ${dir}: stop it first`);
+  await expect(acquireLock(file, dir, 'command', { commandWaitMs: 120_000 })).rejects.toThrow(
+    `a runner (pid ${holder.pid}) is using ${dir}: stop it first`,
+  );
 });

@@ -2,7 +2,16 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { readSnapshot, restoreSnapshot, SnapshotFileError, takeSnapshot, toSqsAttributes, writeSnapshot, type QueueSnapshot, type SavedMessage } from '../../../../functions/local/state/queue-snapshot';
+import {
+  readSnapshot,
+  restoreSnapshot,
+  SnapshotFileError,
+  takeSnapshot,
+  toSqsAttributes,
+  writeSnapshot,
+  type QueueSnapshot,
+  type SavedMessage,
+} from '../../../../functions/local/state/queue-snapshot';
 import { ReceiveClaims, type InflightEntry, type QueueView } from '../../../../functions/local/runner/receive-claims';
 import { createQueues, sqsClient } from '../../../support/local-aws';
 import { takeLeadIds } from '../../../support/queue-contents';
@@ -15,8 +24,22 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 
 it('reads back what it wrote, attributes and pending backoff included', async () => {
   const snapshot: QueueSnapshot = {
-    leads: [{ body: '{"id":"1"}', attributes: { seen_at: { DataType: 'String', StringValue: '2026-11-29T06:00:00.000Z' } }, hiddenUntil: 1_800_000_000_000 }],
-    deadLetters: [{ body: '{"id":"2"}', attributes: { parked_reason: { DataType: 'String', StringValue: 'HTTP 400' }, bin: { DataType: 'Binary', BinaryValue: 'aGk=' } } }],
+    leads: [
+      {
+        body: '{"id":"1"}',
+        attributes: { seen_at: { DataType: 'String', StringValue: '2026-11-29T06:00:00.000Z' } },
+        hiddenUntil: 1_800_000_000_000,
+      },
+    ],
+    deadLetters: [
+      {
+        body: '{"id":"2"}',
+        attributes: {
+          parked_reason: { DataType: 'String', StringValue: 'HTTP 400' },
+          bin: { DataType: 'Binary', BinaryValue: 'aGk=' },
+        },
+      },
+    ],
   };
   const file = join(dir, 'queues.json');
   await writeSnapshot(file, snapshot);
@@ -29,7 +52,11 @@ it('treats a missing file as empty queues', async () => {
 
 it('refuses a damaged file with the way out, rather than starting with queues missing', async () => {
   const file = join(dir, 'queues.json');
-  for (const text of ['{"format":1,"leads":[{"body":1}],"deadLetters":[]}', 'not json', '{"format":99,"leads":[],"deadLetters":[]}']) {
+  for (const text of [
+    '{"format":1,"leads":[{"body":1}],"deadLetters":[]}',
+    'not json',
+    '{"format":99,"leads":[],"deadLetters":[]}',
+  ]) {
     await writeFile(file, text);
     await expect(readSnapshot(file)).rejects.toThrow(SnapshotFileError);
     await expect(readSnapshot(file)).rejects.toThrow(/move .* aside/);
@@ -38,7 +65,9 @@ it('refuses a damaged file with the way out, rather than starting with queues mi
 });
 
 it('turns saved attributes back into SDK attributes', () => {
-  expect(toSqsAttributes({ a: { DataType: 'String', StringValue: 'x' }, b: { DataType: 'Binary', BinaryValue: 'aGk=' } })).toEqual({
+  expect(
+    toSqsAttributes({ a: { DataType: 'String', StringValue: 'x' }, b: { DataType: 'Binary', BinaryValue: 'aGk=' } }),
+  ).toEqual({
     a: { DataType: 'String', StringValue: 'x' },
     b: { DataType: 'Binary', BinaryValue: Buffer.from('hi') },
   });
@@ -54,10 +83,19 @@ describe('messages in flight', () => {
     const inflight = [HANDLED, BACKED_OFF, LEFT].map((receiptHandle, i) => ({
       receiptHandle,
       visibilityDeadline: now + 720_000,
-      message: { messageId: `m${i}`, body: JSON.stringify({ id: receiptHandle }), md5OfBody: '', messageAttributes: {}, md5OfMessageAttributes: '', sentTimestamp: now, approximateReceiveCount: 1 },
+      message: {
+        messageId: `m${i}`,
+        body: JSON.stringify({ id: receiptHandle }),
+        md5OfBody: '',
+        messageAttributes: {},
+        md5OfMessageAttributes: '',
+        sentTimestamp: now,
+        approximateReceiveCount: 1,
+      },
     }));
     const view: QueueView = {
-      inspectQueue: (name) => (name === 'leads' ? { name, url: '', arn: '', attributes: {}, messages: { ready: [], delayed: [], inflight } } : undefined),
+      inspectQueue: (name) =>
+        name === 'leads' ? { name, url: '', arn: '', attributes: {}, messages: { ready: [], delayed: [], inflight } } : undefined,
     };
     return { view, inflight };
   }
@@ -100,9 +138,15 @@ describe('messages in flight', () => {
     const sqs = sqsClient();
     try {
       const { queueUrl, dlqUrl } = await createQueues(sqs);
-      await restoreSnapshot(sqs, { leads: { name: 'leads', url: queueUrl, arn: '' }, deadLetters: { name: 'dlq', url: dlqUrl, arn: '' } }, readBack);
+      await restoreSnapshot(
+        sqs,
+        { leads: { name: 'leads', url: queueUrl, arn: '' }, deadLetters: { name: 'dlq', url: dlqUrl, arn: '' } },
+        readBack,
+      );
       expect(await takeLeadIds(sqs, queueUrl)).toEqual(['in-flight']);
-      const { Attributes = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessagesDelayed'] }));
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessagesDelayed'] }),
+      );
       expect(Attributes.ApproximateNumberOfMessagesDelayed).toBe('1');
     } finally {
       sqs.destroy();

@@ -5,10 +5,14 @@ describe('cachedFor (per-container secret wiring)', () => {
     let clock = 0;
     let reads = 0;
     let fail = true;
-    const get = cachedFor(1_000, () => {
-      reads += 1;
-      return fail ? Promise.reject(new Error('throttled')) : Promise.resolve(`value-${reads}`);
-    }, { now: () => clock });
+    const get = cachedFor(
+      1_000,
+      () => {
+        reads += 1;
+        return fail ? Promise.reject(new Error('throttled')) : Promise.resolve(`value-${reads}`);
+      },
+      { now: () => clock },
+    );
 
     await expect(get()).rejects.toThrow('throttled');
     fail = false;
@@ -25,10 +29,14 @@ describe('cachedFor (per-container secret wiring)', () => {
     let fail = false;
     let reads = 0;
     const stale: unknown[] = [];
-    const get = cachedFor(1_000, () => {
-      reads += 1;
-      return fail ? Promise.reject(new Error('Secrets Manager unavailable')) : Promise.resolve(`value-${reads}`);
-    }, { now: () => clock, staleForMs: 5_000, onStale: (error) => stale.push(error) });
+    const get = cachedFor(
+      1_000,
+      () => {
+        reads += 1;
+        return fail ? Promise.reject(new Error('Secrets Manager unavailable')) : Promise.resolve(`value-${reads}`);
+      },
+      { now: () => clock, staleForMs: 5_000, onStale: (error) => stale.push(error) },
+    );
 
     await expect(get()).resolves.toBe('value-1');
     fail = true;
@@ -47,10 +55,14 @@ describe('cachedFor (per-container secret wiring)', () => {
   it('forget() makes the next call read afresh, and a failure then is not answered with the forgotten value', async () => {
     let reads = 0;
     let fail = false;
-    const get = cachedFor(60_000, () => {
-      reads += 1;
-      return fail ? Promise.reject(new Error('unavailable')) : Promise.resolve(`value-${reads}`);
-    }, { now: () => 0, staleForMs: 60_000 });
+    const get = cachedFor(
+      60_000,
+      () => {
+        reads += 1;
+        return fail ? Promise.reject(new Error('unavailable')) : Promise.resolve(`value-${reads}`);
+      },
+      { now: () => 0, staleForMs: 60_000 },
+    );
     await expect(get()).resolves.toBe('value-1');
     get.forget(); // the gateway refused the session: the operator may have updated it
     await expect(get()).resolves.toBe('value-2');

@@ -39,18 +39,38 @@ describe('endpoint filter, http format and auth settings', () => {
         body: '{"lead_id": data.id, "hook": $webhookId}',
         filter: "data.page_id in ['5314456', '5320001']",
         secret: SECRET,
-        auth: { type: 'oauth2', tokenUrl: 'https://login.example.com/oauth2/token', clientId: 'client-1', clientSecret: 'CLIENTSECRET', scope: 'leads.write' },
+        auth: {
+          type: 'oauth2',
+          tokenUrl: 'https://login.example.com/oauth2/token',
+          clientId: 'client-1',
+          clientSecret: 'CLIENTSECRET',
+          scope: 'leads.write',
+        },
       },
       { name: 'crm', url: 'https://crm.example.com/hook', auth: { type: 'basic', username: 'forwarder', password: 'PASSWORD' } },
-      { name: 'group', url: 'https://oapi.dingtalk.com/robot/send?access_token=abc', format: 'dingtalk', filter: 'data.mm_src_cname = "淘积木其他"' },
+      {
+        name: 'group',
+        url: 'https://oapi.dingtalk.com/robot/send?access_token=abc',
+        format: 'dingtalk',
+        filter: 'data.mm_src_cname = "淘积木其他"',
+      },
     );
     expect(http).toMatchObject({ method: 'PUT', contentType: 'form', secrets: [SECRET] });
     expect(http!.body?.source).toBe('{"lead_id": data.id, "hook": $webhookId}');
     expect(http!.filter?.source).toBe("data.page_id in ['5314456', '5320001']");
-    expect(http!.auth).toEqual({ type: 'oauth2', tokenUrl: 'https://login.example.com/oauth2/token', clientId: 'client-1', clientSecret: 'CLIENTSECRET', scope: 'leads.write' });
+    expect(http!.auth).toEqual({
+      type: 'oauth2',
+      tokenUrl: 'https://login.example.com/oauth2/token',
+      clientId: 'client-1',
+      clientSecret: 'CLIENTSECRET',
+      scope: 'leads.write',
+    });
     expect(standard!.auth).toEqual({ type: 'basic', username: 'forwarder', password: 'PASSWORD' });
     expect(bot!.filter?.source).toBe('data.mm_src_cname = "淘积木其他"');
-    expect(webhooks({ name: 'b', url: 'https://b.example.com', auth: { type: 'bearer', token: 'TOKEN' } })[0]!.auth).toEqual({ type: 'bearer', token: 'TOKEN' });
+    expect(webhooks({ name: 'b', url: 'https://b.example.com', auth: { type: 'bearer', token: 'TOKEN' } })[0]!.auth).toEqual({
+      type: 'bearer',
+      token: 'TOKEN',
+    });
   });
 
   it('lists every wrong filter, body and auth at once, each by endpoint and key', () => {
@@ -59,12 +79,27 @@ describe('endpoint filter, http format and auth settings', () => {
       { name: 'b', url: 'https://b.example.com', format: 'http', body: '{"id": data.id', method: 'GET', contentType: 'xml' },
       { name: 'c', url: 'https://c.example.com', filter: true, format: 'http', body: 42 },
       { name: 'd', url: 'https://d.example.com', method: 'PUT', body: 'data', contentType: 'form' },
-      { name: 'e', url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k', format: 'wecom', auth: { type: 'bearer', token: 'TOKEN-E' } },
+      {
+        name: 'e',
+        url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k',
+        format: 'wecom',
+        auth: { type: 'bearer', token: 'TOKEN-E' },
+      },
       { name: 'f', url: 'https://f.example.com', auth: { type: 'digest' } },
       { name: 'g', url: 'https://g.example.com', auth: { type: 'bearer', token: 'TOKEN-G', extra: 1 } },
-      { name: 'h', url: 'https://h.example.com', format: 'http', auth: { type: 'oauth2', tokenUrl: 'http://login.example.com/token', clientId: 'id', clientSecret: 7 } },
+      {
+        name: 'h',
+        url: 'https://h.example.com',
+        format: 'http',
+        auth: { type: 'oauth2', tokenUrl: 'http://login.example.com/token', clientId: 'id', clientSecret: 7 },
+      },
       { name: 'i', url: 'https://i.example.com', auth: { type: 'basic', username: 'me:you', password: 'PASSWORD-I' } },
-      { name: 'j', url: 'https://j.example.com', headers: { Authorization: 'Bearer HEADER-J' }, auth: { type: 'bearer', token: 'TOKEN-J' } },
+      {
+        name: 'j',
+        url: 'https://j.example.com',
+        headers: { Authorization: 'Bearer HEADER-J' },
+        auth: { type: 'bearer', token: 'TOKEN-J' },
+      },
       { name: 'k', url: 'https://k.example.com', auth: 'Bearer TOKEN-K' },
       { name: 'l', url: 'https://l.example.com', format: 'http', secret: 'not-whsec' },
     );
@@ -89,11 +124,16 @@ describe('endpoint filter, http format and auth settings', () => {
       expect.stringMatching(/^webhooks "l"\.secret: must start with "whsec_"/),
     ]);
     const text = problems.join('\n');
-    for (const secret of ['TOKEN-E', 'TOKEN-G', 'PASSWORD-I', 'HEADER-J', 'TOKEN-J', 'TOKEN-K', 'me:you']) expect(text).not.toContain(secret);
+    for (const secret of ['TOKEN-E', 'TOKEN-G', 'PASSWORD-I', 'HEADER-J', 'TOKEN-J', 'TOKEN-K', 'me:you'])
+      expect(text).not.toContain(secret);
   });
 
   it('refuses a bearer token HTTP cannot carry in a header, without echoing it', () => {
-    const problems = problemsOf({ name: 'b', url: 'https://b.example.com', auth: { type: 'bearer', token: 'SECRET\r\nX-Injected: 1' } });
+    const problems = problemsOf({
+      name: 'b',
+      url: 'https://b.example.com',
+      auth: { type: 'bearer', token: 'SECRET\r\nX-Injected: 1' },
+    });
     expect(problems).toEqual([expect.stringMatching(/^webhooks "b"\.auth\.token must be a single-line string of visible ASCII/)]);
     expect(problems.join('\n')).not.toContain('SECRET');
   });
@@ -104,11 +144,15 @@ describe('endpoint filter, http format and auth settings', () => {
       'webhooks "o".auth.clientId is required (a non-empty string)',
       'webhooks "o".auth.clientSecret is required (a non-empty string)',
     ]);
-    expect(problemsOf({ name: 'p', url: 'https://p.example.com', auth: { type: 'basic', username: 'u' } })).toEqual(['webhooks "p".auth.password is required (a non-empty string)']);
+    expect(problemsOf({ name: 'p', url: 'https://p.example.com', auth: { type: 'basic', username: 'u' } })).toEqual([
+      'webhooks "p".auth.password is required (a non-empty string)',
+    ]);
   });
 
   it('warns at start about an unsigned http endpoint as about a standard one', () => {
-    expect(unsignedWarnings({ webhooks: webhooks({ name: 'api', url: 'https://api.example.com/leads', format: 'http' }) })).toEqual([
+    expect(
+      unsignedWarnings({ webhooks: webhooks({ name: 'api', url: 'https://api.example.com/leads', format: 'http' }) }),
+    ).toEqual([
       'warning: webhook "api" has no secret, so its deliveries go out without a webhook-signature; add "secret": "whsec_…" to sign them',
     ]);
   });

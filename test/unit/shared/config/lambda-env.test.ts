@@ -22,7 +22,14 @@ function problemsOf(env: Record<string, string | undefined>): readonly string[] 
 
 describe('readForwarderEnvironment', () => {
   it('reads what the stack sets', () => {
-    expect(readForwarderEnvironment(valid)).toEqual({ table: 'state', queueUrl: 'https://sqs/leads', dlqUrl: 'https://sqs/dlq', maxReceiveCount: 55, leadsRetentionSeconds: 345_600, webhooksSecretArn: valid[ENV.webhooksSecretArn] });
+    expect(readForwarderEnvironment(valid)).toEqual({
+      table: 'state',
+      queueUrl: 'https://sqs/leads',
+      dlqUrl: 'https://sqs/dlq',
+      maxReceiveCount: 55,
+      leadsRetentionSeconds: 345_600,
+      webhooksSecretArn: valid[ENV.webhooksSecretArn],
+    });
   });
 
   it.each([

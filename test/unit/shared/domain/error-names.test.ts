@@ -21,7 +21,10 @@ describe('error class names', () => {
       for (const match of source.matchAll(/^export (abstract )?class (\w+) extends \w*Error\b[^{]*\{([\s\S]*?)^\}/gm)) {
         if (match[1] !== undefined) continue;
         classes.push(match[2]!);
-        expect({ file: path.relative(FUNCTIONS, file), declares: new RegExp(`readonly name(: string)? = '${match[2]!}';`).test(match[3]!) }).toEqual({ file: path.relative(FUNCTIONS, file), declares: true });
+        expect({
+          file: path.relative(FUNCTIONS, file),
+          declares: new RegExp(`readonly name(: string)? = '${match[2]!}';`).test(match[3]!),
+        }).toEqual({ file: path.relative(FUNCTIONS, file), declares: true });
       }
     }
     // Not vacuous: the scan finds the project's error classes.

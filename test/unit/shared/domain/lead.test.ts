@@ -81,7 +81,11 @@ describe('normalizeLead', () => {
 
   it('leaves out an unreadable time with a warning but keeps the lead', () => {
     const result = normalizeLead({ id: 7, lead_time: 'yesterday', gmt_create: '2023-02-30 10:00:00' });
-    expect(result).toEqual({ ok: true, lead: { id: '7' }, warnings: ['lead_time is not a time; left out', 'gmt_create is not a time; left out'] });
+    expect(result).toEqual({
+      ok: true,
+      lead: { id: '7' },
+      warnings: ['lead_time is not a time; left out', 'gmt_create is not a time; left out'],
+    });
   });
 });
 

@@ -14,7 +14,9 @@ const pkcs8 = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
 const pkcs1 = privateKey.export({ type: 'pkcs1', format: 'pem' }).toString();
 
 function oaep(text: string, key: KeyObject = publicKey): string {
-  return publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(text)).toString('base64');
+  return publicEncrypt({ key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, Buffer.from(text)).toString(
+    'base64',
+  );
 }
 
 /** Node still allows PKCS#1 v1.5 *encryption*; only decryption is refused. */
@@ -83,7 +85,9 @@ describe('validatePrivateKey', () => {
     expect(validatePrivateKey(pkcs1)).toBeUndefined();
   });
 
-  const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const ec = generateKeyPairSync('ec', { namedCurve: 'prime256v1' })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
   const encrypted = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pw' }).toString();
   const spki = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const damaged = pkcs8.replace(/[A-Za-z]{10}/, 'AAAAAAAAAA');
@@ -140,7 +144,18 @@ describe('no personal data or secret in any output', () => {
       sign('lead_1', 1764396000, '{}', [webhookSecret]);
       const lead = { id: '1', name: '张三', mobile: MOBILE, mobile_encrypted: false };
       for (const format of ['standard', 'wecom', 'dingtalk', 'feishu'] as const) {
-        renderRequest({ name: 'x', url: 'https://example.test/h', secrets: format === 'standard' ? [webhookSecret] : [robotSecret], headers: {}, format, timeoutMs: 1000 }, { lead, seenAt: '2026-11-29T06:00:00.000Z' }, new Date());
+        renderRequest(
+          {
+            name: 'x',
+            url: 'https://example.test/h',
+            secrets: format === 'standard' ? [webhookSecret] : [robotSecret],
+            headers: {},
+            format,
+            timeoutMs: 1000,
+          },
+          { lead, seenAt: '2026-11-29T06:00:00.000Z' },
+          new Date(),
+        );
       }
       classify({ kind: 'response', status: 400, body: `{"mobile":"${MOBILE}"}`, latencyMs: 1 }, 'standard');
       // The capture works: anything these wrote would be seen.

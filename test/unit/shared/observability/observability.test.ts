@@ -1,6 +1,12 @@
 import { Writable } from 'node:stream';
 import type { Context } from 'aws-lambda';
-import { createLogger, createMetrics, DEFAULT_SERVICE, MetricUnit, OBSERVABILITY_ENV } from '../../../../functions/shared/observability/observability';
+import {
+  createLogger,
+  createMetrics,
+  DEFAULT_SERVICE,
+  MetricUnit,
+  OBSERVABILITY_ENV,
+} from '../../../../functions/shared/observability/observability';
 
 /**
  * The handlers' logger and metrics are Powertools'; these tests check what they write, as the
@@ -22,7 +28,15 @@ function sink(): { stream: Writable; lines: Line[] } {
 }
 
 /** Every variable the tests set, and the ones of the machine running them that would change the output. */
-const VARIABLES = [...Object.values(OBSERVABILITY_ENV), 'AWS_LAMBDA_LOG_LEVEL', 'AWS_LAMBDA_INITIALIZATION_TYPE', '_X_AMZN_TRACE_ID', 'LOG_LEVEL', 'POWERTOOLS_DEV', 'TZ'];
+const VARIABLES = [
+  ...Object.values(OBSERVABILITY_ENV),
+  'AWS_LAMBDA_LOG_LEVEL',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  '_X_AMZN_TRACE_ID',
+  'LOG_LEVEL',
+  'POWERTOOLS_DEV',
+  'TZ',
+];
 
 /**
  * Runs `body` with exactly `env` for those variables and with process.stdout and stderr pointed
@@ -75,7 +89,7 @@ function context(functionName: string, awsRequestId: string): Context {
 beforeEach(() => jest.useFakeTimers({ now: NOW }));
 afterEach(() => jest.useRealTimers());
 
-describe('the functions\' logger', () => {
+describe("the functions' logger", () => {
   it('writes one JSON line per entry: info to stdout, warnings and errors to stderr', () => {
     const { out, err } = capture({ [OBSERVABILITY_ENV.service]: 'shop-a' }, () => {
       const logger = createLogger();
@@ -84,14 +98,16 @@ describe('the functions\' logger', () => {
       logger.error('delivery rejected', { leadId: '700000003', reason: 'HTTP 400' });
     });
     const base = { timestamp: NOW.toISOString(), service: 'shop-a', sampling_rate: 0 };
-    expect(out).toEqual([{ level: 'INFO', message: 'lead delivered', ...base, leadId: '700000001', endpoint: 'crm', latencyMs: 12 }]);
+    expect(out).toEqual([
+      { level: 'INFO', message: 'lead delivered', ...base, leadId: '700000001', endpoint: 'crm', latencyMs: 12 },
+    ]);
     expect(err).toEqual([
       { level: 'WARN', message: 'delivery will be retried', ...base, leadId: '700000002' },
       { level: 'ERROR', message: 'delivery rejected', ...base, leadId: '700000003', reason: 'HTTP 400' },
     ]);
   });
 
-  it('adds the invocation\'s context to every line: cold start (first invocation only), request id, function name', () => {
+  it("adds the invocation's context to every line: cold start (first invocation only), request id, function name", () => {
     const { out } = capture({ [OBSERVABILITY_ENV.service]: 'shop-a', ...ON_DEMAND }, () => {
       const logger = createLogger();
       logger.addContext(context('shop-a-poller', 'request-1'));
@@ -100,15 +116,25 @@ describe('the functions\' logger', () => {
       logger.addContext(context('shop-a-poller', 'request-2'));
       logger.info('poll finished');
     });
-    const lambda = { function_name: 'shop-a-poller', function_arn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-a-poller', function_memory_size: '256' };
+    const lambda = {
+      function_name: 'shop-a-poller',
+      function_arn: 'arn:aws:lambda:us-east-1:000000000000:function:shop-a-poller',
+      function_memory_size: '256',
+    };
     expect(out).toEqual([
-      expect.objectContaining({ message: 'poll finished', service: 'shop-a', cold_start: true, function_request_id: 'request-1', ...lambda }),
+      expect.objectContaining({
+        message: 'poll finished',
+        service: 'shop-a',
+        cold_start: true,
+        function_request_id: 'request-1',
+        ...lambda,
+      }),
       expect.objectContaining({ message: 'lead record rejected', cold_start: true, function_request_id: 'request-1', ...lambda }),
       expect.objectContaining({ message: 'poll finished', cold_start: false, function_request_id: 'request-2', ...lambda }),
     ]);
   });
 
-  it('adds the invocation\'s X-Ray trace id when Lambda gives one', () => {
+  it("adds the invocation's X-Ray trace id when Lambda gives one", () => {
     const { out } = capture({}, () => {
       const logger = createLogger();
       process.env._X_AMZN_TRACE_ID = 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1';
@@ -124,12 +150,32 @@ describe('the functions\' logger', () => {
 
   it('keeps the level, message, time and service its own: a field of the same name is dropped, with a warning', () => {
     const { out, err } = capture({ [OBSERVABILITY_ENV.service]: 'shop-a' }, () => {
-      createLogger().info('poll finished', { level: 'ERROR', message: 'forged', service: 'other', timestamp: 'then', enqueued: 3, toString: 'kept', constructor: 'dropped' });
+      createLogger().info('poll finished', {
+        level: 'ERROR',
+        message: 'forged',
+        service: 'other',
+        timestamp: 'then',
+        enqueued: 3,
+        toString: 'kept',
+        constructor: 'dropped',
+      });
     });
     // A field named like an Object.prototype member is kept, but for `constructor` (and
     // `__proto__`), which Powertools skips as a prototype-pollution guard.
-    expect(out).toEqual([{ level: 'INFO', message: 'poll finished', timestamp: NOW.toISOString(), service: 'shop-a', sampling_rate: 0, enqueued: 3, toString: 'kept' }]);
-    expect(err.map((line) => line.message)).toEqual(['level', 'message', 'service', 'timestamp'].map((key) => `The key "${key}" is a reserved key and will be dropped.`));
+    expect(out).toEqual([
+      {
+        level: 'INFO',
+        message: 'poll finished',
+        timestamp: NOW.toISOString(),
+        service: 'shop-a',
+        sampling_rate: 0,
+        enqueued: 3,
+        toString: 'kept',
+      },
+    ]);
+    expect(err.map((line) => line.message)).toEqual(
+      ['level', 'message', 'service', 'timestamp'].map((key) => `The key "${key}" is a reserved key and will be dropped.`),
+    );
   });
 
   it.each([
@@ -153,7 +199,7 @@ describe('the functions\' logger', () => {
   it.each([
     ['INFO', 'WARN'],
     ['ERROR', 'WARN'],
-  ])('with POWERTOOLS_LOG_LEVEL %s, Lambda\'s own log level (AWS_LAMBDA_LOG_LEVEL) %s applies', (ours, lambdas) => {
+  ])("with POWERTOOLS_LOG_LEVEL %s, Lambda's own log level (AWS_LAMBDA_LOG_LEVEL) %s applies", (ours, lambdas) => {
     const { out, err } = capture({ [OBSERVABILITY_ENV.logLevel]: ours, AWS_LAMBDA_LOG_LEVEL: lambdas }, () => {
       const logger = createLogger();
       logger.info('hidden');
@@ -173,7 +219,7 @@ describe('the functions\' logger', () => {
   });
 });
 
-describe('the functions\' metrics (EMF)', () => {
+describe("the functions' metrics (EMF)", () => {
   const NAMESPACE = { [OBSERVABILITY_ENV.namespace]: 'LeadForwarder', [OBSERVABILITY_ENV.service]: 'shop-a' };
 
   it('publishes what was added as one document with the service dimension, several values of a name as a list', () => {
@@ -213,7 +259,7 @@ describe('the functions\' metrics (EMF)', () => {
     expect(left).toBe(false);
   });
 
-  it('writes a metric with more dimensions at once, in its own document (the forwarder\'s per-endpoint metrics)', () => {
+  it("writes a metric with more dimensions at once, in its own document (the forwarder's per-endpoint metrics)", () => {
     const { out } = capture(NAMESPACE, () => {
       const single = createMetrics().singleMetric();
       single.addDimension('endpoint', 'crm');
@@ -221,7 +267,16 @@ describe('the functions\' metrics (EMF)', () => {
     });
     expect(out).toEqual([
       {
-        _aws: { Timestamp: NOW.getTime(), CloudWatchMetrics: [{ Namespace: 'LeadForwarder', Dimensions: [['service', 'endpoint']], Metrics: [{ Name: 'Delivered', Unit: 'Count' }] }] },
+        _aws: {
+          Timestamp: NOW.getTime(),
+          CloudWatchMetrics: [
+            {
+              Namespace: 'LeadForwarder',
+              Dimensions: [['service', 'endpoint']],
+              Metrics: [{ Name: 'Delivered', Unit: 'Count' }],
+            },
+          ],
+        },
         service: 'shop-a',
         endpoint: 'crm',
         Delivered: 1,
@@ -229,7 +284,7 @@ describe('the functions\' metrics (EMF)', () => {
     ]);
   });
 
-  it('writes the ColdStart metric on a container\'s first invocation only, by service and function name', () => {
+  it("writes the ColdStart metric on a container's first invocation only, by service and function name", () => {
     const { out } = capture({ ...NAMESPACE, ...ON_DEMAND }, () => {
       const metrics = createMetrics();
       metrics.captureColdStartMetric('shop-a-forwarder');
@@ -237,7 +292,16 @@ describe('the functions\' metrics (EMF)', () => {
     });
     expect(out).toEqual([
       {
-        _aws: { Timestamp: NOW.getTime(), CloudWatchMetrics: [{ Namespace: 'LeadForwarder', Dimensions: [['service', 'function_name']], Metrics: [{ Name: 'ColdStart', Unit: 'Count' }] }] },
+        _aws: {
+          Timestamp: NOW.getTime(),
+          CloudWatchMetrics: [
+            {
+              Namespace: 'LeadForwarder',
+              Dimensions: [['service', 'function_name']],
+              Metrics: [{ Name: 'ColdStart', Unit: 'Count' }],
+            },
+          ],
+        },
         service: 'shop-a',
         function_name: 'shop-a-forwarder',
         ColdStart: 1,
@@ -245,7 +309,7 @@ describe('the functions\' metrics (EMF)', () => {
     ]);
   });
 
-  it('keeps to EMF\'s 100 values of a name per document by publishing early', () => {
+  it("keeps to EMF's 100 values of a name per document by publishing early", () => {
     const { out } = capture(NAMESPACE, () => {
       const metrics = createMetrics();
       for (let i = 0; i < 150; i += 1) metrics.addMetric('DeliveryRetried', MetricUnit.Count, 1);
@@ -270,7 +334,15 @@ describe('the functions\' metrics (EMF)', () => {
       metrics.addMetric('PollSucceeded', MetricUnit.Count, 1);
       metrics.publishStoredMetrics();
     });
-    expect(enabled.out).toEqual([expect.objectContaining({ service: DEFAULT_SERVICE, PollSucceeded: 1, _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'LeadForwarder' })] }) as unknown })]);
+    expect(enabled.out).toEqual([
+      expect.objectContaining({
+        service: DEFAULT_SERVICE,
+        PollSucceeded: 1,
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [expect.objectContaining({ Namespace: 'LeadForwarder' })],
+        }) as unknown,
+      }),
+    ]);
   });
 
   it('takes an empty POWERTOOLS_SERVICE_NAME or POWERTOOLS_METRICS_NAMESPACE as not set: CloudWatch refuses an empty dimension value', () => {
@@ -279,6 +351,13 @@ describe('the functions\' metrics (EMF)', () => {
       metrics.addMetric('PollSucceeded', MetricUnit.Count, 1);
       metrics.publishStoredMetrics();
     });
-    expect(out).toEqual([expect.objectContaining({ service: DEFAULT_SERVICE, _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Namespace: 'LeadForwarder' })] }) as unknown })]);
+    expect(out).toEqual([
+      expect.objectContaining({
+        service: DEFAULT_SERVICE,
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [expect.objectContaining({ Namespace: 'LeadForwarder' })],
+        }) as unknown,
+      }),
+    ]);
   });
 });

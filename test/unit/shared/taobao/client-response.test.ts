@@ -11,12 +11,21 @@ describe('interpretResponse', () => {
   });
 
   it('unwraps `<api>_response` and keeps big ids exact', () => {
-    const result = ok('{"mama_crm_lead_list_response":{"result_data":{"result":[{"id":9007199254740993}]},"result_ok":true,"request_id":"abc"}}');
-    expect(result).toEqual({ body: { result_data: { result: [{ id: '9007199254740993' }] }, result_ok: true, request_id: 'abc' }, requestId: 'abc' });
+    const result = ok(
+      '{"mama_crm_lead_list_response":{"result_data":{"result":[{"id":9007199254740993}]},"result_ok":true,"request_id":"abc"}}',
+    );
+    expect(result).toEqual({
+      body: { result_data: { result: [{ id: '9007199254740993' }] }, result_ok: true, request_id: 'abc' },
+      requestId: 'abc',
+    });
   });
 
   it('reads fields at the root when simplify=true, and still accepts the wrapped shape', () => {
-    expect(ok('{"result_data":[],"result_ok":true,"request_id":"r"}', true).body).toEqual({ result_data: [], result_ok: true, request_id: 'r' });
+    expect(ok('{"result_data":[],"result_ok":true,"request_id":"r"}', true).body).toEqual({
+      result_data: [],
+      result_ok: true,
+      request_id: 'r',
+    });
     expect(ok('{"mama_crm_lead_list_response":{"result_ok":true}}', true).body).toEqual({ result_ok: true });
   });
 
@@ -26,7 +35,8 @@ describe('interpretResponse', () => {
   });
 
   it('turns error_response into TopApiError with a numeric code', () => {
-    const call = () => ok('{"error_response":{"code":"27","msg":"Invalid session","sub_code":"invalid-sessionkey","request_id":"q"}}');
+    const call = () =>
+      ok('{"error_response":{"code":"27","msg":"Invalid session","sub_code":"invalid-sessionkey","request_id":"q"}}');
     expect(call).toThrow(TopApiError);
     expect(call).toThrow(/TOP error 27 \(session expired\)/);
     try {
@@ -37,12 +47,18 @@ describe('interpretResponse', () => {
   });
 
   it('turns result_ok: false into a retryable TopResultError', () => {
-    expect(() => ok('{"mama_crm_lead_list_response":{"result_ok":false,"result_error_code":"E1","error_msg":"忙"}}')).toThrow(TopResultError);
+    expect(() => ok('{"mama_crm_lead_list_response":{"result_ok":false,"result_error_code":"E1","error_msg":"忙"}}')).toThrow(
+      TopResultError,
+    );
   });
 
   it('treats non-2xx and non-JSON bodies as transport errors', () => {
     expect(() => interpretResponse(METHOD, { status: 502, text: '<html>502</html>' }, false)).toThrow(TopTransportError);
-    expect(() => interpretResponse(METHOD, { status: 200, text: '<html>oops</html>' }, false)).toThrow(/not JSON \(<html>oops<\/html>\)/);
-    expect(() => interpretResponse(METHOD, { status: 301, location: 'https://x/', text: '' }, false)).toThrow(/redirects are not followed/);
+    expect(() => interpretResponse(METHOD, { status: 200, text: '<html>oops</html>' }, false)).toThrow(
+      /not JSON \(<html>oops<\/html>\)/,
+    );
+    expect(() => interpretResponse(METHOD, { status: 301, location: 'https://x/', text: '' }, false)).toThrow(
+      /redirects are not followed/,
+    );
   });
 });

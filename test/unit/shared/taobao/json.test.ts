@@ -3,7 +3,11 @@ import { parseJsonKeepingBigInts, quoteUnsafeIntegers, writeLeadQueryDto } from 
 describe('parseJsonKeepingBigInts', () => {
   it('keeps integers beyond 2^53 exact, as decimal strings', () => {
     const text = '{"id":9007199254740993,"ids":[12345678901234567890123,-9007199254740993],"n":42}';
-    expect(parseJsonKeepingBigInts(text)).toEqual({ id: '9007199254740993', ids: ['12345678901234567890123', '-9007199254740993'], n: 42 });
+    expect(parseJsonKeepingBigInts(text)).toEqual({
+      id: '9007199254740993',
+      ids: ['12345678901234567890123', '-9007199254740993'],
+      n: 42,
+    });
     // What plain JSON.parse would have done: a different lead.
     expect(String((JSON.parse(text) as { id: number }).id)).toBe('9007199254740992');
   });
@@ -51,10 +55,13 @@ describe('writeLeadQueryDto', () => {
     expect(parseJsonKeepingBigInts(text)).toEqual({ offset: '123456789012345678901', page_size: 50 });
   });
 
-  it.each([{ offset: '12a', pageSize: 1 }, { offset: '-1', pageSize: 1 }, { offset: '01', pageSize: 1 }, { pageSize: 0 }, { pageSize: 1.5 }])(
-    'refuses %j',
-    (query) => {
-      expect(() => writeLeadQueryDto(query)).toThrow(RangeError);
-    },
-  );
+  it.each([
+    { offset: '12a', pageSize: 1 },
+    { offset: '-1', pageSize: 1 },
+    { offset: '01', pageSize: 1 },
+    { pageSize: 0 },
+    { pageSize: 1.5 },
+  ])('refuses %j', (query) => {
+    expect(() => writeLeadQueryDto(query)).toThrow(RangeError);
+  });
 });

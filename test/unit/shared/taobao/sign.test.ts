@@ -52,7 +52,9 @@ describe('TOP signature', () => {
 
   it('leaves out `sign` and empty values', () => {
     const expected = signTopRequest(published, 'helloworld', 'md5');
-    expect(signTopRequest({ ...published, sign: 'WHATEVER', partner_id: '', simplify: undefined }, 'helloworld', 'md5')).toBe(expected);
+    expect(signTopRequest({ ...published, sign: 'WHATEVER', partner_id: '', simplify: undefined }, 'helloworld', 'md5')).toBe(
+      expected,
+    );
     expect(signingString({ a: '1', b: '', c: undefined, sign: 'X' })).toBe('a1');
   });
 

@@ -20,7 +20,11 @@ function formatUnderZone(zone: string): { offset: number; localHours: number; fo
       formatted: formatTopTimestamp(at),
       parsed: parseTopTimestamp('2016-01-01 12:00:00') ?? null,
     }));`;
-  const child = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], { env: { ...process.env, TZ: zone }, encoding: 'utf8', cwd: ROOT });
+  const child = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', script], {
+    env: { ...process.env, TZ: zone },
+    encoding: 'utf8',
+    cwd: ROOT,
+  });
   if (child.status !== 0) throw new Error(`child failed: ${child.stderr}`);
   return JSON.parse(child.stdout) as { offset: number; localHours: number; formatted: string; parsed: number | null };
 }
@@ -54,10 +58,15 @@ describe('TOP timestamp', () => {
     expect(parseTopTimestamp(formatTopTimestamp(now + 999))).toBe(now);
   });
 
-  it.each(['', '2016-01-01T12:00:00', '2016-01-01 12:00', '2016-02-30 12:00:00', '2016-13-01 00:00:00', '2016-01-01 24:00:00', ' 2016-01-01 12:00:00'])(
-    'rejects %j',
-    (text) => {
-      expect(parseTopTimestamp(text)).toBeUndefined();
-    },
-  );
+  it.each([
+    '',
+    '2016-01-01T12:00:00',
+    '2016-01-01 12:00',
+    '2016-02-30 12:00:00',
+    '2016-13-01 00:00:00',
+    '2016-01-01 24:00:00',
+    ' 2016-01-01 12:00:00',
+  ])('rejects %j', (text) => {
+    expect(parseTopTimestamp(text)).toBeUndefined();
+  });
 });

@@ -28,12 +28,28 @@ describe('chat presets render a readable Chinese card', () => {
     feishu: renderRequest(endpoint('feishu'), sampleDelivery(), NOW).body,
   };
 
-  it.each(Object.entries(texts))('%s shows name, mobile, page, source, location, time, store, extras and the lead id', (_format, text) => {
-    for (const expected of ['姓名', '＊＊三', '13800138000', '新半价2', '淘积木其他', 'xx省xx市xx县', '2022-05-03 17:44:28', '测试店铺名', '性别', '男', '221985', '新线索']) {
-      expect(text).toContain(expected);
-    }
-    expect(text).not.toContain('测试】');
-  });
+  it.each(Object.entries(texts))(
+    '%s shows name, mobile, page, source, location, time, store, extras and the lead id',
+    (_format, text) => {
+      for (const expected of [
+        '姓名',
+        '＊＊三',
+        '13800138000',
+        '新半价2',
+        '淘积木其他',
+        'xx省xx市xx县',
+        '2022-05-03 17:44:28',
+        '测试店铺名',
+        '性别',
+        '男',
+        '221985',
+        '新线索',
+      ]) {
+        expect(text).toContain(expected);
+      }
+      expect(text).not.toContain('测试】');
+    },
+  );
 
   it.each(['wecom', 'dingtalk', 'feishu'] as const)('%s marks a test send as 测试', (format) => {
     const body = renderRequest(endpoint(format), sampleDelivery({ test: true }), NOW).body;
@@ -62,7 +78,7 @@ describe('chat presets render a readable Chinese card', () => {
     }
   });
 
-  it('neutralizes markup in a form\'s own labels too (they come from the page builder, not from us)', () => {
+  it("neutralizes markup in a form's own labels too (they come from the page builder, not from us)", () => {
     const extend_list = [{ label: '<at id=all></at>\n# 标题 [点我](http://evil.test)', value: '是' }];
     for (const format of ['wecom', 'dingtalk', 'feishu'] as const) {
       const body = renderRequest(endpoint(format), sampleDelivery({ lead: sampleLead({ extend_list }) }), NOW).body;
@@ -82,27 +98,38 @@ describe('chat presets render a readable Chinese card', () => {
 
   it('keeps a Feishu body within 20 KB even when JSON escaping doubles the text (quotes, backslashes, control characters)', () => {
     const extend_list = Array.from({ length: 20 }, (_, i) => ({ label: `"\\字段${i}\u0001`, value: '"\\\u0001'.repeat(200) }));
-    const body = renderRequest(endpoint('feishu', { secrets: [FEISHU_SECRET] }), sampleDelivery({ lead: sampleLead({ extend_list }) }), NOW).body;
+    const body = renderRequest(
+      endpoint('feishu', { secrets: [FEISHU_SECRET] }),
+      sampleDelivery({ lead: sampleLead({ extend_list }) }),
+      NOW,
+    ).body;
     expect(Buffer.byteLength(body, 'utf8')).toBeLessThanOrEqual(20 * 1024);
     expect(feishuText(body)).toContain('线索ID');
   });
 
   it('keeps a WeCom card within its 4096-byte markdown limit', () => {
     const extend_list = Array.from({ length: 40 }, (_, i) => ({ label: `字段${i}`, value: '很长的内容'.repeat(100) }));
-    const content = markdownOf('wecom', renderRequest(endpoint('wecom'), sampleDelivery({ lead: sampleLead({ extend_list }) }), NOW).body);
+    const content = markdownOf(
+      'wecom',
+      renderRequest(endpoint('wecom'), sampleDelivery({ lead: sampleLead({ extend_list }) }), NOW).body,
+    );
     expect(Buffer.byteLength(content, 'utf8')).toBeLessThanOrEqual(WECOM_MARKDOWN_MAX_BYTES);
     expect(content.endsWith('…')).toBe(true);
   });
 
   it('keeps a Feishu body within its 20 KB limit', () => {
     const extend_list = Array.from({ length: 40 }, (_, i) => ({ label: `字段${i}`, value: '很长的内容'.repeat(100) }));
-    const body = renderRequest(endpoint('feishu', { secrets: [FEISHU_SECRET] }), sampleDelivery({ lead: sampleLead({ extend_list }) }), NOW).body;
+    const body = renderRequest(
+      endpoint('feishu', { secrets: [FEISHU_SECRET] }),
+      sampleDelivery({ lead: sampleLead({ extend_list }) }),
+      NOW,
+    ).body;
     expect(Buffer.byteLength(body, 'utf8')).toBeLessThanOrEqual(20 * 1024);
   });
 
   it('sends JSON with the user agent and custom headers', () => {
     const request = renderRequest(endpoint('wecom', { headers: { 'x-trace': 'abc' } }), sampleDelivery(), NOW);
-    expect(request.headers).toMatchObject({ 'content-type': 'application/json', 'x-trace': 'abc', });
+    expect(request.headers).toMatchObject({ 'content-type': 'application/json', 'x-trace': 'abc' });
     expect(request.headers['user-agent']).toMatch(/^alimama-lead-forwarder\//);
     expect(json(request.body)).toMatchObject({ msgtype: 'markdown' });
   });
@@ -124,7 +151,9 @@ describe('dingtalk signing', () => {
       sampleDelivery(),
       NOW,
     );
-    expect(request.url).toBe(`https://oapi.dingtalk.com/robot/send?access_token=abc123&timestamp=1764396000000&sign=${encodeURIComponent(EXPECTED)}`);
+    expect(request.url).toBe(
+      `https://oapi.dingtalk.com/robot/send?access_token=abc123&timestamp=1764396000000&sign=${encodeURIComponent(EXPECTED)}`,
+    );
     expect(request.url).toContain('sign=9zEY7PZ%2FRM%2FCJHbeUs3NmFVj8XzqdCaZi%2FzCzq01OsQ%3D');
     expect(new URL(request.url).searchParams.get('sign')).toBe(EXPECTED);
     expect(json(request.body)).toMatchObject({ msgtype: 'markdown', markdown: { title: '新线索' } });
@@ -176,7 +205,13 @@ describe('robot replies: a 200 is delivered only when the body code says so', ()
     ['feishu legacy accepted', 'feishu', 200, '{"Extra":null,"StatusCode":0,"StatusMessage":"success"}', 'delivered'],
     ['feishu rate limit', 'feishu', 200, '{"code":11232,"msg":"frequency limited"}', 'retry'],
     ['feishu rate limit as 400', 'feishu', 400, '{"code":11232,"msg":"frequency limited"}', 'retry'],
-    ['feishu bad sign', 'feishu', 200, '{"code":19021,"msg":"sign match fail or timestamp is not within one hour from current time"}', 'rejected'],
+    [
+      'feishu bad sign',
+      'feishu',
+      200,
+      '{"code":19021,"msg":"sign match fail or timestamp is not within one hour from current time"}',
+      'rejected',
+    ],
     ['feishu keyword', 'feishu', 200, '{"code":19024,"msg":"Key Words Not Found"}', 'rejected'],
     ['feishu bad request', 'feishu', 400, '{"code":9499,"msg":"Bad Request"}', 'rejected'],
     ['feishu throttled as a 9499', 'feishu', 400, '{"code":9499,"msg":"too many request","data":{}}', 'retry'],
@@ -187,8 +222,14 @@ describe('robot replies: a 200 is delivered only when the body code says so', ()
   });
 
   it('names the robot and the code in the reason, never the message (a relay may quote the lead in it)', () => {
-    expect(dingtalkReply(200, '{"errcode":310000,"errmsg":"sign not match"}')).toEqual({ outcome: 'rejected', reason: '钉钉 error 310000' });
-    expect(feishuReply(200, '{"code":9499,"msg":"invalid mobile 13800138000 for 张三"}')).toEqual({ outcome: 'rejected', reason: '飞书 error 9499' });
+    expect(dingtalkReply(200, '{"errcode":310000,"errmsg":"sign not match"}')).toEqual({
+      outcome: 'rejected',
+      reason: '钉钉 error 310000',
+    });
+    expect(feishuReply(200, '{"code":9499,"msg":"invalid mobile 13800138000 for 张三"}')).toEqual({
+      outcome: 'rejected',
+      reason: '飞书 error 9499',
+    });
   });
 
   it('gives the documented penalty windows as retry hints', () => {

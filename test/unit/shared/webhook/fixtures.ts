@@ -30,7 +30,15 @@ export function sampleDelivery(overrides: Partial<Delivery> = {}): Delivery {
 }
 
 export function endpoint(format: EndpointFormat, overrides: Partial<Endpoint> = {}): Endpoint {
-  return { name: format, url: 'https://example.test/hook?key=k1', secrets: [], headers: {}, format, timeoutMs: 5_000, ...overrides };
+  return {
+    name: format,
+    url: 'https://example.test/hook?key=k1',
+    secrets: [],
+    headers: {},
+    format,
+    timeoutMs: 5_000,
+    ...overrides,
+  };
 }
 
 /** Parses a rendered body in a test; a failure here is a test failure, so no validation is needed. */

@@ -50,17 +50,23 @@ describe('format http', () => {
 
   it('sends the body expression’s result as JSON with the configured method, ids and Chinese text intact', async () => {
     const lead = sampleLead({ id: '9007199254740993123', name: '张三' });
-    const target = http({ method: 'PATCH', bodySource: '{"external_id": data.id, "name": data.name, "hook": $webhookId, "fields": {"page": data.page_name}}' });
+    const target = http({
+      method: 'PATCH',
+      bodySource: '{"external_id": data.id, "name": data.name, "hook": $webhookId, "fields": {"page": data.page_name}}',
+    });
     const request = await rendered(target, sampleDelivery({ lead }));
     expect(request.method).toBe('PATCH');
-    expect(request.body).toBe('{"external_id":"9007199254740993123","name":"张三","hook":"lead_9007199254740993123","fields":{"page":"新半价2"}}');
+    expect(request.body).toBe(
+      '{"external_id":"9007199254740993123","name":"张三","hook":"lead_9007199254740993123","fields":{"page":"新半价2"}}',
+    );
   });
 
   it('encodes a form of the top-level keys: text as is, numbers and booleans as text, objects as JSON, null and missing left out', async () => {
     const lead = sampleLead({ id: '9007199254740993123', name: '张 三&=' });
     const target = http({
       contentType: 'form',
-      bodySource: '{"id": data.id, "name": data.name, "count": 3, "ratio": 0.5, "ok": true, "extra": data.extend_list, "where": {"code": data.location_code}, "none": null, "missing": data.no_such_field}',
+      bodySource:
+        '{"id": data.id, "name": data.name, "count": 3, "ratio": 0.5, "ok": true, "extra": data.extend_list, "where": {"code": data.location_code}, "none": null, "missing": data.no_such_field}',
     });
     const request = await rendered(target, sampleDelivery({ lead }));
     expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded;charset=utf-8');
@@ -82,10 +88,17 @@ describe('format http', () => {
     const json = await rendered(http({ secrets: [key, previous], bodySource: '{"id": data.id}' }), sampleDelivery(), new Date());
     for (const each of [key, previous]) expect(new Webhook(each).verify(json.body, json.headers)).toEqual({ id: '221985' });
     // The reference library parses what it verified as JSON, which a form is not: the scheme itself checks it.
-    const form = await rendered(http({ contentType: 'form', secrets: [key], bodySource: '{"id": data.id, "名字": data.name}' }), sampleDelivery(), new Date());
+    const form = await rendered(
+      http({ contentType: 'form', secrets: [key], bodySource: '{"id": data.id, "名字": data.name}' }),
+      sampleDelivery(),
+      new Date(),
+    );
     expect(form.body).toBe('id=221985&%E5%90%8D%E5%AD%97=**%E4%B8%89');
     expect(verify({ headers: form.headers, body: form.body }, [key])).toEqual({ ok: true });
-    expect(verify({ headers: form.headers, body: `${form.body}&x=1` }, [key])).toEqual({ ok: false, reason: 'no signature matches' });
+    expect(verify({ headers: form.headers, body: `${form.body}&x=1` }, [key])).toEqual({
+      ok: false,
+      reason: 'no signature matches',
+    });
   });
 
   it('keeps custom headers and the test mark: $webhookId and test are the test send’s', async () => {
@@ -108,20 +121,32 @@ describe('format http', () => {
 describe('prepareDelivery', () => {
   it('skips a lead its filter does not let through, and sends one it does, in any format', async () => {
     const filterSource = "data.page_id in ['5314456', '5320001']";
-    await expect(prepareDelivery(endpoint('wecom', { filter: compileExpression(filterSource) }), sampleDelivery())).resolves.toEqual({ kind: 'send', delivery: sampleDelivery() });
+    await expect(
+      prepareDelivery(endpoint('wecom', { filter: compileExpression(filterSource) }), sampleDelivery()),
+    ).resolves.toEqual({ kind: 'send', delivery: sampleDelivery() });
     const other = sampleDelivery({ lead: sampleLead({ page_id: '1' }) });
-    await expect(prepareDelivery(endpoint('standard', { filter: compileExpression(filterSource) }), other)).resolves.toEqual({ kind: 'skip' });
+    await expect(prepareDelivery(endpoint('standard', { filter: compileExpression(filterSource) }), other)).resolves.toEqual({
+      kind: 'skip',
+    });
     // Only true is a yes: a field that exists is not.
-    await expect(prepareDelivery(endpoint('standard', { filter: compileExpression('data.page_id') }), sampleDelivery())).resolves.toEqual({ kind: 'skip' });
+    await expect(
+      prepareDelivery(endpoint('standard', { filter: compileExpression('data.page_id') }), sampleDelivery()),
+    ).resolves.toEqual({ kind: 'skip' });
   });
 
   it('parks a lead an expression fails on, naming the endpoint and key, never the lead', async () => {
     const lead = sampleLead({ name: '张三' });
     const cases: [Endpoint, RegExp][] = [
       [http({ name: 'api', filterSource: '$error(data.name)' }), /^webhooks "api"\.filter \$error\(\) was called/],
-      [http({ name: 'api', bodySource: '($f := function($x){$f($x)}; $f(data.name))' }), /^webhooks "api"\.body (recursed deeper|ran longer)/],
+      [
+        http({ name: 'api', bodySource: '($f := function($x){$f($x)}; $f(data.name))' }),
+        /^webhooks "api"\.body (recursed deeper|ran longer)/,
+      ],
       [http({ name: 'api', bodySource: 'data.no_such_field' }), /^webhooks "api"\.body yielded nothing/],
-      [http({ name: 'api', contentType: 'form', bodySource: '[data.name]' }), /^webhooks "api"\.body must yield an object for contentType "form", not a list$/],
+      [
+        http({ name: 'api', contentType: 'form', bodySource: '[data.name]' }),
+        /^webhooks "api"\.body must yield an object for contentType "form", not a list$/,
+      ],
     ];
     for (const [target, reason] of cases) {
       const prepared = await prepareDelivery(target, sampleDelivery({ lead }));

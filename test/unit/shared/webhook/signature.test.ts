@@ -47,14 +47,20 @@ describe('sign', () => {
   //     | openssl dgst -sha256 -mac HMAC -macopt hexkey:000102…1e1f -binary | base64
   it('matches an HMAC-SHA256 computed with openssl', () => {
     const secret = `whsec_${Buffer.from('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f', 'hex').toString('base64')}`;
-    expect(sign('lead_221985', 1764396000, '{"type":"lead.created"}', [secret])).toBe('v1,QQAOtDWYtV/WnJfzRhSHRBx+wSYAXpHZd2vdGzLCyQw=');
+    expect(sign('lead_221985', 1764396000, '{"type":"lead.created"}', [secret])).toBe(
+      'v1,QQAOtDWYtV/WnJfzRhSHRBx+wSYAXpHZd2vdGzLCyQw=',
+    );
   });
 
   it('verifies with the standardwebhooks library', () => {
     const secret = newSecret();
     const body = JSON.stringify({ type: 'lead.created', data: { id: '1', name: '张三' } });
     const ts = nowSeconds();
-    const headers = { 'webhook-id': 'lead_1', 'webhook-timestamp': String(ts), 'webhook-signature': sign('lead_1', ts, body, [secret]) };
+    const headers = {
+      'webhook-id': 'lead_1',
+      'webhook-timestamp': String(ts),
+      'webhook-signature': sign('lead_1', ts, body, [secret]),
+    };
     expect(new Webhook(secret).verify(body, headers)).toEqual(JSON.parse(body));
   });
 
@@ -65,9 +71,21 @@ describe('sign', () => {
     const header = sign('lead_2', ts, body, [current, previous]);
     expect(header.split(' ')).toHaveLength(2);
     for (const secret of [current, previous]) {
-      expect(() => new Webhook(secret).verify(body, { 'webhook-id': 'lead_2', 'webhook-timestamp': String(ts), 'webhook-signature': header })).not.toThrow();
+      expect(() =>
+        new Webhook(secret).verify(body, {
+          'webhook-id': 'lead_2',
+          'webhook-timestamp': String(ts),
+          'webhook-signature': header,
+        }),
+      ).not.toThrow();
     }
-    expect(() => new Webhook(newSecret()).verify(body, { 'webhook-id': 'lead_2', 'webhook-timestamp': String(ts), 'webhook-signature': header })).toThrow();
+    expect(() =>
+      new Webhook(newSecret()).verify(body, {
+        'webhook-id': 'lead_2',
+        'webhook-timestamp': String(ts),
+        'webhook-signature': header,
+      }),
+    ).toThrow();
   });
 
   it('refuses ids with a dot, fractional timestamps and an empty secret list', () => {
@@ -82,7 +100,11 @@ describe('verify', () => {
   const secret = newSecret();
   const body = '{"type":"lead.created","data":{"id":"7"}}';
   const signed = (ts: number, payload = body, secrets = [secret]) => ({
-    headers: { 'Webhook-Id': 'lead_7', 'Webhook-Timestamp': String(ts), 'Webhook-Signature': sign('lead_7', ts, payload, secrets) },
+    headers: {
+      'Webhook-Id': 'lead_7',
+      'Webhook-Timestamp': String(ts),
+      'Webhook-Signature': sign('lead_7', ts, payload, secrets),
+    },
     body,
   });
 
@@ -93,7 +115,19 @@ describe('verify', () => {
   it('accepts a message signed by the standardwebhooks library', () => {
     const ts = new Date();
     const signature = new Webhook(secret).sign('lead_7', ts, body);
-    expect(verify({ headers: { 'webhook-id': 'lead_7', 'webhook-timestamp': String(Math.floor(ts.getTime() / 1000)), 'webhook-signature': signature }, body }, [secret])).toEqual({ ok: true });
+    expect(
+      verify(
+        {
+          headers: {
+            'webhook-id': 'lead_7',
+            'webhook-timestamp': String(Math.floor(ts.getTime() / 1000)),
+            'webhook-signature': signature,
+          },
+          body,
+        },
+        [secret],
+      ),
+    ).toEqual({ ok: true });
   });
 
   it('accepts a rotated message with either secret', () => {
@@ -105,19 +139,30 @@ describe('verify', () => {
 
   it('rejects a changed body, a wrong secret, missing headers and foreign versions', () => {
     const ts = nowSeconds();
-    expect(verify({ ...signed(ts), body: body.replace('7', '8') }, [secret])).toEqual({ ok: false, reason: 'no signature matches' });
+    expect(verify({ ...signed(ts), body: body.replace('7', '8') }, [secret])).toEqual({
+      ok: false,
+      reason: 'no signature matches',
+    });
     expect(verify(signed(ts), [newSecret()]).ok).toBe(false);
     expect(verify({ headers: { 'webhook-id': 'lead_7' }, body }, [secret]).ok).toBe(false);
     const v1a = signed(ts).headers['Webhook-Signature'].replace('v1,', 'v1a,');
     expect(verify({ headers: { ...signed(ts).headers, 'Webhook-Signature': v1a }, body }, [secret]).ok).toBe(false);
-    expect(verify({ headers: { ...signed(ts).headers, 'Webhook-Signature': 'v1,not-base64!! v1,' }, body }, [secret]).ok).toBe(false);
+    expect(verify({ headers: { ...signed(ts).headers, 'Webhook-Signature': 'v1,not-base64!! v1,' }, body }, [secret]).ok).toBe(
+      false,
+    );
   });
 
   it('rejects timestamps outside the tolerance either way, accepts the edge', () => {
     const now = new Date();
     const ts = Math.floor(now.getTime() / 1000);
     expect(verify(signed(ts - SIGNATURE_TOLERANCE_SECONDS), [secret], now).ok).toBe(true);
-    expect(verify(signed(ts - SIGNATURE_TOLERANCE_SECONDS - 1), [secret], now)).toEqual({ ok: false, reason: 'webhook-timestamp is too old (301 s off)' });
-    expect(verify(signed(ts + SIGNATURE_TOLERANCE_SECONDS + 1), [secret], now)).toEqual({ ok: false, reason: 'webhook-timestamp is in the future (301 s off)' });
+    expect(verify(signed(ts - SIGNATURE_TOLERANCE_SECONDS - 1), [secret], now)).toEqual({
+      ok: false,
+      reason: 'webhook-timestamp is too old (301 s off)',
+    });
+    expect(verify(signed(ts + SIGNATURE_TOLERANCE_SECONDS + 1), [secret], now)).toEqual({
+      ok: false,
+      reason: 'webhook-timestamp is in the future (301 s off)',
+    });
   });
 });

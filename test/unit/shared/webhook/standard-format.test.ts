@@ -15,7 +15,9 @@ describe('standard format', () => {
     const delivery = sampleDelivery();
     const request = renderRequest(endpoint('standard'), delivery, now);
     expect(request.url).toBe('https://example.test/hook?key=k1');
-    expect(request.body).toBe(JSON.stringify({ type: 'lead.created', timestamp: '2026-11-29T06:00:00.000Z', data: sampleLead() }));
+    expect(request.body).toBe(
+      JSON.stringify({ type: 'lead.created', timestamp: '2026-11-29T06:00:00.000Z', data: sampleLead() }),
+    );
   });
 
   it('sets the Standard Webhooks headers: stable id, send-time timestamp, content type, user agent', () => {
@@ -43,7 +45,12 @@ describe('standard format', () => {
   it('marks a test send in the payload and gives it a distinct webhook-id', () => {
     const delivery = sampleDelivery({ test: true });
     const request = renderRequest(endpoint('standard', { secrets: [secret()] }), delivery, now);
-    expect(JSON.parse(request.body)).toEqual({ type: 'lead.created', test: true, timestamp: delivery.seenAt, data: delivery.lead });
+    expect(JSON.parse(request.body)).toEqual({
+      type: 'lead.created',
+      test: true,
+      timestamp: delivery.seenAt,
+      data: delivery.lead,
+    });
     expect(request.headers['webhook-id']).toBe('test_221985');
     expect(webhookIdOf(delivery)).not.toBe(webhookIdOf(sampleDelivery()));
   });
@@ -53,18 +60,33 @@ describe('standard format', () => {
     const request = renderRequest(
       endpoint('standard', {
         secrets: [key],
-        headers: { Authorization: 'Bearer t', 'X-Tenant': 'acme', 'Webhook-Id': 'forged', 'webhook-signature': 'v1,forged', 'Content-Type': 'text/plain' },
+        headers: {
+          Authorization: 'Bearer t',
+          'X-Tenant': 'acme',
+          'Webhook-Id': 'forged',
+          'webhook-signature': 'v1,forged',
+          'Content-Type': 'text/plain',
+        },
       }),
       sampleDelivery(),
       now,
     );
-    expect(request.headers).toMatchObject({ authorization: 'Bearer t', 'x-tenant': 'acme', 'webhook-id': 'lead_221985', 'content-type': 'application/json' });
+    expect(request.headers).toMatchObject({
+      authorization: 'Bearer t',
+      'x-tenant': 'acme',
+      'webhook-id': 'lead_221985',
+      'content-type': 'application/json',
+    });
     expect(request.headers['webhook-signature']).not.toContain('forged');
     expect(() => new Webhook(key).verify(request.body, request.headers)).not.toThrow();
   });
 
   it('never passes on a forged signature for an unsigned endpoint', () => {
-    const request = renderRequest(endpoint('standard', { headers: { 'Webhook-Signature': 'v1,forged', 'X-Keep': '1' } }), sampleDelivery(), now);
+    const request = renderRequest(
+      endpoint('standard', { headers: { 'Webhook-Signature': 'v1,forged', 'X-Keep': '1' } }),
+      sampleDelivery(),
+      now,
+    );
     expect(request.headers).not.toHaveProperty('webhook-signature');
     expect(request.headers['x-keep']).toBe('1');
   });

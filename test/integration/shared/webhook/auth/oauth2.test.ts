@@ -40,10 +40,27 @@ afterAll(async () => {
 });
 
 function endpointWith(auth: EndpointAuth, overrides: Partial<Endpoint> = {}): Endpoint {
-  return { name: 'crm', url: `${api.origin}/leads`, secrets: [], headers: {}, format: 'http', method: 'POST', contentType: 'json', timeoutMs: 2_000, auth, ...overrides };
+  return {
+    name: 'crm',
+    url: `${api.origin}/leads`,
+    secrets: [],
+    headers: {},
+    format: 'http',
+    method: 'POST',
+    contentType: 'json',
+    timeoutMs: 2_000,
+    auth,
+    ...overrides,
+  };
 }
 
-const oauth2 = (): EndpointAuth => ({ type: 'oauth2', tokenUrl: tokenServer.url, clientId: 'client-1', clientSecret: CLIENT_SECRET, scope: 'leads.write' });
+const oauth2 = (): EndpointAuth => ({
+  type: 'oauth2',
+  tokenUrl: tokenServer.url,
+  clientId: 'client-1',
+  clientSecret: CLIENT_SECRET,
+  scope: 'leads.write',
+});
 
 function deliver(endpoint: Endpoint, tokens: TokenCache): Promise<SendResult> {
   return sendAuthorized(dispatcher, endpoint, renderRequest(endpoint, delivery, new Date()), tokens);
@@ -61,7 +78,12 @@ describe('OAuth 2.0 client credentials', () => {
     expect(new Set(tokensSeen())).toEqual(new Set(['Bearer tok-1']));
     const [grant] = tokenServer.requests;
     expect(grant!.headers['content-type']).toBe('application/x-www-form-urlencoded;charset=utf-8');
-    expect(Object.fromEntries(grant!.form)).toEqual({ grant_type: 'client_credentials', client_id: 'client-1', client_secret: CLIENT_SECRET, scope: 'leads.write' });
+    expect(Object.fromEntries(grant!.form)).toEqual({
+      grant_type: 'client_credentials',
+      client_id: 'client-1',
+      client_secret: CLIENT_SECRET,
+      scope: 'leads.write',
+    });
   });
 
   it('renews a token a minute before expires_in ends, not before', async () => {
@@ -121,7 +143,9 @@ describe('OAuth 2.0 client credentials', () => {
     tokenServer.mode = 'error';
     const refused: unknown = await deliver(endpointWith(oauth2()), tokens).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(TokenRequestError);
-    expect((refused as Error).message).toBe('webhooks "crm": no OAuth token: the token endpoint answered HTTP 401 (invalid_client)');
+    expect((refused as Error).message).toBe(
+      'webhooks "crm": no OAuth token: the token endpoint answered HTTP 401 (invalid_client)',
+    );
     tokenServer.mode = 'not-json';
     const garbled: unknown = await deliver(endpointWith(oauth2()), tokens).catch((e: unknown) => e);
     expect((garbled as Error).message).toBe('webhooks "crm": no OAuth token: the token endpoint\'s answer is not a JSON object');

@@ -4,7 +4,8 @@ describe('TokenCache', () => {
   let now = 0;
   let issued = 0;
   const cache = (): TokenCache => new TokenCache(() => now);
-  const issue = (expiresInSeconds?: number) => (): Promise<IssuedToken> => Promise.resolve({ value: `tok-${++issued}`, expiresInSeconds });
+  const issue = (expiresInSeconds?: number) => (): Promise<IssuedToken> =>
+    Promise.resolve({ value: `tok-${++issued}`, expiresInSeconds });
 
   beforeEach(() => {
     now = 1_000_000;

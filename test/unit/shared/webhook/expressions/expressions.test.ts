@@ -1,24 +1,32 @@
-import { compileExpression, EXPRESSION_TIMEOUT_MS, ExpressionSyntaxError } from '../../../../../functions/shared/webhook/expressions/compile';
+import {
+  compileExpression,
+  EXPRESSION_TIMEOUT_MS,
+  ExpressionSyntaxError,
+} from '../../../../../functions/shared/webhook/expressions/compile';
 import { evaluateExpression, ExpressionEvaluationError } from '../../../../../functions/shared/webhook/expressions/evaluate';
 import { standardPayload } from '../../../../../functions/shared/webhook/standard-payload';
 import { sampleDelivery, sampleLead } from '../fixtures';
 
 const payload = standardPayload(sampleDelivery());
 const bindings = { webhookId: 'lead_221985' };
-const run = (source: string, input = payload) => evaluateExpression(compileExpression(source), input, bindings, 'webhooks "crm".body');
+const run = (source: string, input = payload) =>
+  evaluateExpression(compileExpression(source), input, bindings, 'webhooks "crm".body');
 
 async function failure(source: string): Promise<ExpressionEvaluationError> {
   const error: unknown = await run(source).then(
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(error instanceof ExpressionEvaluationError)) throw new Error(`expected an ExpressionEvaluationError, got ${String(error)}`);
+  if (!(error instanceof ExpressionEvaluationError))
+    throw new Error(`expected an ExpressionEvaluationError, got ${String(error)}`);
   return error;
 }
 
 describe('JSONata expressions', () => {
   it('read the Standard payload, with $webhookId bound', async () => {
-    await expect(run('{"id": data.id, "page": data.page_name, "hook": $webhookId, "type": type, "seen": timestamp}')).resolves.toEqual({
+    await expect(
+      run('{"id": data.id, "page": data.page_name, "hook": $webhookId, "type": type, "seen": timestamp}'),
+    ).resolves.toEqual({
       id: '221985',
       page: '新半价2',
       hook: 'lead_221985',
@@ -64,7 +72,9 @@ describe('JSONata expressions', () => {
 
   it('stop a recursion that grows the stack, and an endless loop, each by its own bound', async () => {
     expect((await failure('($f := function($x){$f($x) + 1}; $f(1))')).message).toMatch(/recursed deeper than 500 levels/);
-    expect((await failure('($loop := function($i){ $i < 1e15 ? $loop($i + 1) : $i }; $loop(0))')).message).toMatch(/ran longer than 250 ms/);
+    expect((await failure('($loop := function($i){ $i < 1e15 ? $loop($i + 1) : $i }; $loop(0))')).message).toMatch(
+      /ran longer than 250 ms/,
+    );
     // A bounded recursion that real templates might use still works.
     await expect(run('($f := function($n){ $n > 0 ? $f($n - 1) + 1 : 0 }; $f(100))')).resolves.toBe(100);
   });
