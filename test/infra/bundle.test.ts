@@ -26,6 +26,7 @@ import { MAX_RECEIVE_COUNT } from '../../infra/queues';
 import { STATE_TABLE_LOGICAL_ID } from '../../infra/state-table';
 import { createQueues, fauxqsEndpoint, sqsClient, startDynalite, type LocalDynamo, type TestQueues } from '../support/local-aws';
 import { startReceiver, type Receiver } from '../support/receiver';
+import { CLIENT_SECRET, TokenServer } from '../support/token-server';
 import { startLocalCloudFormation, type LocalCloudFormation } from '../support/cloudformation-server';
 import { runCli, type CliResult } from '../integration/cli/cli-process';
 import { MOBILE_KEY_OUTPUT } from '../../functions/cli/targets/stack-description';
@@ -659,6 +660,50 @@ describe('the deployable bundles', () => {
     });
   });
 
+  it('forwarder: delivers through a template endpoint (a form) with OAuth client credentials, one token for the batch', async () => {
+    const tokens = new TokenServer();
+    await tokens.start();
+    const api = await startReceiver((_n, request) =>
+      /^Bearer tok-\d+$/.test(String(request.headers.authorization ?? '')) ? { status: 200 } : { status: 401 },
+    );
+    const webhooks = JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]);
+    try {
+      secrets.set(
+        ARN('Webhooks'),
+        JSON.stringify([
+          {
+            name: 'crm-form',
+            url: api.url,
+            format: 'http',
+            contentType: 'form',
+            body: "{'lead_no': data.id, 'phone': data.mobile, 'page': data.page_name}",
+            auth: { type: 'oauth2', tokenUrl: tokens.url, clientId: 'lead-forwarder', clientSecret: CLIENT_SECRET },
+          },
+        ]),
+      );
+      const batch = enqueued.slice(0, FORWARDER_BATCH_SIZE);
+      const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, {
+        Records: batch.map(toRecord),
+      } satisfies SQSEvent);
+      expect(response.batchItemFailures).toEqual([]);
+      expect(tokens.issued()).toBe(1);
+      const forms = api.requests.map((request) => new URLSearchParams(request.body));
+      expect(forms).toHaveLength(FORWARDER_BATCH_SIZE);
+      for (const form of forms) {
+        const lead = gateway.leads.find((l) => l.id === form.get('lead_no'))!;
+        expect(form.get('phone')).toBe(plainMobiles.get(lead.id));
+        expect(form.get('page')).toBe(lead.page_name ?? null);
+      }
+      expect(
+        api.requests.every((request) => request.headers['content-type'] === 'application/x-www-form-urlencoded;charset=utf-8'),
+      ).toBe(true);
+    } finally {
+      secrets.set(ARN('Webhooks'), webhooks);
+      await api.close();
+      await tokens.stop();
+    }
+  });
+
   it('their logs carry lead ids, never names, mobiles or secrets', () => {
     // Runs last (tests run in order): every invocation above has printed by now.
     const everything = [...printed, ...printedErrors].join('\n');
@@ -667,7 +712,14 @@ describe('the deployable bundles', () => {
     const personal = [...gateway.leads.flatMap((lead) => [lead.name, lead.mobile]), ...plainMobiles.values()].filter(
       (v): v is string => v !== undefined && v.length > 3,
     );
-    const secretValues = [WEBHOOK_SECRET, WEBHOOK_SECRET.slice('whsec_'.length), gateway.appSecret, gateway.sessionKey];
+    const secretValues = [
+      WEBHOOK_SECRET,
+      WEBHOOK_SECRET.slice('whsec_'.length),
+      gateway.appSecret,
+      gateway.sessionKey,
+      CLIENT_SECRET,
+      'tok-1',
+    ];
     for (const value of [...personal, ...secretValues]) expect(everything).not.toContain(value);
     for (const lead of gateway.leads) if (lead.name !== undefined) expect(everything).not.toContain(`"${lead.name}"`);
   });
