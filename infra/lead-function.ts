@@ -67,7 +67,7 @@ export class LeadFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      bundling: lambdaBundling(),
+      bundling: lambdaBundling(props.function),
       ...(props.reservedConcurrentExecutions === undefined ? {} : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       environment: {
         ...SOURCE_MAP_ENVIRONMENT,
