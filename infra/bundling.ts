@@ -32,11 +32,11 @@ const LAMBDA_CREDENTIALS = path.join(PROJECT_ROOT, 'functions', 'shared', 'aws',
 /**
  * node-forge's PKCS#1 v1.5 decryption, built as a file of its own beside the forwarder's bundle:
  * the bundle keeps `require('./rsa-pkcs1')` as written, and only the first mobile that is not
- * OAEP loads it (functions/shared/mobile/rsa-pkcs1.ts). The poller never decrypts. This is what
- * keeps the forwarder within its 700 KB: node-forge is 112 KB of it (its RSA module requires
- * ASN.1, OIDs, prime generation and an AES-based PRNG, none of which can be left out without
- * stubbing node-forge's own modules), jsonata is one 81 KB file and undici 215 KB, and no esbuild
- * setting takes off more than a fraction of a KB.
+ * OAEP loads it (functions/shared/mobile/rsa-pkcs1.ts). The poller never decrypts. It is what
+ * keeps the forwarder within 700 KB: 731 KB with node-forge inside, 618 KB without. node-forge's
+ * 112 KB cannot shrink without stubbing its own modules (its RSA module requires ASN.1, OIDs,
+ * prime generation and an AES-based PRNG), jsonata is one prebuilt 81 KB file, and no esbuild
+ * setting saves more than 0.3 KB (test/bench/RESULTS.md, session 7).
  */
 export const SIDE_MODULE = {
   importPath: './rsa-pkcs1',
