@@ -74,8 +74,10 @@ export class LeadFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      bundling: lambdaBundling(),
-      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      bundling: lambdaBundling(props.function),
+      ...(props.reservedConcurrentExecutions === undefined
+        ? {}
+        : { reservedConcurrentExecutions: props.reservedConcurrentExecutions }),
       environment: {
         ...SOURCE_MAP_ENVIRONMENT,
         // The stack name: several stacks in one account keep their metrics apart.

@@ -1,6 +1,6 @@
 import { constants, privateDecrypt, type KeyObject } from 'node:crypto';
+import type { Pkcs1Decrypt } from './rsa-pkcs1';
 import { loadKey } from './private-key';
-import { createPkcs1Decrypt } from './rsa-pkcs1';
 
 export { PrivateKeyError, validatePrivateKey } from './private-key';
 
@@ -29,7 +29,8 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f\ufffd]/;
  * and a PEM flattened onto one line, as pasted into a stack parameter, are accepted) and returns a
  * decryptor. Throws PrivateKeyError for anything else. The decryptor returns the plaintext, or
  * undefined when the input is not base64 of the key's size, neither padding opens it (wrong key,
- * garbage), or what comes out is not a line of text.
+ * garbage), or what comes out is not a line of text. It throws only when node-forge's module
+ * cannot be loaded (a broken deployment, see pkcs1Decryptor).
  */
 export function createMobileDecryptor(pem: string): MobileDecryptor {
   const { key, sizeBytes } = loadKey(pem);
@@ -44,14 +45,24 @@ export function createMobileDecryptor(pem: string): MobileDecryptor {
 }
 
 function pkcs1Decryptor(key: KeyObject): (ciphertext: Buffer) => Buffer | undefined {
-  const decrypt = createPkcs1Decrypt(key);
+  let decrypt: Pkcs1Decrypt | undefined;
   return (ciphertext) => {
+    // Outside the try: a forwarder deployed without the module is broken, not a wrong key, and
+    // must fail its batch loudly rather than send every mobile out still encrypted.
+    decrypt ??= loadPkcs1(key);
     try {
       return decrypt(ciphertext);
     } catch {
       return undefined;
     }
   };
+}
+
+/** node-forge, loaded on the first ciphertext that is not OAEP (rsa-pkcs1.ts says why it is a file of its own). */
+function loadPkcs1(key: KeyObject): Pkcs1Decrypt {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a lazy require: see above
+  const { createPkcs1Decrypt } = require('./rsa-pkcs1') as typeof import('./rsa-pkcs1');
+  return createPkcs1Decrypt(key);
 }
 
 function decryptOaep(key: KeyObject, ciphertext: Buffer): Buffer | undefined {

@@ -5,15 +5,16 @@ import rsa from 'node-forge/lib/rsa';
 /**
  * RSA PKCS#1 v1.5 decryption through node-forge, for the mobiles Node's `privateDecrypt` refuses
  * (mobile-decryptor.ts says why). Only node-forge's RSA and big-integer modules, not its index
- * (TLS, X.509, PKCS#12, …), which the forwarder's bundle would otherwise carry.
+ * (TLS, X.509, PKCS#12, …). A file of its own that mobile-decryptor.ts loads on the first
+ * ciphertext that is not OAEP: the deployed forwarder gets it as a separate file beside its bundle
+ * (infra/bundling.ts), so node-forge is neither loaded nor even parsed on a cold start.
  */
 
 export type Pkcs1Decrypt = (ciphertext: Buffer) => Buffer;
 
 /**
  * The decryption throws for a ciphertext the key does not open, and for every ciphertext when
- * node-forge cannot take the key (converted on the first ciphertext that is not OAEP); the caller
- * treats any throw as "not decrypted".
+ * node-forge cannot take the key; the caller treats any throw as "not decrypted".
  */
 export function createPkcs1Decrypt(key: KeyObject): Pkcs1Decrypt {
   let forgeKey: ReturnType<typeof toForgeKey> | undefined;
