@@ -1,16 +1,8 @@
 import { constants, generateKeyPairSync, publicEncrypt } from 'node:crypto';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
-import { CreateTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../functions/local/simulators/alimama-gateway';
-import { startLocalSecretsManager, type LocalSecretsManager } from '../../functions/local/emulators/secrets-server';
 import { sourceKey } from '../../functions/shared/aws/scan-state';
 import { ENV, KEY_PREFIXES } from '../../functions/shared/config/stack-contract';
 import { SECRET_PARAMETER_NAMES } from '../../infra/parameters';
@@ -32,10 +24,11 @@ import {
 } from '../support/iam-evaluation';
 import { iamRequestsOf, type AwsNaming, type IamRequest } from '../support/iam-requests';
 import { fauxqsEndpoint, startDynalite, type LocalDynamo } from '../support/local-aws';
+import { deployLocally, type LocalDeployment } from '../support/local-deployment';
 import { readmeOperatorPolicy } from '../support/operator-policy';
 import { startReceiver, type Receiver } from '../support/receiver';
-import { TemplateStandIns } from '../support/template-stand-ins';
-import { STACK_NAME, environmentOf, functions, props, resourcesOfType, roleOf, synth, type CfnTemplate } from './support';
+import type { TemplateStandIns } from '../support/template-stand-ins';
+import { STACK_NAME, environmentOf, functions, roleOf, synth, type CfnTemplate } from './support';
 
 /**
  * IAM conformance: the deployed bundles run a compact scenario (poll, deliver, retry, park)
@@ -63,7 +56,7 @@ let json: CfnTemplate;
 let standIns: TemplateStandIns;
 let naming: AwsNaming;
 let dynamo: LocalDynamo;
-let secrets: LocalSecretsManager;
+let deployment: LocalDeployment;
 let cfn: LocalCloudFormation;
 let gateway: SimulatedGateway;
 let crm: Receiver;
@@ -136,66 +129,15 @@ beforeAll(async () => {
     MobilePrivateKey: MOBILE_KEY.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   };
 
-  // The stack's resources, made on the local servers under the stand-ins' names; queues keep
-  // the URLs fauxqs gives them.
-  const sqs = new SQSClient({
-    endpoint: fauxqsEndpoint(),
-    region: REGION,
-    credentials: { accessKeyId: 'setup', secretAccessKey: 'test' },
-  });
-  const queueUrls: Record<string, string> = {};
-  const naming0 = new TemplateStandIns(json, { stackName: STACK, region: REGION, account: ACCOUNT, parameters });
-  // Dead-letter queues first: a redrive policy names its DLQ's ARN.
-  const queues = resourcesOfType(json, 'AWS::SQS::Queue').sort(
-    ([, a], [, b]) => Number(props(a).RedrivePolicy !== undefined) - Number(props(b).RedrivePolicy !== undefined),
-  );
-  for (const [id, queue] of queues) {
-    const redrive = props(queue).RedrivePolicy;
-    const { QueueUrl } = await sqs.send(
-      new CreateQueueCommand({
-        QueueName: naming0.nameOf(id),
-        Attributes: redrive === undefined ? {} : { RedrivePolicy: JSON.stringify(naming0.resolve(redrive)) },
-      }),
-    );
-    queueUrls[id] = QueueUrl!;
-    queueUrls[`${id}.QueueUrl`] = QueueUrl!;
-  }
-  sqs.destroy();
-  standIns = new TemplateStandIns(json, { stackName: STACK, region: REGION, account: ACCOUNT, parameters, overrides: queueUrls });
-  const partitionKeys = new Map<string, string>();
-  for (const [id, table] of resourcesOfType(json, 'AWS::DynamoDB::Table')) {
-    const spec = standIns.resolve(props(table)) as Pick<CreateTableCommandInput, 'KeySchema' | 'AttributeDefinitions'>;
-    const name = standIns.standIn(id);
-    await dynamo.client.send(
-      new CreateTableCommand({
-        TableName: name,
-        KeySchema: spec.KeySchema,
-        AttributeDefinitions: spec.AttributeDefinitions,
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    partitionKeys.set(name, spec.KeySchema!.find((key) => key.KeyType === 'HASH')!.AttributeName!);
-  }
-  naming = {
+  deployment = await deployLocally(json, {
+    stackName: STACK,
     region: REGION,
     account: ACCOUNT,
-    partitionKeyOf: (table) => {
-      const key = partitionKeys.get(table);
-      if (key === undefined) throw new Error(`a call names table ${table}, which is not the stack's`);
-      return key;
-    },
-  };
-  const secretValues: Record<string, string> = {};
-  for (const [id, secret] of resourcesOfType(json, 'AWS::SecretsManager::Secret')) {
-    if (secret.Condition !== undefined && !standIns.condition(secret.Condition)) continue;
-    secretValues[standIns.standIn(id)] = String(standIns.resolve(props(secret).SecretString));
-  }
-  secrets = await startLocalSecretsManager(secretValues);
-  outputs = {};
-  for (const [key, output] of Object.entries(json.Outputs)) {
-    if (output.Condition === undefined || standIns.condition(output.Condition))
-      outputs[key] = String(standIns.resolve(output.Value));
-  }
+    parameters,
+    dynamo: dynamo.client,
+    sqsEndpoint: fauxqsEndpoint(),
+  });
+  ({ standIns, naming, outputs } = deployment);
   const masked = Object.fromEntries(SECRET_PARAMETER_NAMES.map((name) => [name, '****']));
   const { Webhooks: _w, TopAppSecret: _a, TopSessionKey: _s, MobilePrivateKey: _k, ...plain } = parameters;
   cfn = await startLocalCloudFormation([{ name: STACK, outputs, parameters: { ...plain, ...masked, MobilePrivateKey: '****' } }]);
@@ -203,7 +145,7 @@ beforeAll(async () => {
   const upstreams = {
     dynamodb: dynamo.endpoint,
     sqs: fauxqsEndpoint(),
-    secretsmanager: secrets.endpoint,
+    secretsmanager: deployment.secrets.endpoint,
     cloudformation: cfn.endpoint,
   };
   for (const service of SERVICES) proxies[service] = await startRecordingProxy(service, upstreams[service]);
@@ -234,7 +176,7 @@ afterAll(async () => {
   eventSource?.destroy();
   await Promise.all(Object.values(lambdas ?? {}).map((lambda) => lambda.stop()));
   await Promise.all(Object.values(proxies).map((proxy) => proxy.close()));
-  await Promise.all([cfn?.close(), secrets?.close(), gateway?.close(), crm?.close(), flaky?.close(), dynamo?.close()]);
+  await Promise.all([cfn?.close(), deployment?.close(), gateway?.close(), crm?.close(), flaky?.close(), dynamo?.close()]);
   await bundles?.remove();
 });
 
