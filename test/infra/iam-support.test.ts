@@ -1,10 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { startRecordingProxy, type AwsCall } from '../support/aws-call-recorder';
 import { decide, principalOfRole, principalWithPolicy, resourcePoliciesOf } from '../support/iam-evaluation';
 import { iamRequestsOf, type AwsNaming, type IamRequest } from '../support/iam-requests';
+import { fauxqsEndpoint, sqsClient, startDynalite } from '../support/local-aws';
+import { deployLocally } from '../support/local-deployment';
 import { readmeOperatorPolicy } from '../support/operator-policy';
 import { startReceiver } from '../support/receiver';
 import { TemplateStandIns } from '../support/template-stand-ins';
@@ -320,6 +326,82 @@ describe('startRecordingProxy', () => {
     } finally {
       await proxy.close();
       await upstream.close();
+    }
+  });
+});
+
+describe('deployLocally: the template on the local servers', () => {
+  it('makes its queues (redrive and FIFO kept), tables and the secrets whose condition holds; outputs likewise', async () => {
+    const dynamo = await startDynalite();
+    const sqs = sqsClient();
+    const json: CfnTemplate = {
+      Parameters: { Key: { Type: 'String', Default: '' }, Token: { Type: 'String' } },
+      Conditions: { HasKey: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'Key' }, ''] }] } },
+      Resources: {
+        Dlq: { Type: 'AWS::SQS::Queue', Properties: { FifoQueue: true } },
+        Ticks: {
+          Type: 'AWS::SQS::Queue',
+          Properties: {
+            FifoQueue: true,
+            RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['Dlq', 'Arn'] }, maxReceiveCount: 3 },
+          },
+        },
+        Table: {
+          Type: 'AWS::DynamoDB::Table',
+          Properties: {
+            KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+            AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+          },
+        },
+        TokenSecret: { Type: 'AWS::SecretsManager::Secret', Properties: { SecretString: { Ref: 'Token' } } },
+        KeySecret: { Type: 'AWS::SecretsManager::Secret', Condition: 'HasKey', Properties: { SecretString: { Ref: 'Key' } } },
+      },
+      Outputs: {
+        TicksArn: { Value: { 'Fn::GetAtt': ['Ticks', 'Arn'] } },
+        KeyArn: { Value: { Ref: 'KeySecret' }, Condition: 'HasKey' },
+      },
+    };
+    const stackName = `deploy-${randomUUID().slice(0, 8)}`;
+    const deployment = await deployLocally(json, {
+      stackName,
+      region: 'us-east-1',
+      account: '000000000000',
+      parameters: { Token: 'tok' },
+      dynamo: dynamo.client,
+      sqsEndpoint: fauxqsEndpoint(),
+    });
+    try {
+      const ticksUrl = deployment.standIns.standIn('Ticks');
+      expect(ticksUrl).toMatch(new RegExp(`/${stackName}-Ticks\\.fifo$`));
+      expect(deployment.outputs).toEqual({ TicksArn: `arn:aws:sqs:us-east-1:000000000000:${stackName}-Ticks.fifo` });
+      const { Attributes = {} } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: ticksUrl, AttributeNames: ['RedrivePolicy', 'FifoQueue'] }),
+      );
+      expect(Attributes.FifoQueue).toBe('true');
+      expect(JSON.parse(Attributes.RedrivePolicy!)).toMatchObject({
+        deadLetterTargetArn: `arn:aws:sqs:us-east-1:000000000000:${stackName}-Dlq.fifo`,
+      });
+      const table = await dynamo.client.send(new DescribeTableCommand({ TableName: `${stackName}-Table` }));
+      expect(table.Table?.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
+      expect(deployment.naming.partitionKeyOf(`${stackName}-Table`)).toBe('id');
+      expect(() => deployment.naming.partitionKeyOf('other')).toThrow("which is not the stack's");
+
+      const secrets = new SecretsManagerClient({
+        endpoint: deployment.secrets.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+      try {
+        const read = (id: string) => secrets.send(new GetSecretValueCommand({ SecretId: id }));
+        expect((await read(deployment.standIns.standIn('TokenSecret'))).SecretString).toBe('tok');
+        await expect(read(deployment.standIns.standIn('KeySecret'))).rejects.toThrow("can't find the specified secret");
+      } finally {
+        secrets.destroy();
+      }
+    } finally {
+      await deployment.close();
+      sqs.destroy();
+      await dynamo.close();
     }
   });
 });
