@@ -228,7 +228,11 @@ async function recordDeliveries(deps: ForwardDeps, results: RecordResult[], now:
     for (const e of record.endpoints) {
       if (e.state !== 'delivered' || record.leadId === undefined) continue;
       const entry = perEndpoint.get(e.endpoint) ?? { count: 0, last: record.leadId };
-      perEndpoint.set(e.endpoint, { count: entry.count + 1, last: record.leadId, lastRecordId: e.recordId ?? entry.lastRecordId });
+      perEndpoint.set(e.endpoint, {
+        count: entry.count + 1,
+        last: record.leadId,
+        lastRecordId: e.recordId ?? entry.lastRecordId,
+      });
     }
   }
   // Informational (shown by `status`): a failure here must not turn delivered leads into retries.
