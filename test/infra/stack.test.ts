@@ -47,6 +47,8 @@ const DESIGN_PARAMETERS = [
   'AlarmEmail',
   // DESIGN §7: a Webhooks value over the 4,096-byte parameter limit lives in the operator's secret.
   'ExternalWebhooksSecretArn',
+  // DESIGN §8: the lean setting of the idle cost (no dashboard, only the alarmed metrics).
+  'Monitoring',
 ];
 
 function secretOf(template: CfnTemplate, parameter: string): [string, CfnResource] {
@@ -513,5 +515,14 @@ describe('outputs', () => {
     const output = json.Outputs[MOBILE_KEY_OUTPUT]!;
     expect(output.Value).toEqual({ Ref: mobileId });
     expect(output.Condition).toBe(mobile.Condition);
+  });
+
+  it('give the dashboard address only when the dashboard exists (Monitoring=full)', () => {
+    const [dashboardId, dashboard] = only(resourcesOfType(json, 'AWS::CloudWatch::Dashboard'), 'dashboard');
+    const output = json.Outputs.DashboardUrl!;
+    expect(refersTo(output.Value, dashboardId)).toBe(true);
+    expect(output.Condition).toBe(dashboard.Condition);
+    expect(new Intrinsics(json, {}).condition(output.Condition!)).toBe(true);
+    expect(new Intrinsics(json, { Monitoring: 'lean' }).condition(output.Condition!)).toBe(false);
   });
 });
