@@ -39,12 +39,19 @@ export const USAGE = {
   /** functions/shared/aws/secrets.ts: a warm container re-reads its secrets this often (one GetSecretValue, one KMS Decrypt each). */
   secretCacheSeconds: SECRET_CACHE_MS / 1000,
   /**
-   * The custom metrics a poll that finds nothing publishes (functions/poller/handler.ts): a
-   * poll's outcome and its timings. Counts of nothing (fetched, enqueued, rejected: 0) are not
-   * published (functions/shared/observability/observability.ts), failures and rate limits only
-   * when they happen. test/unit/cost checks each is a metric the template watches.
+   * The custom metrics a poll that finds no new lead publishes (functions/poller/handler.ts): its
+   * outcome, its timings, and LeadsFetched, which counts the newest page the poll reads (leads
+   * already forwarded included: not 0 once the merchant has any lead). Counts of nothing
+   * (enqueued, rejected: 0) are not published (functions/shared/observability/observability.ts),
+   * failures and rate limits only when they happen. test/infra/bundle.test.ts checks this list
+   * against what the deployable poller bundle prints for such a poll.
    */
-  idlePollMetrics: [POLLER_METRICS.pollSucceeded, POLLER_METRICS.pollDurationMs, POLLER_METRICS.cursorLagSeconds] as string[],
+  idlePollMetrics: [
+    POLLER_METRICS.pollSucceeded,
+    POLLER_METRICS.leadsFetched,
+    POLLER_METRICS.pollDurationMs,
+    POLLER_METRICS.cursorLagSeconds,
+  ] as string[],
   /**
    * Powertools publishes ColdStart (dimensions service and function_name) once per container;
    * a poller invoked every minute or more often keeps its container for hours, so this many

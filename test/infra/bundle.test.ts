@@ -20,6 +20,7 @@ import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../functions/local/emulators/secrets-server';
 import { TEST_MOBILE } from '../../functions/cli/test-lead';
 import { FUNCTION_ENTRIES, SIDE_MODULE, type FunctionName } from '../../infra/bundling';
+import { USAGE } from '../../infra/cost/usage';
 import { SECRET_PARAMETER_NAMES } from '../../infra/parameters';
 import { FORWARDER_BATCH_SIZE } from '../../infra/forwarder';
 import { MAX_RECEIVE_COUNT } from '../../infra/queues';
@@ -376,8 +377,18 @@ describe('the deployable bundles', () => {
     );
     expect(Item?.cursor).toEqual({ S: newest });
 
-    const { result: again } = await invoke<PollSummary>(bundles.poller, {});
+    const { result: again, stdout: idle } = await invoke<PollSummary>(bundles.poller, {});
     expect(again.enqueued).toBe(0);
+    // A poll that finds no new lead publishes what the cost model counts for one (infra/cost/usage.ts).
+    const idleMetrics = idle
+      .split('\n')
+      .filter((line) => line.includes('"_aws"') && !line.includes('"ColdStart"'))
+      .flatMap((line) =>
+        (JSON.parse(line) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } })._aws.CloudWatchMetrics.flatMap(
+          (directive) => directive.Metrics.map((metric) => metric.Name),
+        ),
+      );
+    expect(idleMetrics.sort()).toEqual([...USAGE.idlePollMetrics].sort());
 
     expect(emittedMetrics()).toContainEqual({
       name: 'PollSucceeded',
