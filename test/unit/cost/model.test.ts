@@ -1,6 +1,6 @@
 import { CostModelError, idleCost, rateSeconds, type CostKey, type Estimate } from '../../../infra/cost/model';
 import type { Prices } from '../../../infra/cost/prices';
-import { COST_BEGIN, COST_END, costReport, costSection, withCostSection } from '../../../infra/cost/report';
+import { COST_BEGIN, COST_END, costReport, costSection, scenarios, withCostSection } from '../../../infra/cost/report';
 import { DeployedTemplate, TemplateUnreadableError, type CfnTemplate } from '../../../infra/cost/template';
 import type { Usage } from '../../../infra/cost/usage';
 
@@ -209,6 +209,17 @@ describe('the cost report', () => {
     expect(report).toContain('| **total** | **$28.44** | **$15.94** | **$67.97** |');
     expect(report).toContain('rate(10 seconds): PollSchedule does not offer a 10-s rate');
     expect(report.trimEnd().split('\n').at(-1)).toBe('idle_usd_month=28.44 idle_usd_month_10s=67.97');
+  });
+
+  it('evaluates the template at rate(10 seconds) once PollSchedule offers it, instead of modelling it', () => {
+    const offering = fixture();
+    offering.Parameters!.PollSchedule!.AllowedValues = ['rate(5 minutes)', 'rate(10 seconds)'];
+    const { subMinute } = scenarios(offering, OPTIONS);
+    expect(subMinute.modelled).toBeUndefined();
+    expect(subMinute.pollIntervalSeconds).toBe(10);
+    // The schedule (Ref PollSchedule) now runs 36,000 times too: $2/1e6 each.
+    expect(amounts(subMinute)).toMatchObject({ lambda: 36.036, scheduler: 0.072 });
+    expect(costReport(offering, OPTIONS)).not.toContain('does not offer');
   });
 
   it('replaces exactly the README section between its markers', () => {
