@@ -115,7 +115,13 @@ export function idleCost(template: DeployedTemplate, options: EstimateOptions): 
   const queueIds = template.resources('AWS::SQS::Queue').map(([id]) => id);
   const scheduledSends = schedules.filter((s) => queueIds.some((q) => refersTo(s.target, q))).reduce((sum, s) => sum + s.runs, 0);
 
-  const emptyReceives = triggers.length * usage.sqsTriggerPollers * (monthSeconds / usage.sqsLongPollSeconds);
+  const pollersOf = (mapping: CfnResource): number =>
+    (template.property(mapping, 'ScalingConfig') as { MaximumConcurrency?: unknown } | undefined)?.MaximumConcurrency ===
+    undefined
+      ? usage.sqsTriggerPollers.lowTraffic
+      : usage.sqsTriggerPollers.withMaximumConcurrency;
+  const pollers = triggers.map(([, mapping]) => pollersOf(mapping));
+  const emptyReceives = pollers.reduce((sum, n) => sum + n, 0) * (monthSeconds / usage.sqsLongPollSeconds);
   // Each tick message is sent once and deleted once; its receive takes the place of an empty one.
   const tickRequests = tickTriggers.length > 0 ? 2 * polls : 0;
   const sqsRequests = emptyReceives + tickRequests + scheduledSends;
@@ -221,7 +227,7 @@ export function idleCost(template: DeployedTemplate, options: EstimateOptions): 
       key: 'sqs',
       item: 'SQS requests',
       detail:
-        `${triggers.length} queue trigger(s) long-polling: ${count(emptyReceives)} empty receives` +
+        `${triggers.length} queue trigger(s), ${pollers.join(' + ')} pollers long-polling: ${count(emptyReceives)} empty receives` +
         (tickRequests > 0 ? `; tick fan-out ${count(tickRequests)} sends and deletes` : '') +
         (scheduledSends > 0 ? `; ${count(scheduledSends)} scheduled sends` : ''),
       usd: (sqsRequests / 1e6) * prices.sqs.standardRequestsPerMillion,

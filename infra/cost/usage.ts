@@ -28,13 +28,13 @@ export const USAGE = {
    */
   idlePollLogBytes: 2_000,
   /**
-   * An SQS trigger (event source mapping) keeps polling an empty queue: AWS documents that it
-   * starts with five pollers, each long-polling (20 s) continuously, and scales only up from
-   * there when messages arrive: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html
-   * and https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html. So about 5 × 3 empty
-   * ReceiveMessage requests a minute per trigger; an estimate of AWS's behaviour, not a contract.
+   * An SQS trigger (event source mapping) keeps long-polling (20 s) an empty queue. AWS documents
+   * that at low traffic Lambda scales back to five concurrent pollers, and can go down to two to
+   * save SQS calls, but not when the trigger sets a maximum concurrency:
+   * https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html. So 5 (or 2) × 3
+   * empty ReceiveMessage requests a minute per trigger; an estimate of AWS's behaviour, not a contract.
    */
-  sqsTriggerPollers: 5,
+  sqsTriggerPollers: { withMaximumConcurrency: 5, lowTraffic: 2 },
   sqsLongPollSeconds: 20,
   /** functions/shared/aws/secrets.ts: a warm container re-reads its secrets this often (one GetSecretValue, one KMS Decrypt each). */
   secretCacheSeconds: SECRET_CACHE_MS / 1000,

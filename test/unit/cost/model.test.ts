@@ -37,7 +37,7 @@ const USAGE = {
   idlePollStateReads: 1,
   idlePollStateWrites: 2,
   idlePollLogBytes: 1000,
-  sqsTriggerPollers: 2,
+  sqsTriggerPollers: { withMaximumConcurrency: 2, lowTraffic: 1 },
   sqsLongPollSeconds: 20,
   secretCacheSeconds: 600,
   idlePollMetrics: ['PollSucceeded', 'PollDurationMs', 'CursorLagSeconds'],
@@ -77,7 +77,11 @@ function fixture(extra: CfnTemplate['Resources'] = {}): CfnTemplate {
       Leads: { Type: 'AWS::SQS::Queue' },
       LeadsTrigger: {
         Type: 'AWS::Lambda::EventSourceMapping',
-        Properties: { EventSourceArn: { 'Fn::GetAtt': ['Leads', 'Arn'] }, FunctionName: { Ref: 'Forwarder' } },
+        Properties: {
+          EventSourceArn: { 'Fn::GetAtt': ['Leads', 'Arn'] },
+          FunctionName: { Ref: 'Forwarder' },
+          ScalingConfig: { MaximumConcurrency: 5 },
+        },
       },
       SecretA: { Type: 'AWS::SecretsManager::Secret' },
       SecretB: { Type: 'AWS::SecretsManager::Secret' },
@@ -132,7 +136,7 @@ const FULL: Record<CostKey, number> = {
   lambda: 1.2012,
   // 1,200 × $2/1e6
   scheduler: 0.0024,
-  // 1 trigger × 2 pollers × 360,000 s / 20 s = 36,000 empty receives × $1/1e6
+  // 1 trigger with a maximum concurrency: 2 pollers × 360,000 s / 20 s = 36,000 empty receives × $1/1e6
   sqs: 0.036,
   // 1,200 reads × $5/1e6 + 2,400 writes × $10/1e6
   dynamodb: 0.03,
@@ -176,7 +180,7 @@ describe('the idle cost model', () => {
     expect(estimate.modelled).toMatch(/does not offer a 10-s rate.*36,000 poller runs.*no tick queue/);
   });
 
-  it('counts a tick queue that triggers the poller: its long polling, and a send and a delete per poll', () => {
+  it('counts a tick queue that triggers the poller: its long polling (fewer pollers without a maximum concurrency), and a send and a delete per poll', () => {
     const tick = {
       Ticks: { Type: 'AWS::SQS::Queue' },
       TickTrigger: {
@@ -185,8 +189,8 @@ describe('the idle cost model', () => {
       },
     };
     const estimate = idleCost(new DeployedTemplate(fixture(tick), {}), OPTIONS);
-    // 2 triggers × 36,000 empty receives + 2 × 1,200 = 74,400 requests × $1/1e6
-    expect(amounts(estimate).sqs).toBe(0.0744);
+    // 36,000 empty receives (leads) + 18,000 (ticks: no maximum concurrency, 1 poller) + 2 × 1,200 = 56,400 × $1/1e6
+    expect(amounts(estimate).sqs).toBe(0.0564);
   });
 
   it('refuses what it cannot read instead of guessing', () => {
