@@ -1,24 +1,5 @@
-import { bitableClientToken } from '../../../../../functions/shared/webhook/connectors/feishu-bitable-client-token';
 import { bitableCodeMeaning } from '../../../../../functions/shared/webhook/connectors/feishu-bitable-errors';
 import { defaultBitableFields } from '../../../../../functions/shared/webhook/connectors/feishu-bitable-fields';
-
-const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
-
-describe('bitableClientToken', () => {
-  it('is a uuidv4-shaped token, the same for the same endpoint and webhook id, different otherwise', () => {
-    const token = bitableClientToken('bitable', 'lead_9007199254740993000');
-    expect(token).toMatch(UUID_V4);
-    expect(bitableClientToken('bitable', 'lead_9007199254740993000')).toBe(token);
-    expect(bitableClientToken('bitable', 'lead_9007199254740993001')).not.toBe(token);
-    expect(bitableClientToken('bitable-2', 'lead_9007199254740993000')).not.toBe(token);
-    // The pair is hashed as JSON, which keeps ("a", "b\nc") and ("a\nb", "c") apart.
-    expect(bitableClientToken('a', 'b\nc')).not.toBe(bitableClientToken('a\nb', 'c'));
-  });
-
-  it('keeps the v4 shape across many inputs', () => {
-    for (let i = 0; i < 500; i++) expect(bitableClientToken(`e${i % 7}`, `lead_${i}`)).toMatch(UUID_V4);
-  });
-});
 
 describe('defaultBitableFields', () => {
   const lead = {
@@ -72,15 +53,15 @@ describe('bitableCodeMeaning', () => {
     [99991668, { kind: 'reauthenticate' }],
     [99991400, { kind: 'retry', reasonClass: 'rate-limit' }],
     [1254290, { kind: 'retry', reasonClass: 'rate-limit' }],
-    [1254291, { kind: 'retry', reasonClass: 'vendor' }],
-    [1254607, { kind: 'retry', reasonClass: 'vendor' }],
-    [1255040, { kind: 'retry', reasonClass: 'vendor' }],
+    [1254291, { kind: 'retry', reasonClass: 'vendor-error' }],
+    [1254607, { kind: 'retry', reasonClass: 'vendor-error' }],
+    [1255040, { kind: 'retry', reasonClass: 'vendor-error' }],
     [91403, { kind: 'rejected', reasonClass: 'auth' }],
     [99991672, { kind: 'rejected', reasonClass: 'auth' }],
-    [1254041, { kind: 'rejected', reasonClass: 'config' }],
-    [1254045, { kind: 'rejected', reasonClass: 'field' }],
-    [1254064, { kind: 'rejected', reasonClass: 'field' }],
-    [1255006, { kind: 'rejected', reasonClass: 'field' }],
+    [1254041, { kind: 'rejected', reasonClass: 'rejected-field' }],
+    [1254045, { kind: 'rejected', reasonClass: 'rejected-field' }],
+    [1254064, { kind: 'rejected', reasonClass: 'rejected-field' }],
+    [1255006, { kind: 'rejected', reasonClass: 'rejected-field' }],
   ])('code %d: %o', (code, meaning) => {
     expect(bitableCodeMeaning(code)).toEqual(meaning);
   });
