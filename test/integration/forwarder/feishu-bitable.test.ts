@@ -182,6 +182,9 @@ describe('feishu-bitable connector (DESIGN §7)', () => {
     const retried = results.filter((r) => r.kind === 'retry').flatMap((r) => r.endpoints.map((e) => e.reason ?? ''));
     expect(retried).toHaveLength(4);
     expect(retried.filter((reason) => reason.includes('99991400'))).toHaveLength(2);
+    // The reason class an operator sees in the logs and metrics.
+    const classes = results.filter((r) => r.kind === 'retry').flatMap((r) => r.endpoints.map((e) => e.reasonClass));
+    expect(classes.sort()).toEqual(['rate-limit', 'rate-limit', 'vendor-error', 'vendor-error']);
     expect(retried.some((reason) => reason.includes('503'))).toBe(true);
     expect(retried.some((reason) => reason.includes('1254291'))).toBe(true);
     expect(await deadLetters(aws.sqs, aws.queues.dlqUrl)).toEqual([]);
@@ -196,6 +199,11 @@ describe('feishu-bitable connector (DESIGN §7)', () => {
     const results = await drain(deps(list), aws.sqs, aws.queues.queueUrl);
     expect(sim.records()).toEqual([]);
     expect(results.map((r) => r.kind)).toEqual(['parked', 'parked', 'parked']);
+    expect(results.flatMap((r) => r.endpoints.map((e) => e.reasonClass))).toEqual([
+      'rejected-field',
+      'rejected-field',
+      'rejected-field',
+    ]);
     const parked = await deadLetters(aws.sqs, aws.queues.dlqUrl);
     expect(parked).toHaveLength(3);
     for (const message of parked) {
@@ -230,6 +238,7 @@ describe('feishu-bitable connector (DESIGN §7)', () => {
     await enqueue(leads(1));
     const results = await drain(deps(bitable()), aws.sqs, aws.queues.queueUrl);
     expect(results.map((r) => r.kind)).toEqual(['parked']);
+    expect(results[0]?.endpoints[0]?.reasonClass).toBe('auth');
     const parked = await deadLetters(aws.sqs, aws.queues.dlqUrl);
     expect(parked[0]?.reason).toContain('91403');
   });
@@ -246,6 +255,7 @@ describe('feishu-bitable connector (DESIGN §7)', () => {
     expect(results.every((r) => r.kind === 'retry' || r.kind === 'parked')).toBe(true);
     for (const endpoint of results.flatMap((r) => r.endpoints)) {
       expect(endpoint.reason).toContain('code 10014');
+      expect(endpoint.reasonClass).toBe('auth');
     }
     expect(JSON.stringify(results)).not.toContain('not-the-secret');
   });
@@ -258,6 +268,8 @@ describe('feishu-bitable connector (DESIGN §7)', () => {
     const results = await drain(deps(bitable()), aws.sqs, aws.queues.queueUrl);
     expect(results.map((r) => r.kind)).toEqual(['retry', 'done']);
     expect(sim.records()).toHaveLength(1);
+    // The record id the forwarder reports is the one Feishu made before the answer was lost.
+    expect(results[1]?.endpoints[0]?.recordId).toBe(sim.records()[0]?.recordId);
     expect(sim.requests.filter((r) => r.kind === 'record').map((r) => r.deduplicated ?? false)).toEqual([false, true]);
   });
 
