@@ -1,3 +1,4 @@
+import { parseForwarderSettings } from '../../../../../functions/shared/config/parse-settings';
 import { bitableCodeMeaning } from '../../../../../functions/shared/webhook/connectors/feishu-bitable-errors';
 import { defaultBitableFields } from '../../../../../functions/shared/webhook/connectors/feishu-bitable-fields';
 
@@ -64,5 +65,53 @@ describe('bitableCodeMeaning', () => {
     [1255006, { kind: 'rejected', reasonClass: 'rejected-field' }],
   ])('code %d: %o', (code, meaning) => {
     expect(bitableCodeMeaning(code)).toEqual(meaning);
+  });
+});
+
+describe('the feishu-bitable connector reads the code before the status', () => {
+  const [endpoint] = parseForwarderSettings({
+    webhooks: [{ name: 'b', format: 'feishu-bitable', appId: 'cli_x', appSecret: 's', appToken: 'bascnA', tableId: 'tblA' }],
+  }).webhooks;
+  const read = (status: number, body: unknown) =>
+    endpoint!.connector!.readAnswer({ status, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+  it.each([
+    [
+      'code 0 on HTTP 200, with the record id',
+      200,
+      { code: 0, data: { record: { record_id: 'recA' } } },
+      { outcome: 'delivered', recordId: 'recA' },
+    ],
+    ['code 0 without a record', 200, { code: 0, data: {} }, { outcome: 'delivered' }],
+    ['an expired token on HTTP 400', 400, { code: 99991663, msg: 'Invalid access token' }, { outcome: 'reauthenticate' }],
+    [
+      'a rate limit on HTTP 400 (older APIs)',
+      400,
+      { code: 99991400, msg: 'request trigger frequency limit' },
+      { outcome: 'retry', reasonClass: 'rate-limit' },
+    ],
+    [
+      'a write conflict on HTTP 200',
+      200,
+      { code: 1254291, msg: 'Write conflict' },
+      { outcome: 'retry', reasonClass: 'vendor-error' },
+    ],
+    [
+      'FieldNameNotFound on HTTP 200',
+      200,
+      { code: 1254045, msg: 'FieldNameNotFound' },
+      { outcome: 'rejected', reasonClass: 'rejected-field' },
+    ],
+    ['91403 on HTTP 403', 403, { code: 91403, msg: 'Forbidden' }, { outcome: 'rejected', reasonClass: 'auth' }],
+    ['an unknown code on HTTP 504', 504, { code: 1255099, msg: 'busy' }, { outcome: 'retry', reasonClass: 'vendor-error' }],
+    ['an HTML 502 page', 502, '<html>502 Bad Gateway</html>', { outcome: 'retry', reasonClass: 'vendor-error' }],
+    ['an HTML 404 page (a wrong baseUrl)', 404, '<html>Not Found</html>', { outcome: 'rejected' }],
+  ])('%s', (_label, status, body, verdict) => {
+    expect(read(status, body)).toMatchObject(verdict);
+  });
+
+  it('names the code and message in the reason, never a field value', () => {
+    const verdict = read(200, { code: 1254045, msg: 'FieldNameNotFound', error: { message: 'field 客户 value **三' } });
+    expect(verdict).toMatchObject({ reason: 'Feishu code 1254045 (FieldNameNotFound)' });
   });
 });
