@@ -17,6 +17,13 @@ import { Webhook } from 'standardwebhooks';
 import { ledgerKey } from '../../functions/shared/aws/ledger';
 import { sourceKey } from '../../functions/shared/aws/scan-state';
 import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../functions/local/simulators/alimama-gateway';
+import {
+  SIMULATED_BITABLE_APP_TOKEN,
+  SIMULATED_BITABLE_TABLE_ID,
+  startSimulatedBitable,
+} from '../../functions/local/simulators/feishu-bitable';
+import { SqsLeadQueue } from '../../functions/shared/aws/lead-queue';
+import { normalizeLead } from '../../functions/shared/domain/lead';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../functions/local/emulators/secrets-server';
 import { TEST_MOBILE } from '../../functions/cli/test-lead';
 import { FUNCTION_ENTRIES, SIDE_MODULE, type FunctionName } from '../../infra/bundling';
@@ -743,4 +750,65 @@ describe('the deployable bundles', () => {
     for (const value of [...personal, ...secretValues]) expect(everything).not.toContain(value);
     for (const lead of gateway.leads) if (lead.name !== undefined) expect(everything).not.toContain(`"${lead.name}"`);
   });
+});
+
+test('forwarder bundle: a feishu-bitable endpoint makes one record per lead with the mobile decrypted into the phone column, one token for the batch; nothing secret or personal in its logs', async () => {
+  const sim = await startSimulatedBitable();
+  const webhooks = JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]);
+  const printedBefore = printed.length;
+  const errorsBefore = printedErrors.length;
+  try {
+    secrets.set(
+      ARN('Webhooks'),
+      JSON.stringify([
+        {
+          name: 'bitable',
+          format: 'feishu-bitable',
+          baseUrl: sim.url,
+          appId: sim.appId,
+          appSecret: sim.appSecret,
+          appToken: SIMULATED_BITABLE_APP_TOKEN,
+          tableId: SIMULATED_BITABLE_TABLE_ID,
+        },
+      ]),
+    );
+    const batch = gateway.leads.slice(0, FORWARDER_BATCH_SIZE).map((raw) => {
+      const normalized = normalizeLead(raw);
+      if (!normalized.ok) throw new Error(normalized.problem);
+      return normalized.lead;
+    });
+    await new SqsLeadQueue(sqs, queues.queueUrl).enqueue(batch, new Date().toISOString());
+    const messages = await receiveAll(batch.length);
+    const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, {
+      Records: messages.map(toRecord),
+    } satisfies SQSEvent);
+    expect(response.batchItemFailures).toEqual([]);
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queues.queueUrl,
+        Entries: messages.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+    expect(sim.tokensIssued).toBe(1);
+    expect(
+      sim
+        .records()
+        .map((r) => r.fields['线索ID'])
+        .sort(),
+    ).toEqual(batch.map((l) => l.id).sort());
+    for (const record of sim.records()) {
+      const lead = batch.find((l) => l.id === record.fields['线索ID'])!;
+      expect(record.fields['手机号']).toBe(plainMobiles.get(lead.id));
+      expect(record.fields['姓名']).toBe(lead.name);
+    }
+    const logs = [...printed.slice(printedBefore), ...printedErrors.slice(errorsBefore)].join('\n');
+    expect(logs).toContain(`"leadId":"${batch[0]!.id}"`);
+    // The simulator's tokens are `t-` and 40 hex digits; none may reach a log line.
+    expect(logs).not.toMatch(/t-[0-9a-f]{40}/);
+    for (const value of [sim.appSecret, ...batch.flatMap((l) => [l.name, l.mobile]), ...batch.map((l) => plainMobiles.get(l.id))])
+      if (value !== undefined && value.length > 3) expect(logs).not.toContain(value);
+  } finally {
+    secrets.set(ARN('Webhooks'), webhooks);
+    await sim.close();
+  }
 });

@@ -1,29 +1,38 @@
 import { Problems, requiredText, url } from '../../config/readers';
+import { isRecord } from '../../domain/is-record';
 import { USER_AGENT } from '../formats/headers';
 import { TokenRequestError } from '../auth/oauth2-token';
 import type { StandardPayload } from '../standard-payload';
 import { credentialKey } from './credential-key';
 import { idempotencyUuid } from './idempotency-key';
+import { bitableCodeMeaning } from './feishu-bitable-errors';
+import { defaultBitableFields } from './feishu-bitable-fields';
 import { jsonObject, vendorMessage } from './json-answer';
 import type { AccessToken, ConnectorDefinition, ConnectorInstance, ConnectorVerdict, VendorAnswer } from './types';
 
 /**
- * `feishu-bitable` (飞书多维表格, DESIGN §7): one record per lead in a Bitable table.
- * - Token: tenant_access_token for a self-built app, `POST /open-apis/auth/v3/tenant_access_token/internal`
- *   with `{"app_id", "app_secret"}` → `{"code": 0, "tenant_access_token", "expire"}` (seconds).
- * - Record: `POST /open-apis/bitable/v1/apps/{app_token}/tables/{table_id}/records?client_token=<uuid>`
- *   with `Authorization: Bearer` and `{"fields": {…}}` → `{"code": 0, "data": {"record": {"record_id"}}}`;
- *   a repeated `client_token` answers with the record it already made.
- * - Errors come as a JSON `code`, often with HTTP 400: the code is read before the status.
- * Sources: DESIGN §7 (the contract); the connector's own engineer verifies each against the
- * Feishu open platform documentation and cites the pages here.
+ * `feishu-bitable` (飞书多维表格, DESIGN §7): one record per lead in a Bitable table, checked
+ * against the Feishu open platform documentation:
+ * - Token, 自建应用获取 tenant_access_token: `POST /open-apis/auth/v3/tenant_access_token/internal`,
+ *   `Content-Type: application/json; charset=utf-8`, `{"app_id", "app_secret"}` →
+ *   `{"code": 0, "msg": "ok", "tenant_access_token": "t-…", "expire": 7200}` (seconds; at most two
+ *   hours; asked again with 30 minutes or more left it answers the same token, with less a new one
+ *   while the old stays valid, so renewing early is harmless).
+ *   https://open.feishu.cn/document/ukTMukTMukTM/ukDNz4SO0MjL5QzM/auth-v3/auth/tenant_access_token_internal
+ * - Record, 新增记录: `POST /open-apis/bitable/v1/apps/:app_token/tables/:table_id/records`, query
+ *   `client_token` ("a standard uuidv4 … for idempotent operations"), `Authorization: Bearer
+ *   <tenant_access_token>`, `{"fields": {<column name>: <value>}}` → `{"code": 0, "data": {"record":
+ *   {"fields", "id", "record_id"}}, "msg": "success"}`. Scope 新增记录 (base:record:create) or
+ *   bitable:app; 50 requests a second; a date column takes epoch milliseconds, a phone column text.
+ *   https://open.feishu.cn/document/uAjLw4CM/ukTMukTMukTM/reference/bitable-v1/app-table-record/create
+ * - A repeated `client_token` makes no second record: the documentation calls the key idempotent
+ *   without showing the answer; this connector (and the simulator) take code 0 with the record
+ *   made the first time, and an error code would be read like any other.
+ * - Errors: a JSON `code` on HTTP 400, 200, 403 or 504: the code is read before the status
+ *   (feishu-bitable-errors.ts has the table and its sources).
  */
 
 const DEFAULT_BASE_URL = 'https://open.feishu.cn';
-/** Token invalid or expired: a new token, then one more try. */
-const TOKEN_CODES = new Set([99991661, 99991663, 99991668]);
-/** Rate limited. */
-const RATE_LIMITED = 99991400;
 
 export interface FeishuBitableSettings {
   baseUrl: string;
@@ -101,35 +110,22 @@ function readAnswer(answer: VendorAnswer): ConnectorVerdict {
     return { outcome: 'rejected', reasonClass: 'rejected-field', reason: 'Feishu answered without a JSON code' };
   }
   const code = json.code;
-  if (code === 0) {
-    const record = (json.data as { record?: { record_id?: unknown } } | undefined)?.record;
-    return typeof record?.record_id === 'string'
-      ? { outcome: 'delivered', recordId: record.record_id }
-      : { outcome: 'delivered' };
+  const meaning = bitableCodeMeaning(code);
+  if (meaning.kind === 'delivered') {
+    const recordId = isRecord(json.data) && isRecord(json.data.record) ? json.data.record.record_id : undefined;
+    return typeof recordId === 'string' && recordId !== '' ? { outcome: 'delivered', recordId } : { outcome: 'delivered' };
   }
   const reason = `Feishu code ${code} (${vendorMessage(json.msg)})`;
-  if (TOKEN_CODES.has(code)) return { outcome: 'reauthenticate', reason };
-  if (code === RATE_LIMITED) return { outcome: 'retry', reasonClass: 'rate-limit', reason };
+  if (meaning.kind === 'reauthenticate') return { outcome: 'reauthenticate', reason };
+  if (meaning.kind === 'retry') return { outcome: 'retry', reasonClass: meaning.reasonClass, reason };
+  // A code the table does not know on a 5xx is the platform's trouble, not the record's.
   if (answer.status >= 500) return { outcome: 'retry', reasonClass: 'vendor-error', reason };
-  return { outcome: 'rejected', reasonClass: 'rejected-field', reason };
+  return { outcome: 'rejected', reasonClass: meaning.reasonClass, reason };
 }
 
-/**
- * Columns a fresh table gets once the user adds them (README "Connect your CRM"): text columns
- * but `留资时间`, a date column, which takes epoch milliseconds. A mobile still encrypted is left
- * out: a phone column must never hold a ciphertext.
- */
+/** The default mapping (feishu-bitable-fields.ts): the columns the README asks the user to create. */
 function defaultFields(payload: StandardPayload): Record<string, unknown> {
-  const lead = payload.data;
-  const fields: Record<string, unknown> = { 线索ID: lead.id };
-  if (lead.name !== undefined) fields['姓名'] = lead.name;
-  if (lead.mobile !== undefined && lead.mobile_encrypted !== true) fields['手机号'] = lead.mobile;
-  const at = Date.parse(lead.lead_time ?? lead.gmt_create ?? '');
-  if (!Number.isNaN(at)) fields['留资时间'] = at;
-  if (lead.page_name !== undefined) fields['落地页'] = lead.page_name;
-  if (lead.location !== undefined) fields['地区'] = lead.location;
-  if (lead.mm_src_cname !== undefined) fields['来源'] = lead.mm_src_cname;
-  return fields;
+  return defaultBitableFields(payload.data);
 }
 
 /** App tokens and table ids go into the URL path: letters and digits only, as Feishu issues them. */
