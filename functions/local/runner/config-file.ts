@@ -77,11 +77,12 @@ export function fromObject(raw: unknown): { settings: Settings; raw: Record<stri
 
 /**
  * One warning per endpoint whose deliveries go out unsigned although its format could sign them
- * (DESIGN §6: the runner warns at start). WeCom robots never sign, so they get none.
+ * (DESIGN §6: the runner warns at start). WeCom robots never sign, so they get none; nor do CRM
+ * connectors, which authenticate with their own credentials.
  */
 export function unsignedWarnings(settings: Pick<Settings, 'webhooks'>): string[] {
   return settings.webhooks
-    .filter((endpoint) => endpoint.secrets.length === 0 && endpoint.format !== 'wecom')
+    .filter((endpoint) => endpoint.secrets.length === 0 && endpoint.format !== 'wecom' && endpoint.connector === undefined)
     .map((endpoint) =>
       endpoint.format === 'standard' || endpoint.format === 'http'
         ? `warning: webhook "${endpoint.name}" has no secret, so its deliveries go out without a webhook-signature; add "secret": "whsec_…" to sign them`

@@ -1,3 +1,4 @@
+import { unsignedWarnings } from '../../../../functions/local/runner/config-file';
 import { parseForwarderSettings } from '../../../../functions/shared/config/parse-settings';
 import { ConfigError } from '../../../../functions/shared/domain/errors';
 
@@ -78,4 +79,11 @@ test('fields on a webhook format is refused with where it does apply', () => {
       /^webhooks "api".fields applies to the connector formats only \(feishu-bitable.*\); format "http" shapes its request with "body"$/,
     ),
   ]);
+});
+
+test('a connector is never warned about as unsigned: it authenticates with its own credentials', () => {
+  const settings = parseForwarderSettings({
+    webhooks: [BITABLE, { name: 'bot', url: 'https://open.feishu.cn/open-apis/bot/v2/hook/x', format: 'feishu' }],
+  });
+  expect(unsignedWarnings(settings)).toEqual([expect.stringContaining('webhook "bot" (feishu) has no secret')]);
 });
