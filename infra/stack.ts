@@ -52,6 +52,8 @@ export class LeadForwarderStack extends Stack {
       // ARNs, not values: `reset-cursor --to latest --stack` calls TOP with the operator's own rights.
       TopAppSecretArn: secrets.topAppSecret.secretArn,
       TopSessionKeyArn: secrets.topSessionKey.secretArn,
+      // The one secret behind both (`<arn>#<line>` above): what an operator's IAM policy names.
+      TopCredentialsSecretArn: secrets.topCredentials.secretArn,
       TopAppKey: parameters.topAppKey.valueAsString,
     };
     // A scope of their own (TopAppKey is also a parameter's construct id); the logical ids are
