@@ -21,6 +21,34 @@ export const LEADS_AGE_ALARM_THRESHOLD = Duration.hours(1);
 export const NO_POLL_INTERVALS = 5;
 
 /**
+ * The functions' metrics are standard resolution (one datapoint a minute), and an alarm period
+ * must be 10, 30 or a multiple of 60 s: a 10- or 30-s period over a standard-resolution metric
+ * would see most periods empty. So the "no successful poll" alarm looks at whole minutes on the
+ * sub-minute schedules: 5 minutes without a success, as on the default schedule.
+ */
+export const MIN_ALARM_PERIOD_SECONDS = 60;
+
+/** The "no successful poll" alarm's period (seconds) for a poll interval: one interval, at least a minute. */
+export function noPollPeriodSeconds(intervalSeconds: number): number {
+  return Math.max(MIN_ALARM_PERIOD_SECONDS, intervalSeconds);
+}
+
+/**
+ * Lead age at delivery (DESIGN §8) is at most about one poll interval (a lead waits for the next
+ * poll) plus the trip through the queue and the endpoint. The alarm allows this much beyond the
+ * interval for that trip, a late tick or a scheduler delivering late, and a slow endpoint; the
+ * p95 staying above interval + allowance means leads go out later than the schedule promises
+ * (polls failing or banned, the forwarder backed up, an endpoint retrying). A first run with
+ * `StartFrom: all` delivers old leads and fires it once, truthfully.
+ */
+export const LEAD_AGE_ALLOWANCE = Duration.minutes(1);
+
+/** The lead-age alarm's threshold (seconds, p95) for a poll interval. */
+export function leadAgeThresholdSeconds(intervalSeconds: number): number {
+  return intervalSeconds + LEAD_AGE_ALLOWANCE.toSeconds();
+}
+
+/**
  * A poll failure that the next poll recovers from (a network blip, a TOP "system busy") is not
  * worth a page; failures that persist are, on every schedule. The failure alarms look at the last
  * FAILURE_PERIODS periods of one poll interval, but at least FAILURE_PERIOD_FLOOR:
@@ -114,10 +142,23 @@ export class LeadForwarderAlarms extends Construct {
       evaluationPeriods: NO_POLL_INTERVALS,
       // No data at all means no poll reported anything: that is exactly the failure to catch.
       treatMissingData: TreatMissingData.BREACHING,
-      description: `No successful poll in ${NO_POLL_INTERVALS} poll intervals: leads are not being pulled. Check the poller's logs and the other alarms.`,
+      description: `No successful poll in ${NO_POLL_INTERVALS} poll intervals (${NO_POLL_INTERVALS} minutes on sub-minute schedules): leads are not being pulled. Check the poller's logs and the other alarms.`,
     });
     // CDK checks a metric period when it is built and cannot check a deploy-time value.
-    (noPoll.node.defaultChild as CfnAlarm).addPropertyOverride('Period', parameters.pollIntervalSecondsNumber);
+    (noPoll.node.defaultChild as CfnAlarm).addPropertyOverride('Period', parameters.bySchedule(noPollPeriodSeconds));
+    // Periods as the failure alarms' (a 5-minute period, or one interval on slow schedules, in
+    // which leads arrive as bursts after each poll); no delivery, no datapoint, not breaching.
+    const leadAge = this.add('LeadAge', {
+      metric: serviceMetric(FORWARDER_METRICS.leadAgeSeconds, { period: FAILURE_PERIOD_FLOOR, statistic: Stats.p(95) }),
+      threshold: leadAgeThresholdSeconds(60),
+      operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: FAILURE_PERIODS,
+      description: `Leads reach the webhooks late: the p95 of lead age at delivery (accepted minus gmt_create) has stayed above the poll interval + ${LEAD_AGE_ALLOWANCE.toHumanString()} ${PERSISTENT_FAILURES}. Check the poll alarms, TopRateLimited, the leads queue and the endpoints' retries.`,
+    });
+    const leadAgeCfn = leadAge.node.defaultChild as CfnAlarm;
+    leadAgeCfn.addPropertyOverride('Threshold', parameters.bySchedule(leadAgeThresholdSeconds));
+    leadAgeCfn.addPropertyOverride('Period', parameters.bySchedule(failurePeriodSeconds));
+    leadAgeCfn.addPropertyOverride('DatapointsToAlarm', parameters.bySchedule(failureDatapoints));
     // The poller skips a record it cannot read (e.g. an unusable id) and goes on with the page:
     // without this alarm that lead would silently never be delivered.
     this.addEvent(

@@ -93,6 +93,18 @@ export class LeadForwarderDashboard extends Construct {
         height: HEIGHT,
       }),
     );
+    // Lead age at delivery (DESIGN §8): how fresh a lead is when its endpoint accepts it.
+    this.dashboard.addWidgets(
+      new GraphWidget({
+        title: 'Lead age at delivery per endpoint (s, p50 / p95)',
+        left: [
+          perEndpoint(ENDPOINT_METRICS.leadAgeSeconds, Stats.p(50), 'p50'),
+          perEndpoint(ENDPOINT_METRICS.leadAgeSeconds, Stats.p(95), 'p95'),
+        ],
+        width: 24,
+        height: HEIGHT,
+      }),
+    );
     this.dashboard.addWidgets(
       new GraphWidget({
         title: 'Queue depth',

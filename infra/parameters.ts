@@ -22,8 +22,16 @@ import {
  * expression) because the interval is derived from it: the poller's POLL_INTERVAL_SECONDS and
  * the period of the "no successful poll" alarm. Cron expressions are left out on purpose: a
  * schedule that pauses at night would make that alarm fire every night.
+ * The sub-minute rates are not EventBridge Scheduler expressions (its smallest rate is a
+ * minute): with one of them the scheduler runs every minute and the poller fans out the rest of
+ * the minute's polls through its tick queue (functions/poller/ticks.ts, infra/poller.ts).
  */
 export const POLL_SCHEDULES: ReadonlyArray<{ expression: string; seconds: number }> = [
+  { expression: 'rate(5 seconds)', seconds: 5 },
+  { expression: 'rate(10 seconds)', seconds: 10 },
+  { expression: 'rate(15 seconds)', seconds: 15 },
+  { expression: 'rate(20 seconds)', seconds: 20 },
+  { expression: 'rate(30 seconds)', seconds: 30 },
   { expression: 'rate(1 minute)', seconds: 60 },
   { expression: 'rate(2 minutes)', seconds: 120 },
   { expression: 'rate(5 minutes)', seconds: 300 },
@@ -32,6 +40,8 @@ export const POLL_SCHEDULES: ReadonlyArray<{ expression: string; seconds: number
   { expression: 'rate(30 minutes)', seconds: 1800 },
   { expression: 'rate(1 hour)', seconds: 3600 },
 ];
+/** The scheduler's own rate when PollSchedule is under a minute: the minute's first poll, which fans out the rest. */
+export const SCHEDULER_MINUTE = 'rate(1 minute)';
 /** The schedule of the functions' default interval (DESIGN §4: every minute). */
 export const DEFAULT_POLL_SCHEDULE = scheduleEvery(DEFAULT_POLL_INTERVAL_SECONDS);
 
@@ -71,6 +81,10 @@ export class LeadForwarderParameters {
   readonly hasAlarmEmail: CfnCondition;
   /** True when Monitoring is `full`: only then is the dashboard created and every metric published. */
   readonly fullMonitoring: CfnCondition;
+  /** True when PollSchedule is under a minute: only then is the poller's tick queue trigger enabled. */
+  readonly subMinutePolling: CfnCondition;
+  /** The expression EventBridge Scheduler runs: PollSchedule, or every minute for a sub-minute one. */
+  readonly schedulerExpression: string;
   /** The interval of PollSchedule in seconds, resolved by CloudFormation: as text (environment)… */
   readonly pollIntervalSeconds: string;
   /** …and as a number (an alarm period). */
@@ -126,7 +140,8 @@ export class LeadForwarderParameters {
       type: 'String',
       default: DEFAULT_POLL_SCHEDULE,
       allowedValues: POLL_SCHEDULES.map((s) => s.expression),
-      description: 'How often the poller runs (an EventBridge Scheduler rate expression).',
+      description:
+        "How often the poller runs (a rate expression). Under a minute, the scheduler runs every minute and the poller sends the rest of the minute's polls to itself through an SQS tick queue.",
     });
     this.startFrom = new CfnParameter(stack, 'StartFrom', {
       type: 'String',
@@ -219,6 +234,15 @@ export class LeadForwarderParameters {
           expression: Fn.conditionEquals(this.pollSchedule.valueAsString, schedule.expression),
         }),
     );
+    const subMinute = POLL_SCHEDULES.filter((schedule) => schedule.seconds < 60).map((schedule) =>
+      Fn.conditionEquals(this.pollSchedule.valueAsString, schedule.expression),
+    );
+    this.subMinutePolling = new CfnCondition(stack, 'SubMinutePolling', { expression: Fn.conditionOr(...subMinute) });
+    this.schedulerExpression = Fn.conditionIf(
+      this.subMinutePolling.logicalId,
+      SCHEDULER_MINUTE,
+      this.pollSchedule.valueAsString,
+    ).toString();
     this.pollIntervalSeconds = this.bySchedule(String).toString();
     this.pollIntervalSecondsNumber = this.bySchedule((seconds) => seconds);
   }

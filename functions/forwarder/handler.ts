@@ -13,7 +13,7 @@ import { backoffSeconds } from './outcome';
 import { createDispatcher } from '../shared/webhook/sender';
 import { createDeliver } from './deliver';
 import { forwardBatch, type QueueRecord } from './forward';
-import { reportBatch } from './report';
+import { LeadAges, reportBatch } from './report';
 
 /** Records of one batch delivered at once (each to every endpoint in parallel). */
 const RECORD_CONCURRENCY = 10;
@@ -60,8 +60,9 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   logger.addContext(context);
   metrics.captureColdStartMetric(context.functionName);
   const deps = await wiring();
-  const result = await forwardBatch(deps, event.Records.map(toQueueRecord));
-  reportBatch(result, logger, metrics);
+  const ages = new LeadAges();
+  const result = await forwardBatch({ ...deps, deliver: ages.wrap(deps.deliver) }, event.Records.map(toQueueRecord));
+  reportBatch(result, logger, metrics, ages);
   // A batch of leads already delivered stores no metric, and Powertools answers a publish of
   // none with a plain-text warning among the JSON lines.
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

@@ -1,16 +1,21 @@
-import type { Context } from 'aws-lambda';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { createClients } from '../shared/aws/clients';
 import { readPollerEnvironment } from '../shared/config/lambda-env';
 import { SqsLeadQueue } from '../shared/aws/lead-queue';
 import { DynamoStateStore, sourceKey } from '../shared/aws/scan-state';
 import { cachedFor, readSecret, SECRET_CACHE_MS, SECRET_STALE_MS } from '../shared/aws/secrets';
+import { SqsTickQueue } from '../shared/aws/tick-queue';
 import { parsePollerSettings } from '../shared/config/parse-settings';
+import { DEFAULT_POLL_INTERVAL_SECONDS } from '../shared/config/stack-contract';
 import { messageOf } from '../shared/domain/errors';
+import { isRecord } from '../shared/domain/is-record';
 import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability/observability';
 import { TopClient } from '../shared/taobao/client';
 import { isAuthorizationFailure, refusesSecrets } from '../shared/taobao/errors';
 import { TopLeadSource } from '../shared/taobao/lead-source';
 import { isSuccessfulPoll, poll, type PollResult } from './poll';
+import { TickGate } from './ticks';
+import { scheduledPoll, tickPolls, type TickDeps, type TickOutcome } from './tick-runner';
 
 /** Time kept back from the invocation's budget to write state and flush metrics. */
 const SAFETY_MARGIN_MS = 5_000;
@@ -20,6 +25,16 @@ const env = readPollerEnvironment(process.env);
 const { ddb, sqs, secrets } = createClients();
 const logger = createLogger();
 const metrics = createMetrics();
+/** The interval the fan-out plans for; the settings parser validates the same value with the secrets. */
+const intervalSeconds = Number(env.pollIntervalSeconds ?? DEFAULT_POLL_INTERVAL_SECONDS);
+// Sub-minute polling (ticks.ts): the tick queue is there on the stack, not in the local runner.
+const tickQueue = env.tickQueueUrl === undefined ? undefined : new SqsTickQueue(sqs, env.tickQueueUrl);
+const tickDeps: TickDeps = {
+  gate: new TickGate(),
+  intervalSeconds,
+  log: logger,
+  ...(tickQueue === undefined ? {} : { tickQueue }),
+};
 
 const wiring = cachedFor(
   SECRET_CACHE_MS,
@@ -57,12 +72,28 @@ const wiring = cachedFor(
 
 export type PollSummary = Omit<PollResult, 'enqueuedIds'>;
 
-/** One poll cycle: enqueue every new lead within this invocation's time budget. */
-export async function handler(_event: unknown, context: Context): Promise<PollSummary> {
-  const started = Date.now();
+/** What an invocation by the tick queue did with each tick: polled, or dropped and why. */
+export interface TickReport {
+  ticks: TickOutcome<PollSummary>[];
+}
+
+/**
+ * A scheduled invocation (EventBridge Scheduler, or the local runner): one poll cycle, then, on a
+ * sub-minute schedule, the rest of the minute's polls sent to the tick queue (ticks.ts). An SQS
+ * event from the tick queue: a poll for each tick the gate admits.
+ */
+export async function handler(event: SQSEvent, context: Context): Promise<TickReport>;
+export async function handler(event: unknown, context: Context): Promise<PollSummary>;
+export async function handler(event: unknown, context: Context): Promise<PollSummary | TickReport> {
   // Request id, function name and cold start on every line of this invocation; the ColdStart metric once per container.
   logger.addContext(context);
   metrics.captureColdStartMetric(context.functionName);
+  if (isSqsEvent(event)) return { ticks: await tickPolls(tickDeps, event.Records, (started) => pollOnce(context, started)) };
+  return scheduledPoll(tickDeps, (started) => pollOnce(context, started));
+}
+
+/** One poll cycle: enqueue every new lead within this invocation's time budget. */
+async function pollOnce(context: Context, started: number): Promise<PollSummary> {
   try {
     const { settings, deps } = await wiring();
     const result = await poll(deps, {
@@ -90,6 +121,16 @@ export async function handler(_event: unknown, context: Context): Promise<PollSu
     metrics.addMetric(METRIC.pollDurationMs, MetricUnit.Milliseconds, Date.now() - started);
     metrics.publishStoredMetrics();
   }
+}
+
+/** An SQS event (the tick queue), told from a scheduled one by its records' source. */
+function isSqsEvent(event: unknown): event is SQSEvent {
+  return (
+    isRecord(event) &&
+    Array.isArray(event.Records) &&
+    event.Records.length > 0 &&
+    event.Records.every((r: unknown) => isRecord(r) && r.eventSource === 'aws:sqs' && typeof r.body === 'string')
+  );
 }
 
 function record(result: PollResult, started: number): void {

@@ -43,6 +43,8 @@ export interface PollResult {
   scanInProgress: boolean;
   /** Why the cycle ended before the scan did; absent when the scan completed. */
   stoppedEarly?: 'deadline' | 'rate-limited';
+  /** With `rate-limited`: how long the source said its ban lasts (ms), when it said. */
+  retryAfterMs?: number;
   cursorAt?: string;
 }
 
@@ -81,7 +83,12 @@ export async function poll(deps: PollDeps, opts: PollOptions): Promise<PollResul
       page = await pending;
     } catch (error) {
       // A rate limit ends the cycle early; the next cycle resumes the scan.
-      if (error instanceof LeadSourceRateLimitedError) return { ...result, stoppedEarly: 'rate-limited' };
+      if (error instanceof LeadSourceRateLimitedError)
+        return {
+          ...result,
+          stoppedEarly: 'rate-limited',
+          ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+        };
       // A page fetched ahead had only what was left of the budget: a transient failure once it ran
       // out is the deadline stopping the cycle (the scan is saved up to the last page), not a
       // failing gateway. A permanent one (an expired session) surfaces now all the same.

@@ -35,6 +35,12 @@ export interface LeadSource {
  */
 export class LeadSourceRateLimitedError extends LeadForwarderError {
   override readonly name: string = 'LeadSourceRateLimitedError';
+  /** How long the source said the refusal lasts (ms), when it said: sub-minute polling pauses for it (ticks.ts). */
+  readonly retryAfterMs?: number;
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(message, options);
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
 }
 
 /** A failure that calling again later may cure (a timeout, "system busy"), after the source's own retries. */

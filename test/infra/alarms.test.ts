@@ -1,4 +1,10 @@
-import { RETRY_PERIOD, RETRY_PERIODS, LEADS_AGE_ALARM_THRESHOLD, NO_POLL_INTERVALS } from '../../infra/alarms';
+import {
+  RETRY_PERIOD,
+  RETRY_PERIODS,
+  LEADS_AGE_ALARM_THRESHOLD,
+  LEAD_AGE_ALLOWANCE,
+  NO_POLL_INTERVALS,
+} from '../../infra/alarms';
 import { ENDPOINT_METRICS, FORWARDER_METRICS, POLLER_METRICS } from '../../infra/metrics';
 import { POLL_SCHEDULES } from '../../infra/parameters';
 import { POLLER_TIMEOUT, TICK_MAX_AGE } from '../../infra/poller';
@@ -17,10 +23,10 @@ const [leadsId] = only(
   queues.filter(([, q]) => props(q).RedrivePolicy !== undefined),
   'leads queue',
 );
-const [dlqId] = only(
-  queues.filter(([, q]) => props(q).RedrivePolicy === undefined),
-  'dead-letter queue',
-);
+// The leads queue's redrive target (the poller's tick queue has no DLQ and is none).
+const dlqId = (
+  props(queues.find(([id]) => id === leadsId)![1]).RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string] } }
+).deadLetterTargetArn['Fn::GetAtt'][0];
 
 type Dimension = { Name: string; Value: unknown };
 
@@ -215,9 +221,43 @@ describe('alarms', () => {
       TreatMissingData: 'breaching',
       EvaluationPeriods: NO_POLL_INTERVALS,
     });
-    // One period is one poll interval, whichever schedule is chosen.
-    for (const { expression, seconds } of POLL_SCHEDULES)
-      expect(new Intrinsics(json, { PollSchedule: expression }).evaluate(alarm.Period)).toBe(seconds);
+    // One period is one poll interval, whichever schedule is chosen; on sub-minute schedules a
+    // minute (the metrics are standard resolution; CloudWatch takes 10, 30 or multiples of 60 s).
+    for (const { expression, seconds } of POLL_SCHEDULES) {
+      const period = new Intrinsics(json, { PollSchedule: expression }).evaluate(alarm.Period) as number;
+      expect(period).toBe(Math.max(60, seconds));
+      expect(period % 60).toBe(0);
+      expect(period * NO_POLL_INTERVALS).toBeLessThanOrEqual(86_400);
+    }
+  });
+
+  describe.each(POLL_SCHEDULES.map((s) => [s.expression, s.seconds] as const))('at %s', (expression, seconds) => {
+    const intrinsics = new Intrinsics(json, { PollSchedule: expression });
+    it('every alarm period is one CloudWatch accepts for standard-resolution metrics (a multiple of 60 s, at most a day in all)', () => {
+      for (const alarm of alarms) {
+        const p = props(alarm);
+        const period = intrinsics.evaluate(p.Period) as number;
+        expect(period % 60).toBe(0);
+        expect(period * (intrinsics.evaluate(p.EvaluationPeriods) as number)).toBeLessThanOrEqual(86_400);
+        const datapoints = intrinsics.evaluate(p.DatapointsToAlarm) as number | undefined;
+        if (datapoints !== undefined) expect(datapoints).toBeLessThanOrEqual(intrinsics.evaluate(p.EvaluationPeriods) as number);
+      }
+    });
+
+    it(`fire when the p95 lead age at delivery stays above the interval + ${LEAD_AGE_ALLOWANCE.toHumanString()}`, () => {
+      const alarm = theAlarm(FORWARDER_METRICS.leadAgeSeconds, 'LeadForwarder', ofStack);
+      expect(alarm).toMatchObject({
+        ExtendedStatistic: 'p95',
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+      expect(intrinsics.evaluate(alarm.Threshold)).toBe(seconds + LEAD_AGE_ALLOWANCE.toSeconds());
+      // Periods as the failure alarms': a persistent condition, not one slow burst.
+      const failures = theAlarm(POLLER_METRICS.pollFailed, 'LeadForwarder', ofStack);
+      expect(failureRule(alarm, expression)).toEqual(failureRule(failures, expression));
+      // The median a lead waits for its poll (half an interval) is far below it on every schedule.
+      expect(seconds / 2 + 2).toBeLessThan(intrinsics.evaluate(alarm.Threshold) as number);
+    });
   });
 
   it('fire on the first lead record the poller rejects (that lead is not forwarded)', () => {
@@ -340,6 +380,13 @@ describe('dashboard', () => {
     ]) {
       expect(metrics).toMatch(new RegExp(`"LeadForwarder","${name}","service","shop-a"`));
     }
+  });
+
+  it('shows the p50 and p95 lead age at delivery per endpoint of this stack', () => {
+    for (const stat of ['p50', 'p95'])
+      expect(metrics).toContain(
+        `SEARCH('{LeadForwarder,endpoint,service} MetricName=\\"${ENDPOINT_METRICS.leadAgeSeconds}\\" service=\\"shop-a\\"', '${stat}', 300)`,
+      );
   });
 
   it('shows the depth of the leads queue and the DLQ', () => {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import {
+  CreateQueueCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
@@ -81,6 +82,11 @@ interface Invocation<T> {
   result: T;
   stdout: string;
 }
+/** What the poller's bundle answers an SQS event of ticks (functions/poller/handler.ts). */
+interface TickReport {
+  ticks: { messageId: string; dropped?: string; poll?: PollSummary }[];
+}
+
 interface PollSummary {
   enqueued: number;
   fetched: number;
@@ -125,6 +131,8 @@ let outDir: string;
 let dynamo: LocalDynamo;
 let sqs: SQSClient;
 let queues: TestQueues;
+/** The poller's tick queue (sub-minute schedules). */
+let tickQueueUrl: string;
 let table: string;
 let gateway: SimulatedGateway;
 let receiver: Receiver;
@@ -146,6 +154,7 @@ beforeAll(async () => {
   table = await createStateTable(dynamo.client);
   sqs = sqsClient();
   queues = await createQueues(sqs, { maxReceiveCount: MAX_RECEIVE_COUNT });
+  tickQueueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: `ticks-${path.basename(outDir)}`.slice(0, 80) }))).QueueUrl!;
   const leads = generateLeads(LEAD_COUNT).map((lead, i) => {
     plainMobiles.set(lead.id, mobileOf(i));
     const padding =
@@ -208,8 +217,11 @@ function deployedStack(): { environment: Record<string, string>; outputs: Record
       JSON.stringify(props(s).SecretString).includes(JSON.stringify({ Ref: parameter })),
     )![0];
   const queueIds = resourcesOfType(json, 'AWS::SQS::Queue');
-  const leadsId = queueIds.find(([, q]) => props(q).RedrivePolicy !== undefined)![0];
-  const dlqId = queueIds.find(([, q]) => props(q).RedrivePolicy === undefined)![0];
+  const [leadsId, leadsQueue] = queueIds.find(([, q]) => props(q).RedrivePolicy !== undefined)!;
+  const dlqId = (props(leadsQueue).RedrivePolicy as { deadLetterTargetArn: { 'Fn::GetAtt': [string] } }).deadLetterTargetArn[
+    'Fn::GetAtt'
+  ][0];
+  const ticksId = queueIds.find(([id]) => id !== leadsId && id !== dlqId)![0];
   const arnOf = (queueUrl: string): string => `arn:aws:sqs:${REGION}:000000000000:${queueUrl.split('/').at(-1)!}`;
   const intrinsics = new Intrinsics(json, stackParameters(), {
     'AWS::StackName': STACK,
@@ -219,6 +231,7 @@ function deployedStack(): { environment: Record<string, string>; outputs: Record
     [`${leadsId}.Arn`]: arnOf(queues.queueUrl),
     [dlqId]: queues.dlqUrl,
     [`${dlqId}.Arn`]: arnOf(queues.dlqUrl),
+    [ticksId]: tickQueueUrl,
     [resourcesOfType(json, 'AWS::CloudWatch::Dashboard')[0]![0]]: STACK,
     [secretOf('TopAppSecret')]: ARN('TopCredentials'),
     [secretOf('Webhooks')]: ARN('Webhooks'),
@@ -403,6 +416,36 @@ describe('the deployable bundles', () => {
     });
   });
 
+  it('poller: polls for a tick from the tick queue (an SQS event), drops a late one, and fans out a sub-minute minute', async () => {
+    const tickRecord = (due: number, id: string): SQSRecord => ({
+      ...toRecord({ MessageId: id, ReceiptHandle: id, Body: JSON.stringify({ due: new Date(due).toISOString(), every: 10 }) }),
+      eventSourceARN: `arn:aws:sqs:${REGION}:000000000000:ticks`,
+    });
+    const { result } = await invoke<TickReport>(bundles.poller, {
+      Records: [tickRecord(Date.now() - 60_000, 'late'), tickRecord(Date.now(), 'on-time')],
+    } satisfies SQSEvent);
+    expect(result.ticks.map((t) => [t.messageId, t.dropped ?? 'polled'])).toEqual([
+      ['late', 'late'],
+      ['on-time', 'polled'],
+    ]);
+    expect(result.ticks[1]!.poll).toMatchObject({ cursor: gateway.leads[0]!.id, scanInProgress: false });
+
+    // The stack's default schedule (every minute): the scheduled poll sends no tick.
+    const depth = async (): Promise<number> =>
+      Number(
+        (
+          await sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: tickQueueUrl, AttributeNames: ['ApproximateNumberOfMessagesDelayed'] }),
+          )
+        ).Attributes?.ApproximateNumberOfMessagesDelayed,
+      );
+    await invoke<PollSummary>(bundles.poller, {});
+    expect(await depth()).toBe(0);
+    // PollSchedule rate(10 seconds): the five other polls of the minute go to the tick queue, delayed.
+    await invoke<PollSummary>(bundles.poller, {}, { ...environment, POLL_INTERVAL_SECONDS: '10' });
+    expect(await depth()).toBe(5);
+  });
+
   it('forwarder: delivers each queued lead once, signed, with its mobile decrypted, to the webhook', async () => {
     expect(enqueued).toHaveLength(LEAD_COUNT);
     for (let i = 0; i < enqueued.length; i += FORWARDER_BATCH_SIZE) {
@@ -468,6 +511,9 @@ describe('the deployable bundles', () => {
       namespace: 'LeadForwarder',
       dimensions: { service: STACK, endpoint: 'crm' },
     });
+    // Lead age at delivery, per endpoint (the dashboard) and for the stack (the alarm).
+    for (const dimensions of [{ service: STACK, endpoint: 'crm' }, { service: STACK }])
+      expect(emittedMetrics()).toContainEqual({ name: 'LeadAgeSeconds', namespace: 'LeadForwarder', dimensions });
   });
 
   it("log JSON lines with Powertools' fields: the invocation's request id, function name and cold start, and the stack as service", () => {

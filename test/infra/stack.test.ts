@@ -73,6 +73,15 @@ function queueByRole(): { leadsId: string; leads: CfnResource; dlqId: string; dl
   return { leadsId, leads, dlqId: target, dlq: json.Resources[target]! };
 }
 
+/** The poller's tick queue: the queue that is neither the leads queue nor its DLQ. */
+function tickQueueId(): string {
+  const { leadsId, dlqId } = queueByRole();
+  return only(
+    resourcesOfType(json, 'AWS::SQS::Queue').filter(([id]) => id !== leadsId && id !== dlqId),
+    'tick queue',
+  )[0];
+}
+
 function matchesRegex(pattern: string, value: string): boolean {
   // CloudFormation matches AllowedPattern against the whole value.
   return new RegExp(`^(?:${pattern})$`).test(value);
@@ -148,7 +157,7 @@ describe('stack parameters (DESIGN §4)', () => {
     expect(p.PollSchedule!.AllowedValues).toContain(p.PollSchedule!.Default);
     expect(p.PollSchedule!.Default).toBe('rate(1 minute)');
     for (const expression of p.PollSchedule!.AllowedValues!)
-      expect(expression).toMatch(/^rate\((1 (minute|hour)|[2-9]\d* minutes|\d{2,} minutes)\)$/);
+      expect(expression).toMatch(/^rate\((1 (minute|hour)|[2-9]\d* minutes|\d{2,} minutes|(5|10|15|20|30) seconds)\)$/);
   });
 });
 
@@ -325,7 +334,12 @@ describe('functions', () => {
   it('run one poller at a time, on the PollSchedule, without async retries', () => {
     expect(props(pollerFn).ReservedConcurrentExecutions).toBe(1);
     const schedule = only(resourcesOfType(json, 'AWS::Scheduler::Schedule'), 'schedule')[1];
-    expect(props(schedule).ScheduleExpression).toEqual({ Ref: 'PollSchedule' });
+    // EventBridge Scheduler's smallest rate is a minute: a sub-minute PollSchedule runs it every
+    // minute (and the poller fans out the rest); every other one is the scheduler's expression.
+    for (const { expression, seconds } of POLL_SCHEDULES)
+      expect(new Intrinsics(json, { PollSchedule: expression }).evaluate(props(schedule).ScheduleExpression)).toBe(
+        seconds < 60 ? 'rate(1 minute)' : expression,
+      );
     expect(refersTo((props(schedule).Target as { Arn: unknown }).Arn, pollerId)).toBe(true);
     const invokeConfig = only(
       resourcesOfType(json, 'AWS::Lambda::EventInvokeConfig').filter(([, c]) => refersTo(props(c).FunctionName, pollerId)),
@@ -344,8 +358,10 @@ describe('functions', () => {
 
   it('start the forwarder from the leads queue with partial batch failures', () => {
     const { leadsId } = queueByRole();
-    const mapping = only(resourcesOfType(json, 'AWS::Lambda::EventSourceMapping'), 'event source mapping')[1];
-    expect(refersTo(props(mapping).EventSourceArn, leadsId)).toBe(true);
+    const mapping = only(
+      resourcesOfType(json, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => refersTo(props(m).EventSourceArn, leadsId)),
+      'event source mapping of the leads queue',
+    )[1];
     expect(refersTo(props(mapping).FunctionName, forwarderId)).toBe(true);
     expect(props(mapping).FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     expect(props(mapping)).toMatchObject({
@@ -353,6 +369,48 @@ describe('functions', () => {
       MaximumBatchingWindowInSeconds: FORWARDER_BATCHING_WINDOW.toSeconds(),
       ScalingConfig: { MaximumConcurrency: FORWARDER_MAX_CONCURRENCY },
     });
+  });
+});
+
+describe('sub-minute polling (the tick queue)', () => {
+  const ticksId = tickQueueId();
+  const ticks = json.Resources[ticksId]!;
+  const [, trigger] = only(
+    resourcesOfType(json, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => refersTo(props(m).EventSourceArn, ticksId)),
+    'tick trigger',
+  );
+
+  it('every allowed PollSchedule synthesizes, with the interval the poller is told', () => {
+    for (const { expression, seconds } of POLL_SCHEDULES) {
+      const intrinsics = new Intrinsics(json, { PollSchedule: expression });
+      expect(intrinsics.evaluate(environmentOf(pollerFn).POLL_INTERVAL_SECONDS)).toBe(String(seconds));
+      expect(intrinsics.condition('SubMinutePolling')).toBe(seconds < 60);
+    }
+    expect(POLL_SCHEDULES.filter((s) => s.seconds < 60).map((s) => s.expression)).toEqual([
+      'rate(5 seconds)',
+      'rate(10 seconds)',
+      'rate(15 seconds)',
+      'rate(20 seconds)',
+      'rate(30 seconds)',
+    ]);
+  });
+
+  it('trigger the poller one tick at a time, only on sub-minute schedules (disabled, it makes no request)', () => {
+    expect(refersTo(props(trigger).FunctionName, pollerId)).toBe(true);
+    expect(props(trigger).BatchSize).toBe(1);
+    expect(props(trigger).FunctionResponseTypes).toBeUndefined();
+    for (const { expression, seconds } of POLL_SCHEDULES)
+      expect(new Intrinsics(json, { PollSchedule: expression }).evaluate(props(trigger).Enabled)).toBe(seconds < 60);
+  });
+
+  it('hold a tick briefly, encrypted, TLS only, and hide one Lambda throttled at least as long as a poll may run', () => {
+    expect(props(ticks)).toMatchObject({ SqsManagedSseEnabled: true });
+    expect(props(ticks).VisibilityTimeout).toBeGreaterThanOrEqual(props(pollerFn).Timeout as number);
+    expect(props(ticks).MessageRetentionPeriod).toBeLessThanOrEqual(600);
+    expect(props(ticks).RedrivePolicy).toBeUndefined();
+    const policy = resourcesOfType(json, 'AWS::SQS::QueuePolicy').find(([, q]) => refersTo(props(q).Queues, ticksId));
+    expect(JSON.stringify(policy?.[1])).toContain('aws:SecureTransport');
+    expect(environmentOf(pollerFn).TICK_QUEUE_URL).toEqual({ Ref: ticksId });
   });
 });
 
@@ -431,15 +489,21 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets the poller send to the leads queue only, never receive', () => {
-    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:PurgeQueue'])
-      expect(withAction(pollerStatements, action)).toEqual([]);
+  it('lets the poller send to the leads queue and its tick queue, and receive from its tick queue only', () => {
+    const ticksId = tickQueueId();
+    expect(withAction(pollerStatements, 'sqs:PurgeQueue')).toEqual([]);
+    for (const action of ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility']) {
+      const statements = withAction(pollerStatements, action);
+      expect(statements.length).toBeGreaterThan(0);
+      for (const statement of statements) expect(resourcesOf(statement)).toEqual([{ 'Fn::GetAtt': [ticksId, 'Arn'] }]);
+    }
     const send = withAction(pollerStatements, 'sqs:SendMessage');
     expect(send.length).toBeGreaterThan(0);
     for (const statement of send) {
-      expect(refersTo(statement.Resource, leadsId)).toBe(true);
+      expect(refersTo(statement.Resource, leadsId) || refersTo(statement.Resource, ticksId)).toBe(true);
       expect(refersTo(statement.Resource, dlqId)).toBe(false);
     }
+    expect(send.some((statement) => refersTo(statement.Resource, leadsId))).toBe(true);
   });
 
   it('lets the poller read its two secrets and not the webhooks or the mobile key', () => {

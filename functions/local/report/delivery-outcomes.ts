@@ -13,6 +13,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { parseLeadMessage } from '../../shared/domain/lead-message';
 import type { Delivery } from '../../shared/webhook/delivery';
 import { prepareDelivery } from '../../shared/webhook/prepare';
+import { leadAgeSeconds } from '../../forwarder/report';
 import type { BatchReport } from '../runner/event-source';
 
 /**
@@ -43,6 +44,8 @@ export interface PairOutcome {
    * for that, since the claim is released, but the endpoint's status item does.
    */
   goneAt?: string;
+  /** A pair delivered now: lead age at delivery (the ledger's deliveredAt minus gmt_create), seconds. */
+  ageSeconds?: number;
 }
 
 export interface RecordOutcome {
@@ -97,6 +100,10 @@ export async function readOutcomes(
             ? 'skipped'
             : pairState(view, stillQueued, report.startedAt, goneAt !== undefined);
         const pair: PairOutcome = { endpoint, state };
+        if (state === 'delivered' && view?.deliveredAt !== undefined) {
+          const age = leadAgeSeconds(gmtCreateOf(record.body), Date.parse(view.deliveredAt));
+          if (age !== undefined) pair.ageSeconds = age;
+        }
         if (state !== 'failed' && state !== 'refused') return pair;
         if (goneAt !== undefined) pair.goneAt = goneAt;
         else if (view?.reason !== undefined) pair.reason = view.reason;
@@ -169,6 +176,16 @@ async function goneSince(
   const status = new DynamoEndpointStatus(ddb, table);
   const records = await Promise.all(endpoints.map((endpoint) => status.get(endpoint)));
   return new Map(records.flatMap((record) => (record.goneAt === undefined ? [] : [[record.name, record.goneAt] as const])));
+}
+
+/** The gmt_create of a message body (ISO, UTC), when it has one. */
+function gmtCreateOf(body: string): string | undefined {
+  try {
+    const value: unknown = JSON.parse(body);
+    return isRecord(value) && typeof value.gmt_create === 'string' ? value.gmt_create : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The lead id of a message body, without trusting the body any further. */

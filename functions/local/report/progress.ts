@@ -79,9 +79,17 @@ export function statusLine(tally: TallySnapshot, queues?: QueueDepths): string {
   // `skipped` only where a filter kept something out: most endpoints have no filter.
   const endpoints = Object.entries(tally.endpoints).map(
     ([name, c]) =>
-      `${name} ${c.delivered} delivered, ${c.retrying} retrying, ${c.dead} dead${c.skipped > 0 ? `, ${c.skipped} skipped` : ''}`,
+      `${name} ${c.delivered} delivered, ${c.retrying} retrying, ${c.dead} dead${c.skipped > 0 ? `, ${c.skipped} skipped` : ''}${ageText(c.recentAges)}`,
   );
   return [head.join(' · '), ...endpoints].join(' | ');
+}
+
+/** `, age p50 2.8 s p95 4.9 s`: lead age at delivery (DESIGN §8) over the recent deliveries; nothing before the first. */
+export function ageText(ages: readonly number[] | undefined): string {
+  if (ages === undefined || ages.length === 0) return '';
+  const sorted = [...ages].sort((a, b) => a - b);
+  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  return `, age p50 ${at(0.5).toFixed(1)} s p95 ${at(0.95).toFixed(1)} s`;
 }
 
 /**

@@ -12,7 +12,12 @@ export interface EndpointCounts {
   dead: number;
   /** Leads the endpoint's filter kept out (DESIGN §7): settled, nothing sent. */
   skipped: number;
+  /** Lead age at delivery (s) of the most recent deliveries, oldest first (at most RECENT_AGES). */
+  recentAges?: number[];
 }
+
+/** How many recent deliveries the age figures of the status line cover. */
+export const RECENT_AGES = 100;
 
 export interface TallySnapshot {
   polls: number;
@@ -67,8 +72,11 @@ export class Tally {
         if (pair.state === 'pending') {
           this.waiting.add(key);
           counts.retried += 1;
-        } else if (pair.state === 'delivered') counts.delivered += 1;
-        else if (pair.state === 'failed') counts.dead += 1;
+        } else if (pair.state === 'delivered') {
+          counts.delivered += 1;
+          if (pair.ageSeconds !== undefined)
+            counts.recentAges = [...(counts.recentAges ?? []), pair.ageSeconds].slice(-RECENT_AGES);
+        } else if (pair.state === 'failed') counts.dead += 1;
         else if (pair.state === 'skipped') counts.skipped += 1;
         counts.retrying += (pair.state === 'pending' ? 1 : 0) - (wasWaiting ? 1 : 0);
       }
@@ -77,7 +85,8 @@ export class Tally {
 
   snapshot(): TallySnapshot {
     const endpoints: Record<string, EndpointCounts> = {};
-    for (const [name, counts] of this.counts) endpoints[name] = { ...counts };
+    for (const [name, counts] of this.counts)
+      endpoints[name] = counts.recentAges === undefined ? { ...counts } : { ...counts, recentAges: [...counts.recentAges] };
     return {
       polls: this.polls,
       pollErrors: this.pollErrors,

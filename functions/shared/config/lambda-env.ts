@@ -19,6 +19,8 @@ export interface PollerEnvironment {
   top: { appKey?: string; gatewayUrl?: string; signMethod?: string; pageSize?: string };
   startFrom?: string;
   pollIntervalSeconds?: string;
+  /** Where the scheduled poll fans out a sub-minute schedule's ticks; absent: no fan-out. */
+  tickQueueUrl?: string;
 }
 
 export interface ForwarderEnvironment {
@@ -47,7 +49,11 @@ export function readPollerEnvironment(env: Env): PollerEnvironment {
       signMethod: env[ENV.topSignMethod],
       pageSize: env[ENV.pageSize],
     }),
-    ...dropEmpty({ startFrom: env[ENV.startFrom], pollIntervalSeconds: env[ENV.pollIntervalSeconds] }),
+    ...dropEmpty({
+      startFrom: env[ENV.startFrom],
+      pollIntervalSeconds: env[ENV.pollIntervalSeconds],
+      tickQueueUrl: env[ENV.tickQueueUrl],
+    }),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return result;

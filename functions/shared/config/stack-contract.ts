@@ -21,6 +21,8 @@ export const ENV = {
   pageSize: 'PAGE_SIZE',
   startFrom: 'START_FROM',
   pollIntervalSeconds: 'POLL_INTERVAL_SECONDS',
+  /** The poller's tick queue (sub-minute schedules, functions/poller/ticks.ts); absent in the local runner. */
+  tickQueueUrl: 'TICK_QUEUE_URL',
   topAppSecretArn: 'TOP_APP_SECRET_ARN',
   topSessionKeyArn: 'TOP_SESSION_KEY_ARN',
   webhooksSecretArn: 'WEBHOOKS_SECRET_ARN',

@@ -31,6 +31,11 @@ export const ENDPOINT_METRICS = {
   deliveryLatencyMs: 'DeliveryLatencyMs',
   /** The endpoint's filter kept the lead out (DESIGN §7): settled, nothing sent. */
   deliverySkipped: 'DeliverySkipped',
+  /**
+   * Lead age at delivery (DESIGN §8): when the endpoint accepted the lead minus its gmt_create.
+   * Also emitted with the service dimension only (FORWARDER_METRICS), which the alarm reads.
+   */
+  leadAgeSeconds: 'LeadAgeSeconds',
 } as const;
 
 /** Emitted with the dimension service only. */
@@ -41,6 +46,8 @@ export const FORWARDER_METRICS = {
   deliveryDeadLettered: 'DeliveryDeadLettered',
   malformedMessages: 'MalformedMessages',
   mobileDecryptFailed: 'MobileDecryptFailed',
+  /** Lead age at delivery over every endpoint: an alarm cannot SEARCH across the per-endpoint ones. */
+  leadAgeSeconds: 'LeadAgeSeconds',
 } as const;
 
 /** Every metric, by the name the handlers use. */

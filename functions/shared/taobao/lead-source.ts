@@ -59,7 +59,8 @@ export class TopLeadSource implements LeadSource {
 /** A TopError that calling later can cure, as the port's error with it as `cause`; any other error as it is. */
 function inPortTerms(error: unknown): unknown {
   if (!(error instanceof TopError)) return error;
-  if (error.retryAfterMs !== undefined) return new LeadSourceRateLimitedError(error.message, { cause: error });
+  if (error.retryAfterMs !== undefined)
+    return new LeadSourceRateLimitedError(error.message, { cause: error, retryAfterMs: error.retryAfterMs });
   if (error.retryable) return new LeadSourceTransientError(error.message, { cause: error });
   return error;
 }

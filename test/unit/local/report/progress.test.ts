@@ -142,3 +142,22 @@ it('shows polls, cursor, queues and every endpoint in the status line', () => {
     'polls 1 · fetched 5 · enqueued 4 · cursor 9 · queue 1 · dlq 2 | crm 0 delivered, 0 retrying, 0 dead | bot 0 delivered, 0 retrying, 0 dead',
   );
 });
+
+it('shows the median and p95 lead age at delivery of the recent deliveries per endpoint, once there are some', () => {
+  const tally = new Tally(['crm', 'bot']);
+  const delivered = (id: string, ageSeconds: number): RecordOutcome => ({
+    messageId: `m${id}`,
+    leadId: id,
+    receiveCount: 1,
+    settled: true,
+    pairs: [{ endpoint: 'crm', state: 'delivered', ageSeconds }],
+  });
+  tally.batch([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((age) => delivered(String(age), age * 0.5)));
+  expect(statusLine(tally.snapshot())).toBe(
+    'polls 0 · fetched 0 · enqueued 0 · cursor - | crm 10 delivered, 0 retrying, 0 dead, age p50 2.5 s p95 5.0 s | bot 0 delivered, 0 retrying, 0 dead',
+  );
+  // Recent ones only: a slow start does not stay in the figures.
+  tally.batch(Array.from({ length: 150 }, (_, i) => delivered(String(100 + i), 1)));
+  expect(tally.snapshot().endpoints.crm!.recentAges).toHaveLength(100);
+  expect(statusLine(tally.snapshot())).toContain('crm 160 delivered, 0 retrying, 0 dead, age p50 1.0 s p95 1.0 s');
+});
