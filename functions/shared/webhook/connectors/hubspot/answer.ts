@@ -14,12 +14,14 @@ import { isRecord } from '../../../domain/is-record';
  *   https://developers.hubspot.com/docs/guides/apps/api-usage/usage-details
  */
 
-export type HubSpotReasonClass = 'auth' | 'rate-limit' | 'vendor' | 'rejected';
+import type { ReasonClass } from '../types';
+
+export type HubSpotReasonClass = ReasonClass;
 
 export type HubSpotVerdict =
   | { outcome: 'delivered'; recordId: string; created: boolean }
   | { outcome: 'retry'; reasonClass: HubSpotReasonClass; reason: string; retryAfterSeconds?: number }
-  | { outcome: 'rejected'; reasonClass: 'rejected'; reason: string; code: string };
+  | { outcome: 'rejected'; reasonClass: 'rejected-field'; reason: string; code: string };
 
 /** After a secondly limit the window has moved on in ten seconds. */
 const SECONDLY_RETRY_SECONDS = 10;
@@ -49,9 +51,9 @@ export function readUpsertAnswer(
     if (result !== undefined) return { outcome: 'delivered', ...result };
     // A 207 without our record names why it was not written.
     if (error !== undefined)
-      return { outcome: 'rejected', reasonClass: 'rejected', reason: `HubSpot ${status}${said}`, code: error.code };
+      return { outcome: 'rejected', reasonClass: 'rejected-field', reason: `HubSpot ${status}${said}`, code: error.code };
     // A success we cannot read may or may not have written: the upsert makes trying again harmless.
-    return { outcome: 'retry', reasonClass: 'vendor', reason: `HubSpot ${status} without a record id in its answer` };
+    return { outcome: 'retry', reasonClass: 'vendor-error', reason: `HubSpot ${status} without a record id in its answer` };
   }
   if (status === 401 || status === 403) {
     return {
@@ -72,10 +74,10 @@ export function readUpsertAnswer(
   }
   // 423 Locked: the record is being written by another call; HubSpot asks to come back shortly.
   if (status >= 500 || status === 423 || status === 408)
-    return { outcome: 'retry', reasonClass: 'vendor', reason: `HubSpot ${status}${said}`, ...after };
+    return { outcome: 'retry', reasonClass: 'vendor-error', reason: `HubSpot ${status}${said}`, ...after };
   return {
     outcome: 'rejected',
-    reasonClass: 'rejected',
+    reasonClass: 'rejected-field',
     reason: `HubSpot ${status}${said || ' (no error body)'}`,
     code: error?.code ?? `HTTP_${status}`,
   };

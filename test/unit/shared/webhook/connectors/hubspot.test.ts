@@ -88,7 +88,7 @@ describe("reading HubSpot's answer to an upsert", () => {
     [200, '{"status":"COMPLETE","results":[]}'],
     [200, '<html>ok</html>'],
   ])('a %i that names no record is retried, never taken for delivered (%s)', (status, body) => {
-    expect(readUpsertAnswer(status, body)).toMatchObject({ outcome: 'retry', reasonClass: 'vendor' });
+    expect(readUpsertAnswer(status, body)).toMatchObject({ outcome: 'retry', reasonClass: 'vendor-error' });
   });
 
   it('a 207 without our record is rejected with the error it names', () => {
@@ -102,7 +102,7 @@ describe("reading HubSpot's answer to an upsert", () => {
     });
     expect(readUpsertAnswer(207, body)).toEqual({
       outcome: 'rejected',
-      reasonClass: 'rejected',
+      reasonClass: 'rejected-field',
       code: 'INVALID_OPTION',
       reason: 'HubSpot 207: INVALID_OPTION bad',
     });
@@ -139,7 +139,7 @@ describe("reading HubSpot's answer to an upsert", () => {
   });
 
   it.each([[500], [502], [503], [504], [423]])('%i is retried with reason class vendor', (status) => {
-    expect(readUpsertAnswer(status, '<html>Bad Gateway</html>')).toMatchObject({ outcome: 'retry', reasonClass: 'vendor' });
+    expect(readUpsertAnswer(status, '<html>Bad Gateway</html>')).toMatchObject({ outcome: 'retry', reasonClass: 'vendor-error' });
   });
 
   it.each([
@@ -157,7 +157,7 @@ describe("reading HubSpot's answer to an upsert", () => {
     [409, error('CONFLICT', 'Contact already exists'), 'CONFLICT'],
   ])('%i is rejected with the code %s and the message', (status, body, code) => {
     const verdict = readUpsertAnswer(status, body);
-    expect(verdict).toMatchObject({ outcome: 'rejected', reasonClass: 'rejected', code });
+    expect(verdict).toMatchObject({ outcome: 'rejected', reasonClass: 'rejected-field', code });
     expect(verdict.outcome === 'rejected' && verdict.reason).toContain(`HubSpot ${status}`);
   });
 
