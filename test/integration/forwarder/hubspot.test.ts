@@ -1,0 +1,117 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { createDeliver } from '../../../functions/forwarder/deliver';
+import type { ForwardDeps } from '../../../functions/forwarder/ports';
+import { LEADS_RETENTION_SECONDS } from '../../../functions/local/runner/resources';
+import { startSimulatedHubSpot, type SimulatedHubSpot } from '../../../functions/local/simulators/hubspot';
+import { DynamoEndpointStatus } from '../../../functions/shared/aws/endpoint-status';
+import { SqsForwarderQueue } from '../../../functions/shared/aws/forwarder-queue';
+import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
+import { DynamoLedger, ledgerKey } from '../../../functions/shared/aws/ledger';
+import { parseForwarderSettings } from '../../../functions/shared/config/parse-settings';
+import type { Lead } from '../../../functions/shared/domain/lead';
+import type { Endpoint } from '../../../functions/shared/domain/settings';
+import { createDispatcher } from '../../../functions/shared/webhook/sender';
+import { drain } from '../../support/forwarder-loop';
+import { localAwsPerTest } from '../../support/local-aws';
+import { deadLetters } from '../../support/reliability-forwarder';
+
+/** The `hubspot` connector through the forwarder core, against the HubSpot simulator, dynalite and fauxqs. */
+
+const aws = localAwsPerTest({ maxReceiveCount: 10 });
+const dispatcher = createDispatcher();
+let hubspot: SimulatedHubSpot;
+beforeEach(async () => {
+  hubspot = await startSimulatedHubSpot();
+});
+afterEach(() => hubspot.close());
+afterAll(() => dispatcher.close());
+
+function endpoints(extra: Record<string, unknown> = {}): Endpoint[] {
+  return parseForwarderSettings({
+    webhooks: [{ name: 'hubspot', format: 'hubspot', baseUrl: hubspot.url, token: hubspot.token, ...extra }],
+  }).webhooks;
+}
+
+function deps(list: Endpoint[]): ForwardDeps {
+  return {
+    endpoints: list,
+    ledger: new DynamoLedger(aws.dynamo.client, aws.table),
+    endpointStatus: new DynamoEndpointStatus(aws.dynamo.client, aws.table),
+    queue: new SqsForwarderQueue(aws.sqs, aws.queues.queueUrl, aws.queues.dlqUrl),
+    deliver: createDeliver(dispatcher),
+    maxReceiveCount: 10,
+    leadsRetentionSeconds: LEADS_RETENTION_SECONDS,
+    concurrency: 10,
+    // Retries come back at once: the test is about what is retried, not how long it waits.
+    backoffSeconds: () => 0,
+  };
+}
+
+const MOBILE = (i: number): string => `1380013${String(i).padStart(4, '0')}`;
+function leads(n: number, start = 500_000): Lead[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: String(start + i),
+    name: `**${i}`,
+    mobile: MOBILE(i),
+    mobile_encrypted: false,
+    location: 'xx省xx市xx县',
+    page_id: '5314456',
+    page_name: '新半价2',
+  }));
+}
+const enqueue = (list: Lead[]): Promise<unknown> =>
+  new SqsLeadQueue(aws.sqs, aws.queues.queueUrl).enqueue(list, '2026-11-29T06:00:00.000Z');
+
+describe('hubspot connector', () => {
+  it('210 leads become exactly one contact each with the mapped values; a 429 and a 503 on the way are retried', async () => {
+    hubspot.queueFault({ kind: 'rate-limit' }, { kind: 'server-error', status: 503 });
+    const all = leads(210);
+    await enqueue(all);
+    await drain(deps(endpoints()), aws.sqs, aws.queues.queueUrl, { maxMs: 60_000 });
+    const held = hubspot.records();
+    expect(held).toHaveLength(210);
+    for (const [i, lead] of all.entries()) {
+      const record = hubspot.find('alimama_lead_id', lead.id)!;
+      expect(record.properties).toMatchObject({ firstname: `**${i}`, mobilephone: MOBILE(i), address: 'xx省xx市xx县' });
+      expect(record.writes).toBe(1);
+    }
+    expect(hubspot.requests.filter((r) => r.status === 429 || r.status === 503)).toHaveLength(2);
+    expect(await deadLetters(aws.sqs, aws.queues.dlqUrl)).toEqual([]);
+  });
+
+  it('a rejected field (a property the portal lacks) is parked in the DLQ with HubSpot code and message', async () => {
+    await enqueue(leads(2));
+    await drain(
+      deps(endpoints({ fields: "{'firstname': data.name, 'alimama_page': data.page_name}" })),
+      aws.sqs,
+      aws.queues.queueUrl,
+    );
+    expect(hubspot.records()).toEqual([]);
+    const parked = await deadLetters(aws.sqs, aws.queues.dlqUrl);
+    expect(parked).toHaveLength(2);
+    for (const message of parked) {
+      expect(message.reason).toContain('PROPERTY_DOESNT_EXIST');
+      expect(message.reason).toContain('Property values were not valid');
+    }
+  });
+
+  it('a lost ledger write (simulated by deleting the ledger item after the vendor accepted) makes no second contact when the lead comes back', async () => {
+    const [lead] = leads(1);
+    await enqueue([lead!]);
+    await drain(deps(endpoints()), aws.sqs, aws.queues.queueUrl);
+    expect(hubspot.records()).toHaveLength(1);
+    await aws.dynamo.client.send(
+      new DeleteItemCommand({ TableName: aws.table, Key: { pk: { S: ledgerKey(lead!.id, 'hubspot') } } }),
+    );
+    await enqueue([lead!]);
+    await drain(deps(endpoints()), aws.sqs, aws.queues.queueUrl);
+    expect(hubspot.records()).toHaveLength(1);
+    expect(hubspot.find('alimama_lead_id', lead!.id)!.writes).toBe(2);
+  });
+
+  it('a ciphertext mobile stays out of mobilephone, and the contact is still made', async () => {
+    await enqueue([{ id: '9', name: '**九', mobile: 'Pci/6KXf+q0aBc==', mobile_encrypted: true }]);
+    await drain(deps(endpoints()), aws.sqs, aws.queues.queueUrl);
+    expect(hubspot.find('alimama_lead_id', '9')!.properties).not.toHaveProperty('mobilephone');
+  });
+});
