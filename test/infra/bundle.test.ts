@@ -25,6 +25,12 @@ import {
 } from '../../functions/local/simulators/feishu-bitable';
 import { SqsLeadQueue } from '../../functions/shared/aws/lead-queue';
 import { normalizeLead } from '../../functions/shared/domain/lead';
+import {
+  LEAD_ID_FIELD,
+  SIMULATED_FXIAOKE_APP_SECRET,
+  SIMULATED_FXIAOKE_PERMANENT_CODE,
+  startSimulatedFxiaoke,
+} from '../../functions/local/simulators/fxiaoke';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../functions/local/emulators/secrets-server';
 import { TEST_MOBILE } from '../../functions/cli/test-lead';
 import { FUNCTION_ENTRIES, SIDE_MODULE, type FunctionName } from '../../infra/bundling';
@@ -777,6 +783,42 @@ describe('the deployable bundles', () => {
     }
   });
 
+  it('forwarder: creates a 纷享销客 LeadsObj per lead through the fxiaoke connector, one token for the batch, mobiles decrypted', async () => {
+    const crm = await startSimulatedFxiaoke();
+    const webhooks = JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]);
+    try {
+      secrets.set(
+        ARN('Webhooks'),
+        JSON.stringify([
+          {
+            name: 'fxiaoke',
+            format: 'fxiaoke',
+            baseUrl: crm.url,
+            appId: crm.appId,
+            appSecret: crm.appSecret,
+            permanentCode: crm.permanentCode,
+            currentOpenUserId: crm.openUserIds[0],
+          },
+        ]),
+      );
+      const batch = enqueued.slice(0, FORWARDER_BATCH_SIZE);
+      const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, {
+        Records: batch.map(toRecord),
+      } satisfies SQSEvent);
+      expect(response.batchItemFailures).toEqual([]);
+      expect(crm.tokensIssued).toBe(1);
+      expect(crm.records).toHaveLength(FORWARDER_BATCH_SIZE);
+      for (const record of crm.records) {
+        const id = String(record.fields[LEAD_ID_FIELD]);
+        expect(crm.recordsWhere(LEAD_ID_FIELD, id)).toHaveLength(1);
+        expect(record.fields.mobile).toBe(plainMobiles.get(id));
+      }
+    } finally {
+      secrets.set(ARN('Webhooks'), webhooks);
+      await crm.close();
+    }
+  });
+
   it('their logs carry lead ids, never names, mobiles or secrets', () => {
     // Runs last (tests run in order): every invocation above has printed by now.
     const everything = [...printed, ...printedErrors].join('\n');
@@ -792,6 +834,8 @@ describe('the deployable bundles', () => {
       gateway.sessionKey,
       CLIENT_SECRET,
       'tok-1',
+      SIMULATED_FXIAOKE_APP_SECRET,
+      SIMULATED_FXIAOKE_PERMANENT_CODE,
     ];
     for (const value of [...personal, ...secretValues]) expect(everything).not.toContain(value);
     for (const lead of gateway.leads) if (lead.name !== undefined) expect(everything).not.toContain(`"${lead.name}"`);

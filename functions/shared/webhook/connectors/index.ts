@@ -1,5 +1,6 @@
 import type { ConnectorFormat } from '../../domain/settings';
 import { feishuBitable } from './feishu-bitable';
+import { fxiaoke } from './fxiaoke';
 import { hubspot } from './hubspot';
 import type { ConnectorDefinition } from './types';
 
@@ -8,5 +9,6 @@ export type { ConnectorDefinition, ConnectorInstance, ConnectorVerdict, ReasonCl
 /** Every connector by its `format` name; the `Record` makes a new one a compile error until it is wired here. */
 export const CONNECTORS: Readonly<Record<ConnectorFormat, ConnectorDefinition>> = {
   'feishu-bitable': feishuBitable,
+  fxiaoke,
   hubspot,
 };
