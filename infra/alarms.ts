@@ -1,13 +1,12 @@
-import { Aws, Duration, RemovalPolicy, type CfnResource } from 'aws-cdk-lib';
-import { Alarm, CfnAlarm, ComparisonOperator, Stats, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { Aws, Duration, Validations, type CfnResource } from 'aws-cdk-lib';
+import { Alarm, CfnAlarm, ComparisonOperator, Metric, Stats, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FORWARDER_METRICS, POLLER_METRICS, serviceMetric } from './metrics';
+import { FORWARDER_METRICS, METRICS_NAMESPACE, POLLER_METRICS, serviceMetric } from './metrics';
 import type { LeadForwarderParameters } from './parameters';
 
 /**
@@ -62,16 +61,18 @@ export interface AlarmsProps {
   forwarder: IFunction;
 }
 
-/** Every condition an operator must act on, each an alarm that notifies one encrypted SNS topic. */
+/** Every condition an operator must act on, each an alarm that notifies one TLS-only SNS topic. */
 export class LeadForwarderAlarms extends Construct {
   readonly topic: Topic;
   readonly alarms: Alarm[] = [];
+  /** The functions' own metrics (METRICS_NAMESPACE) the alarms read: all the lean setting publishes. */
+  readonly customMetricNames: string[] = [];
   private readonly action: SnsAction;
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
     const { parameters, leads, deadLetters, poller, forwarder } = props;
-    this.topic = this.encryptedTopic();
+    this.topic = this.alarmTopic();
     this.action = new SnsAction(this.topic);
 
     const email = new Subscription(this, 'Email', {
@@ -94,13 +95,11 @@ export class LeadForwarderAlarms extends Construct {
       operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
       description: `A lead has waited on the queue for over ${LEADS_AGE_ALARM_THRESHOLD.toHumanString()}: the forwarder is not consuming or not keeping up. See its logs and errors.`,
     });
+    // Lambda's own Errors (free) and not the custom PollFailed: a failed poll throws (the handler
+    // rethrows after counting it), so it is a function error too, and so are a crash and a timeout.
     this.addFailureAlarm(parameters, 'PollerErrors', {
       metric: poller.metricErrors({ period: FAILURE_PERIOD_FLOOR, statistic: Stats.SUM }),
-      description: `The poller function has failed ${PERSISTENT_FAILURES}. See its logs.`,
-    });
-    this.addFailureAlarm(parameters, 'PollFailed', {
-      metric: serviceMetric(POLLER_METRICS.pollFailed, { period: FAILURE_PERIOD_FLOOR }),
-      description: `Polls of the Alimama API have failed ${PERSISTENT_FAILURES}. The poller log names the TOP error code.`,
+      description: `Polls have failed ${PERSISTENT_FAILURES}. The poller log ("poll failed") names the TOP error code, or shows a crash or timeout.`,
     });
     this.addEvent(
       'TopAuthFailure',
@@ -126,17 +125,14 @@ export class LeadForwarderAlarms extends Construct {
       POLLER_METRICS.leadsRejected,
       'The poller rejected a lead record it could not read (e.g. no usable id): that lead is not forwarded. The poller log ("lead record rejected") names each record\'s problem; look the lead up in Alimama and pass it on by hand.',
     );
-    this.addEvent(
-      'EndpointGone',
-      FORWARDER_METRICS.endpointGone,
-      'A webhook endpoint answered 410 Gone and no longer receives leads. Fix or remove it by updating the Webhooks parameter.',
-    );
     // The DLQ alarm fires once, when the DLQ stops being empty; this one fires for each new
-    // run of parking, so leads parked while older ones wait are not missed.
+    // run of parking, so leads parked while older ones wait are not missed. It is also the
+    // alarm of an endpoint gone (410): such a lead is parked as soon as no other endpoint still
+    // retries it (functions/forwarder/disposition.ts), so EndpointGone needs no alarm of its own.
     this.addEvent(
       'LeadParked',
       FORWARDER_METRICS.deliveryDeadLettered,
-      'The forwarder parked a lead in the dead-letter queue (refused, endpoint gone, or out of attempts). The forwarder log ("lead parked in the dead-letter queue") gives each lead id and reason; fix the cause, then run `lead-forwarder replay --stack <name>`.',
+      'The forwarder parked a lead in the dead-letter queue (refused, endpoint gone, or out of attempts). The forwarder log ("lead parked in the dead-letter queue") gives each lead id and reason; fix the cause, then run `lead-forwarder replay --stack <name>`. An endpoint that answered 410 Gone receives no more leads until its url changes: fix or remove it by updating the Webhooks parameter.',
     );
     this.addEvent(
       'MobileDecryptFailed',
@@ -211,6 +207,8 @@ export class LeadForwarderAlarms extends Construct {
       treatMissingData: spec.treatMissingData ?? TreatMissingData.NOT_BREACHING,
       alarmDescription: `${Aws.STACK_NAME}: ${spec.description}`,
     });
+    if (spec.metric instanceof Metric && spec.metric.namespace === METRICS_NAMESPACE)
+      this.customMetricNames.push(spec.metric.metricName);
     alarm.addAlarmAction(this.action);
     if (spec.event !== true) alarm.addOkAction(this.action);
     this.alarms.push(alarm);
@@ -218,35 +216,29 @@ export class LeadForwarderAlarms extends Construct {
   }
 
   /**
-   * SNS encrypts only with KMS, and CloudWatch cannot use the AWS-managed SNS key, so the topic
-   * has its own key (rotated yearly) that lets CloudWatch alarms of this account publish.
+   * TLS only, without server-side encryption. SNS encrypts only with KMS, and CloudWatch alarms
+   * cannot publish with the AWS-managed key (its policy does not let them:
+   * https://repost.aws/knowledge-center/cloudwatch-configure-alarm-sns), so encryption at rest
+   * would take a customer-managed key at $1 a month, more than the rest of the alarms' plumbing.
+   * It would protect nothing: a notification holds the alarm's name, its fixed description and
+   * metric values (no lead, no secret), and the e-mail it becomes travels unencrypted anyway.
    */
-  private encryptedTopic(): Topic {
-    const key = new Key(this, 'TopicKey', {
-      description: 'Encrypts the lead forwarder alarm topic',
-      enableKeyRotation: true,
-      removalPolicy: RemovalPolicy.DESTROY,
+  private alarmTopic(): Topic {
+    const topic = new Topic(this, 'Topic', { enforceSSL: true });
+    Validations.of(topic).acknowledge({
+      id: 'AwsSolutions-SNS2',
+      reason:
+        'Alarm notifications carry alarm names, fixed descriptions and metric values, never a lead or a secret, and leave SNS as plain e-mail; ' +
+        'CloudWatch cannot publish with the free AWS-managed key, and a customer-managed key would cost $1 a month for nothing (infra/cost).',
     });
-    const cloudwatch = new ServicePrincipal('cloudwatch.amazonaws.com');
-    const fromThisAccount = { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } };
-    key.addToResourcePolicy(
-      new PolicyStatement({
-        effect: Effect.ALLOW,
-        principals: [cloudwatch],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'], // in a key policy, "*" means this key
-        conditions: fromThisAccount,
-      }),
-    );
-    const topic = new Topic(this, 'Topic', { masterKey: key, enforceSSL: true });
     // enforceSSL replaces the default topic policy, so CloudWatch needs an explicit allow.
     topic.addToResourcePolicy(
       new PolicyStatement({
         effect: Effect.ALLOW,
-        principals: [cloudwatch],
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
         actions: ['sns:Publish'],
         resources: [topic.topicArn],
-        conditions: fromThisAccount,
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
       }),
     );
     return topic;

@@ -1,4 +1,4 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Aws, Duration, type CfnCondition, type CfnResource } from 'aws-cdk-lib';
 import { Dashboard, GraphWidget, MathExpression, Stats, TextWidget, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -11,6 +11,8 @@ const WIDTH = 12; // two graphs per row (the grid is 24 wide)
 const HEIGHT = 6;
 
 export interface DashboardProps {
+  /** The dashboard exists only when this holds (the Monitoring parameter's `full`). */
+  condition: CfnCondition;
   leads: Queue;
   deadLetters: Queue;
   poller: IFunction;
@@ -23,7 +25,7 @@ export class LeadForwarderDashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: DashboardProps) {
     super(scope, id);
-    const { leads, deadLetters, poller, forwarder } = props;
+    const { condition, leads, deadLetters, poller, forwarder } = props;
     const sum = (name: string): IMetric => serviceMetric(name, { period: DASHBOARD_PERIOD, label: name });
     const perEndpoint = (name: string, statistic: string, label: string): IMetric =>
       new MathExpression({
@@ -34,6 +36,7 @@ export class LeadForwarderDashboard extends Construct {
       });
 
     this.dashboard = new Dashboard(this, 'Dashboard', { dashboardName: Aws.STACK_NAME });
+    (this.dashboard.node.defaultChild as CfnResource).cfnOptions.condition = condition;
     this.dashboard.addWidgets(
       new TextWidget({
         markdown: `# Lead forwarder ${Aws.STACK_NAME}\nLeads pulled from Alimama, queued, and delivered to each webhook endpoint. Alarms go to the stack's SNS topic.`,

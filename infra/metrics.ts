@@ -1,4 +1,6 @@
-import { Aws, Duration } from 'aws-cdk-lib';
+import { Aws, Duration, Fn } from 'aws-cdk-lib';
+import { ALL_METRICS } from '../functions/shared/observability/observability';
+import type { LeadForwarderParameters } from './parameters';
 import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import { ENDPOINT_DIMENSION, METRICS_NAMESPACE, SERVICE_DIMENSION } from '../functions/shared/observability/metric-names';
 
@@ -39,4 +41,13 @@ export function serviceMetric(
 export function perEndpointSearch(metricName: string, statistic: string, period: Duration): string {
   const schema = `{${METRICS_NAMESPACE},${ENDPOINT_DIMENSION},${SERVICE_DIMENSION}}`;
   return `SEARCH('${schema} MetricName="${metricName}" ${SERVICE_DIMENSION}="${Aws.STACK_NAME}"', '${statistic}', ${period.toSeconds()})`;
+}
+
+/**
+ * The value of OBSERVABILITY_ENV.publishedMetrics for the chosen Monitoring: every metric
+ * (`full`), or only `alarmed` (`lean`: the dashboard, which reads the rest, is not deployed then).
+ */
+export function publishedMetrics(parameters: LeadForwarderParameters, alarmed: readonly string[]): string {
+  const names = [...new Set(alarmed)].sort().join(',');
+  return Fn.conditionIf(parameters.fullMonitoring.logicalId, ALL_METRICS, names === '' ? ',' : names).toString();
 }

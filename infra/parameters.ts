@@ -40,6 +40,13 @@ export const SECRET_PARAMETER_NAMES = ['TopAppSecret', 'TopSessionKey', 'Webhook
 
 const NON_BLANK = '^\\S+$';
 
+/**
+ * The Monitoring parameter's values. `full`: the dashboard, and every metric the functions
+ * have. `lean`: no dashboard, and the functions publish only the metrics an alarm reads; every
+ * alarm stays (README, cost: about $4 a month less).
+ */
+export const MONITORING_LEVELS = ['full', 'lean'] as const;
+
 export class LeadForwarderParameters {
   readonly topAppKey: CfnParameter;
   readonly topAppSecret: CfnParameter;
@@ -54,6 +61,7 @@ export class LeadForwarderParameters {
   readonly externalWebhooksSecretArn: CfnParameter;
   readonly mobilePrivateKey: CfnParameter;
   readonly alarmEmail: CfnParameter;
+  readonly monitoring: CfnParameter;
 
   /** True when ExternalWebhooksSecretArn is empty: the stack keeps the Webhooks value in a secret of its own. */
   readonly usesStackWebhooksSecret: CfnCondition;
@@ -61,6 +69,8 @@ export class LeadForwarderParameters {
   readonly hasMobilePrivateKey: CfnCondition;
   /** True when AlarmEmail is set: only then is the email subscription created. */
   readonly hasAlarmEmail: CfnCondition;
+  /** True when Monitoring is `full`: only then is the dashboard created and every metric published. */
+  readonly fullMonitoring: CfnCondition;
   /** The interval of PollSchedule in seconds, resolved by CloudFormation: as text (environment)… */
   readonly pollIntervalSeconds: string;
   /** …and as a number (an alarm period). */
@@ -164,6 +174,14 @@ export class LeadForwarderParameters {
       constraintDescription: 'must be empty or an email address',
     });
 
+    this.monitoring = new CfnParameter(stack, 'Monitoring', {
+      type: 'String',
+      default: MONITORING_LEVELS[0],
+      allowedValues: [...MONITORING_LEVELS],
+      description:
+        'full: a CloudWatch dashboard and every metric. lean: no dashboard, and only the metrics the alarms read are published; every alarm stays (saves about $4 a month).',
+    });
+
     this.usesStackWebhooksSecret = new CfnCondition(stack, 'UsesStackWebhooksSecret', {
       expression: Fn.conditionEquals(this.externalWebhooksSecretArn.valueAsString, ''),
     });
@@ -191,6 +209,9 @@ export class LeadForwarderParameters {
     });
     this.hasAlarmEmail = new CfnCondition(stack, 'HasAlarmEmail', {
       expression: Fn.conditionNot(Fn.conditionEquals(this.alarmEmail.valueAsString, '')),
+    });
+    this.fullMonitoring = new CfnCondition(stack, 'FullMonitoring', {
+      expression: Fn.conditionEquals(this.monitoring.valueAsString, MONITORING_LEVELS[0]),
     });
     this.scheduleConditions = POLL_SCHEDULES.slice(0, -1).map(
       (schedule) =>

@@ -1,20 +1,42 @@
 import { Fn, SecretValue, Validations, type CfnParameter, type CfnResource } from 'aws-cdk-lib';
-import { Effect, Policy, PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
+import { Effect, Policy, PolicyStatement, type Grant, type IGrantable, type IRole } from 'aws-cdk-lib/aws-iam';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import type { LeadForwarderParameters } from './parameters';
+import { SECRET_LINE_BREAK, SECRET_LINE_MARK } from '../functions/shared/config/stack-contract';
 
 /** The function's metadata key that makes it wait for the mobile key's policy (see grantReadMobilePrivateKey). */
 export const MOBILE_KEY_POLICY_METADATA = 'WaitsForMobileKeyPolicy';
 
+/** One value of a secret that holds several, one per line (SECRET_LINE_MARK): what a function is told and granted. */
+export class SecretLine {
+  constructor(
+    readonly secret: Secret,
+    readonly line: number,
+  ) {}
+
+  /** `<arn>#<line>`: what readSecret (functions/shared/aws/secrets.ts) reads the value from. */
+  get secretArn(): string {
+    return `${this.secret.secretArn}${SECRET_LINE_MARK}${this.line}`;
+  }
+
+  grantRead(grantee: IGrantable): Grant {
+    return this.secret.grantRead(grantee);
+  }
+}
+
 /**
- * One Secrets Manager secret per secret parameter, holding the parameter's raw value (a PEM or
- * a JSON array is stored as is, never escaped into another JSON document). Each function is
- * granted only the secrets it uses; functions get ARNs in their environment, never values.
+ * Secrets Manager secrets holding the secret parameters' raw values (a PEM or a JSON array is
+ * stored as is, never escaped into another JSON document). The poller's two, the TOP app secret
+ * and session key, share one secret, a line each ($0.40 a month less; both are `\S+`, so the
+ * line break cannot occur inside either); Webhooks and the mobile key have one each. Each
+ * function is granted only the secrets it uses; functions get ARNs in their environment, never values.
  */
 export class ParameterSecrets extends Construct {
-  readonly topAppSecret: Secret;
-  readonly topSessionKey: Secret;
+  /** The poller's: TopAppSecret on line 0, TopSessionKey on line 1. */
+  readonly topCredentials: Secret;
+  readonly topAppSecret: SecretLine;
+  readonly topSessionKey: SecretLine;
   /** Exists only when the operator keeps no secret of their own (condition UsesStackWebhooksSecret). */
   readonly webhooks: Secret;
   /** Exists only when MobilePrivateKey is set (condition HasMobilePrivateKey). */
@@ -24,8 +46,15 @@ export class ParameterSecrets extends Construct {
   constructor(scope: Construct, id: string, parameters: LeadForwarderParameters) {
     super(scope, id);
     this.parameters = parameters;
-    this.topAppSecret = this.secretOf('TopAppSecret', parameters.topAppSecret, 'TOP app secret (poller)');
-    this.topSessionKey = this.secretOf('TopSessionKey', parameters.topSessionKey, 'TOP session key of the merchant (poller)');
+    this.topCredentials = this.secret(
+      'TopCredentials',
+      new SecretValue(
+        Fn.join(SECRET_LINE_BREAK, [parameters.topAppSecret.valueAsString, parameters.topSessionKey.valueAsString]),
+      ),
+      `TOP app secret and the merchant's session key, one per line (poller); values of the stack parameters ${parameters.topAppSecret.logicalId} and ${parameters.topSessionKey.logicalId}`,
+    );
+    this.topAppSecret = new SecretLine(this.topCredentials, 0);
+    this.topSessionKey = new SecretLine(this.topCredentials, 1);
     this.webhooks = this.secretOf('Webhooks', parameters.webhooks, 'Webhook endpoints, JSON array (forwarder)');
     (this.webhooks.node.defaultChild as CfnResource).cfnOptions.condition = parameters.usesStackWebhooksSecret;
     this.mobilePrivateKey = this.secretOf(
@@ -93,10 +122,15 @@ export class ParameterSecrets extends Construct {
   }
 
   private secretOf(id: string, parameter: CfnParameter, description: string): Secret {
-    const secret = new Secret(this, id, {
-      description: `${description}; value of the stack parameter ${parameter.logicalId}`,
-      secretStringValue: SecretValue.cfnParameter(parameter),
-    });
+    return this.secret(
+      id,
+      SecretValue.cfnParameter(parameter),
+      `${description}; value of the stack parameter ${parameter.logicalId}`,
+    );
+  }
+
+  private secret(id: string, value: SecretValue, description: string): Secret {
+    const secret = new Secret(this, id, { description, secretStringValue: value });
     Validations.of(secret).acknowledge({
       id: 'AwsSolutions-SMG4',
       reason:

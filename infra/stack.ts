@@ -2,12 +2,14 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { LeadForwarderAlarms } from './alarms';
 import { LeadForwarderDashboard } from './dashboard';
+import { publishedMetrics } from './metrics';
 import { Forwarder, FORWARDER_TIMEOUT } from './forwarder';
 import { LeadForwarderParameters } from './parameters';
 import { Poller } from './poller';
 import { LeadQueues } from './queues';
 import { ParameterSecrets } from './secrets';
 import { StateTable } from './state-table';
+import { OBSERVABILITY_ENV } from '../functions/shared/observability/observability';
 
 /**
  * The lead forwarder (DESIGN): EventBridge Scheduler → poller → SQS leads queue → forwarder →
@@ -32,8 +34,10 @@ export class LeadForwarderStack extends Stack {
       poller: poller.function.fn,
       forwarder: forwarder.function.fn,
     };
-    new LeadForwarderAlarms(this, 'Alarms', { parameters, ...monitored });
-    const dashboard = new LeadForwarderDashboard(this, 'Dashboard', monitored);
+    const alarms = new LeadForwarderAlarms(this, 'Alarms', { parameters, ...monitored });
+    const dashboard = new LeadForwarderDashboard(this, 'Dashboard', { condition: parameters.fullMonitoring, ...monitored });
+    for (const fn of [poller.function.fn, forwarder.function.fn])
+      fn.addEnvironment(OBSERVABILITY_ENV.publishedMetrics, publishedMetrics(parameters, alarms.customMetricNames));
 
     // The operator CLI reads these by stack name.
     const outputs: Record<string, string> = {
@@ -49,7 +53,6 @@ export class LeadForwarderStack extends Stack {
       TopAppSecretArn: secrets.topAppSecret.secretArn,
       TopSessionKeyArn: secrets.topSessionKey.secretArn,
       TopAppKey: parameters.topAppKey.valueAsString,
-      DashboardUrl: dashboard.url,
     };
     // A scope of their own (TopAppKey is also a parameter's construct id); the logical ids are
     // the plain names.
@@ -61,5 +64,9 @@ export class LeadForwarderStack extends Stack {
       value: secrets.mobilePrivateKey.secretArn,
       condition: parameters.hasMobilePrivateKey,
     }).overrideLogicalId('MobilePrivateKeySecretArn');
+    // Only when the dashboard exists (Monitoring=full).
+    new CfnOutput(outputScope, 'DashboardUrl', { value: dashboard.url, condition: parameters.fullMonitoring }).overrideLogicalId(
+      'DashboardUrl',
+    );
   }
 }

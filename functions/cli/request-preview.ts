@@ -1,7 +1,7 @@
 import type { Endpoint } from '../shared/domain/settings';
 import { maskedAuthorization } from '../shared/webhook/auth/authorization';
-import type { Delivery } from '../shared/webhook/delivery';
-import { renderRequest } from '../shared/webhook/formats';
+import { webhookIdOf, type Delivery } from '../shared/webhook/delivery';
+import { renderRequest, type RenderedRequest } from '../shared/webhook/formats';
 import { prepareDelivery } from '../shared/webhook/prepare';
 
 /**
@@ -17,7 +17,9 @@ const MASK = '****';
 
 /** Endpoints worth a preview: the others send a fixed format that the tests already pin. */
 export function wantsPreview(endpoint: Endpoint): boolean {
-  return endpoint.filter !== undefined || endpoint.format === 'http' || endpoint.auth !== undefined;
+  return (
+    endpoint.filter !== undefined || endpoint.format === 'http' || endpoint.auth !== undefined || endpoint.connector !== undefined
+  );
 }
 
 export async function previewRequest(endpoint: Endpoint, sample: Delivery, now: Date): Promise<string[]> {
@@ -26,11 +28,12 @@ export async function previewRequest(endpoint: Endpoint, sample: Delivery, now: 
   if (prepared.kind === 'skip') return [`${head}: filtered out (its filter does not yield true), nothing would be sent`];
   if (prepared.kind === 'park')
     return [`${head}: ${prepared.reason}${prepared.error.detail === undefined ? '' : ` — JSONata: ${prepared.error.detail}`}`];
-  const request = renderRequest(endpoint, prepared.delivery, now);
+  const request = requestOf(endpoint, prepared.delivery, now);
   const headers = { ...request.headers };
   // Custom header values are often credentials; the forwarder's own are not.
   for (const name of Object.keys(endpoint.headers)) headers[name.toLowerCase()] = MASK;
   if (endpoint.auth !== undefined) headers.authorization = maskedAuthorization(endpoint.auth);
+  if (endpoint.connector !== undefined && headers.authorization !== undefined) headers.authorization = 'Bearer ****';
   const body = request.body.length <= MAX_BODY_CHARS ? request.body : `${request.body.slice(0, MAX_BODY_CHARS)}…`;
   return [
     `${head}:`,
@@ -38,6 +41,18 @@ export async function previewRequest(endpoint: Endpoint, sample: Delivery, now: 
     ...Object.entries(headers).map(([name, value]) => `  ${name}: ${value}`),
     `  ${body}`,
   ];
+}
+
+/**
+ * A connector's record request is rendered with a stand-in token (`check` fetches none unless
+ * `--online`): what is shown is the record and where it goes, the credential masked.
+ */
+function requestOf(endpoint: Endpoint, delivery: Delivery, now: Date): RenderedRequest {
+  if (endpoint.connector === undefined) return renderRequest(endpoint, delivery, now);
+  return endpoint.connector.renderRecord(
+    { fields: delivery.fields ?? {}, leadId: delivery.lead.id, webhookId: webhookIdOf(delivery), endpointName: endpoint.name },
+    { value: MASK },
+  );
 }
 
 /** The url without its query, which often carries the endpoint's key. */

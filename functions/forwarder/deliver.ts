@@ -1,28 +1,94 @@
 import type { Dispatcher } from 'undici';
-import type { Endpoint } from '../shared/domain/settings';
-import type { Delivery } from '../shared/webhook/delivery';
+import { isConnectorFormat, type Endpoint } from '../shared/domain/settings';
+import { webhookIdOf, type Delivery } from '../shared/webhook/delivery';
 import { renderRequest } from '../shared/webhook/formats';
 import { sendAuthorized } from '../shared/webhook/auth/send-authorized';
 import { TokenRequestError } from '../shared/webhook/auth/oauth2-token';
-import { classify } from './outcome';
+import { sendToConnector, type ConnectorAttempt } from '../shared/webhook/connectors/send';
+import { UnpreparedDeliveryError } from '../shared/webhook/formats/http';
+import { classify, excerpt, parseRetryAfter } from './outcome';
 import type { AttemptResult } from './ports';
 
 /**
- * One HTTP attempt to one endpoint: render in its format, send with its `auth`, and read the
- * answer. A token endpoint that cannot give a token is a failed attempt to retry later (DESIGN §7).
+ * One attempt to one endpoint: render in its format, send with its `auth`, and read the answer;
+ * or, for a connector, the connector's token, requests and error table. A token endpoint that
+ * cannot give a token is a failed attempt to retry later (DESIGN §7).
  */
 export function createDeliver(
   dispatcher: Dispatcher,
   now: () => Date = () => new Date(),
 ): (endpoint: Endpoint, delivery: Delivery) => Promise<AttemptResult> {
   return async (endpoint, delivery) => {
-    const request = renderRequest(endpoint, delivery, now());
+    const format = endpoint.format;
     try {
+      if (isConnectorFormat(format)) return await deliverToConnector(dispatcher, endpoint, delivery, now);
+      const request = renderRequest(endpoint, delivery, now());
       const result = await sendAuthorized(dispatcher, endpoint, request);
-      return classify(result, endpoint.format, { endpoint: endpoint.name, now: now() });
+      return classify(result, format, { endpoint: endpoint.name, now: now() });
     } catch (error) {
-      if (error instanceof TokenRequestError) return { outcome: 'retry', reason: error.message, latencyMs: 0 };
+      if (error instanceof TokenRequestError)
+        return { outcome: 'retry', reason: error.message, reasonClass: 'auth', latencyMs: 0 };
       throw error;
     }
   };
+}
+
+async function deliverToConnector(
+  dispatcher: Dispatcher,
+  endpoint: Endpoint,
+  delivery: Delivery,
+  now: () => Date,
+): Promise<AttemptResult> {
+  const { connector } = endpoint;
+  if (connector === undefined)
+    throw new UnpreparedDeliveryError(
+      `webhooks "${endpoint.name}" is a ${endpoint.format} connector without its settings (parseSettings)`,
+    );
+  if (delivery.fields === undefined)
+    throw new UnpreparedDeliveryError(
+      `webhooks "${endpoint.name}": the record's fields were not prepared (prepareDelivery) before sending`,
+    );
+  const attempt = await sendToConnector(
+    dispatcher,
+    { name: endpoint.name, timeoutMs: endpoint.timeoutMs, connector },
+    { fields: delivery.fields, leadId: delivery.lead.id, webhookId: webhookIdOf(delivery), endpointName: endpoint.name },
+  );
+  return connectorResult(attempt, endpoint.name, now());
+}
+
+/** A connector's verdict in the forwarder's words; the reason names the vendor's code, the status and the endpoint. */
+export function connectorResult(attempt: ConnectorAttempt, name: string, now: Date): AttemptResult {
+  if (attempt.kind === 'network') {
+    const { result } = attempt;
+    return {
+      outcome: 'retry',
+      reason: `${result.reason === 'timeout' ? 'timeout' : 'connection error'} from ${name}: ${result.message}`,
+      reasonClass: 'network',
+      latencyMs: result.latencyMs,
+    };
+  }
+  const { verdict, status, latencyMs } = attempt;
+  if (verdict.outcome === 'delivered')
+    return verdict.recordId === undefined
+      ? { outcome: 'delivered', reason: `HTTP ${status} from ${name}`, status, latencyMs }
+      : { outcome: 'delivered', reason: `HTTP ${status} from ${name}`, status, latencyMs, recordId: verdict.recordId };
+  // sendToConnector turns a refused token into a retry after its one renewal: none reaches here.
+  if (verdict.outcome === 'reauthenticate')
+    return {
+      outcome: 'retry',
+      reason: `${verdict.reason} (HTTP ${status} from ${name})`,
+      reasonClass: 'auth',
+      status,
+      latencyMs,
+    };
+  const failed = {
+    reason: `${verdict.reason} (HTTP ${status} from ${name})`,
+    reasonClass: verdict.reasonClass,
+    status,
+    latencyMs,
+    response: excerpt(attempt.body),
+  };
+  if (verdict.outcome === 'rejected') return { outcome: 'rejected', ...failed };
+  const wait = Math.max(verdict.retryAfterSeconds ?? 0, parseRetryAfter(attempt.retryAfter, now) ?? 0);
+  return wait > 0 ? { outcome: 'retry', ...failed, retryAfterSeconds: wait } : { outcome: 'retry', ...failed };
 }

@@ -175,6 +175,8 @@ async function deliverOnce(
     latencyMs: attempt.latencyMs,
     response: attempt.response,
   };
+  if (attempt.reasonClass !== undefined) result.reasonClass = attempt.reasonClass;
+  if (attempt.recordId !== undefined) result.recordId = attempt.recordId;
   const leadId = delivery.lead.id;
   const token = claim.token;
   switch (attempt.outcome) {
@@ -221,16 +223,22 @@ function decrypt(deps: ForwardDeps, lead: Lead): { lead: Lead; decryptFailed: bo
 }
 
 async function recordDeliveries(deps: ForwardDeps, results: RecordResult[], now: () => number): Promise<void> {
-  const perEndpoint = new Map<string, { count: number; last: LeadId }>();
+  const perEndpoint = new Map<string, { count: number; last: LeadId; lastRecordId?: string }>();
   for (const record of results) {
     for (const e of record.endpoints) {
       if (e.state !== 'delivered' || record.leadId === undefined) continue;
       const entry = perEndpoint.get(e.endpoint) ?? { count: 0, last: record.leadId };
-      perEndpoint.set(e.endpoint, { count: entry.count + 1, last: record.leadId });
+      perEndpoint.set(e.endpoint, {
+        count: entry.count + 1,
+        last: record.leadId,
+        lastRecordId: e.recordId ?? entry.lastRecordId,
+      });
     }
   }
   // Informational (shown by `status`): a failure here must not turn delivered leads into retries.
   await Promise.allSettled(
-    [...perEndpoint].map(([name, { count, last }]) => deps.endpointStatus.recordDeliveries(name, count, last, new Date(now()))),
+    [...perEndpoint].map(([name, { count, last, lastRecordId }]) =>
+      deps.endpointStatus.recordDeliveries(name, count, last, new Date(now()), lastRecordId),
+    ),
   );
 }

@@ -1,4 +1,4 @@
-import type { EndpointFormat } from '../shared/domain/settings';
+import type { WebhookFormatName } from '../shared/domain/settings';
 import { interpretResponse } from '../shared/webhook/formats';
 import type { SendResult } from '../shared/webhook/sender';
 import type { AttemptResult } from './ports';
@@ -39,7 +39,7 @@ type Verdict = Pick<AttemptResult, 'outcome' | 'reason' | 'retryAfterSeconds'>;
  */
 export function classify(
   result: SendResult,
-  format: EndpointFormat,
+  format: WebhookFormatName,
   opts: { endpoint?: string; now?: Date } = {},
 ): AttemptResult {
   const where = opts.endpoint ?? 'endpoint';
@@ -58,7 +58,7 @@ export function classify(
 
 function classifyResponse(
   result: Extract<SendResult, { kind: 'response' }>,
-  format: EndpointFormat,
+  format: WebhookFormatName,
   where: string,
   now: Date,
 ): Verdict {
@@ -126,7 +126,8 @@ function maxDefined(a: number | undefined, b: number | undefined): number | unde
 // keeps the lead as received (possibly still encrypted), and the excerpt must not add a plain one.
 const MOBILE = /(?<!\d)1[3-9]\d{9}(?!\d)/g;
 
-function excerpt(body: string): string {
+/** The start of a receiver's answer, whitespace flattened and mobiles masked (for the DLQ and test leads, never logs). */
+export function excerpt(body: string): string {
   const flat = body.replace(/\s+/g, ' ').trim().replace(MOBILE, '1**********');
   if (flat === '') return '(empty body)';
   return flat.length <= MAX_BODY_IN_REASON ? flat : `${flat.slice(0, MAX_BODY_IN_REASON)}…`;

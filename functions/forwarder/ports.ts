@@ -2,6 +2,7 @@ import type { LeadMessage } from '../shared/domain/lead-message';
 import type { LeadId } from '../shared/domain/ids';
 import type { Endpoint } from '../shared/domain/settings';
 import type { Delivery } from '../shared/webhook/delivery';
+import type { ReasonClass } from '../shared/webhook/connectors/types';
 
 /**
  * What one HTTP attempt to one endpoint came to (DESIGN §3): accepted; gone for good (410);
@@ -20,6 +21,10 @@ export interface AttemptResult {
   status?: number;
   retryAfterSeconds?: number;
   latencyMs: number;
+  /** Why it did not go through, for metrics and logs (auth, rate limit, a rejected field…). */
+  reasonClass?: ReasonClass;
+  /** A connector's record id: where the lead landed in the CRM. */
+  recordId?: string;
 }
 
 /**
@@ -39,6 +44,9 @@ export interface EndpointResult {
   retryAfterSeconds?: number;
   /** The start of its answer when it did not accept (never logged; goes with the lead to the DLQ). */
   response?: string;
+  reasonClass?: ReasonClass;
+  /** A connector's record id when it delivered. */
+  recordId?: string;
   /**
    * A ledger or status write that failed (after the SDK's retries) once the outcome was known.
    * The outcome stands for this batch (a 2xx is still a delivery), but the ledger still shows
@@ -66,7 +74,8 @@ export interface Ledger {
 export interface EndpointStatusStore {
   get(endpoint: Endpoint): Promise<{ goneAt?: string }>;
   markGone(endpoint: Endpoint, at: Date): Promise<void>;
-  recordDeliveries(name: string, count: number, lastLeadId: LeadId, at: Date): Promise<void>;
+  /** `lastRecordId`: the last connector record the batch made for this endpoint, when it is a connector. */
+  recordDeliveries(name: string, count: number, lastLeadId: LeadId, at: Date, lastRecordId?: string): Promise<void>;
 }
 
 export interface ForwarderQueue {

@@ -26,6 +26,9 @@ export function reportBatch(result: BatchResult, logger: Logger, metrics: Metric
         status: e.status,
         attempt: record.attempt,
         latencyMs: e.latencyMs,
+        // Why it did not go through (auth, rate-limit, rejected-field…), and where a connector's lead landed.
+        reasonClass: e.reasonClass,
+        recordId: e.recordId,
       };
       if (e.bookkeepingError !== undefined)
         logger.warn(

@@ -17,9 +17,17 @@ import { Webhook } from 'standardwebhooks';
 import { ledgerKey } from '../../functions/shared/aws/ledger';
 import { sourceKey } from '../../functions/shared/aws/scan-state';
 import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../functions/local/simulators/alimama-gateway';
+import {
+  SIMULATED_BITABLE_APP_TOKEN,
+  SIMULATED_BITABLE_TABLE_ID,
+  startSimulatedBitable,
+} from '../../functions/local/simulators/feishu-bitable';
+import { SqsLeadQueue } from '../../functions/shared/aws/lead-queue';
+import { normalizeLead } from '../../functions/shared/domain/lead';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../functions/local/emulators/secrets-server';
 import { TEST_MOBILE } from '../../functions/cli/test-lead';
 import { FUNCTION_ENTRIES, SIDE_MODULE, type FunctionName } from '../../infra/bundling';
+import { USAGE } from '../../infra/cost/usage';
 import { SECRET_PARAMETER_NAMES } from '../../infra/parameters';
 import { FORWARDER_BATCH_SIZE } from '../../infra/forwarder';
 import { MAX_RECEIVE_COUNT } from '../../infra/queues';
@@ -150,8 +158,8 @@ beforeAll(async () => {
   gateway = await startSimulatedGateway({ leads });
   receiver = await startReceiver();
   secrets = await startLocalSecretsManager({
-    [ARN('TopAppSecret')]: gateway.appSecret,
-    [ARN('TopSessionKey')]: gateway.sessionKey,
+    // The poller's two values share one secret, a line each (infra/secrets.ts).
+    [ARN('TopCredentials')]: `${gateway.appSecret}\n${gateway.sessionKey}`,
     [ARN('Webhooks')]: JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]),
     [ARN('MobilePrivateKey')]: MOBILE_KEY.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   });
@@ -196,8 +204,8 @@ function deployedStack(): { environment: Record<string, string>; outputs: Record
   const { json } = synth();
   const { poller, forwarder } = functions(json);
   const secretOf = (parameter: string): string =>
-    resourcesOfType(json, 'AWS::SecretsManager::Secret').find(
-      ([, s]) => JSON.stringify(props(s).SecretString) === JSON.stringify({ Ref: parameter }),
+    resourcesOfType(json, 'AWS::SecretsManager::Secret').find(([, s]) =>
+      JSON.stringify(props(s).SecretString).includes(JSON.stringify({ Ref: parameter })),
     )![0];
   const queueIds = resourcesOfType(json, 'AWS::SQS::Queue');
   const leadsId = queueIds.find(([, q]) => props(q).RedrivePolicy !== undefined)![0];
@@ -212,8 +220,7 @@ function deployedStack(): { environment: Record<string, string>; outputs: Record
     [dlqId]: queues.dlqUrl,
     [`${dlqId}.Arn`]: arnOf(queues.dlqUrl),
     [resourcesOfType(json, 'AWS::CloudWatch::Dashboard')[0]![0]]: STACK,
-    [secretOf('TopAppSecret')]: ARN('TopAppSecret'),
-    [secretOf('TopSessionKey')]: ARN('TopSessionKey'),
+    [secretOf('TopAppSecret')]: ARN('TopCredentials'),
     [secretOf('Webhooks')]: ARN('Webhooks'),
     [secretOf('MobilePrivateKey')]: ARN('MobilePrivateKey'),
   });
@@ -376,8 +383,18 @@ describe('the deployable bundles', () => {
     );
     expect(Item?.cursor).toEqual({ S: newest });
 
-    const { result: again } = await invoke<PollSummary>(bundles.poller, {});
+    const { result: again, stdout: idle } = await invoke<PollSummary>(bundles.poller, {});
     expect(again.enqueued).toBe(0);
+    // A poll that finds no new lead publishes what the cost model counts for one (infra/cost/usage.ts).
+    const idleMetrics = idle
+      .split('\n')
+      .filter((line) => line.includes('"_aws"') && !line.includes('"ColdStart"'))
+      .flatMap((line) =>
+        (JSON.parse(line) as { _aws: { CloudWatchMetrics: { Metrics: { Name: string }[] }[] } })._aws.CloudWatchMetrics.flatMap(
+          (directive) => directive.Metrics.map((metric) => metric.Name),
+        ),
+      );
+    expect(idleMetrics.sort()).toEqual([...USAGE.idlePollMetrics].sort());
 
     expect(emittedMetrics()).toContainEqual({
       name: 'PollSucceeded',
@@ -733,4 +750,65 @@ describe('the deployable bundles', () => {
     for (const value of [...personal, ...secretValues]) expect(everything).not.toContain(value);
     for (const lead of gateway.leads) if (lead.name !== undefined) expect(everything).not.toContain(`"${lead.name}"`);
   });
+});
+
+test('forwarder bundle: a feishu-bitable endpoint makes one record per lead with the mobile decrypted into the phone column, one token for the batch; nothing secret or personal in its logs', async () => {
+  const sim = await startSimulatedBitable();
+  const webhooks = JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]);
+  const printedBefore = printed.length;
+  const errorsBefore = printedErrors.length;
+  try {
+    secrets.set(
+      ARN('Webhooks'),
+      JSON.stringify([
+        {
+          name: 'bitable',
+          format: 'feishu-bitable',
+          baseUrl: sim.url,
+          appId: sim.appId,
+          appSecret: sim.appSecret,
+          appToken: SIMULATED_BITABLE_APP_TOKEN,
+          tableId: SIMULATED_BITABLE_TABLE_ID,
+        },
+      ]),
+    );
+    const batch = gateway.leads.slice(0, FORWARDER_BATCH_SIZE).map((raw) => {
+      const normalized = normalizeLead(raw);
+      if (!normalized.ok) throw new Error(normalized.problem);
+      return normalized.lead;
+    });
+    await new SqsLeadQueue(sqs, queues.queueUrl).enqueue(batch, new Date().toISOString());
+    const messages = await receiveAll(batch.length);
+    const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, {
+      Records: messages.map(toRecord),
+    } satisfies SQSEvent);
+    expect(response.batchItemFailures).toEqual([]);
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queues.queueUrl,
+        Entries: messages.map((m, n) => ({ Id: String(n), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
+    expect(sim.tokensIssued).toBe(1);
+    expect(
+      sim
+        .records()
+        .map((r) => r.fields['线索ID'])
+        .sort(),
+    ).toEqual(batch.map((l) => l.id).sort());
+    for (const record of sim.records()) {
+      const lead = batch.find((l) => l.id === record.fields['线索ID'])!;
+      expect(record.fields['手机号']).toBe(plainMobiles.get(lead.id));
+      expect(record.fields['姓名']).toBe(lead.name);
+    }
+    const logs = [...printed.slice(printedBefore), ...printedErrors.slice(errorsBefore)].join('\n');
+    expect(logs).toContain(`"leadId":"${batch[0]!.id}"`);
+    // The simulator's tokens are `t-` and 40 hex digits; none may reach a log line.
+    expect(logs).not.toMatch(/t-[0-9a-f]{40}/);
+    for (const value of [sim.appSecret, ...batch.flatMap((l) => [l.name, l.mobile]), ...batch.map((l) => plainMobiles.get(l.id))])
+      if (value !== undefined && value.length > 3) expect(logs).not.toContain(value);
+  } finally {
+    secrets.set(ARN('Webhooks'), webhooks);
+    await sim.close();
+  }
 });

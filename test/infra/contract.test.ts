@@ -33,7 +33,7 @@ import {
 
 const { json } = synth();
 const { poller, forwarder } = functions(json);
-const RUNTIME_ONLY = [OBSERVABILITY_ENV.service, OBSERVABILITY_ENV.namespace, 'NODE_OPTIONS'];
+const RUNTIME_ONLY = [OBSERVABILITY_ENV.service, OBSERVABILITY_ENV.namespace, OBSERVABILITY_ENV.publishedMetrics, 'NODE_OPTIONS'];
 const HOUR = 3600;
 const APP_KEY = '12345678';
 

@@ -47,12 +47,15 @@ const DESIGN_PARAMETERS = [
   'AlarmEmail',
   // DESIGN §7: a Webhooks value over the 4,096-byte parameter limit lives in the operator's secret.
   'ExternalWebhooksSecretArn',
+  // DESIGN §8: the lean setting of the idle cost (no dashboard, only the alarmed metrics).
+  'Monitoring',
 ];
 
+/** The secret holding a parameter's value: alone, or (the poller's two) one per line. */
 function secretOf(template: CfnTemplate, parameter: string): [string, CfnResource] {
   return only(
-    resourcesOfType(template, 'AWS::SecretsManager::Secret').filter(
-      ([, secret]) => JSON.stringify(props(secret).SecretString) === JSON.stringify({ Ref: parameter }),
+    resourcesOfType(template, 'AWS::SecretsManager::Secret').filter(([, secret]) =>
+      refsIn(props(secret).SecretString).includes(parameter),
     ),
     `secret holding ${parameter}`,
   );
@@ -150,8 +153,19 @@ describe('stack parameters (DESIGN §4)', () => {
 });
 
 describe('secrets', () => {
-  it('keep each secret parameter in its own Secrets Manager secret, as the raw value', () => {
-    for (const name of SECRET_PARAMETER_NAMES) expect(() => secretOf(json, name)).not.toThrow();
+  it("keep each secret parameter in a Secrets Manager secret as the raw value, the poller's two in one, a line each", () => {
+    for (const name of ['Webhooks', 'MobilePrivateKey'])
+      expect(props(secretOf(json, name)[1]).SecretString).toEqual({ Ref: name });
+    const [credentialsId, credentials] = secretOf(json, 'TopAppSecret');
+    expect(secretOf(json, 'TopSessionKey')[0]).toBe(credentialsId);
+    expect(props(credentials).SecretString).toEqual({ 'Fn::Join': ['\n', [{ Ref: 'TopAppSecret' }, { Ref: 'TopSessionKey' }]] });
+    // Neither value can hold the line break that separates them.
+    for (const name of ['TopAppSecret', 'TopSessionKey']) expect(json.Parameters[name]!.AllowedPattern).toBe('^\\S+$');
+    // The poller is told which line holds which.
+    const intrinsics = new Intrinsics(json, {}, { [credentialsId]: 'arn:credentials' });
+    expect(intrinsics.evaluate(environmentOf(pollerFn).TOP_APP_SECRET_ARN)).toBe('arn:credentials#0');
+    expect(intrinsics.evaluate(environmentOf(pollerFn).TOP_SESSION_KEY_ARN)).toBe('arn:credentials#1');
+    expect(resourcesOfType(json, 'AWS::SecretsManager::Secret')).toHaveLength(SECRET_PARAMETER_NAMES.length - 1);
   });
 
   it('create the mobile key secret only when the parameter is set, and tell the forwarder its ARN or ""', () => {
@@ -504,8 +518,9 @@ describe('outputs', () => {
       ),
     ).toBe('arn:own');
     expect(json.Outputs.TopAppKey!.Value).toEqual({ Ref: 'TopAppKey' });
-    expect(json.Outputs.TopAppSecretArn!.Value).toEqual({ Ref: secretOf(json, 'TopAppSecret')[0] });
-    expect(json.Outputs.TopSessionKeyArn!.Value).toEqual({ Ref: secretOf(json, 'TopSessionKey')[0] });
+    const credentials = new Intrinsics(json, {}, { [secretOf(json, 'TopAppSecret')[0]]: 'arn:credentials' });
+    expect(credentials.evaluate(json.Outputs.TopAppSecretArn!.Value)).toBe('arn:credentials#0');
+    expect(credentials.evaluate(json.Outputs.TopSessionKeyArn!.Value)).toBe('arn:credentials#1');
   });
 
   it('name the mobile key secret only when it exists (the parameter is set)', () => {
@@ -513,5 +528,14 @@ describe('outputs', () => {
     const output = json.Outputs[MOBILE_KEY_OUTPUT]!;
     expect(output.Value).toEqual({ Ref: mobileId });
     expect(output.Condition).toBe(mobile.Condition);
+  });
+
+  it('give the dashboard address only when the dashboard exists (Monitoring=full)', () => {
+    const [dashboardId, dashboard] = only(resourcesOfType(json, 'AWS::CloudWatch::Dashboard'), 'dashboard');
+    const output = json.Outputs.DashboardUrl!;
+    expect(refersTo(output.Value, dashboardId)).toBe(true);
+    expect(output.Condition).toBe(dashboard.Condition);
+    expect(new Intrinsics(json, {}).condition(output.Condition!)).toBe(true);
+    expect(new Intrinsics(json, { Monitoring: 'lean' }).condition(output.Condition!)).toBe(false);
   });
 });

@@ -11,8 +11,10 @@ import type { Io } from '../io';
 import { awsTarget } from '../targets/aws-target';
 import { previewRequest, wantsPreview } from '../request-preview';
 import { testDelivery } from '../test-lead';
+import { proveCredentials } from '../connector-credentials';
+import { createDispatcher } from '../../shared/webhook/sender';
 
-const HELP = `Usage: lead-forwarder check (--config FILE | --webhooks FILE | --stack NAME [--region R])
+const HELP = `Usage: lead-forwarder check (--config FILE | --webhooks FILE | --stack NAME [--region R]) [--online]
 
 Checks a configuration with this version's rules and lists every problem at once, without
 starting, sending or changing anything. Run it before \`dev --config\`, before passing a Webhooks
@@ -24,6 +26,8 @@ forwarder refuses what these rules refuse, and would deliver nothing until the v
   --stack NAME      what a deployed stack holds: its Webhooks, TOP secrets and parameters,
                     and MobilePrivateKey
     --region R      its region (default: AWS_REGION / your AWS profile)
+  --online          also prove each CRM connector's credentials: fetch a token from the
+                    vendor (or make one authenticated read), and nothing else: no record
 
 Exit 0 when it can be used (warnings are printed), 1 when it cannot, 2 for bad usage.`;
 
@@ -49,6 +53,7 @@ export const checkCommand: Command = defineCommand({
     webhooks: { type: 'string' },
     stack: { type: 'string' },
     region: { type: 'string' },
+    online: { type: 'boolean' },
   },
   async run(flags, io) {
     const chosen = (['config', 'webhooks', 'stack'] as const).filter((flag) => flags[flag] !== undefined);
@@ -68,9 +73,29 @@ export const checkCommand: Command = defineCommand({
         : flags.webhooks !== undefined
           ? [await checkWebhooksFile(flags.webhooks)]
           : await checkStack(flags.stack!, flags.region);
-    return report(checked, io);
+    const status = report(checked, io);
+    if (flags.online !== true) return status;
+    return (await proveOnline(checked, io)) ? status : 1;
   },
 });
+
+/** `--online`: each valid connector endpoint's credentials, proved against the vendor. */
+async function proveOnline(checked: Checked[], io: Io): Promise<boolean> {
+  const connectors = checked.flatMap((c) => c.webhooks ?? []).filter((endpoint) => endpoint.connector !== undefined);
+  if (connectors.length === 0) {
+    io.out('online: no CRM connector to prove');
+    return true;
+  }
+  const dispatcher = createDispatcher();
+  try {
+    const results = await Promise.all(connectors.map((endpoint) => proveCredentials(dispatcher, endpoint)));
+    io.out('online:');
+    for (const { line } of results) io.out(`  ${line}`);
+    return results.every((r) => r.ok);
+  } finally {
+    await dispatcher.close();
+  }
+}
 
 function checkConfigFile(file: string): Promise<Checked> {
   return checked(`config file ${resolve(file)}`, async () => (await loadConfigFile(file)).settings.webhooks);

@@ -79,7 +79,8 @@ function describe(endpoint: Endpoint, result: AttemptResult): string {
   const timing = `${result.status === undefined ? '' : `HTTP ${result.status} `}in ${result.latencyMs} ms${result.response === undefined ? '' : `, answered "${result.response}"`}`;
   switch (result.outcome) {
     case 'delivered':
-      return `${head}: accepted, ${timing}`;
+      // A connector's record id: where to find the test record in the CRM (and delete it).
+      return `${head}: accepted${result.recordId === undefined ? '' : `, record ${result.recordId}`}, ${timing}`;
     case 'retry':
       return `${head}: failed, ${timing}: ${result.reason} (a real lead would be retried)`;
     case 'rejected':

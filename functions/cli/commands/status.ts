@@ -147,7 +147,7 @@ export function render(report: StatusReport): string[] {
       const last =
         e.lastDeliveredAt === undefined
           ? 'no delivery yet'
-          : `last delivery ${e.lastDeliveredAt} (lead ${e.lastLeadId ?? '?'}), ${e.delivered ?? 0} delivered`;
+          : `last delivery ${e.lastDeliveredAt} (lead ${e.lastLeadId ?? '?'}${e.lastRecordId === undefined ? '' : `, record ${e.lastRecordId}`}), ${e.delivered ?? 0} delivered`;
       const gone = e.goneAt === undefined ? '' : `  GONE since ${e.goneAt} (answered 410): change its url to resume`;
       lines.push(`  ${e.name.padEnd(width)}  ${last}${gone}`);
     }

@@ -11,6 +11,8 @@ export interface EndpointRecord {
   goneAt?: string;
   lastDeliveredAt?: string;
   lastLeadId?: string;
+  /** A connector's last record (where the last lead landed in the CRM). */
+  lastRecordId?: string;
   delivered?: number;
 }
 
@@ -33,6 +35,7 @@ export class DynamoEndpointStatus implements EndpointStatusStore {
     if (Item?.goneAt?.S !== undefined && Item.goneFingerprint?.S === fingerprint(endpoint)) record.goneAt = Item.goneAt.S;
     if (Item?.lastDeliveredAt?.S !== undefined) record.lastDeliveredAt = Item.lastDeliveredAt.S;
     if (Item?.lastLeadId?.S !== undefined) record.lastLeadId = Item.lastLeadId.S;
+    if (Item?.lastRecordId?.S !== undefined) record.lastRecordId = Item.lastRecordId.S;
     if (Item?.delivered?.N !== undefined) record.delivered = Number(Item.delivered.N);
     return record;
   }
@@ -49,13 +52,14 @@ export class DynamoEndpointStatus implements EndpointStatusStore {
   }
 
   /** Coalesced per batch: one write per endpoint, not per lead. */
-  async recordDeliveries(name: string, count: number, lastLeadId: string, at: Date): Promise<void> {
+  async recordDeliveries(name: string, count: number, lastLeadId: string, at: Date, lastRecordId?: string): Promise<void> {
+    const values = { ':at': { S: at.toISOString() }, ':lead': { S: lastLeadId }, ':n': { N: String(count) } };
     await this.ddb.send(
       new UpdateItemCommand({
         TableName: this.table,
         Key: { pk: { S: endpointKey(name) } },
-        UpdateExpression: 'SET lastDeliveredAt = :at, lastLeadId = :lead ADD delivered :n',
-        ExpressionAttributeValues: { ':at': { S: at.toISOString() }, ':lead': { S: lastLeadId }, ':n': { N: String(count) } },
+        UpdateExpression: `SET lastDeliveredAt = :at, lastLeadId = :lead${lastRecordId === undefined ? '' : ', lastRecordId = :record'} ADD delivered :n`,
+        ExpressionAttributeValues: lastRecordId === undefined ? values : { ...values, ':record': { S: lastRecordId } },
       }),
     );
   }

@@ -1,12 +1,40 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SECRET_LINE_BREAK, SECRET_LINE_MARK } from '../config/stack-contract';
 import { errorCode, LeadForwarderError } from '../domain/errors';
 
 export class SecretUnavailableError extends LeadForwarderError {
   override readonly name: string = 'SecretUnavailableError';
 }
 
-/** Reads one secret's string. The value is returned, never logged; errors name the ARN only. */
-export async function readSecret(client: SecretsManagerClient, arn: string): Promise<string> {
+/**
+ * Reads one secret's string, or one line of it for a reference `<arn>#<line>` (a secret that
+ * holds several values, SECRET_LINE_MARK). The value is returned, never logged; errors name the
+ * reference only. Reads of one secret made at the same time share one GetSecretValue call.
+ */
+export async function readSecret(client: SecretsManagerClient, reference: string): Promise<string> {
+  const mark = reference.lastIndexOf(SECRET_LINE_MARK);
+  const arn = mark === -1 ? reference : reference.slice(0, mark);
+  const value = await secretString(client, arn);
+  if (mark === -1) return value;
+  const line = reference.slice(mark + 1);
+  const part = /^\d{1,3}$/.test(line) ? value.split(SECRET_LINE_BREAK)[Number(line)] : undefined;
+  if (part === undefined || part === '') throw new SecretUnavailableError(`secret ${arn} has no value at line ${line}`);
+  return part;
+}
+
+const inFlight = new WeakMap<SecretsManagerClient, Map<string, Promise<string>>>();
+
+function secretString(client: SecretsManagerClient, arn: string): Promise<string> {
+  let reads = inFlight.get(client);
+  if (reads === undefined) inFlight.set(client, (reads = new Map<string, Promise<string>>()));
+  const pending = reads.get(arn);
+  if (pending !== undefined) return pending;
+  const read = getSecretString(client, arn).finally(() => reads.delete(arn));
+  reads.set(arn, read);
+  return read;
+}
+
+async function getSecretString(client: SecretsManagerClient, arn: string): Promise<string> {
   let value: string | undefined;
   try {
     value = (await client.send(new GetSecretValueCommand({ SecretId: arn }))).SecretString;

@@ -1,4 +1,5 @@
 import { ConfigError } from '../domain/errors';
+import { integer, oneOf, Problems, requiredText, shown, unknownKeys, url } from './readers';
 import { isLeadId } from '../domain/ids';
 import { duplicateKeyProblems } from './json-duplicate-keys';
 import { jsonSyntaxProblem } from './json-syntax';
@@ -19,7 +20,10 @@ import {
   SIGN_METHODS,
   type Endpoint,
   type EndpointAuth,
+  CONNECTOR_FORMATS,
+  type ConnectorFormat,
   type EndpointFormat,
+  isConnectorFormat,
   type HttpContentType,
   type HttpMethod,
   type ForwarderSettings,
@@ -32,6 +36,7 @@ import {
 import { isValidHeaderValue } from '../webhook/header-value';
 import { validateWebhookSecret } from '../webhook/signature';
 import { validatePrivateKey } from '../mobile/private-key';
+import { CONNECTORS } from '../webhook/connectors';
 import { compileExpression, ExpressionSyntaxError, type CompiledExpression } from '../webhook/expressions/compile';
 
 /**
@@ -54,7 +59,10 @@ const ENDPOINT_KEYS = [
   'contentType',
   'body',
   'auth',
+  'fields',
 ];
+/** What every connector endpoint may set besides its connector's own settings. */
+const CONNECTOR_ENDPOINT_KEYS = ['name', 'format', 'timeoutMs', 'filter', 'fields'];
 /** Settings of format `http` alone. */
 const HTTP_KEYS = ['method', 'contentType', 'body'] as const;
 /** The keys of each kind of `auth`, `type` first; all required but oauth2's `scope`. */
@@ -79,16 +87,6 @@ const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encodi
 // Names the rule, never the value: header values are often credentials.
 const HEADER_VALUE_RULE =
   'must be a single-line string of visible ASCII characters, spaces and tabs (HTTP headers cannot carry other text; encode it the way the receiver expects, e.g. percent-encoding)';
-
-class Problems {
-  readonly list: string[] = [];
-  add(problem: string): void {
-    this.list.push(problem);
-  }
-  throwIfAny(): void {
-    if (this.list.length > 0) throw new ConfigError(this.list);
-  }
-}
 
 /** The whole local config file (DESIGN §4 keys). */
 export function parseSettings(input: unknown): Settings {
@@ -208,11 +206,6 @@ export function parseStartFrom(value: unknown, problems: Problems = new Problems
   return undefined;
 }
 
-/** A value for a problem message. JSON.stringify shows 1e400 (Infinity once parsed) as null. */
-function shown(value: unknown): string {
-  return typeof value === 'number' && !Number.isFinite(value) ? 'a number too large to read' : JSON.stringify(value);
-}
-
 function parseWebhooks(value: unknown, problems: Problems): Endpoint[] | undefined {
   if (!Array.isArray(value) || value.length === 0) {
     problems.add('webhooks must be a non-empty list of endpoints like {"name": "crm", "url": "https://…"}');
@@ -238,14 +231,19 @@ function parseEndpoint(value: unknown, where: string, problems: Problems): Endpo
     return undefined;
   }
   const before = problems.list.length;
-  unknownKeys(value, ENDPOINT_KEYS, `${where}.`, problems);
   const name = requiredText(value.name, `${where}.name`, problems);
   if (name !== undefined && !ENDPOINT_NAME.test(name)) {
     problems.add(`${where}.name must be 1–64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
   const label = name === undefined ? where : `webhooks "${name}"`;
-  const endpointUrl = url(value.url, `${label}.url`, problems);
   const format = oneOf<EndpointFormat>(value.format ?? 'standard', ENDPOINT_FORMATS, `${label}.format`, problems);
+  if (format !== undefined && isConnectorFormat(format)) return connectorEndpoint(value, name, label, format, before, problems);
+  unknownKeys(value, ENDPOINT_KEYS, `${where}.`, problems);
+  if (value.fields !== undefined)
+    problems.add(
+      `${label}.fields applies to the connector formats only (${CONNECTOR_FORMATS.join(', ')}); format "http" shapes its request with "body"`,
+    );
+  const endpointUrl = url(value.url, `${label}.url`, problems);
   const timeoutMs = integer(
     value.timeoutMs ?? DEFAULT_ENDPOINT_TIMEOUT_MS,
     `${label}.timeoutMs`,
@@ -276,6 +274,53 @@ function parseEndpoint(value: unknown, where: string, problems: Problems): Endpo
     filter,
     ...http,
     auth,
+  };
+}
+
+/**
+ * An endpoint of a connector format (DESIGN §7): the settings every endpoint has, `fields`, and
+ * the connector's own; no `url` (the vendor's paths replace it), `secret`, `headers` or `auth`
+ * (the connector authenticates with its own credentials).
+ */
+function connectorEndpoint(
+  value: Record<string, unknown>,
+  name: string | undefined,
+  label: string,
+  format: ConnectorFormat,
+  before: number,
+  problems: Problems,
+): Endpoint | undefined {
+  const definition = CONNECTORS[format];
+  const known = [...CONNECTOR_ENDPOINT_KEYS, ...definition.keys];
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    problems.add(
+      ENDPOINT_KEYS.includes(key)
+        ? `${label}.${key} does not apply to format "${format}": a connector sends with its own settings (${definition.keys.join(', ')})`
+        : `unknown setting "${key}" in ${label} (known for format "${format}": ${known.join(', ')})`,
+    );
+  }
+  const timeoutMs = integer(
+    value.timeoutMs ?? DEFAULT_ENDPOINT_TIMEOUT_MS,
+    `${label}.timeoutMs`,
+    100,
+    MAX_ENDPOINT_TIMEOUT_MS,
+    problems,
+  );
+  const filter = expression(value.filter, `${label}.filter`, problems);
+  const fields = expression(value.fields, `${label}.fields`, problems);
+  const connector = definition.parse(value, label, problems);
+  if (problems.list.length > before || connector === undefined) return undefined;
+  return {
+    name: name!,
+    url: connector.target,
+    format,
+    timeoutMs: timeoutMs!,
+    secrets: [],
+    headers: {},
+    filter,
+    fields,
+    connector,
   };
 }
 
@@ -420,62 +465,4 @@ function parseHeaders(value: unknown, label: string, problems: Problems): Record
     else headers[name] = headerValue;
   }
   return headers;
-}
-
-function unknownKeys(value: Record<string, unknown>, known: string[], prefix: string, problems: Problems): void {
-  for (const key of Object.keys(value)) {
-    if (!known.includes(key))
-      problems.add(`unknown setting "${prefix}${key}" (known: ${known.map((k) => prefix + k).join(', ')})`);
-  }
-}
-
-/** Names the value's type, never the value: these settings include secrets. */
-function requiredText(value: unknown, name: string, problems: Problems): string | undefined {
-  if (typeof value === 'string' && value.trim() !== '') return value.trim();
-  if (value === undefined || value === null || typeof value === 'string')
-    problems.add(`${name} is required (a non-empty string)`);
-  else problems.add(`${name} must be text in double quotes, not a ${Array.isArray(value) ? 'list' : typeof value}`);
-  return undefined;
-}
-
-function integer(value: unknown, name: string, min: number, max: number, problems: Problems): number | undefined {
-  const number = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof number === 'number' && Number.isInteger(number) && number >= min && number <= max) return number;
-  problems.add(`${name} must be a whole number from ${min} to ${max}, not ${shown(value)}`);
-  return undefined;
-}
-
-function oneOf<T extends string>(value: unknown, allowed: readonly T[], name: string, problems: Problems): T | undefined {
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  problems.add(`${name} must be one of ${allowed.join(', ')}, not ${shown(value)}`);
-  return undefined;
-}
-
-/** https anywhere; plain http only to this machine (local receivers, the simulated gateway). */
-function url(value: unknown, name: string, problems: Problems): string | undefined {
-  if (typeof value !== 'string' || value === '') {
-    problems.add(`${name} is required (an https URL)`);
-    return undefined;
-  }
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    problems.add(`${name} is not a URL`); // not echoed: webhook URLs often carry a key
-    return undefined;
-  }
-  // Only this machine: a name like 127.0.0.1.example.com resolves wherever its owner likes.
-  const loopback = parsed.hostname === 'localhost' || parsed.hostname === '[::1]' || /^127(\.\d{1,3}){3}$/.test(parsed.hostname);
-  if (parsed.username !== '' || parsed.password !== '') {
-    // Not echoed. undici sends neither: the receiver would answer 401 to every delivery.
-    problems.add(
-      `${name} carries a user name or password, which are not sent: put them in headers instead, e.g. {"Authorization": "Basic …"}`,
-    );
-    return undefined;
-  }
-  if (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback)) return value;
-  problems.add(
-    `${name} must use https (plain http is allowed only to localhost), not ${JSON.stringify(`${parsed.protocol}//${parsed.host}`)}`,
-  );
-  return undefined;
 }

@@ -1,4 +1,5 @@
 import type { SignMethod } from '../config/stack-contract';
+import type { ConnectorInstance } from '../webhook/connectors/types';
 import type { CompiledExpression } from '../webhook/expressions/compile';
 import type { LeadId } from './ids';
 
@@ -16,8 +17,18 @@ export {
   type SignMethod,
 } from '../config/stack-contract';
 
-export type EndpointFormat = 'standard' | 'wecom' | 'dingtalk' | 'feishu' | 'http';
-export const ENDPOINT_FORMATS: readonly EndpointFormat[] = ['standard', 'wecom', 'dingtalk', 'feishu', 'http'];
+/** Formats that render a request to the endpoint's `url` (webhook/formats). */
+export type WebhookFormatName = 'standard' | 'wecom' | 'dingtalk' | 'feishu' | 'http';
+export const WEBHOOK_FORMATS: readonly WebhookFormatName[] = ['standard', 'wecom', 'dingtalk', 'feishu', 'http'];
+/** Formats that create the lead in a CRM themselves (webhook/connectors, DESIGN §7). Alphabetical. */
+export type ConnectorFormat = 'feishu-bitable';
+export const CONNECTOR_FORMATS: readonly ConnectorFormat[] = ['feishu-bitable'];
+export type EndpointFormat = WebhookFormatName | ConnectorFormat;
+export const ENDPOINT_FORMATS: readonly EndpointFormat[] = [...WEBHOOK_FORMATS, ...CONNECTOR_FORMATS];
+
+export function isConnectorFormat(format: EndpointFormat): format is ConnectorFormat {
+  return (CONNECTOR_FORMATS as readonly string[]).includes(format);
+}
 /** The formats an endpoint's `auth` applies to: the chat robots authenticate by their url or signature. */
 export const AUTH_FORMATS: readonly EndpointFormat[] = ['standard', 'http'];
 
@@ -70,6 +81,13 @@ export interface Endpoint {
   body?: CompiledExpression;
   /** `standard` and `http` only. */
   auth?: EndpointAuth;
+  /** Connector formats only: the record's fields; without one, the connector's default mapping. */
+  fields?: CompiledExpression;
+  /**
+   * Connector formats only (and always there for them): the connector with its settings
+   * validated. `url` then shows its target, `secrets` and `headers` are empty.
+   */
+  connector?: ConnectorInstance;
 }
 
 export interface PollerSettings {

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit as MetricUnits } from '@aws-lambda-powertools/metrics';
-import type { MetricUnit as MetricUnitName } from '@aws-lambda-powertools/metrics/types';
+import type { MetricResolution, MetricUnit as MetricUnitName } from '@aws-lambda-powertools/metrics/types';
 import { METRICS_NAMESPACE } from './metric-names';
 
 export type { Logger } from '@aws-lambda-powertools/logger';
@@ -30,7 +30,28 @@ export const OBSERVABILITY_ENV = {
   namespace: 'POWERTOOLS_METRICS_NAMESPACE',
   metricsDisabled: 'POWERTOOLS_METRICS_DISABLED',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
+  /** The metric names a function publishes, comma-separated; unset or `*`: every one (see publishedMetricNames). */
+  publishedMetrics: 'LEAD_FORWARDER_METRICS',
 } as const;
+
+/** Every metric: the value of OBSERVABILITY_ENV.publishedMetrics that restricts nothing. */
+export const ALL_METRICS = '*';
+
+/**
+ * The names a function may publish, from OBSERVABILITY_ENV.publishedMetrics: undefined (every
+ * metric) when unset, empty or `*`; else the comma-separated names (`,` alone: none). The stack's
+ * lean setting lists only the metrics its alarms read (infra/alarms.ts).
+ */
+export function publishedMetricNames(value: string | undefined): ReadonlySet<string> | undefined {
+  const text = value?.trim();
+  if (text === undefined || text === '' || text === ALL_METRICS) return undefined;
+  return new Set(
+    text
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
+  );
+}
 
 /** The service when POWERTOOLS_SERVICE_NAME is not set (Powertools' own default is `service_undefined`). */
 export const DEFAULT_SERVICE = 'alimama-lead-forwarder';
@@ -41,10 +62,54 @@ export function createLogger(): Logger {
 }
 
 export function createMetrics(): Metrics {
-  return new Metrics({
-    namespace: setting(OBSERVABILITY_ENV.namespace) ?? METRICS_NAMESPACE,
-    serviceName: setting(OBSERVABILITY_ENV.service) ?? DEFAULT_SERVICE,
-  });
+  return new LeadMetrics(
+    {
+      namespace: setting(OBSERVABILITY_ENV.namespace) ?? METRICS_NAMESPACE,
+      serviceName: setting(OBSERVABILITY_ENV.service) ?? DEFAULT_SERVICE,
+    },
+    publishedMetricNames(setting(OBSERVABILITY_ENV.publishedMetrics)),
+  );
+}
+
+/**
+ * Powertools Metrics that leave out what would cost without telling anything (CloudWatch bills
+ * a custom metric for every hour it receives a value, infra/cost): a count of 0 (an idle poll
+ * fetched, enqueued and rejected nothing: the alarms treat no data as no event, and the
+ * dashboard draws no line for it), and any metric not in `only` when that is given (the stack's
+ * lean setting: only what an alarm reads; Powertools' ColdStart included). A flush with nothing
+ * left writes nothing and does not warn.
+ */
+class LeadMetrics extends Metrics {
+  constructor(
+    options: ConstructorParameters<typeof Metrics>[0],
+    private readonly only: ReadonlySet<string> | undefined,
+  ) {
+    super(options);
+  }
+
+  override addMetric(name: string, unit: MetricUnit, value: number, resolution?: MetricResolution): this {
+    return this.publishes(name, unit, value) ? super.addMetric(name, unit, value, resolution) : this;
+  }
+
+  override singleMetric(): Metrics {
+    const single = super.singleMetric();
+    const add = single.addMetric.bind(single);
+    single.addMetric = (name, unit, value, resolution) =>
+      this.publishes(name, unit, value) ? add(name, unit, value, resolution) : single;
+    return single;
+  }
+
+  override publishStoredMetrics(): this {
+    if (this.hasStoredMetrics()) return super.publishStoredMetrics();
+    this.clearDimensions();
+    this.clearMetadata();
+    return this;
+  }
+
+  private publishes(name: string, unit: MetricUnit, value: number): boolean {
+    if (unit === MetricUnits.Count && value === 0) return false;
+    return this.only === undefined || this.only.has(name);
+  }
 }
 
 /**

@@ -13,6 +13,8 @@ export interface Delivery {
    * is sent; rendering itself stays pure and synchronous.
    */
   body?: string;
+  /** Connector formats: the record's fields (the `fields` expression's result or the default mapping), set by prepareDelivery. */
+  fields?: Record<string, unknown>;
 }
 
 /**

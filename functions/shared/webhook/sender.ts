@@ -88,7 +88,8 @@ export async function send(
       path: `${url.pathname}${url.search}`,
       method: req.method ?? 'POST',
       headers: req.headers,
-      body: req.body,
+      // A GET carries no body (connectors' probes and look-ups).
+      body: req.method === 'GET' ? undefined : req.body,
       signal: controller.signal,
       // Backstops in case the abort is late; the signal is what enforces the total budget.
       headersTimeout: timeoutMs,

@@ -10,13 +10,15 @@ export interface IssuedToken {
   value: string;
   /** RFC 6749 §5.1 `expires_in`; absent: good until the resource server answers 401. */
   expiresInSeconds?: number;
+  /** What came with the token that later requests need (a connector's instance URL or corp id). */
+  context?: Readonly<Record<string, string>>;
 }
 
 /** A token is renewed this long before it expires, so no request leaves with one about to lapse. */
 export const RENEW_BEFORE_EXPIRY_MS = 60_000;
 
 interface CachedToken {
-  value: string;
+  issued: IssuedToken;
   /** Epoch ms from which the token is renewed before use; undefined: never by time. */
   renewAt?: number;
 }
@@ -29,14 +31,19 @@ export class TokenCache {
 
   /** The token for `key`, calling `fetch` only when there is none worth using and no fetch for it is under way. */
   async get(key: string, fetch: () => Promise<IssuedToken>): Promise<string> {
+    return (await this.getIssued(key, fetch)).value;
+  }
+
+  /** Like `get`, with what came with the token. */
+  async getIssued(key: string, fetch: () => Promise<IssuedToken>): Promise<IssuedToken> {
     const cached = this.tokens.get(key);
-    if (cached !== undefined && (cached.renewAt === undefined || this.now() < cached.renewAt)) return cached.value;
+    if (cached !== undefined && (cached.renewAt === undefined || this.now() < cached.renewAt)) return cached.issued;
     let pending = this.inFlight.get(key);
     if (pending === undefined) {
       pending = this.fetch(key, fetch);
       this.inFlight.set(key, pending);
     }
-    return (await pending).value;
+    return (await pending).issued;
   }
 
   /**
@@ -44,7 +51,7 @@ export class TokenCache {
    * have renewed it already, and that newer one stays.
    */
   invalidate(key: string, value: string): void {
-    if (this.tokens.get(key)?.value === value) this.tokens.delete(key);
+    if (this.tokens.get(key)?.issued.value === value) this.tokens.delete(key);
   }
 
   private async fetch(key: string, fetch: () => Promise<IssuedToken>): Promise<CachedToken> {
@@ -52,7 +59,7 @@ export class TokenCache {
     const requestedAt = this.now();
     try {
       const issued = await fetch();
-      const token: CachedToken = { value: issued.value, renewAt: renewAt(requestedAt, issued.expiresInSeconds) };
+      const token: CachedToken = { issued, renewAt: renewAt(requestedAt, issued.expiresInSeconds) };
       this.tokens.set(key, token);
       return token;
     } finally {

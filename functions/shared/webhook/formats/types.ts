@@ -4,8 +4,8 @@ import type { Delivery } from '../delivery';
 /** An HTTP request ready to send: the sender adds nothing but transport (and, for `auth`, its header). */
 export interface RenderedRequest {
   url: string;
-  /** POST unless said otherwise (format `http` may PUT or PATCH). */
-  method?: HttpMethod;
+  /** POST unless said otherwise (format `http` may PUT or PATCH; a connector's probe may GET, with an empty body). */
+  method?: HttpMethod | 'GET';
   /** Lower-case names. */
   headers: Record<string, string>;
   body: string;

@@ -71,6 +71,32 @@ describe('readSecret', () => {
     sm.destroy();
   });
 
+  it('reads one line of a secret that holds several (<arn>#<line>), with one request for reads made together', async () => {
+    const both = `${ARN}-credentials`;
+    server.set(both, 'app-secret-x\nsession-key-y');
+    const sm = client(KEY_ID);
+    let requests = 0;
+    sm.middlewareStack.add(
+      (next) => (args) => {
+        requests += 1;
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    await expect(Promise.all([readSecret(sm, `${both}#0`), readSecret(sm, `${both}#1`)])).resolves.toEqual([
+      'app-secret-x',
+      'session-key-y',
+    ]);
+    expect(requests).toBe(1);
+    // Read again later: a new request (nothing is cached here; the handlers cache for SECRET_CACHE_MS).
+    await expect(readSecret(sm, `${both}#1`)).resolves.toBe('session-key-y');
+    expect(requests).toBe(2);
+    for (const bad of ['#2', '#x', '#'])
+      await expect(readSecret(sm, `${both}${bad}`)).rejects.toThrow(`secret ${both} has no value at line ${bad.slice(1)}`);
+    await expect(readSecret(sm, `${both}#1`)).resolves.not.toContain('app-secret-x');
+    sm.destroy();
+  });
+
   it('names the ARN and what Secrets Manager answered for a secret that does not exist', async () => {
     const sm = client(KEY_ID);
     const missing = `${ARN}-gone`;

@@ -2,7 +2,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { Webhook } from 'standardwebhooks';
 import type { Dispatcher } from 'undici';
-import type { Endpoint, EndpointFormat } from '../../../../functions/shared/domain/settings';
+import type { Endpoint, WebhookFormatName } from '../../../../functions/shared/domain/settings';
 import type { Delivery } from '../../../../functions/shared/webhook/delivery';
 import { renderRequest } from '../../../../functions/shared/webhook/formats';
 import { classify } from '../../../../functions/forwarder/outcome';
@@ -43,7 +43,7 @@ async function deliver(endpoint: Endpoint, what: Delivery = delivery): Promise<S
   return send(dispatcher, renderRequest(endpoint, what, new Date()), endpoint.timeoutMs);
 }
 
-const outcomeOf = (result: SendResult, format: EndpointFormat = 'standard') => classify(result, format, { endpoint: 'crm' });
+const outcomeOf = (result: SendResult, format: WebhookFormatName = 'standard') => classify(result, format, { endpoint: 'crm' });
 
 function answer(status: number, body = '', headers: Record<string, string> = {}) {
   return (_req: unknown, res: ServerResponse): void => {

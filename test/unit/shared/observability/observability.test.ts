@@ -6,6 +6,7 @@ import {
   DEFAULT_SERVICE,
   MetricUnit,
   OBSERVABILITY_ENV,
+  publishedMetricNames,
 } from '../../../../functions/shared/observability/observability';
 
 /**
@@ -343,6 +344,65 @@ describe("the functions' metrics (EMF)", () => {
         }) as unknown,
       }),
     ]);
+  });
+
+  it('leaves out counts of nothing (an idle poll fetched, enqueued and rejected 0), and flushes nothing silently', () => {
+    const idle = capture(NAMESPACE, () => {
+      const metrics = createMetrics();
+      metrics.addMetric('PollSucceeded', MetricUnit.Count, 1);
+      metrics.addMetric('LeadsFetched', MetricUnit.Count, 0);
+      metrics.addMetric('LeadsEnqueued', MetricUnit.Count, 0);
+      metrics.addMetric('PollDurationMs', MetricUnit.Milliseconds, 0);
+      metrics.addMetric('CursorLagSeconds', MetricUnit.Seconds, 0);
+      metrics.publishStoredMetrics();
+    });
+    expect(idle.out).toHaveLength(1);
+    expect(idle.out[0]).toEqual(expect.objectContaining({ PollSucceeded: 1, PollDurationMs: 0, CursorLagSeconds: 0 }));
+    expect(Object.keys(idle.out[0]!)).not.toContain('LeadsFetched');
+    expect(Object.keys(idle.out[0]!)).not.toContain('LeadsEnqueued');
+    const nothing = capture(NAMESPACE, () => {
+      const metrics = createMetrics();
+      metrics.addMetric('LeadsRejected', MetricUnit.Count, 0);
+      const single = metrics.singleMetric();
+      single.addDimension('endpoint', 'crm');
+      single.addMetric('Delivered', MetricUnit.Count, 0);
+      metrics.publishStoredMetrics();
+    });
+    expect(nothing).toEqual({ out: [], err: [] });
+  });
+
+  it('publishes only the metrics LEAD_FORWARDER_METRICS names (Monitoring=lean), per-endpoint and ColdStart ones included', () => {
+    const lean = { ...NAMESPACE, ...ON_DEMAND, [OBSERVABILITY_ENV.publishedMetrics]: 'PollSucceeded, DeliveriesRetrying' };
+    const { out, err } = capture(lean, () => {
+      const metrics = createMetrics();
+      metrics.captureColdStartMetric('shop-a-poller');
+      metrics.addMetric('PollSucceeded', MetricUnit.Count, 1);
+      metrics.addMetric('PollDurationMs', MetricUnit.Milliseconds, 500);
+      const single = metrics.singleMetric();
+      single.addDimension('endpoint', 'crm');
+      single.addMetric('Delivered', MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+      // A flush left with nothing (a failed poll's PollFailed and PollDurationMs are not listed) writes nothing.
+      metrics.addMetric('PollFailed', MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+    });
+    expect(err).toEqual([]);
+    expect(out).toEqual([
+      expect.objectContaining({
+        PollSucceeded: 1,
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [expect.objectContaining({ Metrics: [{ Name: 'PollSucceeded', Unit: 'Count' }] })],
+        }) as unknown,
+      }),
+    ]);
+  });
+
+  it('reads the published-metrics setting: unset, empty or * publish every metric; "," none', () => {
+    expect(publishedMetricNames(undefined)).toBeUndefined();
+    expect(publishedMetricNames(' ')).toBeUndefined();
+    expect(publishedMetricNames('*')).toBeUndefined();
+    expect(publishedMetricNames(',')).toEqual(new Set());
+    expect(publishedMetricNames('A,B ,,C')).toEqual(new Set(['A', 'B', 'C']));
   });
 
   it('takes an empty POWERTOOLS_SERVICE_NAME or POWERTOOLS_METRICS_NAMESPACE as not set: CloudWatch refuses an empty dimension value', () => {
