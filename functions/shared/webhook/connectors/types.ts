@@ -27,9 +27,18 @@ export type ReasonClass =
   /** The vendor's own trouble (5xx, "system busy"). */
   | 'vendor-error'
   /** No answer: timeout, connection refused or reset. */
-  | 'network';
+  | 'network'
+  /** The endpoint's settings name something the vendor does not have (a table, a field to key on). */
+  | 'config';
 
-export const REASON_CLASSES: readonly ReasonClass[] = ['auth', 'rate-limit', 'rejected-field', 'vendor-error', 'network'];
+export const REASON_CLASSES: readonly ReasonClass[] = [
+  'auth',
+  'rate-limit',
+  'rejected-field',
+  'vendor-error',
+  'network',
+  'config',
+];
 
 /** A vendor's answer as the connector reads it. `body` may be cut at the sender's limit. */
 export interface VendorAnswer {
