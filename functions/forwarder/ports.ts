@@ -39,6 +39,8 @@ export interface EndpointResult {
   retryAfterSeconds?: number;
   /** The start of its answer when it did not accept (never logged; goes with the lead to the DLQ). */
   response?: string;
+  /** State `gone`: when the endpoint was marked gone (this attempt's 410, or the status item's). */
+  goneAt?: string;
   /**
    * A ledger or status write that failed (after the SDK's retries) once the outcome was known.
    * The outcome stands for this batch (a 2xx is still a delivery), but the ledger still shows
