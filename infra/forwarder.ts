@@ -74,12 +74,12 @@ export class Forwarder extends Construct {
     deadLetters.grantSendMessages(fn);
     secrets.grantReadWebhooks(this.function.role);
     secrets.grantReadMobilePrivateKey(this.function.role, fn.node.defaultChild as CfnResource);
-    // The ledger claims, settles and releases (Put/Update/Delete, all conditional); endpoint
-    // status is read and updated.
+    // The ledger claims, settles and releases (Put/Update/Delete, all conditional) and records
+    // deliveries in groups (BatchWriteItem); endpoint status is read and updated.
     state.grantItems(
       fn,
       [KEY_PREFIXES.delivery, KEY_PREFIXES.endpoint],
-      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+      ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'],
     );
   }
 }

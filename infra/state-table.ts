@@ -7,8 +7,12 @@ export const PARTITION_KEY = 'pk';
 export const STATE_TABLE_LOGICAL_ID = 'StateTable';
 export const TTL_ATTRIBUTE = 'expiresAt';
 
-/** Item-level actions a function may be granted; Scan and Query are never granted (see grantItems). */
-export type ItemAction = 'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
+/**
+ * Item-level actions a function may be granted; Scan and Query are never granted (see grantItems).
+ * BatchWriteItem names the key of every item it writes, so LeadingKeys holds for each of them.
+ */
+export type ItemAction =
+  'dynamodb:GetItem' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem' | 'dynamodb:BatchWriteItem';
 
 /**
  * The state table: poller cursors and scan state, the forwarder's ledger and endpoint status,

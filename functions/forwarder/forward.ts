@@ -46,10 +46,12 @@ export interface BatchResult {
  */
 export async function forwardBatch(deps: ForwardDeps, records: QueueRecord[]): Promise<BatchResult> {
   const now = deps.now ?? Date.now;
-  const gone = new Set<string>();
+  /** Endpoint name → when it was marked gone (it answered 410). */
+  const gone = new Map<string, string>();
   await Promise.all(
     deps.endpoints.map(async (endpoint) => {
-      if ((await deps.endpointStatus.get(endpoint)).goneAt !== undefined) gone.add(endpoint.name);
+      const { goneAt } = await deps.endpointStatus.get(endpoint);
+      if (goneAt !== undefined) gone.set(endpoint.name, goneAt);
     }),
   );
   const results = await mapLimit(records, deps.concurrency, (record) => forwardRecord(deps, record, gone, now));
@@ -60,7 +62,7 @@ export async function forwardBatch(deps: ForwardDeps, records: QueueRecord[]): P
 async function forwardRecord(
   deps: ForwardDeps,
   record: QueueRecord,
-  gone: Set<string>,
+  gone: Map<string, string>,
   now: () => number,
 ): Promise<RecordResult> {
   const base = { messageId: record.messageId, attempt: record.receiveCount };
@@ -132,12 +134,13 @@ async function deliverOnce(
   endpoint: Endpoint,
   delivery: { lead: Lead; seenAt: string },
   replay: boolean,
-  gone: Set<string>,
+  gone: Map<string, string>,
   now: () => number,
 ): Promise<EndpointResult> {
   const name = endpoint.name;
-  if (gone.has(name))
-    return { endpoint: name, state: 'gone', reason: `${name} answered 410 Gone earlier; change its url to resume` };
+  const goneAt = gone.get(name);
+  if (goneAt !== undefined)
+    return { endpoint: name, state: 'gone', reason: `${name} answered 410 Gone earlier; change its url to resume`, goneAt };
   // Expressions first (DESIGN §7): a lead the filter keeps out costs no claim and no request; one
   // an expression fails on is refused for this endpoint (parked with the reason), never dropped.
   let prepared: Prepared;
@@ -184,12 +187,14 @@ async function deliverOnce(
       return settle(result, () => deps.ledger.delivered(leadId, name, attempt.status ?? 200));
     case 'rejected':
       return settle({ ...result, reason: attempt.reason }, () => deps.ledger.rejected(leadId, name, token, attempt.reason));
-    case 'gone':
-      gone.add(name);
-      return settle({ ...result, reason: attempt.reason }, async () => {
-        await deps.endpointStatus.markGone(endpoint, new Date(now()));
+    case 'gone': {
+      const at = new Date(now());
+      gone.set(name, at.toISOString());
+      return settle({ ...result, reason: attempt.reason, goneAt: at.toISOString() }, async () => {
+        await deps.endpointStatus.markGone(endpoint, at);
         await deps.ledger.release(leadId, name, token);
       });
+    }
     case 'retry':
       return settle({ ...result, reason: attempt.reason, retryAfterSeconds: attempt.retryAfterSeconds }, () =>
         deps.ledger.release(leadId, name, token),

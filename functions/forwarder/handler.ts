@@ -12,7 +12,7 @@ import { createLogger, createMetrics } from '../shared/observability/observabili
 import { backoffSeconds } from './outcome';
 import { createDispatcher } from '../shared/webhook/sender';
 import { createDeliver } from './deliver';
-import { forwardBatch, type QueueRecord } from './forward';
+import { forwardBatch, type BatchResult, type QueueRecord } from './forward';
 import { LeadAges, reportBatch } from './report';
 
 /** Records of one batch delivered at once (each to every endpoint in parallel). */
@@ -56,6 +56,19 @@ const wiring = cachedFor(
 
 /** SQS batch in, partial batch failures out: only the records that must be retried are reported. */
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  return (await forwardEvent(event, context)).response;
+}
+
+/**
+ * The handler's work with what it came to: the response Lambda reads, and the batch result it
+ * was made from (what each endpoint answered for each record). The local runner invokes this
+ * one, so that its progress and `--once` summary are the forwarder's own account rather than
+ * a second reading of the ledger.
+ */
+export async function forwardEvent(
+  event: SQSEvent,
+  context: Context,
+): Promise<{ response: SQSBatchResponse; result: BatchResult }> {
   // Request id, function name and cold start on every line of this invocation; the ColdStart metric once per container.
   logger.addContext(context);
   metrics.captureColdStartMetric(context.functionName);
@@ -66,7 +79,7 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
   // A batch of leads already delivered stores no metric, and Powertools answers a publish of
   // none with a plain-text warning among the JSON lines.
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  return { batchItemFailures: result.failures.map((itemIdentifier) => ({ itemIdentifier })) };
+  return { response: { batchItemFailures: result.failures.map((itemIdentifier) => ({ itemIdentifier })) }, result };
 }
 
 function toQueueRecord(record: SQSRecord): QueueRecord {

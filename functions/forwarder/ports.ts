@@ -47,6 +47,8 @@ export interface EndpointResult {
   reasonClass?: ReasonClass;
   /** A connector's record id when it delivered. */
   recordId?: string;
+  /** State `gone`: when the endpoint was marked gone (this attempt's 410, or the status item's). */
+  goneAt?: string;
   /**
    * A ledger or status write that failed (after the SDK's retries) once the outcome was known.
    * The outcome stands for this batch (a 2xx is still a delivery), but the ledger still shows

@@ -14,11 +14,14 @@ import { parseLeadMessage } from '../../shared/domain/lead-message';
 import type { Delivery } from '../../shared/webhook/delivery';
 import { prepareDelivery } from '../../shared/webhook/prepare';
 import { leadAgeSeconds } from '../../forwarder/report';
+import type { BatchResult } from '../../forwarder/forward';
+import type { EndpointState } from '../../forwarder/ports';
 import type { BatchReport } from '../runner/event-source';
 
 /**
- * What a forwarder invocation did to each (lead, endpoint), read from what it left behind —
- * the delivery ledger and whether the message stayed on the queue — rather than from its logs.
+ * What a forwarder invocation did to each (lead, endpoint): from the batch result it returned
+ * and whether the message stayed on the queue; when it threw, from what it left behind in the
+ * delivery ledger.
  *
  * - delivered: a 2xx recorded during this invocation;
  * - already:   delivered before (a re-send the ledger stopped);
@@ -26,8 +29,8 @@ import type { BatchReport } from '../runner/event-source';
  * - refused:   the endpoint refused it for good, but the message stays on the queue for
  *              another endpoint's retry (it is parked, and counts as failed, when it leaves);
  * - failed:    not delivered and the message left the queue: it was parked in the DLQ;
- * - skipped:   the endpoint's filter keeps the lead out (DESIGN §7): nothing was sent, and the
- *              ledger holds nothing, so the filter is evaluated again here, as the forwarder did.
+ * - skipped:   the endpoint's filter keeps the lead out (DESIGN §7): nothing was sent (the
+ *              ledger holds nothing, so reading it, the filter is evaluated again, as the forwarder did).
  *
  * An endpoint marked gone (it answered 410) gets nothing more, so a pair not delivered to it is
  * refused (or failed), never pending: there is no retry for it to wait for.
@@ -76,7 +79,91 @@ export function pairState(view: LedgerView | undefined, stillQueued: boolean, ba
   return view?.status === 'rejected' || gone ? 'refused' : 'pending';
 }
 
-/** Reads the ledger records of every (lead, endpoint) of the batch and the endpoints' status, and classifies them. */
+/**
+ * The outcomes of one batch: the forwarder's own account when it returned one (no read at all),
+ * else, when it threw, what it left in the ledger (a throw can come after some deliveries).
+ */
+export async function batchOutcomes(
+  ddb: DynamoDBClient,
+  table: string,
+  endpoints: readonly Endpoint[],
+  report: BatchReport,
+): Promise<RecordOutcome[]> {
+  return (
+    (report.result === undefined ? undefined : outcomesOf(endpoints, report, report.result)) ??
+    readOutcomes(ddb, table, endpoints, report)
+  );
+}
+
+/**
+ * What the forwarder's batch result says of each (lead, endpoint), classified as readOutcomes
+ * does from the ledger (pure). Undefined when the result does not cover every record of the
+ * batch, so that the ledger is read instead.
+ */
+export function outcomesOf(
+  endpoints: readonly Pick<Endpoint, 'name'>[],
+  report: Pick<BatchReport, 'records' | 'failed'>,
+  result: BatchResult,
+  /** When the invocation returned: a delivery's age is counted to here (within milliseconds of its 2xx). */
+  nowMs: number = Date.now(),
+): RecordOutcome[] | undefined {
+  const byMessage = new Map(result.records.map((record) => [record.messageId, record]));
+  if (report.records.some((record) => !byMessage.has(record.messageId))) return undefined;
+  return report.records.map((record): RecordOutcome => {
+    const forwarded = byMessage.get(record.messageId)!;
+    const stillQueued = report.failed.has(record.messageId);
+    const answers = new Map(forwarded.endpoints.map((e) => [e.endpoint, e]));
+    const pairs = endpoints.map(({ name }): PairOutcome => {
+      const answer = answers.get(name);
+      // No answer from this endpoint: the message is not a lead, and was parked (or stays, if parking failed).
+      const state = answer === undefined ? (stillQueued ? 'pending' : 'failed') : pairStateOf(answer.state, stillQueued);
+      const pair: PairOutcome = { endpoint: name, state };
+      if (state === 'delivered') {
+        const age = leadAgeSeconds(gmtCreateOf(record.body), nowMs);
+        if (age !== undefined) pair.ageSeconds = age;
+      }
+      if (state !== 'failed' && state !== 'refused') return pair;
+      if (answer?.goneAt !== undefined) pair.goneAt = answer.goneAt;
+      else {
+        const reason = answer === undefined ? forwarded.reason : answer.reason;
+        if (reason !== undefined) pair.reason = reason;
+      }
+      return pair;
+    });
+    const outcome: RecordOutcome = {
+      messageId: record.messageId,
+      receiveCount: Number(record.attributes.ApproximateReceiveCount) || 1,
+      settled: !stillQueued,
+      pairs,
+    };
+    const leadId = forwarded.leadId ?? leadIdOf(record.body);
+    if (leadId !== undefined) outcome.leadId = leadId;
+    return outcome;
+  });
+}
+
+/** An endpoint's state in the forwarder's result as a PairState (pure; see PairState). */
+export function pairStateOf(state: EndpointState, stillQueued: boolean): PairState {
+  switch (state) {
+    case 'delivered':
+      return 'delivered';
+    case 'already-delivered':
+      return 'already';
+    case 'skipped':
+      return 'skipped';
+    case 'retry':
+    case 'busy':
+      return stillQueued ? 'pending' : 'failed';
+    case 'rejected':
+    case 'gone':
+      return stillQueued ? 'refused' : 'failed';
+  }
+}
+
+/**
+ * Reads the ledger records of every (lead, endpoint) of the batch and the endpoints' status, and
+ * classifies them: for a batch the forwarder gave no account of (it threw).
+ */
 export async function readOutcomes(
   ddb: DynamoDBClient,
   table: string,

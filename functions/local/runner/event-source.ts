@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { abortableSleep } from '../../shared/domain/abortable-sleep';
+import type { BatchResult } from '../../forwarder/forward';
 import type { ReceiveClaims } from './receive-claims';
 import { BATCH_SIZE } from './resources';
 import { failedIds, toSqsRecord } from './sqs-event';
@@ -18,15 +19,25 @@ export interface BatchReport {
   failed: Set<string>;
   /** When the invocation started (epoch ms): deliveries recorded after it are this batch's. */
   startedAt: number;
+  /** What the forwarder says it did with each record; absent when it threw. */
+  result?: BatchResult;
   /** The function threw: every record stays on the queue. */
   error?: unknown;
 }
+
+/** One function container's invocation: Lambda's response, and the forwarder's own account of it. */
+export type Invoke = (event: SQSEvent) => Promise<{ response: SQSBatchResponse; result?: BatchResult }>;
 
 export interface EventSourceOptions {
   sqs: SQSClient;
   queue: QueueRef;
   region: string;
-  invoke(event: SQSEvent): Promise<SQSBatchResponse>;
+  /**
+   * One per container: each polls and handles one batch at a time, so the containers are the
+   * batches in flight at once, as Lambda scales an SQS event source up to the function's
+   * maximum concurrency.
+   */
+  containers: readonly Invoke[];
   /** Long-poll wait. Short, because a stop waits for the receive in progress (see stop()). */
   waitSeconds: number;
   /** Pause after an empty receive (cut short by stop()); with `waitSeconds: 0` it paces short polls. */
@@ -43,14 +54,16 @@ export interface EventSourceOptions {
 }
 
 /**
- * Lambda's SQS event source on one machine: receive up to ten messages (long poll, every
- * attribute), invoke the function with an SQSEvent, delete every record not reported in
- * `batchItemFailures`. Retries and parking are the forwarder's own doing (visibility, DLQ).
+ * Lambda's SQS event source on one machine: per container, receive up to ten messages (long
+ * poll, every attribute), invoke the function with an SQSEvent, delete every record not
+ * reported in `batchItemFailures`. Retries and parking are the forwarder's own doing
+ * (visibility, DLQ).
  */
 export class SqsEventSource {
   private running = false;
   private loop: Promise<void> | undefined;
-  private busy = false;
+  /** Batches being forwarded right now (at most one per container). */
+  private busy = 0;
   /** Aborted by stop(), to cut a pause short; a new one for each start(). */
   private stopping = new AbortController();
 
@@ -60,16 +73,16 @@ export class SqsEventSource {
     if (this.running) return;
     this.running = true;
     this.stopping = new AbortController();
-    this.loop = this.run();
+    this.loop = Promise.all(this.opts.containers.map((invoke) => this.run(invoke))).then(() => undefined);
   }
 
   /** True while a batch is being forwarded. */
   get inFlight(): boolean {
-    return this.busy;
+    return this.busy > 0;
   }
 
   /**
-   * Stops receiving and waits for the batch in flight to finish. A receive in progress is
+   * Stops receiving and waits for the batches in flight to finish. A receive in progress is
    * let run out rather than aborted: an aborted receive can still take messages off the queue
    * on the server, and they would stay hidden for the whole visibility timeout.
    */
@@ -79,10 +92,10 @@ export class SqsEventSource {
     await this.loop;
   }
 
-  private async run(): Promise<void> {
+  private async run(invoke: Invoke): Promise<void> {
     while (this.running) {
       try {
-        if (!(await this.once())) await this.pause(this.opts.idleMs ?? 0);
+        if (!(await this.once(invoke))) await this.pause(this.opts.idleMs ?? 0);
       } catch (error) {
         this.opts.onError(error);
         await this.pause(1_000);
@@ -96,7 +109,7 @@ export class SqsEventSource {
   }
 
   /** One receive and, if it brought messages, one invocation; false when the queue had none. */
-  private async once(): Promise<boolean> {
+  private async once(invoke: Invoke): Promise<boolean> {
     const { sqs, queue } = this.opts;
     const { Messages = [] } = await sqs.send(
       new ReceiveMessageCommand({
@@ -108,7 +121,7 @@ export class SqsEventSource {
       }),
     );
     if (Messages.length === 0) return false;
-    this.busy = true;
+    this.busy += 1;
     try {
       const records = Messages.map((message) => toSqsRecord(message, queue, this.opts.region));
       const handles = records.map((record) => record.receiptHandle);
@@ -118,8 +131,9 @@ export class SqsEventSource {
       let report: BatchReport;
       try {
         try {
-          const response = await this.opts.invoke({ Records: records });
+          const { response, result } = await invoke({ Records: records });
           report = { records, failed: failedIds(records, response), startedAt };
+          if (result !== undefined) report.result = result;
         } catch (error) {
           report = { records, failed: failedIds(records, undefined), startedAt, error };
         }
@@ -130,7 +144,7 @@ export class SqsEventSource {
       await this.opts.onBatch(report);
       return true;
     } finally {
-      this.busy = false;
+      this.busy -= 1;
     }
   }
 

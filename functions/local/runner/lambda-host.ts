@@ -1,17 +1,30 @@
 import { createWriteStream, renameSync, statSync, type WriteStream } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { BatchResult } from '../../forwarder/forward';
 import type { PollSummary } from '../../poller/handler';
 
 type PollerModule = typeof import('../../poller/handler');
 type ForwarderModule = typeof import('../../forwarder/handler');
 
+/** What one forwarder invocation answered Lambda, and the batch result it made that answer from. */
+export interface ForwarderInvocation {
+  response: SQSBatchResponse;
+  result: BatchResult;
+}
+
+/** One forwarder container: its own module instance (clients, logger, caches), one batch at a time. */
+export interface ForwarderContainer {
+  /** One forwarder invocation with an SQS batch. */
+  forward(event: SQSEvent): Promise<ForwarderInvocation>;
+}
+
 /** The two real Lambda handlers, loaded in this process the way the runtime would load them. */
 export interface LocalLambdas {
   /** One poller invocation with `budgetMs` to run (its context's remaining time). */
   poll(budgetMs: number): Promise<PollSummary>;
-  /** One forwarder invocation with an SQS batch. */
-  forward(event: SQSEvent): Promise<SQSBatchResponse>;
+  /** As many forwarder containers as were asked for, each loaded on its own. */
+  forwarders: ForwarderContainer[];
   /** Flushes and closes the handlers' log file. */
   close(): Promise<void>;
 }
@@ -23,18 +36,27 @@ export interface LocalLambdas {
  * so the two streams point at the file exactly while the modules load, as the Lambda runtime
  * points them at CloudWatch.
  */
-export function loadLambdas(env: Record<string, string>, logFile: string): LocalLambdas {
+export function loadLambdas(env: Record<string, string>, logFile: string, opts: { forwarders: number }): LocalLambdas {
   Object.assign(process.env, env);
   rotate(logFile);
   const log = createWriteStream(logFile, { flags: 'a', mode: 0o600 });
   const load = createRequire(__filename);
-  const { poller, forwarder } = withStdio(log, () => ({
+  const forwarderPath = load.resolve('../../forwarder/handler');
+  const { poller, forwarders } = withStdio(log, () => ({
     poller: load('../../poller/handler') as PollerModule,
-    forwarder: load('../../forwarder/handler') as ForwarderModule,
+    // Lambda runs concurrent invocations in separate containers, never two in one: each gets a
+    // fresh evaluation of the handler module (its module-scope clients, logger, metrics and
+    // secret cache), while the libraries it imports stay loaded once, as code shared on disk.
+    forwarders: Array.from({ length: opts.forwarders }, () => {
+      delete load.cache[forwarderPath];
+      return load(forwarderPath) as ForwarderModule;
+    }),
   }));
   return {
     poll: (budgetMs) => poller.handler({}, lambdaContext('poller', budgetMs)),
-    forward: (event) => forwarder.handler(event, lambdaContext('forwarder', FORWARDER_BUDGET_MS)),
+    forwarders: forwarders.map((forwarder) => ({
+      forward: (event) => forwarder.forwardEvent(event, lambdaContext('forwarder', FORWARDER_BUDGET_MS)),
+    })),
     close: () => new Promise<void>((resolve) => log.end(() => resolve())),
   };
 }

@@ -1,12 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import type { SQSEvent } from 'aws-lambda';
 import { DynamoStateStore, sourceKey } from '../../shared/aws/scan-state';
 import { ConfigError, messageOf } from '../../shared/domain/errors';
 import type { Settings } from '../../shared/domain/settings';
 import type { PollSummary } from '../../poller/handler';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../emulators/secrets-server';
 import { unsignedWarnings, fromObject, type LoadedConfig } from './config-file';
-import { readOutcomes } from '../report/delivery-outcomes';
+import { batchOutcomes } from '../report/delivery-outcomes';
 import { demoConfig } from '../demo/demo-config';
 import { inboxLine, startDemoInbox, type DemoInbox } from '../demo/demo-inbox';
 import { startDemoSource, type DemoSource } from '../demo/demo-source';
@@ -19,6 +20,7 @@ import {
   LOCAL_REGION,
   ONCE_MAX_RECEIVE_COUNT,
   ONCE_RETRY_SECONDS,
+  STACK_MAX_CONCURRENCY,
   STACK_MAX_RECEIVE_COUNT,
   STACK_VISIBILITY_TIMEOUT_SECONDS,
 } from './resources';
@@ -128,7 +130,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
       accessKeyId,
     });
     for (const [arn, value] of Object.entries(wiring.secrets)) secretsManager.set(arn, value);
-    const lambdas = loadLambdas(wiring.env, dir.handlerLog);
+    const lambdas = loadLambdas(wiring.env, dir.handlerLog, { forwarders: STACK_MAX_CONCURRENCY });
     closers.push(() => lambdas.close());
 
     const endpointNames = settings.webhooks.map((endpoint) => endpoint.name);
@@ -145,7 +147,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
       sqs: stores.sqs,
       queue: stores.queues.leads,
       region: LOCAL_REGION,
-      invoke: (event) => lambdas.forward(event),
+      containers: lambdas.forwarders.map((container) => (event: SQSEvent) => container.forward(event)),
       // --once short-polls so that it can stop the moment the queue is drained.
       waitSeconds: once ? 0 : 2,
       idleMs: once ? 100 : 0,
@@ -159,7 +161,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
           );
         }
         try {
-          const outcomes = await readOutcomes(stores.ddb, stores.table, settings.webhooks, report);
+          const outcomes = await batchOutcomes(stores.ddb, stores.table, settings.webhooks, report);
           tally.batch(outcomes);
           reporter.batch(outcomes);
         } catch (error) {

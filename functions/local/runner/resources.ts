@@ -20,6 +20,8 @@ export const DLQ_RETENTION_SECONDS = 14 * 86_400;
 export const STACK_VISIBILITY_TIMEOUT_SECONDS = 720;
 /** infra/forwarder.ts FORWARDER_BATCH_SIZE. */
 export const BATCH_SIZE = 10;
+/** infra/forwarder.ts FORWARDER_MAX_CONCURRENCY: forwarder containers, each with one batch in flight. */
+export const STACK_MAX_CONCURRENCY = 5;
 
 /**
  * `--once` gives a lead this many attempts, a second apart, before parking it: a one-shot run

@@ -9,6 +9,7 @@ import {
 import type { ClaimResult, Ledger } from '../../forwarder/ports';
 import type { LeadId } from '../domain/ids';
 import { KEY_PREFIXES } from '../config/stack-contract';
+import { GroupedPuts } from './grouped-puts';
 
 /** Ledger entries outlive every copy of the message (4-day queue, 14-day DLQ, then a replay). */
 export const LEDGER_TTL_DAYS = 35;
@@ -24,11 +25,16 @@ const COPY_LIFETIME_DAYS = 18;
  * turns the claim into `delivered`, which is never sent again; a crash lets the lease expire.
  */
 export class DynamoLedger implements Ledger {
+  /** Deliveries are recorded in groups: the 2xx of a busy batch cost one write call, not one each. */
+  private readonly deliveries: GroupedPuts;
+
   constructor(
     private readonly ddb: DynamoDBClient,
     private readonly table: string,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.deliveries = new GroupedPuts(ddb, table, (item) => item.pk?.S ?? '');
+  }
 
   /** Claims (lead, endpoint) for `leaseMs`. A `rejected` record is re-claimed only on a replay. */
   async claim(leadId: LeadId, endpoint: string, leaseMs: number, replay: boolean): Promise<ClaimResult> {
@@ -98,13 +104,18 @@ export class DynamoLedger implements Ledger {
 
   /**
    * The endpoint accepted the lead: it is never sent there again. Unconditional (no token): a
-   * 2xx is a fact even if the claim's lease ran out meanwhile.
+   * 2xx is a fact even if the claim's lease ran out meanwhile. So the record is written whole,
+   * replacing the claim (its token and lease are of no use once delivered), and can go in a
+   * group with other deliveries; it resolves once this record is written.
    */
   async delivered(leadId: LeadId, endpoint: string, status: number): Promise<void> {
-    await this.finish(leadId, endpoint, '#s = :delivered, httpStatus = :code, deliveredAt = :at', {
-      ':delivered': { S: 'delivered' },
-      ':code': { N: String(status) },
-      ':at': { S: new Date(this.now()).toISOString() },
+    const now = this.now();
+    await this.deliveries.put({
+      pk: { S: ledgerKey(leadId, endpoint) },
+      status: { S: 'delivered' },
+      httpStatus: { N: String(status) },
+      deliveredAt: { S: new Date(now).toISOString() },
+      expiresAt: { N: String(Math.floor(now / 1000) + LEDGER_TTL_DAYS * 86_400) },
     });
   }
 
@@ -147,7 +158,7 @@ export class DynamoLedger implements Ledger {
     endpoint: string,
     assignments: string,
     values: Record<string, { S: string } | { N: string }>,
-    condition?: string,
+    condition: string,
   ): Promise<void> {
     await this.ddb.send(
       new UpdateItemCommand({
@@ -155,7 +166,7 @@ export class DynamoLedger implements Ledger {
         Key: { pk: { S: ledgerKey(leadId, endpoint) } },
         UpdateExpression: `SET ${assignments}, expiresAt = :exp REMOVE leaseUntil`,
         ConditionExpression: condition,
-        ExpressionAttributeNames: condition === undefined ? { '#s': 'status' } : { '#s': 'status', '#t': 'token' },
+        ExpressionAttributeNames: { '#s': 'status', '#t': 'token' },
         ExpressionAttributeValues: { ...values, ':exp': { N: String(Math.floor(this.now() / 1000) + LEDGER_TTL_DAYS * 86_400) } },
       }),
     );

@@ -296,7 +296,8 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
       let throttles = 1;
       const proxy = await startThrottlingProxy(
         dynamo.endpoint,
-        (target, body) => target.endsWith('.UpdateItem') && body.includes(`"${key}"`) && throttles-- > 0,
+        // The delivery is recorded by BatchWriteItem (grouped with others; see grouped-puts.ts).
+        (target, body) => target.endsWith('.BatchWriteItem') && body.includes(`"${key}"`) && throttles-- > 0,
       );
       // The functions' own client configuration, pointed at the proxy.
       const ddb = createDynamoClient({
