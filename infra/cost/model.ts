@@ -86,6 +86,8 @@ export function idleCost(template: DeployedTemplate, options: EstimateOptions): 
     return { id, runs: monthSeconds / rateSeconds(expression), expression, target };
   });
   const triggers = template.resources('AWS::Lambda::EventSourceMapping').filter(([, m]) => {
+    // A disabled trigger (the tick queue's at minute rates and slower) makes no receive calls.
+    if (template.property(m, 'Enabled') === false) return false;
     const source = template.property(m, 'EventSourceArn');
     return template.resources('AWS::SQS::Queue').some(([queueId]) => refersTo(source, queueId));
   });

@@ -350,18 +350,27 @@ describe('IAM: what the stack withholds is denied', () => {
     expect(await allowedOf(principals.forwarder, read(secretsOf('poller')))).toBe('');
   });
 
-  it('neither function can Scan or Query the state table (a key condition cannot bound them)', async () => {
+  it('neither function can Scan or Query the state table (a key condition cannot bound them); only the forwarder batch-writes, and only its own keys', async () => {
     const table = tableArn(environments.poller[ENV.stateTable]!);
+    const source = sourceKey(gateway.appKey);
     for (const principal of Object.values(principals)) {
-      const own = principal === principals.poller ? sourceKey(gateway.appKey) : `${KEY_PREFIXES.delivery}1#crm`;
+      const own = principal === principals.poller ? source : `${KEY_PREFIXES.delivery}1#crm`;
       expect(
         await allowedOf(principal, [
           request('dynamodb:Scan', table),
           request('dynamodb:Query', table, { 'dynamodb:LeadingKeys': [own] }),
-          request('dynamodb:BatchWriteItem', table, { 'dynamodb:LeadingKeys': [own] }),
         ]),
       ).toBe('');
     }
+    // The ledger groups its delivery records in BatchWriteItem (every key named, so LeadingKeys bounds it).
+    expect(
+      await allowedOf(principals.poller, [request('dynamodb:BatchWriteItem', table, { 'dynamodb:LeadingKeys': [source] })]),
+    ).toBe('');
+    expect(
+      await allowedOf(principals.forwarder, [
+        request('dynamodb:BatchWriteItem', table, { 'dynamodb:LeadingKeys': [`${KEY_PREFIXES.delivery}1#crm`, source] }),
+      ]),
+    ).toBe('');
   });
 });
 
