@@ -252,8 +252,8 @@ describe('alarms', () => {
         TreatMissingData: 'notBreaching',
       });
       expect(intrinsics.evaluate(alarm.Threshold)).toBe(seconds + LEAD_AGE_ALLOWANCE.toSeconds());
-      // Periods as the failure alarms': a persistent condition, not one slow burst.
-      const failures = theAlarm(POLLER_METRICS.pollFailed, 'LeadForwarder', ofStack);
+      // Periods as the failure alarms' (poll failures alarm on the poller's Lambda errors): a persistent condition, not one slow burst.
+      const failures = theAlarm('Errors', 'AWS/Lambda', ofResource(poller[0]));
       expect(failureRule(alarm, expression)).toEqual(failureRule(failures, expression));
       // The median a lead waits for its poll (half an interval) is far below it on every schedule.
       expect(seconds / 2 + 2).toBeLessThan(intrinsics.evaluate(alarm.Threshold) as number);

@@ -573,7 +573,9 @@ describe('least privilege', () => {
 
 describe('outputs', () => {
   it('are the ones the operator CLI reads', () => {
-    expect(Object.keys(json.Outputs).sort()).toEqual([...REQUIRED_OUTPUTS, 'DashboardUrl', MOBILE_KEY_OUTPUT].sort());
+    expect(Object.keys(json.Outputs).sort()).toEqual(
+      [...REQUIRED_OUTPUTS, 'DashboardUrl', MOBILE_KEY_OUTPUT, 'TopCredentialsSecretArn'].sort(),
+    );
     const { leadsId, dlqId } = queueByRole();
     expect(json.Outputs.StackName!.Value).toBe(STACK_NAME);
     expect(json.Outputs.StateTableName!.Value).toEqual({ Ref: STATE_TABLE_LOGICAL_ID });
@@ -592,6 +594,8 @@ describe('outputs', () => {
     const credentials = new Intrinsics(json, {}, { [secretOf(json, 'TopAppSecret')[0]]: 'arn:credentials' });
     expect(credentials.evaluate(json.Outputs.TopAppSecretArn!.Value)).toBe('arn:credentials#0');
     expect(credentials.evaluate(json.Outputs.TopSessionKeyArn!.Value)).toBe('arn:credentials#1');
+    // The one secret behind both, for the operator's IAM policy (README "Operator permissions").
+    expect(credentials.evaluate(json.Outputs.TopCredentialsSecretArn!.Value)).toBe('arn:credentials');
   });
 
   it('name the mobile key secret only when it exists (the parameter is set)', () => {
