@@ -21,8 +21,8 @@ export {
 export type WebhookFormatName = 'standard' | 'wecom' | 'dingtalk' | 'feishu' | 'http';
 export const WEBHOOK_FORMATS: readonly WebhookFormatName[] = ['standard', 'wecom', 'dingtalk', 'feishu', 'http'];
 /** Formats that create the lead in a CRM themselves (webhook/connectors, DESIGN §7). Alphabetical. */
-export type ConnectorFormat = 'feishu-bitable' | 'fxiaoke' | 'hubspot';
-export const CONNECTOR_FORMATS: readonly ConnectorFormat[] = ['feishu-bitable', 'fxiaoke', 'hubspot'];
+export type ConnectorFormat = 'feishu-bitable' | 'fxiaoke' | 'hubspot' | 'salesforce';
+export const CONNECTOR_FORMATS: readonly ConnectorFormat[] = ['feishu-bitable', 'fxiaoke', 'hubspot', 'salesforce'];
 export type EndpointFormat = WebhookFormatName | ConnectorFormat;
 export const ENDPOINT_FORMATS: readonly EndpointFormat[] = [...WEBHOOK_FORMATS, ...CONNECTOR_FORMATS];
 

@@ -2,6 +2,7 @@ import type { ConnectorFormat } from '../../domain/settings';
 import { feishuBitable } from './feishu-bitable';
 import { fxiaoke } from './fxiaoke';
 import { hubspot } from './hubspot';
+import { salesforce } from './salesforce';
 import type { ConnectorDefinition } from './types';
 
 export type { ConnectorDefinition, ConnectorInstance, ConnectorVerdict, ReasonClass } from './types';
@@ -11,4 +12,5 @@ export const CONNECTORS: Readonly<Record<ConnectorFormat, ConnectorDefinition>> 
   'feishu-bitable': feishuBitable,
   fxiaoke,
   hubspot,
+  salesforce,
 };

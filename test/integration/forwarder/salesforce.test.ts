@@ -1,0 +1,147 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { createDeliver } from '../../../functions/forwarder/deliver';
+import type { ForwardDeps } from '../../../functions/forwarder/ports';
+import { LEADS_RETENTION_SECONDS } from '../../../functions/local/runner/resources';
+import { startSimulatedSalesforce, type SimulatedSalesforce } from '../../../functions/local/simulators/salesforce';
+import { DynamoEndpointStatus } from '../../../functions/shared/aws/endpoint-status';
+import { SqsForwarderQueue } from '../../../functions/shared/aws/forwarder-queue';
+import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
+import { DynamoLedger, ledgerKey } from '../../../functions/shared/aws/ledger';
+import { parseForwarderSettings } from '../../../functions/shared/config/parse-settings';
+import type { Lead } from '../../../functions/shared/domain/lead';
+import type { Endpoint } from '../../../functions/shared/domain/settings';
+import { createDispatcher } from '../../../functions/shared/webhook/sender';
+import { drain } from '../../support/forwarder-loop';
+import { localAwsPerTest } from '../../support/local-aws';
+import { deadLetters } from '../../support/reliability-forwarder';
+
+/** The `salesforce` connector through the forwarder core, against the Salesforce simulator, dynalite and fauxqs. */
+
+const aws = localAwsPerTest({ maxReceiveCount: 10 });
+const dispatcher = createDispatcher();
+let org: SimulatedSalesforce;
+beforeEach(async () => {
+  org = await startSimulatedSalesforce();
+});
+afterEach(() => org.close());
+afterAll(() => dispatcher.close());
+
+function endpoints(extra: Record<string, unknown> = {}): Endpoint[] {
+  return parseForwarderSettings({
+    webhooks: [
+      {
+        name: 'salesforce',
+        format: 'salesforce',
+        instanceUrl: org.url,
+        clientId: org.clientId,
+        clientSecret: org.clientSecret,
+        externalIdField: 'Alimama_Lead_Id__c',
+        ...extra,
+      },
+    ],
+  }).webhooks;
+}
+
+function deps(list: Endpoint[]): ForwardDeps {
+  return {
+    endpoints: list,
+    ledger: new DynamoLedger(aws.dynamo.client, aws.table),
+    endpointStatus: new DynamoEndpointStatus(aws.dynamo.client, aws.table),
+    queue: new SqsForwarderQueue(aws.sqs, aws.queues.queueUrl, aws.queues.dlqUrl),
+    deliver: createDeliver(dispatcher),
+    maxReceiveCount: 10,
+    leadsRetentionSeconds: LEADS_RETENTION_SECONDS,
+    concurrency: 10,
+    // Retries come back at once: the test is about what is retried, not how long it waits.
+    backoffSeconds: () => 0,
+  };
+}
+
+const MOBILE = (i: number): string => `1380013${String(i).padStart(4, '0')}`;
+function leads(n: number, start = 500_000): Lead[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: String(start + i),
+    name: `**${i}`,
+    mobile: MOBILE(i),
+    mobile_encrypted: false,
+    location: 'xx省xx市xx县',
+    page_id: '5314456',
+    page_name: '新半价2',
+  }));
+}
+const enqueue = (list: Lead[]): Promise<unknown> =>
+  new SqsLeadQueue(aws.sqs, aws.queues.queueUrl).enqueue(list, '2026-11-29T06:00:00.000Z');
+
+const byLead = (id: string) => org.recordByExternalId('Alimama_Lead_Id__c', id);
+
+describe('salesforce connector', () => {
+  it('210 leads become exactly one Lead each with the mapped values; a session ended midway is renewed with one new token; a request limit, a 503 and a 500 are retried', async () => {
+    const all = leads(210);
+    await enqueue(all.slice(0, 100));
+    await drain(deps(endpoints()), aws.sqs, aws.queues.queueUrl, { maxMs: 60_000 });
+    org.expireAllTokens();
+    org.queueFault({ kind: 'request-limit' }, { kind: 'unavailable' }, { kind: 'server-error' });
+    await enqueue(all.slice(100));
+    await drain(deps(endpoints()), aws.sqs, aws.queues.queueUrl, { maxMs: 60_000 });
+    expect(org.records).toHaveLength(210);
+    for (const [i, lead] of all.entries()) {
+      const record = byLead(lead.id)!;
+      expect(record.fields).toMatchObject({
+        LastName: `**${i}`,
+        Company: '[not provided]',
+        MobilePhone: MOBILE(i),
+        LeadSource: 'Web',
+      });
+      expect(record.writes).toBe(1);
+    }
+    expect(org.tokensIssued).toBe(2);
+    expect(await deadLetters(aws.sqs, aws.queues.dlqUrl)).toEqual([]);
+  });
+
+  it("a rejected field (one the org's Lead lacks) is parked in the DLQ with Salesforce's errorCode and message", async () => {
+    await enqueue(leads(2));
+    await drain(
+      deps(endpoints({ fields: "{'LastName': data.name, 'Company': 'x', 'Alimama_Page__c': data.page_name}" })),
+      aws.sqs,
+      aws.queues.queueUrl,
+    );
+    expect(org.records).toEqual([]);
+    const parked = await deadLetters(aws.sqs, aws.queues.dlqUrl);
+    expect(parked).toHaveLength(2);
+    for (const message of parked) expect(message.reason).toContain('INVALID_FIELD');
+  });
+
+  it('a lost ledger write (simulated by deleting the ledger item after Salesforce accepted) makes no second Lead when the lead comes back', async () => {
+    const [lead] = leads(1);
+    await enqueue([lead!]);
+    await drain(deps(endpoints()), aws.sqs, aws.queues.queueUrl);
+    await aws.dynamo.client.send(
+      new DeleteItemCommand({ TableName: aws.table, Key: { pk: { S: ledgerKey(lead!.id, 'salesforce') } } }),
+    );
+    await enqueue([lead!]);
+    await drain(deps(endpoints()), aws.sqs, aws.queues.queueUrl);
+    expect(org.records).toHaveLength(1);
+    expect(byLead(lead!.id)!.writes).toBe(2);
+  });
+
+  it('an answer lost after the upsert was stored is retried, and the retry updates the same Lead', async () => {
+    org.queueFault({ kind: 'accept-then-drop' });
+    const [lead] = leads(1, 700_000);
+    await enqueue([lead!]);
+    await drain(deps(endpoints()), aws.sqs, aws.queues.queueUrl);
+    expect(org.records).toHaveLength(1);
+    expect(byLead(lead!.id)!.writes).toBe(2);
+  });
+
+  it('a ciphertext mobile stays out of MobilePhone, and the Lead is still made', async () => {
+    await enqueue([{ id: '9', name: '**九', mobile: 'Pci/6KXf+q0aBc==', mobile_encrypted: true }]);
+    await drain(deps(endpoints()), aws.sqs, aws.queues.queueUrl);
+    expect(byLead('9')!.fields).not.toHaveProperty('MobilePhone');
+  });
+
+  it('settings are validated: an API version before 46.0 and a field name that is no API name are named', () => {
+    expect(() => endpoints({ apiVersion: 'v45.0', externalIdField: 'Lead Id' })).toThrow(
+      /externalIdField must be the field's API name[\s\S]*apiVersion must be a REST API version from v46\.0/,
+    );
+  });
+});
