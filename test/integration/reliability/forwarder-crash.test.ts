@@ -5,6 +5,12 @@ import { startLocalSecretsManager, type LocalSecretsManager } from '../../../fun
 import type { QueueRecord } from '../../../functions/forwarder/forward';
 import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
 import { ledgerKey } from '../../../functions/shared/aws/ledger';
+import { parseForwarderSettings } from '../../../functions/shared/config/parse-settings';
+import {
+  SIMULATED_BITABLE_APP_TOKEN,
+  SIMULATED_BITABLE_TABLE_ID,
+  startSimulatedBitable,
+} from '../../../functions/local/simulators/feishu-bitable';
 import { realisticLeads } from '../../support/bench-leads';
 import { buildBundles, lambdaEnvironment, startLambda, type Bundles, type LambdaProcess } from '../../support/bench-lambda';
 import { receive } from '../../support/forwarder-loop';
@@ -90,22 +96,14 @@ function sqsEventOf(records: QueueRecord[]): SQSEvent {
   };
 }
 
-it('SIGKILL in the middle of forwarder batches: nothing lost, and a lead reaches an endpoint twice only where a killed attempt had already got its 2xx', async () => {
-  const random = seededRandom(SEED);
-  for (const name of ['crm', 'erp', 'bot'])
-    receivers[name] = await startRecordingReceiver(() => ({ kind: 'answer', status: 200, delayMs: 25 }));
-  const webhooksArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:reliability/webhooks';
-  secrets.set(webhooksArn, JSON.stringify(Object.entries(receivers).map(([name, r]) => ({ name, url: r.url }))));
-  const env = lambdaEnvironment({
-    endpoints: { dynamo: dynamo.endpoint, sqs: fauxqsEndpoint(), secretsManager: secrets.endpoint },
-    table,
-    ...queues,
-    maxReceiveCount: 20,
-    secretArns: { webhooks: webhooksArn },
-  });
-  const leads = realisticLeads(LEADS, { startId: '80000', seed: SEED });
-  await new SqsLeadQueue(sqs, queues.queueUrl).enqueue(leads, new Date().toISOString());
-
+/**
+ * Lambda's event source over the leads queue, with the deployed forwarder bundle in a process of
+ * its own, SIGKILLed at random in the middle of half the batches until KILLS kills.
+ */
+async function forwardWithKills(
+  env: Record<string, string>,
+  random: () => number,
+): Promise<{ kills: number; invocations: number; completed: number; inKilledBatches: Set<string> }> {
   const start = async (): Promise<LambdaProcess> => {
     const lambda = startLambda(bundles, bundles.files.forwarder, env);
     await lambda.loaded;
@@ -166,6 +164,26 @@ it('SIGKILL in the middle of forwarder batches: nothing lost, and a lead reaches
       );
   }
   await lambda.stop();
+  return { kills, invocations, completed, inKilledBatches };
+}
+
+it('SIGKILL in the middle of forwarder batches: nothing lost, and a lead reaches an endpoint twice only where a killed attempt had already got its 2xx', async () => {
+  const random = seededRandom(SEED);
+  for (const name of ['crm', 'erp', 'bot'])
+    receivers[name] = await startRecordingReceiver(() => ({ kind: 'answer', status: 200, delayMs: 25 }));
+  const webhooksArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:reliability/webhooks';
+  secrets.set(webhooksArn, JSON.stringify(Object.entries(receivers).map(([name, r]) => ({ name, url: r.url }))));
+  const env = lambdaEnvironment({
+    endpoints: { dynamo: dynamo.endpoint, sqs: fauxqsEndpoint(), secretsManager: secrets.endpoint },
+    table,
+    ...queues,
+    maxReceiveCount: 20,
+    secretArns: { webhooks: webhooksArn },
+  });
+  const leads = realisticLeads(LEADS, { startId: '80000', seed: SEED });
+  await new SqsLeadQueue(sqs, queues.queueUrl).enqueue(leads, new Date().toISOString());
+
+  const { kills, invocations, completed, inKilledBatches } = await forwardWithKills(env, random);
 
   // The crash window: (lead, endpoint) pairs an endpoint accepted while the ledger still says
   // "sending", which only a killed batch may leave; every other accepted pair is recorded.
@@ -225,3 +243,63 @@ it('SIGKILL in the middle of forwarder batches: nothing lost, and a lead reaches
   expect(result.duplicates.filter((d) => !window.has(d))).toEqual([]);
   expect(await deadLetters(sqs, queues.dlqUrl)).toEqual([]);
 }, 90_000);
+
+it('SIGKILL in the middle of batches to a feishu-bitable connector: every lead becomes exactly one record, even those the killed process had sent', async () => {
+  const random = seededRandom(SEED + 1);
+  const bitable = await startSimulatedBitable();
+  try {
+    const connector = {
+      name: 'bitable',
+      format: 'feishu-bitable',
+      baseUrl: bitable.url,
+      appId: bitable.appId,
+      appSecret: bitable.appSecret,
+      appToken: SIMULATED_BITABLE_APP_TOKEN,
+      tableId: SIMULATED_BITABLE_TABLE_ID,
+    };
+    const webhooksArn = 'arn:aws:secretsmanager:us-east-1:000000000000:secret:reliability/bitable-webhooks';
+    secrets.set(webhooksArn, JSON.stringify([connector]));
+    const env = lambdaEnvironment({
+      endpoints: { dynamo: dynamo.endpoint, sqs: fauxqsEndpoint(), secretsManager: secrets.endpoint },
+      table,
+      ...queues,
+      maxReceiveCount: 20,
+      secretArns: { webhooks: webhooksArn },
+    });
+    const leads = realisticLeads(LEADS, { startId: '90000', seed: SEED + 1 });
+    await new SqsLeadQueue(sqs, queues.queueUrl).enqueue(leads, new Date().toISOString());
+    const { kills, inKilledBatches } = await forwardWithKills(env, random);
+    // Records already made for leads of killed batches: the ones a re-send would duplicate without the vendor's key.
+    const madeByKilled = bitable.records().filter((r) => inKilledBatches.has(`lead_${String(r.fields['线索ID'])}`)).length;
+
+    await drainWith(
+      {
+        ddb: dynamo.client,
+        sqs,
+        table,
+        queues,
+        endpoints: parseForwarderSettings({ webhooks: [connector] }).webhooks,
+        maxReceiveCount: 20,
+        backoffSeconds: 0,
+        ledgerNow: () => Date.now() + LEASE_SKIP_MS,
+      },
+      2,
+      { idleMs: (VISIBILITY_SECONDS + 1) * 1000 },
+    );
+    const ids = bitable.records().map((r) => String(r.fields['线索ID']));
+    recordFigures('forwarder-crash-connector', {
+      leads: LEADS,
+      crashesInjected: kills,
+      recordsMadeByKilledBatches: madeByKilled,
+      records: ids.length,
+      duplicates: ids.length - new Set(ids).size,
+    });
+    expect(kills).toBeGreaterThanOrEqual(KILLS / 2);
+    // Not vacuous: some records were made by a batch that was then killed.
+    expect(madeByKilled).toBeGreaterThan(0);
+    expect(ids.sort()).toEqual(leads.map((l) => l.id).sort());
+    expect(await deadLetters(sqs, queues.dlqUrl)).toEqual([]);
+  } finally {
+    await bitable.close();
+  }
+}, 180_000);
