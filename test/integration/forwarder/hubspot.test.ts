@@ -1,16 +1,12 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
-import { createDeliver } from '../../../functions/forwarder/deliver';
 import type { ForwardDeps } from '../../../functions/forwarder/ports';
-import { LEADS_RETENTION_SECONDS } from '../../../functions/local/runner/resources';
 import { startSimulatedHubSpot, type SimulatedHubSpot } from '../../../functions/local/simulators/hubspot';
-import { DynamoEndpointStatus } from '../../../functions/shared/aws/endpoint-status';
-import { SqsForwarderQueue } from '../../../functions/shared/aws/forwarder-queue';
-import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
-import { DynamoLedger, ledgerKey } from '../../../functions/shared/aws/ledger';
+import { ledgerKey } from '../../../functions/shared/aws/ledger';
 import { parseForwarderSettings } from '../../../functions/shared/config/parse-settings';
 import type { Lead } from '../../../functions/shared/domain/lead';
 import type { Endpoint } from '../../../functions/shared/domain/settings';
 import { createDispatcher } from '../../../functions/shared/webhook/sender';
+import { connectorForwarderDeps, connectorLeadMobile, connectorLeads, enqueueLeads } from '../../support/connector-forwarder';
 import { drain } from '../../support/forwarder-loop';
 import { localAwsPerTest } from '../../support/local-aws';
 import { deadLetters } from '../../support/reliability-forwarder';
@@ -32,35 +28,10 @@ function endpoints(extra: Record<string, unknown> = {}): Endpoint[] {
   }).webhooks;
 }
 
-function deps(list: Endpoint[]): ForwardDeps {
-  return {
-    endpoints: list,
-    ledger: new DynamoLedger(aws.dynamo.client, aws.table),
-    endpointStatus: new DynamoEndpointStatus(aws.dynamo.client, aws.table),
-    queue: new SqsForwarderQueue(aws.sqs, aws.queues.queueUrl, aws.queues.dlqUrl),
-    deliver: createDeliver(dispatcher),
-    maxReceiveCount: 10,
-    leadsRetentionSeconds: LEADS_RETENTION_SECONDS,
-    concurrency: 10,
-    // Retries come back at once: the test is about what is retried, not how long it waits.
-    backoffSeconds: () => 0,
-  };
-}
-
-const MOBILE = (i: number): string => `1380013${String(i).padStart(4, '0')}`;
-function leads(n: number, start = 500_000): Lead[] {
-  return Array.from({ length: n }, (_, i) => ({
-    id: String(start + i),
-    name: `**${i}`,
-    mobile: MOBILE(i),
-    mobile_encrypted: false,
-    location: 'xx省xx市xx县',
-    page_id: '5314456',
-    page_name: '新半价2',
-  }));
-}
-const enqueue = (list: Lead[]): Promise<unknown> =>
-  new SqsLeadQueue(aws.sqs, aws.queues.queueUrl).enqueue(list, '2026-11-29T06:00:00.000Z');
+const deps = (list: Endpoint[]): ForwardDeps => connectorForwarderDeps(aws, dispatcher, list);
+const MOBILE = connectorLeadMobile;
+const leads = connectorLeads;
+const enqueue = (list: Lead[]): Promise<unknown> => enqueueLeads(aws, list);
 
 describe('hubspot connector', () => {
   it('210 leads become exactly one contact each with the mapped values; a 429 and a 503 on the way are retried', async () => {
