@@ -5,8 +5,11 @@ import type { AddressInfo } from 'node:net';
  * A webhook receiver for the reliability suite: a real node:http server that answers as its
  * script says and keeps, per `webhook-id`, how often the lead arrived, how often it was
  * accepted, and whether it arrived again after it had been accepted (a duplicate a Standard
- * Webhooks receiver would have to drop). "Accepted" means a 2xx was actually written to a live
- * connection, not merely decided: a 2xx the sender never saw would be our bookkeeping's error.
+ * Webhooks receiver would have to drop). "Accepted" means a 2xx was actually written to the
+ * connection, not merely decided, as a real receiver commits the lead before it answers. A
+ * sender that has just timed out may not see it: its close reaches this server after the
+ * request did, so the write still succeeds. That is the duplicate timeouts make, and the
+ * chaos test tells it from the forwarder's own (chaos.test.ts, `unexplained`).
  */
 
 export type Behaviour =
@@ -23,6 +26,11 @@ export interface LeadRecord {
   accepted: number;
   /** Requests that arrived after a 2xx had been written for this lead. */
   afterAccept: number;
+  /**
+   * Requests since the latest 2xx was written. A sender that stops at the 2xx it sees ends at 0
+   * even when an earlier 2xx was lost to its timeout (that one it never saw, so it sent again).
+   */
+  sinceLastAccept: number;
 }
 
 export interface RecordingReceiver {
@@ -68,10 +76,13 @@ export async function startRecordingReceiver(
   const handle = (req: IncomingMessage, res: ServerResponse, body: string): void => {
     const id = String(req.headers['webhook-id'] ?? '?');
     if (id !== `lead_${leadIdOf(body)}`) receiver.mismatched += 1;
-    const record = leads.get(id) ?? { attempts: 0, accepted: 0, afterAccept: 0 };
+    const record = leads.get(id) ?? { attempts: 0, accepted: 0, afterAccept: 0, sinceLastAccept: 0 };
     leads.set(id, record);
     record.attempts += 1;
-    if (record.accepted > 0) record.afterAccept += 1;
+    if (record.accepted > 0) {
+      record.afterAccept += 1;
+      record.sinceLastAccept += 1;
+    }
     const behaviour = decide(id, record.attempts);
     const label = behaviour.kind === 'answer' ? String(behaviour.status) : behaviour.kind;
     behaviours.set(label, (behaviours.get(label) ?? 0) + 1);
@@ -87,7 +98,11 @@ export async function startRecordingReceiver(
           // The sender gave up (its timeout) or the connection broke: nothing was delivered.
           if (res.destroyed || req.socket.destroyed) return;
           const ok = behaviour.status >= 200 && behaviour.status < 300;
-          if (ok) res.once('finish', () => (record.accepted += 1));
+          if (ok)
+            res.once('finish', () => {
+              record.accepted += 1;
+              record.sinceLastAccept = 0;
+            });
           res.writeHead(behaviour.status, behaviour.headers).end(ok ? '' : 'try later');
         };
         if (behaviour.delayMs === undefined || behaviour.delayMs <= 0) respond();

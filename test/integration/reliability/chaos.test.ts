@@ -1,6 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { RecordResult } from '../../../functions/forwarder/forward';
+import type { EndpointResult } from '../../../functions/forwarder/ports';
 import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
 import { realisticLeads } from '../../support/bench-leads';
 import { createQueues, sqsClient, startDynalite, type LocalDynamo, type TestQueues } from '../../support/local-aws';
@@ -14,7 +15,8 @@ import { createStateTable } from '../../support/tables';
  * Webhook chaos: three receivers that answer each attempt, by a seeded draw, with 2xx, 429,
  * 500, 503, a reset connection, a slow answer or no answer within the timeout. The real
  * forwarder (several instances, retries through SQS visibility) must get every lead accepted
- * exactly once by every endpoint, within a bounded number of attempts, and park nothing.
+ * by every endpoint, never send one again after a 2xx it saw, stay within a bounded number of
+ * attempts, and park nothing.
  */
 
 const SEED = 6;
@@ -66,15 +68,39 @@ function chaos(name: string): (webhookId: string, attempt: number) => Behaviour 
 }
 
 function senderTimeouts(records: RecordResult[], key: string): number {
+  return attemptsOf(records, key).filter((e) => e.reason?.startsWith('timeout') === true).length;
+}
+
+/** What the forwarder's records say about one `lead_<id>@<endpoint>` key. */
+function attemptsOf(records: RecordResult[], key: string): EndpointResult[] {
   const [webhookId, name] = key.split('@') as [string, string];
   const id = webhookId.replace(/^lead_/, '');
   return records
     .filter((r) => r.leadId === id)
     .flatMap((r) => r.endpoints)
-    .filter((e) => e.endpoint === name && e.reason?.startsWith('timeout') === true).length;
+    .filter((e) => e.endpoint === name);
 }
 
-it('receivers answering 2xx/429/500/503, resetting, stalling and hanging at random: every lead accepted exactly once per endpoint, retries bounded, DLQ empty', async () => {
+/**
+ * A receiver that got a lead twice is at-least-once delivery's one honest case when the sender
+ * timed out on a 2xx the receiver had already written (it never saw it, so it sent again, with
+ * the same webhook-id for the receiver to drop). Under load that happens: a 1.5-s budget is a
+ * few event-loop turns on a busy two-core machine. Anything else is the forwarder's fault: it
+ * saw two acceptances, sent again after the 2xx it saw (a request after the latest 2xx), or
+ * accepted more times than it timed out. Returns why a duplicate is not that case, or undefined.
+ */
+function unexplained(records: RecordResult[], receiver: RecordingReceiver, key: string): string | undefined {
+  const record = receiver.leads.get(key.split('@')[0]!);
+  if (record === undefined) return 'never received';
+  const seen = attemptsOf(records, key).filter((e) => e.state === 'delivered').length;
+  const timeouts = senderTimeouts(records, key);
+  if (seen !== 1) return `the forwarder saw ${seen} acceptances`;
+  if (record.sinceLastAccept > 0) return `${record.sinceLastAccept} request(s) after the latest 2xx`;
+  if (record.accepted - 1 > timeouts) return `${record.accepted} acceptances but ${timeouts} sender timeouts`;
+  return undefined;
+}
+
+it('receivers answering 2xx/429/500/503, resetting, stalling and hanging at random: every lead accepted by every endpoint, never sent again after a 2xx the forwarder saw, retries bounded, DLQ empty', async () => {
   const names = ['crm', 'erp', 'bot'] as const;
   const byName: Record<string, RecordingReceiver> = {};
   for (const name of names) {
@@ -98,7 +124,8 @@ it('receivers answering 2xx/429/500/503, resetting, stalling and hanging at rand
       backoffSeconds: 0,
     },
     INSTANCES,
-    { maxMs: 80_000 },
+    // A loaded CI machine drained it in 68 s (23 s here when quiet): room for that, then losses show.
+    { maxMs: 100_000 },
   );
   const drainMs = Date.now() - began;
   lag.disable();
@@ -112,6 +139,10 @@ it('receivers answering 2xx/429/500/503, resetting, stalling and hanging at rand
   const behaviours: Record<string, number> = {};
   for (const r of receivers) for (const [k, v] of r.behaviours) behaviours[k] = (behaviours[k] ?? 0) + v;
   const parked = await deadLetters(sqs, queues.dlqUrl);
+  const faults = result.duplicates.flatMap((key) => {
+    const why = unexplained(records, byName[key.split('@')[1]!]!, key);
+    return why === undefined ? [] : [`${key}: ${why} (${senderTimeouts(records, key)} sender timeouts)`];
+  });
   recordFigures('chaos', {
     seed: SEED,
     leads: LEADS,
@@ -123,18 +154,25 @@ it('receivers answering 2xx/429/500/503, resetting, stalling and hanging at rand
     maxReceivesPerMessage: Math.max(...receivesPerMessage.values()),
     losses: result.losses.length,
     duplicates: result.duplicates.length,
+    duplicatesAfterSenderTimeout: result.duplicates.length - faults.length,
     parked: parked.length,
     drainMs,
     eventLoopLagMaxMs: Math.round(lag.max / 1e6),
     eventLoopLagP99Ms: Math.round(lag.percentile(99) / 1e6),
   });
   expect(result.losses).toEqual([]);
-  // On failure, say whether each duplicate followed a sender timeout (a 2xx the forwarder never saw) or not.
-  expect(result.duplicates.map((key) => `${key} (${senderTimeouts(records, key)} sender timeouts)`)).toEqual([]);
-  expect(result.deliveries).toBe(LEADS * names.length);
+  expect(faults).toEqual([]);
+  // A 2xx lost to the sender's timeout stays rare (0 on a quiet machine, 3 of 3,000 on a loaded CI one).
+  expect(result.duplicates.length).toBeLessThanOrEqual((LEADS * names.length) / 100);
+  // Every 2xx written is one lead once, or a re-send after a 2xx lost to a timeout (checked above).
+  const extraAcceptances = result.duplicates.reduce((sum, key) => {
+    const [webhookId, name] = key.split('@') as [string, string];
+    return sum + (byName[name]!.leads.get(webhookId)!.accepted - 1);
+  }, 0);
+  expect(result.deliveries).toBe(LEADS * names.length + extraAcceptances);
   expect(parked).toEqual([]);
   // Bounded: no (lead, endpoint) took more than the receive budget, and the chaos was real.
   expect(result.maxAttempts).toBeLessThanOrEqual(MAX_RECEIVE_COUNT);
   expect(result.attempts).toBeGreaterThan(result.deliveries * 1.5);
   for (const kind of ['429', '500', '503', 'reset', 'hang']) expect(behaviours[kind] ?? 0).toBeGreaterThan(0);
-}, 120_000);
+}, 150_000);
