@@ -1,6 +1,7 @@
 import { ConfigError } from '../domain/errors';
 import { integer, oneOf, Problems, requiredText, shown, unknownKeys, url } from './readers';
 import { isLeadId } from '../domain/ids';
+import { RESERVED_HEADERS } from '../domain/reserved-headers';
 import { duplicateKeyProblems } from './json-duplicate-keys';
 import { jsonSyntaxProblem } from './json-syntax';
 import { isRecord } from '../domain/is-record';
@@ -72,16 +73,6 @@ const AUTH_KEYS: Readonly<Record<EndpointAuth['type'], readonly string[]>> = {
   oauth2: ['type', 'tokenUrl', 'clientId', 'clientSecret', 'scope'],
 };
 const SETTINGS_KEYS = ['top', 'pollIntervalSeconds', 'startFrom', 'webhooks', 'mobilePrivateKey'];
-// Receivers set their own values for these; a custom header must not forge them.
-const RESERVED_HEADERS = new Set([
-  'content-type',
-  'content-length',
-  'host',
-  'user-agent',
-  'webhook-id',
-  'webhook-timestamp',
-  'webhook-signature',
-]);
 /** Headers undici refuses on a request (or, for Connection, that would change how it reuses sockets). */
 const CONNECTION_HEADERS = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect']);
 // Names the rule, never the value: header values are often credentials.
