@@ -6,7 +6,7 @@ import { sendAuthorized } from '../shared/webhook/auth/send-authorized';
 import { TokenRequestError } from '../shared/webhook/auth/oauth2-token';
 import { sendToConnector, type ConnectorAttempt } from '../shared/webhook/connectors/send';
 import { UnpreparedDeliveryError } from '../shared/webhook/formats/http';
-import { classify, excerpt, parseRetryAfter } from './outcome';
+import { classify, excerpt, networkRetry, parseRetryAfter } from './outcome';
 import type { AttemptResult } from './ports';
 
 /**
@@ -58,15 +58,7 @@ async function deliverToConnector(
 
 /** A connector's verdict in the forwarder's words; the reason names the vendor's code, the status and the endpoint. */
 export function connectorResult(attempt: ConnectorAttempt, name: string, now: Date): AttemptResult {
-  if (attempt.kind === 'network') {
-    const { result } = attempt;
-    return {
-      outcome: 'retry',
-      reason: `${result.reason === 'timeout' ? 'timeout' : 'connection error'} from ${name}: ${result.message}`,
-      reasonClass: 'network',
-      latencyMs: result.latencyMs,
-    };
-  }
+  if (attempt.kind === 'network') return networkRetry(attempt.result, name);
   const { verdict, status, latencyMs } = attempt;
   if (verdict.outcome === 'delivered')
     return verdict.recordId === undefined

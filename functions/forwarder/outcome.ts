@@ -43,17 +43,21 @@ export function classify(
   opts: { endpoint?: string; now?: Date } = {},
 ): AttemptResult {
   const where = opts.endpoint ?? 'endpoint';
-  if (result.kind === 'network') {
-    return {
-      outcome: 'retry',
-      reason: `${result.reason === 'timeout' ? 'timeout' : 'connection error'} from ${where}: ${result.message}`,
-      latencyMs: result.latencyMs,
-    };
-  }
+  if (result.kind === 'network') return networkRetry(result, where);
   const verdict = classifyResponse(result, format, where, opts.now ?? new Date());
   const facts = { ...verdict, status: result.status, latencyMs: result.latencyMs };
   // Only an answer that did not accept the lead is kept (for the DLQ); a delivery needs none.
   return verdict.outcome === 'delivered' ? facts : { ...facts, response: excerpt(result.body) };
+}
+
+/** No answer (a timeout, a refused or broken connection): always worth another try, for webhooks and connectors alike. */
+export function networkRetry(result: Extract<SendResult, { kind: 'network' }>, where: string): AttemptResult {
+  return {
+    outcome: 'retry',
+    reason: `${result.reason === 'timeout' ? 'timeout' : 'connection error'} from ${where}: ${result.message}`,
+    reasonClass: 'network',
+    latencyMs: result.latencyMs,
+  };
 }
 
 function classifyResponse(

@@ -93,6 +93,7 @@ describe('classify (DESIGN §3)', () => {
     ).toEqual({
       outcome: 'retry',
       reason: 'timeout from crm: no complete response within 100 ms',
+      reasonClass: 'network',
       latencyMs: 100,
     });
     expect(
