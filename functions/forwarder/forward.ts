@@ -139,8 +139,16 @@ async function deliverOnce(
 ): Promise<EndpointResult> {
   const name = endpoint.name;
   const goneAt = gone.get(name);
-  if (goneAt !== undefined)
+  if (goneAt !== undefined) {
+    // A lead it accepted before it went (back for another endpoint's retry) needs nothing from
+    // it: reporting it gone would park a lead that every endpoint has.
+    try {
+      if (await deps.ledger.wasDelivered(delivery.lead.id, name)) return { endpoint: name, state: 'already-delivered' };
+    } catch (error) {
+      return { endpoint: name, state: 'retry', reason: `${name}: the delivery ledger is unavailable (${messageOf(error)})` };
+    }
     return { endpoint: name, state: 'gone', reason: `${name} answered 410 Gone earlier; change its url to resume`, goneAt };
+  }
   // Expressions first (DESIGN §7): a lead the filter keeps out costs no claim and no request; one
   // an expression fails on is refused for this endpoint (parked with the reason), never dropped.
   let prepared: Prepared;

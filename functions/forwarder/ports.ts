@@ -68,6 +68,8 @@ export type ClaimResult =
 
 export interface Ledger {
   claim(leadId: LeadId, endpoint: string, leaseMs: number, replay: boolean): Promise<ClaimResult>;
+  /** Whether the endpoint has accepted the lead already (read only). */
+  wasDelivered(leadId: LeadId, endpoint: string): Promise<boolean>;
   delivered(leadId: LeadId, endpoint: string, status: number): Promise<void>;
   rejected(leadId: LeadId, endpoint: string, token: string, reason: string): Promise<void>;
   release(leadId: LeadId, endpoint: string, token: string): Promise<void>;

@@ -81,6 +81,14 @@ export class DynamoLedger implements Ledger {
     return { kind: 'busy' };
   }
 
+  /** Whether the endpoint has accepted the lead (a read; it claims nothing). */
+  async wasDelivered(leadId: LeadId, endpoint: string): Promise<boolean> {
+    const { Item } = await this.ddb.send(
+      new GetItemCommand({ TableName: this.table, Key: { pk: { S: ledgerKey(leadId, endpoint) } }, ConsistentRead: true }),
+    );
+    return Item?.status?.S === 'delivered';
+  }
+
   /**
    * A copy of the lead is still around (a replay, a duplicate message), so the record must outlive
    * it too: each replay re-parks the lead with a fresh DLQ retention, and a record that expired

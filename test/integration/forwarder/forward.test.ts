@@ -3,6 +3,7 @@ import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { Webhook } from 'standardwebhooks';
 import { createDeliver } from '../../../functions/forwarder/deliver';
+import { forwardBatch } from '../../../functions/forwarder/forward';
 import type { ForwardDeps, Ledger } from '../../../functions/forwarder/ports';
 import { DynamoEndpointStatus, endpointKey } from '../../../functions/shared/aws/endpoint-status';
 import { SqsForwarderQueue } from '../../../functions/shared/aws/forwarder-queue';
@@ -12,7 +13,7 @@ import { DynamoLedger, ledgerKey } from '../../../functions/shared/aws/ledger';
 import type { Lead } from '../../../functions/shared/domain/lead';
 import type { Endpoint } from '../../../functions/shared/domain/settings';
 import { createDispatcher } from '../../../functions/shared/webhook/sender';
-import { drain } from '../../support/forwarder-loop';
+import { drain, receive } from '../../support/forwarder-loop';
 import { deadLetters, type ParkedMessage } from '../../support/reliability-forwarder';
 import { createQueues, sqsClient, startDynalite, type LocalDynamo, type TestQueues } from '../../support/local-aws';
 import { startReceiver, type Answer, type Receiver } from '../../support/receiver';
@@ -156,6 +157,23 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
     expect(parked.filter((m) => m.endpoints !== 'gone' || !/410|gone/i.test(m.reason ?? ''))).toEqual([]);
   });
 
+  it('an endpoint that went (410) after it accepted a lead: that lead, back for another endpoint, is not parked for it', async () => {
+    const first = await receiver((n) => ({ status: n === 0 ? 200 : 410 }));
+    const flaky = await receiver((n) => (n === 0 ? { status: 503, headers: { 'retry-after': '1' } } : { status: 200 }));
+    const endpoints = [endpoint('first', first), endpoint('flaky', flaky)];
+    const d = deps(endpoints);
+    await enqueue(leads(1, 600));
+    const once = await forwardBatch(d, await receive(sqs, queues.queueUrl));
+    expect(once.records[0]?.endpoints.map((e) => e.state)).toEqual(['delivered', 'retry']);
+    // What a 410 to another lead does meanwhile.
+    await d.endpointStatus.markGone(endpoints[0]!, new Date());
+    const rest = await drain(d, sqs, queues.queueUrl, { idleMs: 2_500 });
+    expect(rest.map((r) => r.endpoints.map((e) => e.state))).toEqual([['already-delivered', 'delivered']]);
+    expect(first.accepted).toEqual(['600']);
+    expect(first.requests).toHaveLength(1);
+    expect(flaky.accepted).toEqual(['600']);
+    expect(await dlqMessages()).toEqual([]);
+  });
   it('400 parks the lead in the DLQ with the reason, body intact; a replay reaches only the endpoint that refused it', async () => {
     let refuse = true;
     const good = await receiver();
@@ -284,6 +302,7 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
         delivered: (...args) => (fails('delivered', args[0], args[1]) ? Promise.reject(fault) : real.delivered(...args)),
         rejected: (...args) => real.rejected(...args),
         release: (...args) => real.release(...args),
+        wasDelivered: (...args) => real.wasDelivered(...args),
       };
     }
     const ledgerStatus = async (leadId: string, name: string): Promise<string | undefined> =>

@@ -34,4 +34,16 @@ describe('DynamoLedger (dynalite)', () => {
     expect(await expiresAt('7', 'crm')).toBe(now / 1000 + LEDGER_TTL_DAYS * 86_400);
     expect(await expiresAt('7', 'erp')).toBe(now / 1000 + LEDGER_TTL_DAYS * 86_400);
   });
+
+  it('wasDelivered is true only once the endpoint accepted, and reading it claims nothing', async () => {
+    const ledger = new DynamoLedger(local.client, local.table);
+    expect(await ledger.wasDelivered('8', 'crm')).toBe(false);
+    const claim = await ledger.claim('8', 'crm', 60_000, false);
+    if (claim.kind !== 'claimed') throw new Error('setup: expected a claim');
+    expect(await ledger.wasDelivered('8', 'crm')).toBe(false);
+    await ledger.delivered('8', 'crm', 200);
+    expect(await ledger.wasDelivered('8', 'crm')).toBe(true);
+    expect(await ledger.wasDelivered('8', 'erp')).toBe(false);
+    expect(await ledger.claim('8', 'erp', 60_000, false)).toMatchObject({ kind: 'claimed' });
+  });
 });
