@@ -75,6 +75,8 @@ function bitable(settings: FeishuBitableSettings): ConnectorInstance {
       read: readToken,
     },
     defaultFields,
+    // Feishu refuses a second write to a table while one is in progress (1254291, feishu-bitable-errors.ts).
+    writeLane: records,
     renderRecord: (record, token) => ({
       url: `${records}?client_token=${idempotencyUuid(record.endpointName, record.webhookId)}`,
       headers: { ...jsonHeaders(), authorization: `Bearer ${token.value}` },

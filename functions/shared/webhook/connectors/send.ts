@@ -12,10 +12,12 @@ import type {
   TokenFlow,
   VendorAnswer,
 } from './types';
+import { processWriteLanes, type WriteLanes } from './write-lanes';
 
 /**
  * One delivery to a connector (DESIGN §7): the token (cached and shared by the process), the
- * optional look-up of a record this lead already made, then the create request, each answer read
+ * optional look-up of a record this lead already made, then the create request (one at a time
+ * per write lane when the connector names one), each answer read
  * by the connector's error table. A token the vendor refuses before its time is dropped and the
  * request made once more with a new one; a second refusal is a retry for later (class `auth`).
  * Throws TokenRequestError (retryable) when no token can be had; resolves otherwise.
@@ -38,6 +40,7 @@ export async function sendToConnector(
   endpoint: ConnectorTarget,
   record: ConnectorRecord,
   tokens: TokenCache = processTokenCache,
+  lanes: WriteLanes = processWriteLanes,
 ): Promise<ConnectorAttempt> {
   const { connector } = endpoint;
   const exchange = createExchange(dispatcher, endpoint, tokens);
@@ -55,10 +58,12 @@ export async function sendToConnector(
       return { ...found, latencyMs, verdict: { outcome: 'delivered', recordId: verdict.recordId } };
     if (verdict.outcome !== 'absent') return { ...found, latencyMs, verdict };
   }
-  const created = await exchange<ConnectorVerdict>(
-    (token) => connector.renderRecord(record, token),
-    (answer) => connector.readAnswer(answer),
-  );
+  const create = (): Promise<Exchanged<ConnectorVerdict>> =>
+    exchange<ConnectorVerdict>(
+      (token) => connector.renderRecord(record, token),
+      (answer) => connector.readAnswer(answer),
+    );
+  const created = connector.writeLane === undefined ? await create() : await lanes.run(connector.writeLane, create);
   if (created.kind === 'network') return created;
   return { ...created, latencyMs: latencyMs + created.latencyMs };
 }

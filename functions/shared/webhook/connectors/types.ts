@@ -113,6 +113,11 @@ export interface ConnectorInstance {
     request(record: ConnectorRecord, token: AccessToken): RenderedRequest;
     read(answer: VendorAnswer): LookupVerdict;
   };
+  /**
+   * Optional: creates with the same lane key are sent one at a time by this process, for a
+   * vendor that refuses concurrent writes to one object (write-lanes.ts).
+   */
+  readonly writeLane?: string;
   /** The create (or upsert) request; pure: the same record and token give the same request. */
   renderRecord(record: ConnectorRecord, token: AccessToken): RenderedRequest;
   readAnswer(answer: VendorAnswer): ConnectorVerdict;
