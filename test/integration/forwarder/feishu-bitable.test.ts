@@ -1,5 +1,4 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
-import { createDeliver } from '../../../functions/forwarder/deliver';
 import type { RecordResult } from '../../../functions/forwarder/forward';
 import type { ForwardDeps } from '../../../functions/forwarder/ports';
 import {
@@ -9,15 +8,12 @@ import {
   type SimulatedBitable,
   type SimulatedBitableOptions,
 } from '../../../functions/local/simulators/feishu-bitable';
-import { LEADS_RETENTION_SECONDS } from '../../../functions/local/runner/resources';
-import { DynamoEndpointStatus } from '../../../functions/shared/aws/endpoint-status';
-import { SqsForwarderQueue } from '../../../functions/shared/aws/forwarder-queue';
-import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
-import { DynamoLedger, ledgerKey } from '../../../functions/shared/aws/ledger';
+import { ledgerKey } from '../../../functions/shared/aws/ledger';
 import { parseForwarderSettings } from '../../../functions/shared/config/parse-settings';
 import type { Lead } from '../../../functions/shared/domain/lead';
 import type { Endpoint } from '../../../functions/shared/domain/settings';
 import { createDispatcher } from '../../../functions/shared/webhook/sender';
+import { connectorForwarderDeps, enqueueLeads } from '../../support/connector-forwarder';
 import { drain } from '../../support/forwarder-loop';
 import { localAwsPerTest } from '../../support/local-aws';
 import { deadLetters } from '../../support/reliability-forwarder';
@@ -61,17 +57,9 @@ function bitable(extra: Record<string, unknown> = {}): Endpoint[] {
 }
 
 function deps(list: Endpoint[]): ForwardDeps {
-  return {
-    endpoints: list,
-    ledger: new DynamoLedger(aws.dynamo.client, aws.table),
-    endpointStatus: new DynamoEndpointStatus(aws.dynamo.client, aws.table),
-    queue: new SqsForwarderQueue(aws.sqs, aws.queues.queueUrl, aws.queues.dlqUrl),
-    deliver: createDeliver(dispatcher),
-    maxReceiveCount: 10,
-    leadsRetentionSeconds: LEADS_RETENTION_SECONDS,
-    concurrency: 10,
+  return connectorForwarderDeps(aws, dispatcher, list, {
     backoffSeconds: (_attempt, retryAfter) => (retryAfter === undefined ? 0 : Math.min(retryAfter, 1)),
-  };
+  });
 }
 
 const mobileOf = (i: number): string => `1390000${String(i).padStart(4, '0')}`;
@@ -96,8 +84,7 @@ function leads(n: number, from = 0): Lead[] {
   });
 }
 
-const enqueue = (list: Lead[]): Promise<void> =>
-  new SqsLeadQueue(aws.sqs, aws.queues.queueUrl).enqueue(list, '2026-11-29T06:00:00.000Z').then(() => undefined);
+const enqueue = (list: Lead[]): Promise<unknown> => enqueueLeads(aws, list);
 
 /** Lead id → how many records hold it. */
 function recordCounts(): Map<string, number> {
