@@ -1,4 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isLeadId, type LeadId } from '../../shared/domain/ids';
 import { isRecord } from '../../shared/domain/is-record';
@@ -7,7 +6,8 @@ import { parseJsonKeepingBigInts } from '../../shared/taobao/json';
 import { signTopRequest } from '../../shared/taobao/sign';
 import { type SampleLead } from './sample-leads';
 import { formatTopTimestamp, parseTopTimestamp } from '../../shared/taobao/timestamp';
-import { FaultQueue, readBody, RequestLog, send, SimulatorServer } from './http-server';
+import { sameSecret } from './same-secret';
+import { FaultQueue, HttpSimulator, readBody, send, type SimulatorControls } from './http-server';
 
 export { generateLeads, type GenerateLeadsOptions, type SampleLead } from './sample-leads';
 
@@ -79,7 +79,7 @@ export interface GatewayRequestRecord {
   servedIds?: LeadId[];
 }
 
-export interface SimulatedGateway {
+export interface SimulatedGateway extends SimulatorControls<GatewayRequestRecord> {
   /** The gateway URL to configure (`http://127.0.0.1:<port>/router/rest`). */
   readonly url: string;
   readonly appKey: string;
@@ -87,7 +87,6 @@ export interface SimulatedGateway {
   readonly sessionKey: string;
   /** Every lead held, newest (highest id) first. */
   readonly leads: readonly SampleLead[];
-  readonly requests: readonly GatewayRequestRecord[];
   /** Adds leads (a lead with an id already held replaces it). */
   addLeads(leads: readonly SampleLead[]): void;
   /** Faults for the next calls, one per call, in order; they win over setFault. */
@@ -97,8 +96,6 @@ export interface SimulatedGateway {
   /** An expired session is answered with code 27, as after the merchant's authorization lapses. */
   setSessionExpired(expired: boolean): void;
   setLatency(ms: number): void;
-  clearRequests(): void;
-  close(): Promise<void>;
 }
 
 export const SIMULATED_APP_KEY = '12345678';
@@ -129,24 +126,21 @@ interface TopRefusal {
  * open connection and pending delay, so a test never hangs on it.
  */
 export async function startSimulatedGateway(options: SimulatedGatewayOptions = {}): Promise<SimulatedGateway> {
-  const gateway = new Gateway(options);
-  return gateway.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  return new Gateway(options).listen(options);
 }
 
-class Gateway implements SimulatedGateway {
-  url = '';
+class Gateway extends HttpSimulator<GatewayRequestRecord> implements SimulatedGateway {
   readonly appKey: string;
   readonly appSecret: string;
   readonly sessionKey: string;
   private held: HeldLead[] = []; // highest id first
-  private readonly log = new RequestLog<GatewayRequestRecord>();
   private readonly faults = new FaultQueue<GatewayFault>();
   private sessionExpired = false;
   private latencyMs: number;
   private readonly now: () => number;
-  private readonly http = new SimulatorServer((req, res) => this.handle(req, res));
 
   constructor(private readonly options: SimulatedGatewayOptions) {
+    super('the simulated gateway', SIMULATED_GATEWAY_PATH);
     this.appKey = options.appKey ?? SIMULATED_APP_KEY;
     this.appSecret = options.appSecret ?? SIMULATED_APP_SECRET;
     this.sessionKey = options.sessionKey ?? SIMULATED_SESSION_KEY;
@@ -155,17 +149,8 @@ class Gateway implements SimulatedGateway {
     this.addLeads(options.leads ?? []);
   }
 
-  async listen(host: string, port: number): Promise<SimulatedGateway> {
-    this.url = `${await this.http.listen(host, port, 'the simulated gateway')}${SIMULATED_GATEWAY_PATH}`;
-    return this;
-  }
-
   get leads(): readonly SampleLead[] {
     return this.held.map((entry) => entry.lead);
-  }
-
-  get requests(): readonly GatewayRequestRecord[] {
-    return this.log.all;
   }
 
   queueFault(...faults: GatewayFault[]): void {
@@ -184,10 +169,6 @@ class Gateway implements SimulatedGateway {
     this.latencyMs = ms;
   }
 
-  clearRequests(): void {
-    this.log.clear();
-  }
-
   addLeads(leads: readonly SampleLead[]): void {
     const byId = new Map(this.held.map((entry) => [entry.id, entry]));
     for (const lead of leads) {
@@ -197,11 +178,7 @@ class Gateway implements SimulatedGateway {
     this.held = [...byId.values()].sort((a, b) => (a.id > b.id ? -1 : a.id < b.id ? 1 : 0));
   }
 
-  close(): Promise<void> {
-    return this.http.close();
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrived = performance.now();
     const bodyText = await readBody(req);
     const record: GatewayRequestRecord = { seq: this.log.nextSeq(), simplify: false, outcome: 'ok' };
@@ -307,10 +284,7 @@ class Gateway implements SimulatedGateway {
   }
 
   private signatureMatches(params: Record<string, string>, method: SignMethod): boolean {
-    const expected = Buffer.from(signTopRequest(params, this.appSecret, method), 'utf8');
-    const given = Buffer.from((params.sign ?? '').toUpperCase(), 'utf8');
-    // Constant-time, so the simulator does not teach anyone to tolerate a timing oracle.
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return sameSecret((params.sign ?? '').toUpperCase(), signTopRequest(params, this.appSecret, method));
   }
 
   /** `"result_data":…,"result_ok":true` for the requested page, with any contract-violating fault applied. */

@@ -1,7 +1,8 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRecord } from '../../shared/domain/is-record';
-import { FaultQueue, parseJson, readBody, RequestLog, send, sendJson, SimulatorServer } from './http-server';
+import { FaultQueue, HttpSimulator, parseJson, readBody, send, sendJson, type SimulatorControls } from './http-server';
+import { sameSecret } from './same-secret';
 
 /**
  * A simulated Feishu (飞书) open platform holding Bitable (多维表格) bases: a real HTTP server that
@@ -127,7 +128,7 @@ export interface BitableRequestRecord {
   deduplicated?: boolean;
 }
 
-export interface SimulatedBitable {
+export interface SimulatedBitable extends SimulatorControls<BitableRequestRecord> {
   /** The `baseUrl` to configure (`http://127.0.0.1:<port>`). */
   readonly url: string;
   readonly appId: string;
@@ -135,7 +136,6 @@ export interface SimulatedBitable {
   readonly tables: readonly SimulatedTable[];
   /** Records held, in creation order; one table's when given. */
   records(tableId?: string): readonly HeldRecord[];
-  readonly requests: readonly BitableRequestRecord[];
   /** Calls to the token endpoint, answered or not. */
   readonly tokenRequests: number;
   /** Tokens issued (a reused token counts once). */
@@ -148,8 +148,6 @@ export interface SimulatedBitable {
   expireTokens(): void;
   setCollaborator(collaborator: boolean): void;
   setLatency(ms: number): void;
-  clearRequests(): void;
-  close(): Promise<void>;
 }
 
 export const SIMULATED_FEISHU_APP_ID = 'cli_a1b2c3d4e5f60718';
@@ -197,12 +195,10 @@ interface Refusal {
 
 /** Starts the simulator on a free loopback port; `close()` ends open connections and pending delays. */
 export async function startSimulatedBitable(options: SimulatedBitableOptions = {}): Promise<SimulatedBitable> {
-  const simulator = new Bitable(options);
-  return simulator.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  return new Bitable(options).listen(options);
 }
 
-class Bitable implements SimulatedBitable {
-  url = '';
+class Bitable extends HttpSimulator<BitableRequestRecord> implements SimulatedBitable {
   readonly appId: string;
   readonly appSecret: string;
   readonly tables: readonly SimulatedTable[];
@@ -212,7 +208,6 @@ class Bitable implements SimulatedBitable {
   /** `${appToken}/${tableId}/${clientToken}` → the record it created and the fields it was asked for. */
   private readonly byClientToken = new Map<string, { record: HeldRecord; fieldsJson: string }>();
   private readonly tokens: IssuedToken[] = [];
-  private readonly log = new RequestLog<BitableRequestRecord>();
   private readonly faults = new FaultQueue<BitableFault>();
   /** Token calls have queued faults only. */
   private readonly tokenFaults = new FaultQueue<BitableFault>();
@@ -221,9 +216,9 @@ class Bitable implements SimulatedBitable {
   private readonly busyTables = new Set<string>();
   private window = { second: 0, count: 0 };
   private readonly now: () => number;
-  private readonly http = new SimulatorServer((req, res) => this.handle(req, res));
 
   constructor(private readonly options: SimulatedBitableOptions) {
+    super('the simulated Bitable');
     this.appId = options.appId ?? SIMULATED_FEISHU_APP_ID;
     this.appSecret = options.appSecret ?? SIMULATED_FEISHU_APP_SECRET;
     this.tables = options.tables ?? [
@@ -234,17 +229,8 @@ class Bitable implements SimulatedBitable {
     this.now = options.now ?? Date.now;
   }
 
-  async listen(host: string, port: number): Promise<SimulatedBitable> {
-    this.url = await this.http.listen(host, port, 'the simulated Bitable');
-    return this;
-  }
-
   records(tableId?: string): readonly HeldRecord[] {
     return this.held.filter((record) => tableId === undefined || record.tableId === tableId);
-  }
-
-  get requests(): readonly BitableRequestRecord[] {
-    return this.log.all;
   }
 
   queueFault(...faults: BitableFault[]): void {
@@ -271,15 +257,7 @@ class Bitable implements SimulatedBitable {
     this.latencyMs = ms;
   }
 
-  clearRequests(): void {
-    this.log.clear();
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const bodyText = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://feishu');
     const recordPath = RECORDS_PATH.exec(url.pathname);
@@ -559,10 +537,4 @@ function canonicalJson(value: unknown): string {
     return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
 }

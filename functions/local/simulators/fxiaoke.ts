@@ -1,7 +1,8 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRecord } from '../../shared/domain/is-record';
-import { FaultQueue, parseJson, readBody, RequestLog, send, sendJson, SimulatorServer } from './http-server';
+import { FaultQueue, HttpSimulator, parseJson, readBody, send, sendJson, type SimulatorControls } from './http-server';
+import { sameSecret } from './same-secret';
 
 /**
  * A simulated 纷享销客 (Fxiaoke / ShareCRM) open API: a real HTTP server that answers the three
@@ -120,7 +121,7 @@ export interface FxiaokeRequestRecord {
   dataIds?: string[];
 }
 
-export interface SimulatedFxiaoke {
+export interface SimulatedFxiaoke extends SimulatorControls<FxiaokeRequestRecord> {
   /** The base URL to configure as `baseUrl` (`http://127.0.0.1:<port>`). */
   readonly url: string;
   readonly appId: string;
@@ -129,7 +130,6 @@ export interface SimulatedFxiaoke {
   readonly corpId: string;
   readonly openUserIds: readonly string[];
   readonly records: readonly FxiaokeRecord[];
-  readonly requests: readonly FxiaokeRequestRecord[];
   /** Token calls answered with a token. */
   readonly tokensIssued: number;
   /** The records whose `field` holds exactly `value`. */
@@ -141,8 +141,6 @@ export interface SimulatedFxiaoke {
   /** Every token issued so far now answers 20016, as after its 7200 s ran out. */
   expireTokens(): void;
   setLatency(ms: number): void;
-  clearRequests(): void;
-  close(): Promise<void>;
 }
 
 export const SIMULATED_FXIAOKE_APP_ID = 'FSAID_131a0b7';
@@ -193,12 +191,10 @@ interface IssuedToken {
 
 /** Starts the simulator on a free loopback port. `close()` ends every connection and pending delay. */
 export async function startSimulatedFxiaoke(options: SimulatedFxiaokeOptions = {}): Promise<SimulatedFxiaoke> {
-  const simulator = new Fxiaoke(options);
-  return simulator.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  return new Fxiaoke(options).listen(options);
 }
 
-class Fxiaoke implements SimulatedFxiaoke {
-  url = '';
+class Fxiaoke extends HttpSimulator<FxiaokeRequestRecord> implements SimulatedFxiaoke {
   readonly appId: string;
   readonly appSecret: string;
   readonly permanentCode: string;
@@ -206,7 +202,6 @@ class Fxiaoke implements SimulatedFxiaoke {
   readonly openUserIds: readonly string[];
   tokensIssued = 0;
   private readonly held: FxiaokeRecord[] = [];
-  private readonly log = new RequestLog<FxiaokeRequestRecord>();
   /** Each endpoint's faults: a queued fault waits for a call of its own endpoint. */
   private readonly faults: Record<FxiaokeEndpoint, FaultQueue<FxiaokeFault>> = {
     token: new FaultQueue(),
@@ -221,9 +216,9 @@ class Fxiaoke implements SimulatedFxiaoke {
   private readonly lifetimeMs: number;
   private latencyMs: number;
   private readonly now: () => number;
-  private readonly http = new SimulatorServer((req, res) => this.handle(req, res));
 
   constructor(private readonly options: SimulatedFxiaokeOptions) {
+    super('the simulated fxiaoke');
     this.appId = options.appId ?? SIMULATED_FXIAOKE_APP_ID;
     this.appSecret = options.appSecret ?? SIMULATED_FXIAOKE_APP_SECRET;
     this.permanentCode = options.permanentCode ?? SIMULATED_FXIAOKE_PERMANENT_CODE;
@@ -235,17 +230,8 @@ class Fxiaoke implements SimulatedFxiaoke {
     this.now = options.now ?? Date.now;
   }
 
-  async listen(host: string, port: number): Promise<SimulatedFxiaoke> {
-    this.url = await this.http.listen(host, port, 'the simulated fxiaoke');
-    return this;
-  }
-
   get records(): readonly FxiaokeRecord[] {
     return [...this.held];
-  }
-
-  get requests(): readonly FxiaokeRequestRecord[] {
-    return this.log.all;
   }
 
   recordsWhere(field: string, value: unknown): FxiaokeRecord[] {
@@ -269,15 +255,7 @@ class Fxiaoke implements SimulatedFxiaoke {
     this.latencyMs = ms;
   }
 
-  clearRequests(): void {
-    this.log.clear();
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrived = performance.now();
     const bodyText = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://fxiaoke');
@@ -490,8 +468,9 @@ function verifyApp(body: Record<string, unknown>, expected: Fxiaoke): Refusal | 
   if (typeof appId !== 'string' || appId === '') return refusal(10001, '缺少参数appId');
   if (typeof appSecret !== 'string' || appSecret === '') return refusal(10002, '缺少参数appSecret');
   if (typeof permanentCode !== 'string' || permanentCode === '') return refusal(10012, '缺少参数permanentCode');
-  if (!same(appId, expected.appId) || !same(appSecret, expected.appSecret)) return refusal(20006, 'appId或appSecret错误');
-  if (!same(permanentCode, expected.permanentCode)) return refusal(20015, '永久授权码错误');
+  if (!sameSecret(appId, expected.appId) || !sameSecret(appSecret, expected.appSecret))
+    return refusal(20006, 'appId或appSecret错误');
+  if (!sameSecret(permanentCode, expected.permanentCode)) return refusal(20015, '永久授权码错误');
   return undefined;
 }
 
@@ -529,12 +508,6 @@ function fieldProblem(key: string, spec: FxiaokeFieldSpec, value: unknown): stri
 
 function refusal(errorCode: number, errorMessage: string): Refusal {
   return { errorCode, errorMessage };
-}
-
-function same(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 function traceId(seq: number): string {

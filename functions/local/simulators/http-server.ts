@@ -8,6 +8,15 @@ import { abortableSleep } from '../../shared/domain/abortable-sleep';
  * was asked. What a vendor checks and how it answers stays in that vendor's simulator.
  */
 
+/** The controls every simulator gives a test, whatever its vendor. */
+export interface SimulatorControls<R> {
+  /** What the simulator saw and did, one entry a request, oldest first. */
+  readonly requests: readonly R[];
+  clearRequests(): void;
+  /** Ends every open connection and pending pause, so a test never hangs on the simulator. */
+  close(): Promise<void>;
+}
+
 /** Largest request body a simulator reads; a larger one drops the connection. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -164,5 +173,43 @@ export class RequestLog<R> {
 
   clear(): void {
     this.entries.splice(0);
+  }
+}
+
+/**
+ * A simulator's server, log and controls; the subclass answers each request in `handle` with
+ * its vendor's rules.
+ */
+export abstract class HttpSimulator<R> implements SimulatorControls<R> {
+  /** Where the simulator answers, once listen() resolved. */
+  url = '';
+  protected readonly log = new RequestLog<R>();
+  protected readonly http = new SimulatorServer((req, res) => this.handle(req, res));
+
+  /** `what` names the simulator in an error; `path` follows the origin in `url`. */
+  protected constructor(
+    private readonly what: string,
+    private readonly path = '',
+  ) {}
+
+  protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+
+  /** Listens on `host` (default loopback) and `port` (default a free one). */
+  async listen(options: { host?: string; port?: number }): Promise<this> {
+    const origin = await this.http.listen(options.host ?? '127.0.0.1', options.port ?? 0, this.what);
+    this.url = `${origin}${this.path}`;
+    return this;
+  }
+
+  get requests(): readonly R[] {
+    return this.log.all;
+  }
+
+  clearRequests(): void {
+    this.log.clear();
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
   }
 }

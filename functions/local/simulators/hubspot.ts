@@ -1,7 +1,8 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRecord } from '../../shared/domain/is-record';
-import { FaultQueue, parseJson, readBody, RequestLog, send, sendJson, SimulatorServer } from './http-server';
+import { FaultQueue, HttpSimulator, parseJson, readBody, send, sendJson, type SimulatorControls } from './http-server';
+import { sameSecret } from './same-secret';
 
 /**
  * A simulated HubSpot CRM: a real HTTP server that answers the calls the `hubspot` connector
@@ -117,13 +118,12 @@ export interface HubSpotRequestRecord {
   fault?: HubSpotFault['kind'];
 }
 
-export interface SimulatedHubSpot {
+export interface SimulatedHubSpot extends SimulatorControls<HubSpotRequestRecord> {
   /** The `baseUrl` to configure (`http://127.0.0.1:<port>`). */
   readonly url: string;
   /** The token currently accepted. */
   readonly token: string;
   readonly portalId: number;
-  readonly requests: readonly HubSpotRequestRecord[];
   /** Calls to the token-info endpoint and the list probe: what `check --online` costs. */
   readonly tokenChecks: number;
   /** Every record of an object type (default `contacts`), oldest first. */
@@ -137,8 +137,6 @@ export interface SimulatedHubSpot {
   setScopes(scopes: readonly string[]): void;
   queueFault(...faults: HubSpotFault[]): void;
   setFault(fault: HubSpotFault | undefined): void;
-  clearRequests(): void;
-  close(): Promise<void>;
 }
 
 export const SIMULATED_HUBSPOT_TOKEN = 'pat-na1-00000000-0000-4000-8000-simulated0001';
@@ -232,11 +230,10 @@ interface UpsertInput {
 
 /** Starts the simulator on a free loopback port. `close()` ends every connection and pending delay. */
 export async function startSimulatedHubSpot(options: SimulatedHubSpotOptions = {}): Promise<SimulatedHubSpot> {
-  return new HubSpot(options).listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  return new HubSpot(options).listen(options);
 }
 
-class HubSpot implements SimulatedHubSpot {
-  url = '';
+class HubSpot extends HttpSimulator<HubSpotRequestRecord> implements SimulatedHubSpot {
   readonly portalId: number;
   tokenChecks = 0;
   private readonly tokens: IssuedToken[] = [];
@@ -244,14 +241,13 @@ class HubSpot implements SimulatedHubSpot {
   private readonly properties: Map<string, HubSpotProperty>;
   private readonly held = new Map<string, HubSpotRecord[]>();
   private nextObjectId = 1001;
-  private readonly log = new RequestLog<HubSpotRequestRecord>();
   private readonly faults = new FaultQueue<HubSpotFault>();
   /** Arrival times of recent calls, for the rolling window. */
   private readonly window: number[] = [];
   private readonly now: () => number;
-  private readonly http = new SimulatorServer((req, res) => this.handle(req, res));
 
   constructor(private readonly options: SimulatedHubSpotOptions) {
+    super('the simulated HubSpot');
     this.now = options.now ?? Date.now;
     this.portalId = options.portalId ?? SIMULATED_HUBSPOT_PORTAL_ID;
     this.scopes = [...(options.scopes ?? CONTACT_SCOPES)];
@@ -260,17 +256,8 @@ class HubSpot implements SimulatedHubSpot {
     this.properties = new Map([...DEFAULT_CONTACT_PROPERTIES, ...custom].map((property) => [property.name, property]));
   }
 
-  async listen(host: string, port: number): Promise<SimulatedHubSpot> {
-    this.url = await this.http.listen(host, port, 'the simulated HubSpot');
-    return this;
-  }
-
   get token(): string {
     return this.tokens[this.tokens.length - 1]!.value;
-  }
-
-  get requests(): readonly HubSpotRequestRecord[] {
-    return this.log.all;
   }
 
   records(objectType = 'contacts'): HubSpotRecord[] {
@@ -305,21 +292,13 @@ class HubSpot implements SimulatedHubSpot {
     this.faults.set(fault);
   }
 
-  clearRequests(): void {
-    this.log.clear();
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
-  }
-
   private issue(value: string): IssuedToken {
     const issuedAt = this.now();
     const lifetime = this.options.tokenLifetimeMs;
     return lifetime === undefined ? { value, issuedAt } : { value, issuedAt, expiresAt: issuedAt + lifetime };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const bodyText = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://hubspot');
     const record: HubSpotRequestRecord = {
@@ -408,12 +387,7 @@ class HubSpot implements SimulatedHubSpot {
   private authenticate(header: string | undefined): HubSpotRequestRecord['auth'] {
     const match = /^Bearer (.+)$/.exec(header ?? '');
     if (match === null) return 'missing';
-    const given = Buffer.from(match[1]!, 'utf8');
-    const token = this.tokens.find((candidate) => {
-      const expected = Buffer.from(candidate.value, 'utf8');
-      // Constant-time, so the simulator does not teach anyone to tolerate a timing oracle.
-      return expected.length === given.length && timingSafeEqual(expected, given);
-    });
+    const token = this.tokens.find((candidate) => sameSecret(match[1]!, candidate.value));
     if (token === undefined) return 'invalid';
     return token.expiresAt !== undefined && this.now() >= token.expiresAt ? 'expired' : 'ok';
   }

@@ -1,7 +1,8 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRecord } from '../../shared/domain/is-record';
-import { FaultQueue, parseJson, readBody, RequestLog, sendJson, SimulatorServer } from './http-server';
+import { FaultQueue, HttpSimulator, parseJson, readBody, sendJson, type SimulatorControls } from './http-server';
+import { sameSecret } from './same-secret';
 
 /**
  * A simulated Salesforce org: a real HTTP server with the OAuth 2.0 client credentials token
@@ -105,14 +106,13 @@ export interface SalesforceLeadRecord {
   writes: number;
 }
 
-export interface SimulatedSalesforce {
+export interface SimulatedSalesforce extends SimulatorControls<SalesforceRequestRecord> {
   /** The My Domain URL to configure as `instanceUrl` (`http://127.0.0.1:<port>`). */
   readonly url: string;
   readonly clientId: string;
   readonly clientSecret: string;
   /** Every Lead, in creation order. */
   readonly records: readonly SalesforceLeadRecord[];
-  readonly requests: readonly SalesforceRequestRecord[];
   /** Successful token grants so far. */
   readonly tokensIssued: number;
   /** The Lead whose external id `field` holds `value` (matched case-insensitively, as the org does). */
@@ -124,8 +124,6 @@ export interface SimulatedSalesforce {
   expireAllTokens(): void;
   /** Refuses token grants with `invalid_client` while true, as after the secret was rotated in Setup. */
   setCredentialsRevoked(revoked: boolean): void;
-  clearRequests(): void;
-  close(): Promise<void>;
 }
 
 export const SIMULATED_SALESFORCE_CLIENT_ID = '3MVG9simulated.consumer.key';
@@ -202,28 +200,25 @@ interface Session {
 
 /** Starts the org on a free loopback port. `close()` ends every open connection and pending delay. */
 export async function startSimulatedSalesforce(options: SimulatedSalesforceOptions = {}): Promise<SimulatedSalesforce> {
-  const org = new Org(options);
-  return org.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  return new Org(options).listen(options);
 }
 
-class Org implements SimulatedSalesforce {
-  url = '';
+class Org extends HttpSimulator<SalesforceRequestRecord> implements SimulatedSalesforce {
   readonly clientId: string;
   readonly clientSecret: string;
   private readonly fields = new Map<string, FieldDef>(); // keyed by lower-case API name
   private readonly held: SalesforceLeadRecord[] = [];
   private readonly byExternalId = new Map<string, SalesforceLeadRecord>(); // `${field}\n${value}`, lower case
   private readonly sessions = new Map<string, Session>();
-  private readonly log = new RequestLog<SalesforceRequestRecord>();
   private readonly faults = new FaultQueue<SalesforceFault>();
   private credentialsRevoked = false;
   private issued = 0;
   private readonly now: () => number;
   private readonly tokenLifetimeMs: number;
   private readonly latencyMs: number;
-  private readonly http = new SimulatorServer((req, res) => this.handle(req, res));
 
   constructor(options: SimulatedSalesforceOptions) {
+    super('the simulated Salesforce org');
     this.clientId = options.clientId ?? SIMULATED_SALESFORCE_CLIENT_ID;
     this.clientSecret = options.clientSecret ?? SIMULATED_SALESFORCE_CLIENT_SECRET;
     this.now = options.now ?? Date.now;
@@ -244,17 +239,8 @@ class Org implements SimulatedSalesforce {
     }
   }
 
-  async listen(host: string, port: number): Promise<SimulatedSalesforce> {
-    this.url = await this.http.listen(host, port, 'the simulated Salesforce org');
-    return this;
-  }
-
   get records(): readonly SalesforceLeadRecord[] {
     return [...this.held];
-  }
-
-  get requests(): readonly SalesforceRequestRecord[] {
-    return this.log.all;
   }
 
   get tokensIssued(): number {
@@ -281,15 +267,7 @@ class Org implements SimulatedSalesforce {
     this.credentialsRevoked = revoked;
   }
 
-  clearRequests(): void {
-    this.log.clear();
-  }
-
-  close(): Promise<void> {
-    return this.http.close();
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://org');
     const record: SalesforceRequestRecord = {
@@ -410,8 +388,8 @@ class Org implements SimulatedSalesforce {
     const grantType = form.get('grant_type');
     if (grantType === null || grantType === '') return refuse(400, 'unsupported_grant_type', 'grant type not supported');
     if (grantType !== 'client_credentials') return refuse(400, 'unsupported_grant_type', 'grant type not supported');
-    if (!constantTimeEqual(clientId, this.clientId)) return refuse(400, 'invalid_client_id', 'client identifier invalid');
-    if (this.credentialsRevoked || !constantTimeEqual(clientSecret, this.clientSecret)) {
+    if (!sameSecret(clientId, this.clientId)) return refuse(400, 'invalid_client_id', 'client identifier invalid');
+    if (this.credentialsRevoked || !sameSecret(clientSecret, this.clientSecret)) {
       return refuse(400, 'invalid_client', 'invalid client credentials');
     }
     const orgId = '00D5g00000SIMORG';
@@ -644,10 +622,4 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
   return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
-}
-
-function constantTimeEqual(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
 }
