@@ -38,22 +38,23 @@ async function start(options: SimulatedBitableOptions = {}): Promise<SimulatedBi
   return sim;
 }
 
-/** The endpoint as an operator writes it, parsed by the real config parser; `baseUrl` points at the simulator. */
+/** The endpoint as an operator writes it; `baseUrl` points at the simulator. */
+function rawBitable(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'bitable',
+    format: 'feishu-bitable',
+    baseUrl: sim.url,
+    appId: sim.appId,
+    appSecret: sim.appSecret,
+    appToken: SIMULATED_BITABLE_APP_TOKEN,
+    tableId: SIMULATED_BITABLE_TABLE_ID,
+    ...extra,
+  };
+}
+
+/** That endpoint parsed by the real config parser. */
 function bitable(extra: Record<string, unknown> = {}): Endpoint[] {
-  return parseForwarderSettings({
-    webhooks: [
-      {
-        name: 'bitable',
-        format: 'feishu-bitable',
-        baseUrl: sim.url,
-        appId: sim.appId,
-        appSecret: sim.appSecret,
-        appToken: SIMULATED_BITABLE_APP_TOKEN,
-        tableId: SIMULATED_BITABLE_TABLE_ID,
-        ...extra,
-      },
-    ],
-  }).webhooks;
+  return parseForwarderSettings({ webhooks: [rawBitable(extra)] }).webhooks;
 }
 
 function deps(list: Endpoint[]): ForwardDeps {
@@ -213,7 +214,7 @@ describe('feishu-bitable connector (DESIGN §7)', () => {
 
     await enqueue(leads(1, 50));
     const bad = parseForwarderSettings({
-      webhooks: [{ ...rawOf(ok[0]!), name: 'bitable-iso', fields: "{'线索ID': data.id, '留资时间': data.lead_time}" }],
+      webhooks: [rawBitable({ name: 'bitable-iso', fields: "{'线索ID': data.id, '留资时间': data.lead_time}" })],
     }).webhooks;
     await drain(deps(bad), aws.sqs, aws.queues.queueUrl);
     const parked = await deadLetters(aws.sqs, aws.queues.dlqUrl);
@@ -280,16 +281,3 @@ describe('feishu-bitable connector (DESIGN §7)', () => {
     expect(creates.filter((r) => r.deduplicated === true)).toHaveLength(5);
   });
 });
-
-/** An endpoint back to the raw shape an operator writes (for a variant of it). */
-function rawOf(endpoint: Endpoint): Record<string, unknown> {
-  return {
-    name: endpoint.name,
-    format: 'feishu-bitable',
-    baseUrl: sim.url,
-    appId: sim.appId,
-    appSecret: sim.appSecret,
-    appToken: SIMULATED_BITABLE_APP_TOKEN,
-    tableId: SIMULATED_BITABLE_TABLE_ID,
-  };
-}
