@@ -10,8 +10,16 @@ import type { Lead } from '../../functions/shared/domain/lead';
 import type { Endpoint } from '../../functions/shared/domain/settings';
 import type { LocalAwsPerTest } from './local-aws';
 
-/** The forwarder core wired to the local servers, as the connector tests run it against a vendor simulator. */
-export function connectorForwarderDeps(aws: LocalAwsPerTest, dispatcher: Dispatcher, endpoints: Endpoint[]): ForwardDeps {
+/**
+ * The forwarder core wired to the local servers, as the connector tests run it against a vendor
+ * simulator; `overrides` replaces any of it (e.g. a backoff that honours Retry-After).
+ */
+export function connectorForwarderDeps(
+  aws: LocalAwsPerTest,
+  dispatcher: Dispatcher,
+  endpoints: Endpoint[],
+  overrides: Partial<ForwardDeps> = {},
+): ForwardDeps {
   return {
     endpoints,
     ledger: new DynamoLedger(aws.dynamo.client, aws.table),
@@ -23,6 +31,7 @@ export function connectorForwarderDeps(aws: LocalAwsPerTest, dispatcher: Dispatc
     concurrency: 10,
     // Retries come back at once: the tests are about what is retried, not how long it waits.
     backoffSeconds: () => 0,
+    ...overrides,
   };
 }
 

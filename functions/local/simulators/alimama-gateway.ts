@@ -1,6 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { abortableSleep } from '../../shared/domain/abortable-sleep';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isLeadId, type LeadId } from '../../shared/domain/ids';
 import { isRecord } from '../../shared/domain/is-record';
 import { SIGN_METHODS, type SignMethod } from '../../shared/domain/settings';
@@ -8,6 +6,8 @@ import { parseJsonKeepingBigInts } from '../../shared/taobao/json';
 import { signTopRequest } from '../../shared/taobao/sign';
 import { type SampleLead } from './sample-leads';
 import { formatTopTimestamp, parseTopTimestamp } from '../../shared/taobao/timestamp';
+import { sameSecret } from './same-secret';
+import { FaultQueue, HttpSimulator, readBody, send, type SimulatorControls } from './http-server';
 
 export { generateLeads, type GenerateLeadsOptions, type SampleLead } from './sample-leads';
 
@@ -79,7 +79,7 @@ export interface GatewayRequestRecord {
   servedIds?: LeadId[];
 }
 
-export interface SimulatedGateway {
+export interface SimulatedGateway extends SimulatorControls<GatewayRequestRecord> {
   /** The gateway URL to configure (`http://127.0.0.1:<port>/router/rest`). */
   readonly url: string;
   readonly appKey: string;
@@ -87,7 +87,6 @@ export interface SimulatedGateway {
   readonly sessionKey: string;
   /** Every lead held, newest (highest id) first. */
   readonly leads: readonly SampleLead[];
-  readonly requests: readonly GatewayRequestRecord[];
   /** Adds leads (a lead with an id already held replaces it). */
   addLeads(leads: readonly SampleLead[]): void;
   /** Faults for the next calls, one per call, in order; they win over setFault. */
@@ -97,8 +96,6 @@ export interface SimulatedGateway {
   /** An expired session is answered with code 27, as after the merchant's authorization lapses. */
   setSessionExpired(expired: boolean): void;
   setLatency(ms: number): void;
-  clearRequests(): void;
-  close(): Promise<void>;
 }
 
 export const SIMULATED_APP_KEY = '12345678';
@@ -108,7 +105,6 @@ export const SIMULATED_GATEWAY_PATH = '/router/rest';
 
 const LEAD_LIST_METHOD = 'taobao.mama.crm.lead.list';
 const MAX_PAGE_SIZE = 100;
-const MAX_BODY_BYTES = 1024 * 1024;
 const HTML_502 =
   '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>Tengine</center>\r\n</body>\r\n</html>\r\n';
 
@@ -130,31 +126,21 @@ interface TopRefusal {
  * open connection and pending delay, so a test never hangs on it.
  */
 export async function startSimulatedGateway(options: SimulatedGatewayOptions = {}): Promise<SimulatedGateway> {
-  const gateway = new Gateway(options);
-  return gateway.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  return new Gateway(options).listen(options);
 }
 
-class Gateway implements SimulatedGateway {
-  url = '';
+class Gateway extends HttpSimulator<GatewayRequestRecord> implements SimulatedGateway {
   readonly appKey: string;
   readonly appSecret: string;
   readonly sessionKey: string;
   private held: HeldLead[] = []; // highest id first
-  private readonly log: GatewayRequestRecord[] = [];
-  private readonly queued: GatewayFault[] = [];
-  private standingFault: GatewayFault | undefined;
+  private readonly faults = new FaultQueue<GatewayFault>();
   private sessionExpired = false;
   private latencyMs: number;
-  private seq = 0;
-  private closed = false;
-  /** Aborted by close(), which cuts every pause short. */
-  private readonly closing = new AbortController();
   private readonly now: () => number;
-  private readonly server = createServer((req, res) => {
-    this.handle(req, res).catch(() => res.destroy());
-  });
 
   constructor(private readonly options: SimulatedGatewayOptions) {
+    super('the simulated gateway', SIMULATED_GATEWAY_PATH);
     this.appKey = options.appKey ?? SIMULATED_APP_KEY;
     this.appSecret = options.appSecret ?? SIMULATED_APP_SECRET;
     this.sessionKey = options.sessionKey ?? SIMULATED_SESSION_KEY;
@@ -163,31 +149,16 @@ class Gateway implements SimulatedGateway {
     this.addLeads(options.leads ?? []);
   }
 
-  async listen(host: string, port: number): Promise<SimulatedGateway> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('the simulated gateway is not listening on TCP');
-    this.url = `http://${host}:${address.port}${SIMULATED_GATEWAY_PATH}`;
-    return this;
-  }
-
   get leads(): readonly SampleLead[] {
     return this.held.map((entry) => entry.lead);
   }
 
-  get requests(): readonly GatewayRequestRecord[] {
-    return [...this.log];
-  }
-
   queueFault(...faults: GatewayFault[]): void {
-    this.queued.push(...faults);
+    this.faults.queue(...faults);
   }
 
   setFault(fault: GatewayFault | undefined): void {
-    this.standingFault = fault;
+    this.faults.set(fault);
   }
 
   setSessionExpired(expired: boolean): void {
@@ -196,10 +167,6 @@ class Gateway implements SimulatedGateway {
 
   setLatency(ms: number): void {
     this.latencyMs = ms;
-  }
-
-  clearRequests(): void {
-    this.log.splice(0);
   }
 
   addLeads(leads: readonly SampleLead[]): void {
@@ -211,33 +178,19 @@ class Gateway implements SimulatedGateway {
     this.held = [...byId.values()].sort((a, b) => (a.id > b.id ? -1 : a.id < b.id ? 1 : 0));
   }
 
-  async close(): Promise<void> {
-    this.closed = true;
-    this.closing.abort();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  /** A sleep that close() cuts short. */
-  private pause(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return abortableSleep(ms, this.closing.signal);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrived = performance.now();
     const bodyText = await readBody(req);
-    const record: GatewayRequestRecord = { seq: ++this.seq, simplify: false, outcome: 'ok' };
-    const fault = this.queued.shift() ?? this.standingFault;
+    const record: GatewayRequestRecord = { seq: this.log.nextSeq(), simplify: false, outcome: 'ok' };
+    const fault = this.faults.next();
     if (fault !== undefined) record.fault = fault.kind;
-    this.log.push(record);
+    this.log.add(record);
 
     // The configured latency is the whole call as the client sees it: the time spent building
     // the answer is taken out of the wait, not added to it.
     const respond = async (write: () => void): Promise<void> => {
-      await this.pause(this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0) - (performance.now() - arrived));
-      if (this.closed) return void res.destroy();
-      write();
+      const wait = this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0) - (performance.now() - arrived);
+      if (await this.http.hold(res, wait)) write();
     };
 
     const url = new URL(req.url ?? '/', 'http://gateway');
@@ -331,10 +284,7 @@ class Gateway implements SimulatedGateway {
   }
 
   private signatureMatches(params: Record<string, string>, method: SignMethod): boolean {
-    const expected = Buffer.from(signTopRequest(params, this.appSecret, method), 'utf8');
-    const given = Buffer.from((params.sign ?? '').toUpperCase(), 'utf8');
-    // Constant-time, so the simulator does not teach anyone to tolerate a timing oracle.
-    return given.length === expected.length && timingSafeEqual(given, expected);
+    return sameSecret((params.sign ?? '').toUpperCase(), signTopRequest(params, this.appSecret, method));
   }
 
   /** `"result_data":…,"result_ok":true` for the requested page, with any contract-violating fault applied. */
@@ -474,21 +424,4 @@ function requestParams(req: IncomingMessage, url: URL, body: string): Record<str
   // The platform treats an empty value as absent, for signing and for checks alike.
   for (const key of Object.keys(params)) if (params[key] === '') delete params[key];
   return params;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += bytes.length;
-    if (size > MAX_BODY_BYTES) throw new RangeError('request body too large');
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }

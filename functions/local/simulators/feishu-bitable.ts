@@ -1,7 +1,8 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { abortableSleep } from '../../shared/domain/abortable-sleep';
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRecord } from '../../shared/domain/is-record';
+import { FaultQueue, HttpSimulator, parseJson, readBody, send, sendJson, type SimulatorControls } from './http-server';
+import { sameSecret } from './same-secret';
 
 /**
  * A simulated Feishu (飞书) open platform holding Bitable (多维表格) bases: a real HTTP server that
@@ -127,7 +128,7 @@ export interface BitableRequestRecord {
   deduplicated?: boolean;
 }
 
-export interface SimulatedBitable {
+export interface SimulatedBitable extends SimulatorControls<BitableRequestRecord> {
   /** The `baseUrl` to configure (`http://127.0.0.1:<port>`). */
   readonly url: string;
   readonly appId: string;
@@ -135,7 +136,6 @@ export interface SimulatedBitable {
   readonly tables: readonly SimulatedTable[];
   /** Records held, in creation order; one table's when given. */
   records(tableId?: string): readonly HeldRecord[];
-  readonly requests: readonly BitableRequestRecord[];
   /** Calls to the token endpoint, answered or not. */
   readonly tokenRequests: number;
   /** Tokens issued (a reused token counts once). */
@@ -148,8 +148,6 @@ export interface SimulatedBitable {
   expireTokens(): void;
   setCollaborator(collaborator: boolean): void;
   setLatency(ms: number): void;
-  clearRequests(): void;
-  close(): Promise<void>;
 }
 
 export const SIMULATED_FEISHU_APP_ID = 'cli_a1b2c3d4e5f60718';
@@ -177,7 +175,7 @@ export const TOKEN_PATH = '/open-apis/auth/v3/tenant_access_token/internal';
 const RECORDS_PATH = /^\/open-apis\/bitable\/v1\/apps\/([^/]+)\/tables\/([^/]+)\/records$/;
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const PHONE = /^[0-9+\-() ]{1,64}$/;
-const MAX_BODY_BYTES = 1024 * 1024;
+const JSON_TYPE = 'application/json; charset=utf-8';
 const HTML_502 =
   '<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n';
 
@@ -197,12 +195,10 @@ interface Refusal {
 
 /** Starts the simulator on a free loopback port; `close()` ends open connections and pending delays. */
 export async function startSimulatedBitable(options: SimulatedBitableOptions = {}): Promise<SimulatedBitable> {
-  const simulator = new Bitable(options);
-  return simulator.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  return new Bitable(options).listen(options);
 }
 
-class Bitable implements SimulatedBitable {
-  url = '';
+class Bitable extends HttpSimulator<BitableRequestRecord> implements SimulatedBitable {
   readonly appId: string;
   readonly appSecret: string;
   readonly tables: readonly SimulatedTable[];
@@ -212,23 +208,17 @@ class Bitable implements SimulatedBitable {
   /** `${appToken}/${tableId}/${clientToken}` → the record it created and the fields it was asked for. */
   private readonly byClientToken = new Map<string, { record: HeldRecord; fieldsJson: string }>();
   private readonly tokens: IssuedToken[] = [];
-  private readonly log: BitableRequestRecord[] = [];
-  private readonly queued: BitableFault[] = [];
-  private readonly queuedToken: BitableFault[] = [];
-  private standingFault: BitableFault | undefined;
+  private readonly faults = new FaultQueue<BitableFault>();
+  /** Token calls have queued faults only. */
+  private readonly tokenFaults = new FaultQueue<BitableFault>();
   private collaborator: boolean;
   private latencyMs: number;
   private readonly busyTables = new Set<string>();
   private window = { second: 0, count: 0 };
-  private seq = 0;
-  private closed = false;
-  private readonly closing = new AbortController();
   private readonly now: () => number;
-  private readonly server = createServer((req, res) => {
-    this.handle(req, res).catch(() => res.destroy());
-  });
 
   constructor(private readonly options: SimulatedBitableOptions) {
+    super('the simulated Bitable');
     this.appId = options.appId ?? SIMULATED_FEISHU_APP_ID;
     this.appSecret = options.appSecret ?? SIMULATED_FEISHU_APP_SECRET;
     this.tables = options.tables ?? [
@@ -239,35 +229,20 @@ class Bitable implements SimulatedBitable {
     this.now = options.now ?? Date.now;
   }
 
-  async listen(host: string, port: number): Promise<SimulatedBitable> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('the simulated Bitable is not listening on TCP');
-    this.url = `http://${host}:${address.port}`;
-    return this;
-  }
-
   records(tableId?: string): readonly HeldRecord[] {
     return this.held.filter((record) => tableId === undefined || record.tableId === tableId);
   }
 
-  get requests(): readonly BitableRequestRecord[] {
-    return [...this.log];
-  }
-
   queueFault(...faults: BitableFault[]): void {
-    this.queued.push(...faults);
+    this.faults.queue(...faults);
   }
 
   setFault(fault: BitableFault | undefined): void {
-    this.standingFault = fault;
+    this.faults.set(fault);
   }
 
   queueTokenFault(...faults: BitableFault[]): void {
-    this.queuedToken.push(...faults);
+    this.tokenFaults.queue(...faults);
   }
 
   expireTokens(): void {
@@ -282,34 +257,18 @@ class Bitable implements SimulatedBitable {
     this.latencyMs = ms;
   }
 
-  clearRequests(): void {
-    this.log.splice(0);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.closing.abort();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private pause(ms: number): Promise<void> {
-    return ms <= 0 ? Promise.resolve() : abortableSleep(ms, this.closing.signal);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const bodyText = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://feishu');
     const recordPath = RECORDS_PATH.exec(url.pathname);
     const kind: BitableRequestRecord['kind'] = url.pathname === TOKEN_PATH ? 'token' : recordPath !== null ? 'record' : 'other';
-    const record: BitableRequestRecord = { seq: ++this.seq, kind, status: 200, outcome: 0 };
-    this.log.push(record);
+    const record: BitableRequestRecord = { seq: this.log.nextSeq(), kind, status: 200, outcome: 0 };
+    this.log.add(record);
     if (kind === 'token') this.tokenRequests += 1;
-    const fault =
-      kind === 'token' ? this.queuedToken.shift() : kind === 'record' ? (this.queued.shift() ?? this.standingFault) : undefined;
+    const fault = kind === 'token' ? this.tokenFaults.next() : kind === 'record' ? this.faults.next() : undefined;
     if (fault !== undefined) record.fault = fault.kind;
-    await this.pause(this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0));
-    if (this.closed) return void res.destroy();
+    const wait = this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0);
+    if (!(await this.http.hold(res, wait))) return;
 
     if (fault?.kind === 'drop-connection') {
       record.outcome = 'fault';
@@ -323,7 +282,7 @@ class Bitable implements SimulatedBitable {
     const answer = (refusal: Refusal): void => {
       record.status = refusal.status;
       record.outcome = refusal.code;
-      sendJson(res, refusal.status, errorBody(refusal), refusal.headers);
+      sendJson(res, refusal.status, JSON_TYPE, errorBody(refusal), refusal.headers);
     };
     const faulted = faultRefusal(fault);
     if (faulted !== undefined) return answer(faulted);
@@ -334,7 +293,7 @@ class Bitable implements SimulatedBitable {
     if (kind === 'token') {
       const issued = this.issueToken(bodyText);
       if ('code' in issued) return answer(issued);
-      return sendJson(res, 200, { code: 0, msg: 'ok', tenant_access_token: issued.value, expire: issued.expire });
+      return sendJson(res, 200, JSON_TYPE, { code: 0, msg: 'ok', tenant_access_token: issued.value, expire: issued.expire });
     }
 
     const [, appToken = '', tableId = ''] = recordPath ?? [];
@@ -361,7 +320,7 @@ class Bitable implements SimulatedBitable {
     if (created === 'dropped') return void req.socket.destroy();
     if ('code' in created) return answer(created);
     record.recordId = created.recordId;
-    return sendJson(res, 200, {
+    return sendJson(res, 200, JSON_TYPE, {
       code: 0,
       data: { record: { fields: created.fields, id: created.recordId, record_id: created.recordId } },
       msg: 'success',
@@ -468,11 +427,11 @@ class Bitable implements SimulatedBitable {
     // The write takes the latency a second time, so concurrent writes overlap when latency is set.
     this.busyTables.add(tableKey);
     try {
-      await this.pause(this.latencyMs);
+      await this.http.pause(this.latencyMs);
     } finally {
       this.busyTables.delete(tableKey);
     }
-    if (this.closed) return 'dropped';
+    if (this.http.closed) return 'dropped';
     const created: HeldRecord = { recordId: recordId(), appToken, tableId, fields, createdTime: this.now() };
     if (clientToken !== undefined) {
       created.clientToken = clientToken;
@@ -578,45 +537,4 @@ function canonicalJson(value: unknown): string {
     return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += bytes.length;
-    if (size > MAX_BODY_BYTES) throw new RangeError('request body too large');
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  send(res, status, 'application/json; charset=utf-8', JSON.stringify(body), headers);
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  contentType: string,
-  body: string,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }

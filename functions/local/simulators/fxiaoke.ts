@@ -1,7 +1,8 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { abortableSleep } from '../../shared/domain/abortable-sleep';
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRecord } from '../../shared/domain/is-record';
+import { FaultQueue, HttpSimulator, parseJson, readBody, send, sendJson, type SimulatorControls } from './http-server';
+import { sameSecret } from './same-secret';
 
 /**
  * A simulated 纷享销客 (Fxiaoke / ShareCRM) open API: a real HTTP server that answers the three
@@ -120,7 +121,7 @@ export interface FxiaokeRequestRecord {
   dataIds?: string[];
 }
 
-export interface SimulatedFxiaoke {
+export interface SimulatedFxiaoke extends SimulatorControls<FxiaokeRequestRecord> {
   /** The base URL to configure as `baseUrl` (`http://127.0.0.1:<port>`). */
   readonly url: string;
   readonly appId: string;
@@ -129,7 +130,6 @@ export interface SimulatedFxiaoke {
   readonly corpId: string;
   readonly openUserIds: readonly string[];
   readonly records: readonly FxiaokeRecord[];
-  readonly requests: readonly FxiaokeRequestRecord[];
   /** Token calls answered with a token. */
   readonly tokensIssued: number;
   /** The records whose `field` holds exactly `value`. */
@@ -141,8 +141,6 @@ export interface SimulatedFxiaoke {
   /** Every token issued so far now answers 20016, as after its 7200 s ran out. */
   expireTokens(): void;
   setLatency(ms: number): void;
-  clearRequests(): void;
-  close(): Promise<void>;
 }
 
 export const SIMULATED_FXIAOKE_APP_ID = 'FSAID_131a0b7';
@@ -175,7 +173,7 @@ export const DEFAULT_LEADS_FIELDS: Readonly<Record<string, FxiaokeFieldSpec>> = 
 /** The custom field the README asks the user to create: a single-line text holding the Alimama lead id. */
 export const LEAD_ID_FIELD = 'alimama_lead_id__c';
 
-const MAX_BODY_BYTES = 1024 * 1024;
+const JSON_TYPE = 'application/json;charset=UTF-8';
 const MAX_QUERY_LIMIT = 100;
 const QUERY_OPERATORS = new Set(['EQ', 'IN']);
 const PHONE = /^\+?[0-9][0-9 -]{2,29}$/;
@@ -193,12 +191,10 @@ interface IssuedToken {
 
 /** Starts the simulator on a free loopback port. `close()` ends every connection and pending delay. */
 export async function startSimulatedFxiaoke(options: SimulatedFxiaokeOptions = {}): Promise<SimulatedFxiaoke> {
-  const simulator = new Fxiaoke(options);
-  return simulator.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  return new Fxiaoke(options).listen(options);
 }
 
-class Fxiaoke implements SimulatedFxiaoke {
-  url = '';
+class Fxiaoke extends HttpSimulator<FxiaokeRequestRecord> implements SimulatedFxiaoke {
   readonly appId: string;
   readonly appSecret: string;
   readonly permanentCode: string;
@@ -206,9 +202,12 @@ class Fxiaoke implements SimulatedFxiaoke {
   readonly openUserIds: readonly string[];
   tokensIssued = 0;
   private readonly held: FxiaokeRecord[] = [];
-  private readonly log: FxiaokeRequestRecord[] = [];
-  private readonly queued: FxiaokeFault[] = [];
-  private readonly standing = new Map<FxiaokeEndpoint, FxiaokeFault>();
+  /** Each endpoint's faults: a queued fault waits for a call of its own endpoint. */
+  private readonly faults: Record<FxiaokeEndpoint, FaultQueue<FxiaokeFault>> = {
+    token: new FaultQueue(),
+    create: new FaultQueue(),
+    query: new FaultQueue(),
+  };
   private readonly tokens = new Map<string, IssuedToken>();
   private current: IssuedToken | undefined;
   private tokenCallTimes: number[] = [];
@@ -216,15 +215,10 @@ class Fxiaoke implements SimulatedFxiaoke {
   private readonly fields: Readonly<Record<string, FxiaokeFieldSpec>>;
   private readonly lifetimeMs: number;
   private latencyMs: number;
-  private seq = 0;
-  private closed = false;
-  private readonly closing = new AbortController();
   private readonly now: () => number;
-  private readonly server = createServer((req, res) => {
-    this.handle(req, res).catch(() => res.destroy());
-  });
 
   constructor(private readonly options: SimulatedFxiaokeOptions) {
+    super('the simulated fxiaoke');
     this.appId = options.appId ?? SIMULATED_FXIAOKE_APP_ID;
     this.appSecret = options.appSecret ?? SIMULATED_FXIAOKE_APP_SECRET;
     this.permanentCode = options.permanentCode ?? SIMULATED_FXIAOKE_PERMANENT_CODE;
@@ -236,23 +230,8 @@ class Fxiaoke implements SimulatedFxiaoke {
     this.now = options.now ?? Date.now;
   }
 
-  async listen(host: string, port: number): Promise<SimulatedFxiaoke> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('the simulated fxiaoke is not listening on TCP');
-    this.url = `http://${host}:${address.port}`;
-    return this;
-  }
-
   get records(): readonly FxiaokeRecord[] {
     return [...this.held];
-  }
-
-  get requests(): readonly FxiaokeRequestRecord[] {
-    return [...this.log];
   }
 
   recordsWhere(field: string, value: unknown): FxiaokeRecord[] {
@@ -260,12 +239,11 @@ class Fxiaoke implements SimulatedFxiaoke {
   }
 
   queueFault(...faults: FxiaokeFault[]): void {
-    this.queued.push(...faults);
+    for (const fault of faults) this.faults[fault.on ?? 'create'].queue(fault);
   }
 
   setFault(endpoint: FxiaokeEndpoint, fault: FxiaokeFault | undefined): void {
-    if (fault === undefined) this.standing.delete(endpoint);
-    else this.standing.set(endpoint, fault);
+    this.faults[endpoint].set(fault);
   }
 
   expireTokens(): void {
@@ -277,55 +255,29 @@ class Fxiaoke implements SimulatedFxiaoke {
     this.latencyMs = ms;
   }
 
-  clearRequests(): void {
-    this.log.splice(0);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.closing.abort();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private pause(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return abortableSleep(ms, this.closing.signal);
-  }
-
-  /** The next fault for `endpoint`: the first queued one meant for it, else the standing one. */
-  private takeFault(endpoint: FxiaokeEndpoint): FxiaokeFault | undefined {
-    const index = this.queued.findIndex((fault) => (fault.on ?? 'create') === endpoint);
-    if (index >= 0) return this.queued.splice(index, 1)[0];
-    return this.standing.get(endpoint);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const arrived = performance.now();
     const bodyText = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://fxiaoke');
     const endpoint = endpointOf(url.pathname);
     const record: FxiaokeRequestRecord = {
-      seq: ++this.seq,
+      seq: this.log.nextSeq(),
       endpoint: endpoint ?? 'other',
       outcome: 0,
       thirdTraceId: (url.searchParams.get('thirdTraceId') ?? '') !== '',
     };
-    this.log.push(record);
-    const fault = endpoint === undefined ? undefined : this.takeFault(endpoint);
+    this.log.add(record);
+    const fault = endpoint === undefined ? undefined : this.faults[endpoint].next();
     if (fault !== undefined) record.fault = fault.kind;
 
     const respond = async (write: () => void): Promise<void> => {
-      await this.pause(this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0) - (performance.now() - arrived));
-      if (this.closed) return void res.destroy();
-      write();
+      const wait = this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0) - (performance.now() - arrived);
+      if (await this.http.hold(res, wait)) write();
     };
     const answer = (body: Record<string, unknown>): Promise<void> => {
       const code = body.errorCode;
       record.outcome = typeof code === 'number' ? code : 'fault';
-      return respond(() =>
-        send(res, 200, 'application/json;charset=UTF-8', JSON.stringify({ ...body, traceId: traceId(record.seq) })),
-      );
+      return respond(() => sendJson(res, 200, JSON_TYPE, { ...body, traceId: traceId(record.seq) }));
     };
 
     if (endpoint === undefined) {
@@ -342,12 +294,8 @@ class Fxiaoke implements SimulatedFxiaoke {
     }
     if (req.method !== 'POST') return answer(refusal(32000, `request method ${req.method ?? ''} not supported, use POST`));
     if (bodyText.trim() === '') return answer(refusal(12004, 'POST的数据包为空'));
-    let body: unknown;
-    try {
-      body = JSON.parse(bodyText);
-    } catch {
-      return answer(refusal(32000, '参数错误: the body is not JSON'));
-    }
+    const body = parseJson(bodyText);
+    if (body === undefined) return answer(refusal(32000, '参数错误: the body is not JSON'));
     if (!isRecord(body)) return answer(refusal(32000, '参数错误: the body is not a JSON object'));
 
     if (endpoint === 'token') return this.token(body, fault, answer);
@@ -356,7 +304,7 @@ class Fxiaoke implements SimulatedFxiaoke {
     if (denied !== undefined) return answer(denied);
     if (fault?.kind === 'raw-body') {
       record.outcome = 'fault';
-      return respond(() => send(res, fault.status ?? 200, 'application/json;charset=UTF-8', fault.body));
+      return respond(() => send(res, fault.status ?? 200, JSON_TYPE, fault.body));
     }
     if (endpoint === 'create') {
       const result = this.create(body, record);
@@ -520,8 +468,9 @@ function verifyApp(body: Record<string, unknown>, expected: Fxiaoke): Refusal | 
   if (typeof appId !== 'string' || appId === '') return refusal(10001, '缺少参数appId');
   if (typeof appSecret !== 'string' || appSecret === '') return refusal(10002, '缺少参数appSecret');
   if (typeof permanentCode !== 'string' || permanentCode === '') return refusal(10012, '缺少参数permanentCode');
-  if (!same(appId, expected.appId) || !same(appSecret, expected.appSecret)) return refusal(20006, 'appId或appSecret错误');
-  if (!same(permanentCode, expected.permanentCode)) return refusal(20015, '永久授权码错误');
+  if (!sameSecret(appId, expected.appId) || !sameSecret(appSecret, expected.appSecret))
+    return refusal(20006, 'appId或appSecret错误');
+  if (!sameSecret(permanentCode, expected.permanentCode)) return refusal(20015, '永久授权码错误');
   return undefined;
 }
 
@@ -561,29 +510,6 @@ function refusal(errorCode: number, errorMessage: string): Refusal {
   return { errorCode, errorMessage };
 }
 
-function same(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
 function traceId(seq: number): string {
   return `E-O.sim.${(1_000_000 + seq).toString(36)}`;
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += bytes.length;
-    if (size > MAX_BODY_BYTES) throw new RangeError('request body too large');
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }

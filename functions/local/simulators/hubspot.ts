@@ -1,7 +1,8 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { abortableSleep } from '../../shared/domain/abortable-sleep';
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRecord } from '../../shared/domain/is-record';
+import { FaultQueue, HttpSimulator, parseJson, readBody, send, sendJson, type SimulatorControls } from './http-server';
+import { sameSecret } from './same-secret';
 
 /**
  * A simulated HubSpot CRM: a real HTTP server that answers the calls the `hubspot` connector
@@ -117,13 +118,12 @@ export interface HubSpotRequestRecord {
   fault?: HubSpotFault['kind'];
 }
 
-export interface SimulatedHubSpot {
+export interface SimulatedHubSpot extends SimulatorControls<HubSpotRequestRecord> {
   /** The `baseUrl` to configure (`http://127.0.0.1:<port>`). */
   readonly url: string;
   /** The token currently accepted. */
   readonly token: string;
   readonly portalId: number;
-  readonly requests: readonly HubSpotRequestRecord[];
   /** Calls to the token-info endpoint and the list probe: what `check --online` costs. */
   readonly tokenChecks: number;
   /** Every record of an object type (default `contacts`), oldest first. */
@@ -137,8 +137,6 @@ export interface SimulatedHubSpot {
   setScopes(scopes: readonly string[]): void;
   queueFault(...faults: HubSpotFault[]): void;
   setFault(fault: HubSpotFault | undefined): void;
-  clearRequests(): void;
-  close(): Promise<void>;
 }
 
 export const SIMULATED_HUBSPOT_TOKEN = 'pat-na1-00000000-0000-4000-8000-simulated0001';
@@ -157,7 +155,7 @@ const CONTACT_SCOPES = ['crm.objects.contacts.read', 'crm.objects.contacts.write
 /** The object types the simulator holds, by name and by HubSpot's type id. */
 const OBJECT_TYPES: Record<string, string> = { contacts: 'contacts', '0-1': 'contacts' };
 const SCOPE_OF: Record<string, string> = { contacts: 'crm.objects.contacts' };
-const MAX_BODY_BYTES = 1024 * 1024;
+const JSON_TYPE = 'application/json;charset=utf-8';
 const HTML_502 =
   '<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>cloudflare</center></body></html>';
 const TEXT = (name: string, fieldType = 'text'): HubSpotProperty => ({ name, type: 'string', fieldType });
@@ -232,11 +230,10 @@ interface UpsertInput {
 
 /** Starts the simulator on a free loopback port. `close()` ends every connection and pending delay. */
 export async function startSimulatedHubSpot(options: SimulatedHubSpotOptions = {}): Promise<SimulatedHubSpot> {
-  return new HubSpot(options).listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  return new HubSpot(options).listen(options);
 }
 
-class HubSpot implements SimulatedHubSpot {
-  url = '';
+class HubSpot extends HttpSimulator<HubSpotRequestRecord> implements SimulatedHubSpot {
   readonly portalId: number;
   tokenChecks = 0;
   private readonly tokens: IssuedToken[] = [];
@@ -244,20 +241,13 @@ class HubSpot implements SimulatedHubSpot {
   private readonly properties: Map<string, HubSpotProperty>;
   private readonly held = new Map<string, HubSpotRecord[]>();
   private nextObjectId = 1001;
-  private readonly log: HubSpotRequestRecord[] = [];
-  private readonly queued: HubSpotFault[] = [];
-  private standingFault: HubSpotFault | undefined;
+  private readonly faults = new FaultQueue<HubSpotFault>();
   /** Arrival times of recent calls, for the rolling window. */
   private readonly window: number[] = [];
-  private seq = 0;
-  private closed = false;
-  private readonly closing = new AbortController();
   private readonly now: () => number;
-  private readonly server = createServer((req, res) => {
-    this.handle(req, res).catch(() => res.destroy());
-  });
 
   constructor(private readonly options: SimulatedHubSpotOptions) {
+    super('the simulated HubSpot');
     this.now = options.now ?? Date.now;
     this.portalId = options.portalId ?? SIMULATED_HUBSPOT_PORTAL_ID;
     this.scopes = [...(options.scopes ?? CONTACT_SCOPES)];
@@ -266,23 +256,8 @@ class HubSpot implements SimulatedHubSpot {
     this.properties = new Map([...DEFAULT_CONTACT_PROPERTIES, ...custom].map((property) => [property.name, property]));
   }
 
-  async listen(host: string, port: number): Promise<SimulatedHubSpot> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('the simulated HubSpot is not listening on TCP');
-    this.url = `http://${host}:${address.port}`;
-    return this;
-  }
-
   get token(): string {
     return this.tokens[this.tokens.length - 1]!.value;
-  }
-
-  get requests(): readonly HubSpotRequestRecord[] {
-    return [...this.log];
   }
 
   records(objectType = 'contacts'): HubSpotRecord[] {
@@ -310,22 +285,11 @@ class HubSpot implements SimulatedHubSpot {
   }
 
   queueFault(...faults: HubSpotFault[]): void {
-    this.queued.push(...faults);
+    this.faults.queue(...faults);
   }
 
   setFault(fault: HubSpotFault | undefined): void {
-    this.standingFault = fault;
-  }
-
-  clearRequests(): void {
-    this.log.splice(0);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.closing.abort();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.faults.set(fault);
   }
 
   private issue(value: string): IssuedToken {
@@ -334,21 +298,21 @@ class HubSpot implements SimulatedHubSpot {
     return lifetime === undefined ? { value, issuedAt } : { value, issuedAt, expiresAt: issuedAt + lifetime };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const bodyText = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://hubspot');
     const record: HubSpotRequestRecord = {
-      seq: ++this.seq,
+      seq: this.log.nextSeq(),
       method: req.method ?? '',
       path: url.pathname,
       auth: 'not-checked',
       status: 0,
     };
-    this.log.push(record);
-    const fault = this.queued.shift() ?? this.standingFault;
+    this.log.add(record);
+    const fault = this.faults.next();
     if (fault !== undefined) record.fault = fault.kind;
-    await this.pause((this.options.latencyMs ?? 0) + (fault?.kind === 'delay' ? fault.ms : 0));
-    if (this.closed) return void res.destroy();
+    const wait = (this.options.latencyMs ?? 0) + (fault?.kind === 'delay' ? fault.ms : 0);
+    if (!(await this.http.hold(res, wait))) return;
 
     if (fault?.kind === 'drop-connection') return void req.socket.destroy();
     if (fault?.kind === 'html') {
@@ -378,7 +342,7 @@ class HubSpot implements SimulatedHubSpot {
     }
     if (fault?.kind === 'raw-body') {
       record.status = fault.status ?? 200;
-      return send(res, record.status, 'application/json;charset=utf-8', fault.body);
+      return send(res, record.status, JSON_TYPE, fault.body);
     }
 
     const upsert = /^\/crm\/v3\/objects\/([^/]+)\/batch\/upsert$/.exec(url.pathname);
@@ -407,7 +371,7 @@ class HubSpot implements SimulatedHubSpot {
   private answer(res: ServerResponse, record: HubSpotRequestRecord, answer: Refusal | { status: number; body: unknown }): void {
     record.status = answer.status;
     const headers = { ...this.rateHeaders(), ...('headers' in answer ? answer.headers : {}) };
-    if ('body' in answer) return send(res, answer.status, 'application/json;charset=utf-8', JSON.stringify(answer.body), headers);
+    if ('body' in answer) return sendJson(res, answer.status, JSON_TYPE, answer.body, headers);
     record.category = answer.code ?? answer.category;
     const body = {
       status: 'error',
@@ -417,18 +381,13 @@ class HubSpot implements SimulatedHubSpot {
       category: answer.category,
       ...answer.extra,
     };
-    return send(res, answer.status, 'application/json;charset=utf-8', JSON.stringify(body), headers);
+    return sendJson(res, answer.status, JSON_TYPE, body, headers);
   }
 
   private authenticate(header: string | undefined): HubSpotRequestRecord['auth'] {
     const match = /^Bearer (.+)$/.exec(header ?? '');
     if (match === null) return 'missing';
-    const given = Buffer.from(match[1]!, 'utf8');
-    const token = this.tokens.find((candidate) => {
-      const expected = Buffer.from(candidate.value, 'utf8');
-      // Constant-time, so the simulator does not teach anyone to tolerate a timing oracle.
-      return expected.length === given.length && timingSafeEqual(expected, given);
-    });
+    const token = this.tokens.find((candidate) => sameSecret(match[1]!, candidate.value));
     if (token === undefined) return 'invalid';
     return token.expiresAt !== undefined && this.now() >= token.expiresAt ? 'expired' : 'ok';
   }
@@ -632,11 +591,6 @@ class HubSpot implements SimulatedHubSpot {
       ...(input.objectWriteTraceId === undefined ? {} : { objectWriteTraceId: input.objectWriteTraceId }),
     };
   }
-
-  private pause(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return abortableSleep(ms, this.closing.signal);
-  }
 }
 
 function authenticationRefusal(state: HubSpotRequestRecord['auth']): Refusal | undefined {
@@ -744,35 +698,4 @@ function parseInputs(bodyText: string): UpsertInput[] | Refusal {
     });
   }
   return inputs;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += bytes.length;
-    if (size > MAX_BODY_BYTES) throw new RangeError('request body too large');
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(
-  res: ServerResponse,
-  status: number,
-  contentType: string,
-  body: string,
-  headers: Record<string, string> = {},
-): void {
-  res.writeHead(status, { ...headers, 'content-type': contentType, 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }

@@ -1,7 +1,8 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { abortableSleep } from '../../shared/domain/abortable-sleep';
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isRecord } from '../../shared/domain/is-record';
+import { FaultQueue, HttpSimulator, parseJson, readBody, sendJson, type SimulatorControls } from './http-server';
+import { sameSecret } from './same-secret';
 
 /**
  * A simulated Salesforce org: a real HTTP server with the OAuth 2.0 client credentials token
@@ -105,14 +106,13 @@ export interface SalesforceLeadRecord {
   writes: number;
 }
 
-export interface SimulatedSalesforce {
+export interface SimulatedSalesforce extends SimulatorControls<SalesforceRequestRecord> {
   /** The My Domain URL to configure as `instanceUrl` (`http://127.0.0.1:<port>`). */
   readonly url: string;
   readonly clientId: string;
   readonly clientSecret: string;
   /** Every Lead, in creation order. */
   readonly records: readonly SalesforceLeadRecord[];
-  readonly requests: readonly SalesforceRequestRecord[];
   /** Successful token grants so far. */
   readonly tokensIssued: number;
   /** The Lead whose external id `field` holds `value` (matched case-insensitively, as the org does). */
@@ -124,15 +124,13 @@ export interface SimulatedSalesforce {
   expireAllTokens(): void;
   /** Refuses token grants with `invalid_client` while true, as after the secret was rotated in Setup. */
   setCredentialsRevoked(revoked: boolean): void;
-  clearRequests(): void;
-  close(): Promise<void>;
 }
 
 export const SIMULATED_SALESFORCE_CLIENT_ID = '3MVG9simulated.consumer.key';
 export const SIMULATED_SALESFORCE_CLIENT_SECRET = 'simulated-consumer-secret';
 export const DEFAULT_EXTERNAL_ID_FIELD = 'Alimama_Lead_Id__c';
 
-const MAX_BODY_BYTES = 1024 * 1024;
+const JSON_TYPE = 'application/json;charset=UTF-8';
 const TWO_HOURS_MS = 2 * 60 * 60_000;
 /** The first API version whose upsert answers say `created` and whose update answers 200 with a body. */
 const CREATED_FLAG_VERSION = 46;
@@ -202,34 +200,25 @@ interface Session {
 
 /** Starts the org on a free loopback port. `close()` ends every open connection and pending delay. */
 export async function startSimulatedSalesforce(options: SimulatedSalesforceOptions = {}): Promise<SimulatedSalesforce> {
-  const org = new Org(options);
-  return org.listen(options.host ?? '127.0.0.1', options.port ?? 0);
+  return new Org(options).listen(options);
 }
 
-class Org implements SimulatedSalesforce {
-  url = '';
+class Org extends HttpSimulator<SalesforceRequestRecord> implements SimulatedSalesforce {
   readonly clientId: string;
   readonly clientSecret: string;
   private readonly fields = new Map<string, FieldDef>(); // keyed by lower-case API name
   private readonly held: SalesforceLeadRecord[] = [];
   private readonly byExternalId = new Map<string, SalesforceLeadRecord>(); // `${field}\n${value}`, lower case
   private readonly sessions = new Map<string, Session>();
-  private readonly log: SalesforceRequestRecord[] = [];
-  private readonly queued: SalesforceFault[] = [];
-  private standingFault: SalesforceFault | undefined;
+  private readonly faults = new FaultQueue<SalesforceFault>();
   private credentialsRevoked = false;
   private issued = 0;
-  private seq = 0;
-  private closed = false;
-  private readonly closing = new AbortController();
   private readonly now: () => number;
   private readonly tokenLifetimeMs: number;
   private readonly latencyMs: number;
-  private readonly server = createServer((req, res) => {
-    this.handle(req, res).catch(() => res.destroy());
-  });
 
   constructor(options: SimulatedSalesforceOptions) {
+    super('the simulated Salesforce org');
     this.clientId = options.clientId ?? SIMULATED_SALESFORCE_CLIENT_ID;
     this.clientSecret = options.clientSecret ?? SIMULATED_SALESFORCE_CLIENT_SECRET;
     this.now = options.now ?? Date.now;
@@ -250,23 +239,8 @@ class Org implements SimulatedSalesforce {
     }
   }
 
-  async listen(host: string, port: number): Promise<SimulatedSalesforce> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === 'string') throw new Error('the simulated Salesforce org is not listening on TCP');
-    this.url = `http://${host}:${address.port}`;
-    return this;
-  }
-
   get records(): readonly SalesforceLeadRecord[] {
     return [...this.held];
-  }
-
-  get requests(): readonly SalesforceRequestRecord[] {
-    return [...this.log];
   }
 
   get tokensIssued(): number {
@@ -278,11 +252,11 @@ class Org implements SimulatedSalesforce {
   }
 
   queueFault(...faults: SalesforceFault[]): void {
-    this.queued.push(...faults);
+    this.faults.queue(...faults);
   }
 
   setFault(fault: SalesforceFault | undefined): void {
-    this.standingFault = fault;
+    this.faults.set(fault);
   }
 
   expireAllTokens(): void {
@@ -293,37 +267,26 @@ class Org implements SimulatedSalesforce {
     this.credentialsRevoked = revoked;
   }
 
-  clearRequests(): void {
-    this.log.splice(0);
-  }
-
-  async close(): Promise<void> {
-    this.closed = true;
-    this.closing.abort();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://org');
     const record: SalesforceRequestRecord = {
-      seq: ++this.seq,
+      seq: this.log.nextSeq(),
       kind: 'other',
       method: req.method ?? '',
       path: url.pathname,
       status: 0,
     };
-    this.log.push(record);
+    this.log.add(record);
     if (url.pathname === '/services/oauth2/token') {
       record.kind = 'token';
       return this.token(req, body, record, res);
     }
 
-    const fault = this.queued.shift() ?? this.standingFault;
+    const fault = this.faults.next();
     if (fault !== undefined) record.fault = fault.kind;
-    await this.pause(this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0));
-    if (this.closed) return void res.destroy();
+    const wait = this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0);
+    if (!(await this.http.hold(res, wait))) return;
     if (fault?.kind === 'drop-connection') return void req.socket.destroy();
 
     const answer = (status: number, payload: unknown): void => {
@@ -332,7 +295,7 @@ class Org implements SimulatedSalesforce {
         record.errorCode = payload[0].errorCode;
       }
       if (status === 204) return void res.writeHead(204).end();
-      sendJson(res, status, payload);
+      sendJson(res, status, JSON_TYPE, payload);
     };
 
     // The session is checked before anything else, as the org does: an expired token never
@@ -353,7 +316,7 @@ class Org implements SimulatedSalesforce {
     if (fault?.kind === 'server-error') {
       return answer(500, [
         {
-          message: `An unexpected error occurred. Please include this ErrorId if you contact support: ${this.seq}-${randomBytes(4).toString('hex')} (-1)`,
+          message: `An unexpected error occurred. Please include this ErrorId if you contact support: ${this.log.seq}-${randomBytes(4).toString('hex')} (-1)`,
           errorCode: 'UNKNOWN_EXCEPTION',
         },
       ]);
@@ -411,7 +374,7 @@ class Org implements SimulatedSalesforce {
     const refuse = (status: number, error: string, description: string): void => {
       record.status = status;
       record.errorCode = error;
-      sendJson(res, status, { error, error_description: description });
+      sendJson(res, status, JSON_TYPE, { error, error_description: description });
     };
     if (req.method !== 'POST') return refuse(400, 'invalid_request', 'must use HTTP POST');
     if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
@@ -425,8 +388,8 @@ class Org implements SimulatedSalesforce {
     const grantType = form.get('grant_type');
     if (grantType === null || grantType === '') return refuse(400, 'unsupported_grant_type', 'grant type not supported');
     if (grantType !== 'client_credentials') return refuse(400, 'unsupported_grant_type', 'grant type not supported');
-    if (!constantTimeEqual(clientId, this.clientId)) return refuse(400, 'invalid_client_id', 'client identifier invalid');
-    if (this.credentialsRevoked || !constantTimeEqual(clientSecret, this.clientSecret)) {
+    if (!sameSecret(clientId, this.clientId)) return refuse(400, 'invalid_client_id', 'client identifier invalid');
+    if (this.credentialsRevoked || !sameSecret(clientSecret, this.clientSecret)) {
       return refuse(400, 'invalid_client', 'invalid client credentials');
     }
     const orgId = '00D5g00000SIMORG';
@@ -435,7 +398,7 @@ class Org implements SimulatedSalesforce {
     this.sessions.set(accessToken, { issuedAt });
     this.issued += 1;
     record.status = 200;
-    sendJson(res, 200, {
+    sendJson(res, 200, JSON_TYPE, {
       access_token: accessToken,
       signature: randomBytes(32).toString('base64'),
       scope: 'api',
@@ -469,10 +432,8 @@ class Org implements SimulatedSalesforce {
         { message: `Unsupported media type: ${contentType ?? '(none)'}`, errorCode: 'UNSUPPORTED_MEDIA_TYPE' },
       ]);
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body);
-    } catch {
+    const parsed = parseJson(body);
+    if (parsed === undefined) {
       throw new RestRefusal(400, [
         { message: 'Unexpected character in the JSON body at input location [1,1]', errorCode: 'JSON_PARSER_ERROR' },
       ]);
@@ -623,11 +584,6 @@ class Org implements SimulatedSalesforce {
       },
     ]);
   }
-
-  private pause(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
-    return abortableSleep(ms, this.closing.signal);
-  }
 }
 
 function safeDecode(segment: string): string | undefined {
@@ -666,28 +622,4 @@ function basicCredentials(header: string | undefined): { id: string; secret: str
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
   return { id: decodeURIComponent(decoded.slice(0, colon)), secret: decodeURIComponent(decoded.slice(colon + 1)) };
-}
-
-function constantTimeEqual(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    size += bytes.length;
-    if (size > MAX_BODY_BYTES) throw new RangeError('request body too large');
-    chunks.push(bytes);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function sendJson(res: ServerResponse, status: number, payload: unknown): void {
-  const text = JSON.stringify(payload);
-  res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
 }

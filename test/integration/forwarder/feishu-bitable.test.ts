@@ -1,5 +1,4 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
-import { createDeliver } from '../../../functions/forwarder/deliver';
 import type { RecordResult } from '../../../functions/forwarder/forward';
 import type { ForwardDeps } from '../../../functions/forwarder/ports';
 import {
@@ -9,15 +8,12 @@ import {
   type SimulatedBitable,
   type SimulatedBitableOptions,
 } from '../../../functions/local/simulators/feishu-bitable';
-import { LEADS_RETENTION_SECONDS } from '../../../functions/local/runner/resources';
-import { DynamoEndpointStatus } from '../../../functions/shared/aws/endpoint-status';
-import { SqsForwarderQueue } from '../../../functions/shared/aws/forwarder-queue';
-import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
-import { DynamoLedger, ledgerKey } from '../../../functions/shared/aws/ledger';
+import { ledgerKey } from '../../../functions/shared/aws/ledger';
 import { parseForwarderSettings } from '../../../functions/shared/config/parse-settings';
 import type { Lead } from '../../../functions/shared/domain/lead';
 import type { Endpoint } from '../../../functions/shared/domain/settings';
 import { createDispatcher } from '../../../functions/shared/webhook/sender';
+import { connectorForwarderDeps, enqueueLeads } from '../../support/connector-forwarder';
 import { drain } from '../../support/forwarder-loop';
 import { localAwsPerTest } from '../../support/local-aws';
 import { deadLetters } from '../../support/reliability-forwarder';
@@ -42,36 +38,29 @@ async function start(options: SimulatedBitableOptions = {}): Promise<SimulatedBi
   return sim;
 }
 
-/** The endpoint as an operator writes it, parsed by the real config parser; `baseUrl` points at the simulator. */
+/** The endpoint as an operator writes it; `baseUrl` points at the simulator. */
+function rawBitable(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: 'bitable',
+    format: 'feishu-bitable',
+    baseUrl: sim.url,
+    appId: sim.appId,
+    appSecret: sim.appSecret,
+    appToken: SIMULATED_BITABLE_APP_TOKEN,
+    tableId: SIMULATED_BITABLE_TABLE_ID,
+    ...extra,
+  };
+}
+
+/** That endpoint parsed by the real config parser. */
 function bitable(extra: Record<string, unknown> = {}): Endpoint[] {
-  return parseForwarderSettings({
-    webhooks: [
-      {
-        name: 'bitable',
-        format: 'feishu-bitable',
-        baseUrl: sim.url,
-        appId: sim.appId,
-        appSecret: sim.appSecret,
-        appToken: SIMULATED_BITABLE_APP_TOKEN,
-        tableId: SIMULATED_BITABLE_TABLE_ID,
-        ...extra,
-      },
-    ],
-  }).webhooks;
+  return parseForwarderSettings({ webhooks: [rawBitable(extra)] }).webhooks;
 }
 
 function deps(list: Endpoint[]): ForwardDeps {
-  return {
-    endpoints: list,
-    ledger: new DynamoLedger(aws.dynamo.client, aws.table),
-    endpointStatus: new DynamoEndpointStatus(aws.dynamo.client, aws.table),
-    queue: new SqsForwarderQueue(aws.sqs, aws.queues.queueUrl, aws.queues.dlqUrl),
-    deliver: createDeliver(dispatcher),
-    maxReceiveCount: 10,
-    leadsRetentionSeconds: LEADS_RETENTION_SECONDS,
-    concurrency: 10,
+  return connectorForwarderDeps(aws, dispatcher, list, {
     backoffSeconds: (_attempt, retryAfter) => (retryAfter === undefined ? 0 : Math.min(retryAfter, 1)),
-  };
+  });
 }
 
 const mobileOf = (i: number): string => `1390000${String(i).padStart(4, '0')}`;
@@ -96,8 +85,7 @@ function leads(n: number, from = 0): Lead[] {
   });
 }
 
-const enqueue = (list: Lead[]): Promise<void> =>
-  new SqsLeadQueue(aws.sqs, aws.queues.queueUrl).enqueue(list, '2026-11-29T06:00:00.000Z').then(() => undefined);
+const enqueue = (list: Lead[]): Promise<unknown> => enqueueLeads(aws, list);
 
 /** Lead id → how many records hold it. */
 function recordCounts(): Map<string, number> {
@@ -226,7 +214,7 @@ describe('feishu-bitable connector (DESIGN §7)', () => {
 
     await enqueue(leads(1, 50));
     const bad = parseForwarderSettings({
-      webhooks: [{ ...rawOf(ok[0]!), name: 'bitable-iso', fields: "{'线索ID': data.id, '留资时间': data.lead_time}" }],
+      webhooks: [rawBitable({ name: 'bitable-iso', fields: "{'线索ID': data.id, '留资时间': data.lead_time}" })],
     }).webhooks;
     await drain(deps(bad), aws.sqs, aws.queues.queueUrl);
     const parked = await deadLetters(aws.sqs, aws.queues.dlqUrl);
@@ -293,16 +281,3 @@ describe('feishu-bitable connector (DESIGN §7)', () => {
     expect(creates.filter((r) => r.deduplicated === true)).toHaveLength(5);
   });
 });
-
-/** An endpoint back to the raw shape an operator writes (for a variant of it). */
-function rawOf(endpoint: Endpoint): Record<string, unknown> {
-  return {
-    name: endpoint.name,
-    format: 'feishu-bitable',
-    baseUrl: sim.url,
-    appId: sim.appId,
-    appSecret: sim.appSecret,
-    appToken: SIMULATED_BITABLE_APP_TOKEN,
-    tableId: SIMULATED_BITABLE_TABLE_ID,
-  };
-}

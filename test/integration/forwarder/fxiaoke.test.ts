@@ -1,16 +1,12 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
-import { createDeliver } from '../../../functions/forwarder/deliver';
 import type { ForwardDeps } from '../../../functions/forwarder/ports';
-import { LEADS_RETENTION_SECONDS } from '../../../functions/local/runner/resources';
 import { LEAD_ID_FIELD, startSimulatedFxiaoke, type SimulatedFxiaoke } from '../../../functions/local/simulators/fxiaoke';
-import { DynamoEndpointStatus } from '../../../functions/shared/aws/endpoint-status';
-import { SqsForwarderQueue } from '../../../functions/shared/aws/forwarder-queue';
-import { SqsLeadQueue } from '../../../functions/shared/aws/lead-queue';
-import { DynamoLedger, ledgerKey } from '../../../functions/shared/aws/ledger';
+import { ledgerKey } from '../../../functions/shared/aws/ledger';
 import { parseForwarderSettings } from '../../../functions/shared/config/parse-settings';
 import type { Lead } from '../../../functions/shared/domain/lead';
 import type { Endpoint } from '../../../functions/shared/domain/settings';
 import { createDispatcher } from '../../../functions/shared/webhook/sender';
+import { connectorForwarderDeps, enqueueLeads } from '../../support/connector-forwarder';
 import { drain } from '../../support/forwarder-loop';
 import { localAwsPerTest } from '../../support/local-aws';
 import { deadLetters } from '../../support/reliability-forwarder';
@@ -45,19 +41,7 @@ function endpoint(extra: Record<string, unknown> = {}): Endpoint[] {
   }).webhooks;
 }
 
-function deps(list: Endpoint[]): ForwardDeps {
-  return {
-    endpoints: list,
-    ledger: new DynamoLedger(aws.dynamo.client, aws.table),
-    endpointStatus: new DynamoEndpointStatus(aws.dynamo.client, aws.table),
-    queue: new SqsForwarderQueue(aws.sqs, aws.queues.queueUrl, aws.queues.dlqUrl),
-    deliver: createDeliver(dispatcher),
-    maxReceiveCount: 10,
-    leadsRetentionSeconds: LEADS_RETENTION_SECONDS,
-    concurrency: 10,
-    backoffSeconds: () => 0,
-  };
-}
+const deps = (list: Endpoint[]): ForwardDeps => connectorForwarderDeps(aws, dispatcher, list);
 
 /** Plain mobiles on even leads, a ciphertext (still encrypted) on odd ones. */
 function leads(n: number, first = 9007199254740993000n): Lead[] {
@@ -73,8 +57,7 @@ function leads(n: number, first = 9007199254740993000n): Lead[] {
   }));
 }
 
-const enqueue = (list: Lead[]): Promise<void> =>
-  new SqsLeadQueue(aws.sqs, aws.queues.queueUrl).enqueue(list, '2026-11-29T06:00:00.000Z').then(() => undefined);
+const enqueue = (list: Lead[]): Promise<unknown> => enqueueLeads(aws, list);
 
 /** Nothing secret or personal in what the forwarder reported (what its logs are made of) or what the CRM logged. */
 function expectNothingSecret(reported: unknown, list: Lead[]): void {
