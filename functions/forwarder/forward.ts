@@ -30,6 +30,8 @@ export interface RecordResult {
   attempt: number;
   mobileDecryptFailed?: boolean;
   malformed?: boolean;
+  /** The lead was to be parked but the DLQ send failed: it comes back, to be parked then (or by SQS's redrive). */
+  parkFailed?: boolean;
 }
 
 export interface BatchResult {
@@ -123,7 +125,12 @@ async function park(
   try {
     await deps.queue.park(record.message, parkedReason, endpoints);
   } catch (error) {
-    return { ...parked, kind: 'retry', reason: `parking failed (${messageOf(error)}): ${parked.reason ?? parkedReason}` };
+    return {
+      ...parked,
+      kind: 'retry',
+      parkFailed: true,
+      reason: `parking failed (${messageOf(error)}): ${parked.reason ?? parkedReason}`,
+    };
   }
   return parked;
 }

@@ -69,9 +69,8 @@ export async function forwardEvent(
   event: SQSEvent,
   context: Context,
 ): Promise<{ response: SQSBatchResponse; result: BatchResult }> {
-  // Request id, function name and cold start on every line of this invocation; the ColdStart metric once per container.
+  // Request id, function name and cold start on every line of this invocation (no ColdStart metric: poller/handler.ts).
   logger.addContext(context);
-  metrics.captureColdStartMetric(context.functionName);
   const deps = await wiring();
   const ages = new LeadAges();
   const result = await forwardBatch({ ...deps, deliver: ages.wrap(deps.deliver) }, event.Records.map(toQueueRecord));

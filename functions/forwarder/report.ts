@@ -1,4 +1,5 @@
 import { ENDPOINT_DIMENSION } from '../shared/observability/metric-names';
+import { NEEDS_OPERATOR, needsOperator } from '../shared/observability/needs-operator';
 import { METRIC, MetricUnit, type Logger, type Metrics } from '../shared/observability/observability';
 import type { Endpoint } from '../shared/domain/settings';
 import type { Delivery } from '../shared/webhook/delivery';
@@ -56,7 +57,13 @@ export function reportBatch(result: BatchResult, logger: Logger, metrics: Metric
   };
   for (const record of result.records) {
     if (record.malformed === true) metrics.addMetric(METRIC.malformedMessages, MetricUnit.Count, 1);
-    if (record.mobileDecryptFailed === true) metrics.addMetric(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
+    if (record.mobileDecryptFailed === true) {
+      metrics.addMetric(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
+      logger.warn('mobile did not decrypt with MobilePrivateKey: sent as received (mobile_encrypted: true)', {
+        leadId: record.leadId,
+        ...needsOperator(metrics, NEEDS_OPERATOR.mobileNotDecrypted),
+      });
+    }
     if (record.kind === 'parked') metrics.addMetric(METRIC.deliveryDeadLettered, MetricUnit.Count, 1);
     if (record.kind === 'retry') metrics.addMetric(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
     for (const e of record.endpoints) {
@@ -105,8 +112,18 @@ export function reportBatch(result: BatchResult, logger: Logger, metrics: Metric
         leadId: record.leadId,
         messageId: record.messageId,
         reason: record.reason,
+        ...needsOperator(metrics, NEEDS_OPERATOR.leadParked),
       });
-    if (record.kind === 'retry')
+    // Bound for the DLQ all the same (parked on its next receive, or by SQS's redrive after the
+    // last): counted now, since a redrive by SQS is counted by nobody.
+    if (record.parkFailed === true)
+      logger.error('lead not parked: the dead-letter queue refused it; it comes back to be parked', {
+        leadId: record.leadId,
+        messageId: record.messageId,
+        reason: record.reason,
+        ...needsOperator(metrics, NEEDS_OPERATOR.leadParked),
+      });
+    else if (record.kind === 'retry')
       logger.warn('lead goes back to the queue for another attempt', {
         leadId: record.leadId,
         messageId: record.messageId,

@@ -380,6 +380,8 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
       await enqueue(leads(1, 700));
       const results = await drain(deps([endpoint('picky', picky)], { queue }), sqs, queues.queueUrl, { idleMs: 2_500 });
       expect(results.map((r) => r.kind)).toEqual(['retry', 'parked']);
+      // Bound for the DLQ either way: the report counts it as parked (NeedsOperator) already (test/unit/forwarder/report.test.ts).
+      expect(results.map((r) => r.parkFailed === true)).toEqual([true, false]);
       expect(picky.requests).toHaveLength(1); // the ledger remembered the refusal
       expect(await dlqMessages()).toEqual([expect.objectContaining({ endpoints: 'picky' })]);
     });
