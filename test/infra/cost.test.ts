@@ -20,6 +20,12 @@ describe('the idle cost of the stack', () => {
     expect(lean).toBeDefined();
     expect(lean!.usd).toBeLessThanOrEqual(2.5);
     // Lean: everything but the dashboard and the metrics only it reads.
+    const usd = (estimate: typeof standard, key: string): number => estimate.items.find((item) => item.key === key)!.usd;
+    expect(usd(lean!, 'dashboards')).toBe(0);
+    expect(standard.usd - lean!.usd).toBeCloseTo(
+      usd(standard, 'dashboards') + usd(standard, 'customMetrics') - usd(lean!, 'customMetrics'),
+      6,
+    );
     // Sub-minute polling adds at most $2 a month at rate(10 seconds).
     expect(subMinute.usd - standard.usd).toBeLessThanOrEqual(2);
     // No customer-managed key is left, and no alarm is high-resolution at the default schedule.
