@@ -225,7 +225,7 @@ describe('alarms', () => {
       expect(period % 60).toBe(0);
       expect(period * NO_POLL_INTERVALS).toBeLessThanOrEqual(86_400);
     }
-    // Polls that run but do not succeed are the poller's own report (test/integration/poller/stall.test.ts).
+    // Polls that run but do not succeed are the poller's own report (test/integration/poller/needs-operator.test.ts).
     expect(JSON.stringify(theNeedsOperatorAlarm().AlarmDescription)).toContain(NEEDS_OPERATOR.noSuccessfulPoll);
   });
 
