@@ -6,32 +6,21 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FORWARDER_METRICS, METRICS_NAMESPACE, POLLER_METRICS, serviceMetric } from './metrics';
+import { NO_POLL_INTERVALS, noPollPeriodSeconds } from '../functions/poller/stall-watch';
+import { NEEDS_OPERATOR, NEEDS_OPERATOR_FIELD } from '../functions/shared/observability/needs-operator';
+import { FORWARDER_METRICS, METRICS_NAMESPACE, OPERATOR_METRICS, serviceMetric } from './metrics';
 import type { LeadForwarderParameters } from './parameters';
 
 /**
  * A lead that has waited an hour for its first delivery attempts is a cold lead: the forwarder
  * is not consuming or not keeping up. (SQS leaves a message out of this metric after its third
- * receive, so leads being retried for a failing endpoint show up as DeliveryRetried on the
- * dashboard and, in the end, in the dead-letter alarm.)
+ * receive, so leads being retried for a failing endpoint show up in DeliveriesFailing and, in
+ * the end, as parked: NeedsOperator.)
  */
 export const LEADS_AGE_ALARM_THRESHOLD = Duration.hours(1);
 
-/** "The poller has stopped": this many poll intervals in a row without a successful poll. */
-export const NO_POLL_INTERVALS = 5;
-
-/**
- * The functions' metrics are standard resolution (one datapoint a minute), and an alarm period
- * must be 10, 30 or a multiple of 60 s: a 10- or 30-s period over a standard-resolution metric
- * would see most periods empty. So the "no successful poll" alarm looks at whole minutes on the
- * sub-minute schedules: 5 minutes without a success, as on the default schedule.
- */
-export const MIN_ALARM_PERIOD_SECONDS = 60;
-
-/** The "no successful poll" alarm's period (seconds) for a poll interval: one interval, at least a minute. */
-export function noPollPeriodSeconds(intervalSeconds: number): number {
-  return Math.max(MIN_ALARM_PERIOD_SECONDS, intervalSeconds);
-}
+// "No poll": the poller's own watch (functions/poller/stall-watch.ts) and the alarm share these.
+export { MIN_ALARM_PERIOD_SECONDS, NO_POLL_INTERVALS, noPollPeriodSeconds } from '../functions/poller/stall-watch';
 
 /**
  * Lead age at delivery (DESIGN §8) is at most about one poll interval (a lead waits for the next
@@ -81,10 +70,22 @@ const PERSISTENT_FAILURES = `in each of the last ${FAILURE_PERIODS * FAILURE_PER
 export const RETRY_PERIOD = Duration.minutes(10);
 export const RETRY_PERIODS = 3;
 
+/**
+ * What NeedsOperator means, cause by cause (CloudWatch keeps 1,024 characters of a description,
+ * the stack name included: test/infra/alarms.test.ts). While the alarm is in ALARM a new cause
+ * does not notify again, so every cause is read from the logs, not from the e-mail.
+ */
+const NEEDS_OPERATOR_DESCRIPTION =
+  `Something needs you. Find each cause in the functions' logs: Logs Insights, filter ispresent(${NEEDS_OPERATOR_FIELD}). ` +
+  `${NEEDS_OPERATOR.topAuthorization}: TOP refused the session or permissions (26/27: the merchant re-authorizes the app, then update TopSessionKey; 11: API permissions, IP whitelist). ` +
+  `${NEEDS_OPERATOR.noSuccessfulPoll}: no poll succeeded in ${NO_POLL_INTERVALS} intervals; the line says the last error or a TOP rate limit. ` +
+  `${NEEDS_OPERATOR.leadRecordRejected}: the poller could not read a record (the line says why); that lead is not forwarded, pass it on by hand. ` +
+  `${NEEDS_OPERATOR.leadParked}: a lead went to the dead-letter queue (refused, endpoint gone, out of attempts); fix the cause, then lead-forwarder replay --stack <name>. An endpoint that answered 410 gets nothing until its url changes in the Webhooks parameter. ` +
+  `${NEEDS_OPERATOR.mobileNotDecrypted}: a mobile went out encrypted; if all do, update MobilePrivateKey.`;
+
 export interface AlarmsProps {
   parameters: LeadForwarderParameters;
   leads: Queue;
-  deadLetters: Queue;
   poller: IFunction;
   forwarder: IFunction;
 }
@@ -99,7 +100,7 @@ export class LeadForwarderAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
-    const { parameters, leads, deadLetters, poller, forwarder } = props;
+    const { parameters, leads, poller, forwarder } = props;
     this.topic = this.alarmTopic();
     this.action = new SnsAction(this.topic);
 
@@ -110,13 +111,10 @@ export class LeadForwarderAlarms extends Construct {
     });
     (email.node.defaultChild as CfnResource).cfnOptions.condition = parameters.hasAlarmEmail;
 
-    this.add('DeadLetters', {
-      metric: deadLetters.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: Stats.MAXIMUM }),
-      threshold: 0,
-      operator: ComparisonOperator.GREATER_THAN_THRESHOLD,
-      description:
-        'Leads are parked in the dead-letter queue (an endpoint rejected them or kept failing for ~a day). Inspect them and replay with the CLI.',
-    });
+    // No alarm on the DLQ's depth: every lead the forwarder parks, or fails to park, counts as
+    // NeedsOperator (below), and the only other way into the DLQ, SQS's redrive after a last
+    // receive the forwarder did not finish, follows a forwarder crash or timeout (ForwarderErrors)
+    // or, rarer still, a throttled invocation when the account's concurrency is used up.
     this.add('LeadsWaiting', {
       metric: leads.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(5), statistic: Stats.MAXIMUM }),
       threshold: LEADS_AGE_ALARM_THRESHOLD.toSeconds(),
@@ -129,23 +127,21 @@ export class LeadForwarderAlarms extends Construct {
       metric: poller.metricErrors({ period: FAILURE_PERIOD_FLOOR, statistic: Stats.SUM }),
       description: `Polls have failed ${PERSISTENT_FAILURES}. The poller log ("poll failed") names the TOP error code, or shows a crash or timeout.`,
     });
-    this.addEvent(
-      'TopAuthFailure',
-      POLLER_METRICS.topAuthFailure,
-      'TOP rejected the session or permissions (code 26/27: the merchant must re-authorize the app, then update TopSessionKey; code 11: check API permissions and the IP whitelist). No leads are pulled until then.',
-    );
-    const noPoll = this.add('NoSuccessfulPoll', {
+    const notRunning = this.add('PollerNotRunning', {
+      // Lambda's own Invocations (free): a heartbeat of the poller's own would be a custom metric
+      // published every interval ($0.30 a month). Polls that run but do not succeed (failing, or
+      // kept from reading by TOP bans) are the poller's to tell: NeedsOperator, no-successful-poll.
       // The period is one poll interval; CloudWatch resolves it from PollSchedule (below).
-      metric: serviceMetric(POLLER_METRICS.pollSucceeded, { period: Duration.minutes(1) }),
+      metric: poller.metricInvocations({ period: Duration.minutes(1), statistic: Stats.SUM }),
       threshold: 1,
       operator: ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: NO_POLL_INTERVALS,
-      // No data at all means no poll reported anything: that is exactly the failure to catch.
+      // No data at all means nothing invoked the poller: that is exactly the failure to catch.
       treatMissingData: TreatMissingData.BREACHING,
-      description: `No successful poll in ${NO_POLL_INTERVALS} poll intervals (${NO_POLL_INTERVALS} minutes on sub-minute schedules): leads are not being pulled. Check the poller's logs and the other alarms.`,
+      description: `The poller has not run in ${NO_POLL_INTERVALS} poll intervals (${NO_POLL_INTERVALS} minutes on sub-minute schedules): leads are not being pulled. Check the schedule (EventBridge Scheduler, enabled, its role) and the poller's throttles.`,
     });
     // CDK checks a metric period when it is built and cannot check a deploy-time value.
-    (noPoll.node.defaultChild as CfnAlarm).addPropertyOverride('Period', parameters.bySchedule(noPollPeriodSeconds));
+    (notRunning.node.defaultChild as CfnAlarm).addPropertyOverride('Period', parameters.bySchedule(noPollPeriodSeconds));
     // Periods as the failure alarms' (a 5-minute period, or one interval on slow schedules, in
     // which leads arrive as bursts after each poll); no delivery, no datapoint, not breaching.
     const leadAge = this.add('LeadAge', {
@@ -159,27 +155,14 @@ export class LeadForwarderAlarms extends Construct {
     leadAgeCfn.addPropertyOverride('Threshold', parameters.bySchedule(leadAgeThresholdSeconds));
     leadAgeCfn.addPropertyOverride('Period', parameters.bySchedule(failurePeriodSeconds));
     leadAgeCfn.addPropertyOverride('DatapointsToAlarm', parameters.bySchedule(failureDatapoints));
-    // The poller skips a record it cannot read (e.g. an unusable id) and goes on with the page:
-    // without this alarm that lead would silently never be delivered.
-    this.addEvent(
-      'LeadsRejected',
-      POLLER_METRICS.leadsRejected,
-      'The poller rejected a lead record it could not read (e.g. no usable id): that lead is not forwarded. The poller log ("lead record rejected") names each record\'s problem; look the lead up in Alimama and pass it on by hand.',
-    );
-    // The DLQ alarm fires once, when the DLQ stops being empty; this one fires for each new
-    // run of parking, so leads parked while older ones wait are not missed. It is also the
-    // alarm of an endpoint gone (410): such a lead is parked as soon as no other endpoint still
-    // retries it (functions/forwarder/disposition.ts), so EndpointGone needs no alarm of its own.
-    this.addEvent(
-      'LeadParked',
-      FORWARDER_METRICS.deliveryDeadLettered,
-      'The forwarder parked a lead in the dead-letter queue (refused, endpoint gone, or out of attempts). The forwarder log ("lead parked in the dead-letter queue") gives each lead id and reason; fix the cause, then run `lead-forwarder replay --stack <name>`. An endpoint that answered 410 Gone receives no more leads until its url changes: fix or remove it by updating the Webhooks parameter.',
-    );
-    this.addEvent(
-      'MobileDecryptFailed',
-      FORWARDER_METRICS.mobileDecryptFailed,
-      "A lead's mobile did not decrypt with MobilePrivateKey, so it went out still encrypted (mobile_encrypted: true). If every lead does this, the key is wrong or was rotated by Alimama: update MobilePrivateKey.",
-    );
+    // One alarm for every event a person must act on (functions/shared/observability/needs-operator.ts):
+    // CloudWatch bills each alarm, and these are rare. The log line of each names its cause.
+    this.add('NeedsOperator', {
+      metric: serviceMetric(OPERATOR_METRICS.needsOperator, { period: Duration.minutes(1) }),
+      threshold: 1,
+      event: true,
+      description: NEEDS_OPERATOR_DESCRIPTION,
+    });
     this.add('DeliveriesFailing', {
       // Per-endpoint metrics cannot be alarmed on across endpoints (no SEARCH in alarms), and SQS
       // stops counting a retried message's age after its third receive: this service-level count
@@ -187,13 +170,13 @@ export class LeadForwarderAlarms extends Construct {
       metric: serviceMetric(FORWARDER_METRICS.deliveriesRetrying, { period: RETRY_PERIOD }),
       threshold: 1,
       evaluationPeriods: RETRY_PERIODS,
-      description: `Deliveries have been retried in each of the last ${RETRY_PERIODS} periods of ${RETRY_PERIOD.toHumanString()}: an endpoint keeps failing (429/5xx/timeouts). The forwarder log names it; its leads wait on the queue and reach the DLQ after ~a day.`,
+      description: `Deliveries have been retried in each of the last ${RETRY_PERIODS} periods of ${RETRY_PERIOD.toHumanString()}: an endpoint keeps failing (429/5xx/timeouts). The forwarder log names it; its leads wait on the queue and are parked after ~a day.`,
     });
     this.add('ForwarderErrors', {
       metric: forwarder.metricErrors({ period: Duration.minutes(5), statistic: Stats.SUM }),
       threshold: 1,
       description:
-        'The forwarder function failed (a crash or timeout, not a failing endpoint): its whole batch is retried. See its logs.',
+        'The forwarder function failed (a crash or timeout, not a failing endpoint): its whole batch is retried, and a lead whose last receive fails this way goes to the dead-letter queue. See its logs.',
     });
   }
 
@@ -209,16 +192,6 @@ export class LeadForwarderAlarms extends Construct {
     cfn.addPropertyOverride('Period', parameters.bySchedule(failurePeriodSeconds));
     cfn.addPropertyOverride('DatapointsToAlarm', parameters.bySchedule(failureDatapoints));
     return alarm;
-  }
-
-  /** An alarm on events of one metric: a single one in a minute notifies (ALARM only, see `add`). */
-  private addEvent(id: string, metricName: string, description: string): Alarm {
-    return this.add(id, {
-      metric: serviceMetric(metricName, { period: Duration.minutes(1) }),
-      threshold: 1,
-      event: true,
-      description,
-    });
   }
 
   /**

@@ -3,7 +3,14 @@ import { Dashboard, GraphWidget, MathExpression, Stats, TextWidget, type IMetric
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { ENDPOINT_METRICS, FORWARDER_METRICS, POLLER_METRICS, perEndpointSearch, serviceMetric } from './metrics';
+import {
+  ENDPOINT_METRICS,
+  FORWARDER_METRICS,
+  OPERATOR_METRICS,
+  POLLER_METRICS,
+  perEndpointSearch,
+  serviceMetric,
+} from './metrics';
 
 /** One graph point per five minutes: fine enough to see a poll cycle's effect, cheap to render. */
 export const DASHBOARD_PERIOD = Duration.minutes(5);
@@ -49,11 +56,10 @@ export class LeadForwarderDashboard extends Construct {
         title: 'Leads pulled (per 5 min)',
         left: [POLLER_METRICS.leadsFetched, POLLER_METRICS.leadsEnqueued, POLLER_METRICS.leadsRejected].map(sum),
         right: [
-          POLLER_METRICS.pollSucceeded,
-          POLLER_METRICS.pollFailed,
-          POLLER_METRICS.topAuthFailure,
-          POLLER_METRICS.topRateLimited,
-        ].map(sum),
+          // Lambda's own count of polls (free); a poll publishes nothing of its own when idle.
+          poller.metricInvocations({ period: DASHBOARD_PERIOD, statistic: Stats.SUM, label: 'Polls (invocations)' }),
+          ...[POLLER_METRICS.pollFailed, POLLER_METRICS.topAuthFailure, POLLER_METRICS.topRateLimited].map(sum),
+        ],
         width: WIDTH,
         height: HEIGHT,
       }),
@@ -79,6 +85,7 @@ export class LeadForwarderDashboard extends Construct {
           FORWARDER_METRICS.deliveryDeadLettered,
           FORWARDER_METRICS.malformedMessages,
           FORWARDER_METRICS.mobileDecryptFailed,
+          OPERATOR_METRICS.needsOperator,
         ].map(sum),
         width: WIDTH,
         height: HEIGHT,
@@ -136,18 +143,12 @@ export class LeadForwarderDashboard extends Construct {
         height: HEIGHT,
       }),
       new GraphWidget({
-        title: 'Poll duration (ms) and cursor lag (s)',
+        // The poller's Lambda Duration (free; a poll is one invocation). The cursor lag is
+        // published only by a poll that ended behind the cursor: no line means it is current.
+        title: 'Poll duration (ms) and cursor lag behind (s)',
         left: [
-          serviceMetric(POLLER_METRICS.pollDurationMs, {
-            period: DASHBOARD_PERIOD,
-            statistic: Stats.AVERAGE,
-            label: 'Poll duration avg',
-          }),
-          serviceMetric(POLLER_METRICS.pollDurationMs, {
-            period: DASHBOARD_PERIOD,
-            statistic: Stats.MAXIMUM,
-            label: 'Poll duration max',
-          }),
+          poller.metricDuration({ period: DASHBOARD_PERIOD, statistic: Stats.AVERAGE, label: 'Poll duration avg' }),
+          poller.metricDuration({ period: DASHBOARD_PERIOD, statistic: Stats.MAXIMUM, label: 'Poll duration max' }),
         ],
         right: [
           serviceMetric(POLLER_METRICS.cursorLagSeconds, {

@@ -15,6 +15,7 @@ export {
   ENDPOINT_METRICS,
   FORWARDER_METRICS,
   METRICS_NAMESPACE,
+  OPERATOR_METRICS,
   POLLER_METRICS,
   SERVICE_DIMENSION,
 } from '../functions/shared/observability/metric-names';

@@ -53,7 +53,7 @@ const NON_BLANK = '^\\S+$';
 /**
  * The Monitoring parameter's values. `full`: the dashboard, and every metric the functions
  * have. `lean`: no dashboard, and the functions publish only the metrics an alarm reads; every
- * alarm stays (README, cost: about $4 a month less).
+ * alarm stays (README, `npm run cost`: the dashboard's $3.00 a month less).
  */
 export const MONITORING_LEVELS = ['full', 'lean'] as const;
 
@@ -194,7 +194,7 @@ export class LeadForwarderParameters {
       default: MONITORING_LEVELS[0],
       allowedValues: [...MONITORING_LEVELS],
       description:
-        'full: a CloudWatch dashboard and every metric. lean: no dashboard, and only the metrics the alarms read are published; every alarm stays (saves about $4 a month).',
+        'full: a CloudWatch dashboard and every metric. lean: no dashboard, and only the metrics the alarms read are published; every alarm stays (saves $3 a month).',
     });
 
     this.usesStackWebhooksSecret = new CfnCondition(stack, 'UsesStackWebhooksSecret', {

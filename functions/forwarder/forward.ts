@@ -5,6 +5,7 @@ import type { Lead } from '../shared/domain/lead';
 import type { Endpoint } from '../shared/domain/settings';
 import { prepareDelivery, type Prepared } from '../shared/webhook/prepare';
 import { dispositionOf } from './disposition';
+import { leadAgeSeconds } from './lead-age';
 import { mapLimit } from './map-limit';
 import type { AttemptResult, ClaimResult, EndpointResult, ForwardDeps } from './ports';
 
@@ -30,6 +31,8 @@ export interface RecordResult {
   attempt: number;
   mobileDecryptFailed?: boolean;
   malformed?: boolean;
+  /** The lead was to be parked but the DLQ send failed: it comes back, to be parked then (or by SQS's redrive). */
+  parkFailed?: boolean;
 }
 
 export interface BatchResult {
@@ -48,14 +51,17 @@ export async function forwardBatch(deps: ForwardDeps, records: QueueRecord[]): P
   const now = deps.now ?? Date.now;
   /** Endpoint name → when it was marked gone (it answered 410). */
   const gone = new Map<string, string>();
+  /** Endpoint name → its recent lead ages as stored, to which this batch's are added. */
+  const ages = new Map<string, number[]>();
   await Promise.all(
     deps.endpoints.map(async (endpoint) => {
-      const { goneAt } = await deps.endpointStatus.get(endpoint);
+      const { goneAt, recentAges } = await deps.endpointStatus.get(endpoint);
       if (goneAt !== undefined) gone.set(endpoint.name, goneAt);
+      if (recentAges !== undefined) ages.set(endpoint.name, recentAges);
     }),
   );
   const results = await mapLimit(records, deps.concurrency, (record) => forwardRecord(deps, record, gone, now));
-  await recordDeliveries(deps, results, now);
+  await recordDeliveries(deps, results, ages, now);
   return { failures: results.filter((r) => r.kind === 'retry').map((r) => r.messageId), records: results };
 }
 
@@ -123,7 +129,12 @@ async function park(
   try {
     await deps.queue.park(record.message, parkedReason, endpoints);
   } catch (error) {
-    return { ...parked, kind: 'retry', reason: `parking failed (${messageOf(error)}): ${parked.reason ?? parkedReason}` };
+    return {
+      ...parked,
+      kind: 'retry',
+      parkFailed: true,
+      reason: `parking failed (${messageOf(error)}): ${parked.reason ?? parkedReason}`,
+    };
   }
   return parked;
 }
@@ -191,8 +202,13 @@ async function deliverOnce(
   const leadId = delivery.lead.id;
   const token = claim.token;
   switch (attempt.outcome) {
-    case 'delivered':
-      return settle(result, () => deps.ledger.delivered(leadId, name, attempt.status ?? 200));
+    case 'delivered': {
+      // Taken as the answer arrived (DESIGN §8), before the ledger write.
+      const age = leadAgeSeconds(delivery.lead.gmt_create, now());
+      return settle(age === undefined ? result : { ...result, ageSeconds: age }, () =>
+        deps.ledger.delivered(leadId, name, attempt.status ?? 200),
+      );
+    }
     case 'rejected':
       return settle({ ...result, reason: attempt.reason }, () => deps.ledger.rejected(leadId, name, token, attempt.reason));
     case 'gone': {
@@ -235,23 +251,41 @@ function decrypt(deps: ForwardDeps, lead: Lead): { lead: Lead; decryptFailed: bo
     : { lead: { ...lead, mobile: plain, mobile_encrypted: false }, decryptFailed: false };
 }
 
-async function recordDeliveries(deps: ForwardDeps, results: RecordResult[], now: () => number): Promise<void> {
-  const perEndpoint = new Map<string, { count: number; last: LeadId; lastRecordId?: string }>();
+/**
+ * How many recent lead ages an endpoint's status item keeps (`status` shows their p50 and p95).
+ * Two batches for one endpoint finishing at once may each write the ages they read plus their
+ * own, so one batch's may be lost: a sample of the recent deliveries, not a count.
+ */
+export const RECENT_LEAD_AGES = 50;
+
+async function recordDeliveries(
+  deps: ForwardDeps,
+  results: RecordResult[],
+  ages: ReadonlyMap<string, readonly number[]>,
+  now: () => number,
+): Promise<void> {
+  const perEndpoint = new Map<string, { count: number; lastLeadId: LeadId; lastRecordId?: string; ages: number[] }>();
   for (const record of results) {
     for (const e of record.endpoints) {
       if (e.state !== 'delivered' || record.leadId === undefined) continue;
-      const entry = perEndpoint.get(e.endpoint) ?? { count: 0, last: record.leadId };
+      const entry = perEndpoint.get(e.endpoint) ?? { count: 0, lastLeadId: record.leadId, ages: [] };
+      const lastRecordId = e.recordId ?? entry.lastRecordId;
       perEndpoint.set(e.endpoint, {
         count: entry.count + 1,
-        last: record.leadId,
-        lastRecordId: e.recordId ?? entry.lastRecordId,
+        lastLeadId: record.leadId,
+        ...(lastRecordId === undefined ? {} : { lastRecordId }),
+        ages: e.ageSeconds === undefined ? entry.ages : [...entry.ages, e.ageSeconds],
       });
     }
   }
   // Informational (shown by `status`): a failure here must not turn delivered leads into retries.
   await Promise.allSettled(
-    [...perEndpoint].map(([name, { count, last, lastRecordId }]) =>
-      deps.endpointStatus.recordDeliveries(name, count, last, new Date(now()), lastRecordId),
+    [...perEndpoint].map(([name, { ages: batchAges, ...entry }]) =>
+      deps.endpointStatus.recordDeliveries(name, {
+        ...entry,
+        at: new Date(now()),
+        ...(batchAges.length === 0 ? {} : { recentAges: [...(ages.get(name) ?? []), ...batchAges].slice(-RECENT_LEAD_AGES) }),
+      }),
     ),
   );
 }

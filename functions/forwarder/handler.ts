@@ -13,7 +13,7 @@ import { backoffSeconds } from './outcome';
 import { createDispatcher } from '../shared/webhook/sender';
 import { createDeliver } from './deliver';
 import { forwardBatch, type BatchResult, type QueueRecord } from './forward';
-import { LeadAges, reportBatch } from './report';
+import { reportBatch } from './report';
 
 /** Records of one batch delivered at once (each to every endpoint in parallel). */
 const RECORD_CONCURRENCY = 10;
@@ -69,13 +69,11 @@ export async function forwardEvent(
   event: SQSEvent,
   context: Context,
 ): Promise<{ response: SQSBatchResponse; result: BatchResult }> {
-  // Request id, function name and cold start on every line of this invocation; the ColdStart metric once per container.
+  // Request id, function name and cold start on every line of this invocation (no ColdStart metric: poller/handler.ts).
   logger.addContext(context);
-  metrics.captureColdStartMetric(context.functionName);
   const deps = await wiring();
-  const ages = new LeadAges();
-  const result = await forwardBatch({ ...deps, deliver: ages.wrap(deps.deliver) }, event.Records.map(toQueueRecord));
-  reportBatch(result, logger, metrics, ages);
+  const result = await forwardBatch(deps, event.Records.map(toQueueRecord));
+  reportBatch(result, logger, metrics);
   // A batch of leads already delivered stores no metric, and Powertools answers a publish of
   // none with a plain-text warning among the JSON lines.
   if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();

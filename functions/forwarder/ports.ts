@@ -47,6 +47,8 @@ export interface EndpointResult {
   reasonClass?: ReasonClass;
   /** A connector's record id when it delivered. */
   recordId?: string;
+  /** State `delivered`: the lead's age when the endpoint's answer arrived (lead-age.ts), when it has a usable gmt_create. */
+  ageSeconds?: number;
   /** State `gone`: when the endpoint was marked gone (this attempt's 410, or the status item's). */
   goneAt?: string;
   /**
@@ -75,11 +77,21 @@ export interface Ledger {
   release(leadId: LeadId, endpoint: string, token: string): Promise<void>;
 }
 
+/** What one batch delivered to one endpoint, for its status item (shown by `status`). */
+export interface EndpointDeliveries {
+  count: number;
+  lastLeadId: LeadId;
+  at: Date;
+  /** The last connector record the batch made for this endpoint, when it is a connector. */
+  lastRecordId?: string;
+  /** The endpoint's recent lead ages (s), oldest first, this batch's last: replaces the stored ones. */
+  recentAges?: number[];
+}
+
 export interface EndpointStatusStore {
-  get(endpoint: Endpoint): Promise<{ goneAt?: string }>;
+  get(endpoint: Endpoint): Promise<{ goneAt?: string; recentAges?: number[] }>;
   markGone(endpoint: Endpoint, at: Date): Promise<void>;
-  /** `lastRecordId`: the last connector record the batch made for this endpoint, when it is a connector. */
-  recordDeliveries(name: string, count: number, lastLeadId: LeadId, at: Date, lastRecordId?: string): Promise<void>;
+  recordDeliveries(name: string, deliveries: EndpointDeliveries): Promise<void>;
 }
 
 export interface ForwarderQueue {

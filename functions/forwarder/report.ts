@@ -1,53 +1,13 @@
 import { ENDPOINT_DIMENSION } from '../shared/observability/metric-names';
+import { NEEDS_OPERATOR, needsOperator } from '../shared/observability/needs-operator';
 import { METRIC, MetricUnit, type Logger, type Metrics } from '../shared/observability/observability';
-import type { Endpoint } from '../shared/domain/settings';
-import type { Delivery } from '../shared/webhook/delivery';
 import type { BatchResult } from './forward';
-import type { AttemptResult } from './ports';
-
-type Deliver = (endpoint: Endpoint, delivery: Delivery) => Promise<AttemptResult>;
-
-/**
- * Lead age at delivery (DESIGN §8): the moment the endpoint accepted the lead (its 2xx arrived)
- * minus `gmt_create` (normalized to UTC from the API's GMT+8 wall time), in seconds. Undefined
- * without a usable gmt_create; a lead stamped in the future (clock skew) counts as age 0.
- */
-export function leadAgeSeconds(gmtCreate: string | undefined, acceptedAtMs: number): number | undefined {
-  const created = gmtCreate === undefined ? Number.NaN : Date.parse(gmtCreate);
-  if (!Number.isFinite(created)) return undefined;
-  return Math.max(0, acceptedAtMs - created) / 1000;
-}
-
-/** The age of each lead an endpoint accepted during one batch, taken when its answer arrived. */
-export class LeadAges {
-  private readonly ages = new Map<string, number>();
-
-  constructor(private readonly now: () => number = Date.now) {}
-
-  /** The same deliver, noting the age of each lead it sees accepted. */
-  wrap(deliver: Deliver): Deliver {
-    return async (endpoint, delivery) => {
-      const attempt = await deliver(endpoint, delivery);
-      if (attempt.outcome === 'delivered') {
-        const age = leadAgeSeconds(delivery.lead.gmt_create, this.now());
-        if (age !== undefined) this.ages.set(key(delivery.lead.id, endpoint.name), age);
-      }
-      return attempt;
-    };
-  }
-
-  ageOf(leadId: string, endpoint: string): number | undefined {
-    return this.ages.get(key(leadId, endpoint));
-  }
-}
-
-const key = (leadId: string, endpoint: string): string => `${leadId}\u0000${endpoint}`;
 
 /**
  * The logs and metrics of one forwarded batch: lead ids, endpoint names, statuses and timings
  * only. Never a reason's receiver body (reasons carry none) nor an endpoint's `response`.
  */
-export function reportBatch(result: BatchResult, logger: Logger, metrics: Metrics, ages?: LeadAges): void {
+export function reportBatch(result: BatchResult, logger: Logger, metrics: Metrics): void {
   /** A metric with the `endpoint` dimension besides `service`: written at once, in an EMF document of its own. */
   const endpointMetric = (endpoint: string, name: string, unit: MetricUnit, value: number): void => {
     const single = metrics.singleMetric();
@@ -56,7 +16,13 @@ export function reportBatch(result: BatchResult, logger: Logger, metrics: Metric
   };
   for (const record of result.records) {
     if (record.malformed === true) metrics.addMetric(METRIC.malformedMessages, MetricUnit.Count, 1);
-    if (record.mobileDecryptFailed === true) metrics.addMetric(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
+    if (record.mobileDecryptFailed === true) {
+      metrics.addMetric(METRIC.mobileDecryptFailed, MetricUnit.Count, 1);
+      logger.warn('mobile did not decrypt with MobilePrivateKey: sent as received (mobile_encrypted: true)', {
+        leadId: record.leadId,
+        ...needsOperator(metrics, NEEDS_OPERATOR.mobileNotDecrypted),
+      });
+    }
     if (record.kind === 'parked') metrics.addMetric(METRIC.deliveryDeadLettered, MetricUnit.Count, 1);
     if (record.kind === 'retry') metrics.addMetric(METRIC.deliveriesRetrying, MetricUnit.Count, 1);
     for (const e of record.endpoints) {
@@ -79,7 +45,7 @@ export function reportBatch(result: BatchResult, logger: Logger, metrics: Metric
       if (e.state === 'delivered') {
         endpointMetric(e.endpoint, METRIC.delivered, MetricUnit.Count, 1);
         if (e.latencyMs !== undefined) endpointMetric(e.endpoint, METRIC.deliveryLatencyMs, MetricUnit.Milliseconds, e.latencyMs);
-        const age = record.leadId === undefined ? undefined : ages?.ageOf(record.leadId, e.endpoint);
+        const age = e.ageSeconds;
         if (age !== undefined) {
           // Per endpoint for the dashboard; per service (all endpoints) for the alarm.
           endpointMetric(e.endpoint, METRIC.leadAgeSeconds, MetricUnit.Seconds, age);
@@ -105,8 +71,18 @@ export function reportBatch(result: BatchResult, logger: Logger, metrics: Metric
         leadId: record.leadId,
         messageId: record.messageId,
         reason: record.reason,
+        ...needsOperator(metrics, NEEDS_OPERATOR.leadParked),
       });
-    if (record.kind === 'retry')
+    // Bound for the DLQ all the same (parked on its next receive, or by SQS's redrive after the
+    // last): counted now, since a redrive by SQS is counted by nobody.
+    if (record.parkFailed === true)
+      logger.error('lead not parked: the dead-letter queue refused it; it comes back to be parked', {
+        leadId: record.leadId,
+        messageId: record.messageId,
+        reason: record.reason,
+        ...needsOperator(metrics, NEEDS_OPERATOR.leadParked),
+      });
+    else if (record.kind === 'retry')
       logger.warn('lead goes back to the queue for another attempt', {
         leadId: record.leadId,
         messageId: record.messageId,

@@ -3,17 +3,19 @@ import { createClients } from '../shared/aws/clients';
 import { readPollerEnvironment } from '../shared/config/lambda-env';
 import { SqsLeadQueue } from '../shared/aws/lead-queue';
 import { DynamoStateStore, sourceKey } from '../shared/aws/scan-state';
-import { cachedFor, readSecret, SECRET_CACHE_MS, SECRET_STALE_MS } from '../shared/aws/secrets';
+import { cachedFor, POLLER_SECRET_CACHE_MS, readSecret, SECRET_STALE_MS } from '../shared/aws/secrets';
 import { SqsTickQueue } from '../shared/aws/tick-queue';
 import { parsePollerSettings } from '../shared/config/parse-settings';
 import { DEFAULT_POLL_INTERVAL_SECONDS } from '../shared/config/stack-contract';
 import { messageOf } from '../shared/domain/errors';
 import { isRecord } from '../shared/domain/is-record';
+import { NEEDS_OPERATOR, needsOperator } from '../shared/observability/needs-operator';
 import { createLogger, createMetrics, METRIC, MetricUnit } from '../shared/observability/observability';
 import { TopClient } from '../shared/taobao/client';
 import { isAuthorizationFailure, refusesSecrets } from '../shared/taobao/errors';
 import { TopLeadSource } from '../shared/taobao/lead-source';
 import { isSuccessfulPoll, poll, type PollResult } from './poll';
+import { StallWatch, stallAfterMs } from './stall-watch';
 import { TickGate } from './ticks';
 import { scheduledPoll, tickPolls, type TickDeps, type TickOutcome } from './tick-runner';
 
@@ -36,8 +38,17 @@ const tickDeps: TickDeps = {
   ...(tickQueue === undefined ? {} : { tickQueue }),
 };
 
+/** Polls that keep failing or are kept from reading by bans (stall-watch.ts). */
+const stalls = new StallWatch(stallAfterMs(intervalSeconds), Date.now());
+/**
+ * An authorization failure fails every poll until someone acts: it counts as NeedsOperator once
+ * per run of them, so that the alarm returns to OK and still notifies of other causes meanwhile
+ * (PollerErrors stays in ALARM while the polls fail).
+ */
+let authorizationReported = false;
+
 const wiring = cachedFor(
-  SECRET_CACHE_MS,
+  POLLER_SECRET_CACHE_MS,
   async () => {
     const [appSecret, sessionKey] = await Promise.all([
       readSecret(secrets, env.appSecretArn),
@@ -85,9 +96,10 @@ export interface TickReport {
 export async function handler(event: SQSEvent, context: Context): Promise<TickReport>;
 export async function handler(event: unknown, context: Context): Promise<PollSummary>;
 export async function handler(event: unknown, context: Context): Promise<PollSummary | TickReport> {
-  // Request id, function name and cold start on every line of this invocation; the ColdStart metric once per container.
+  // Request id, function name and cold start on every line of this invocation. (No ColdStart
+  // metric: it would be billed for every hour a container starts in, and tells nothing the
+  // `cold_start` field of the log lines does not.)
   logger.addContext(context);
-  metrics.captureColdStartMetric(context.functionName);
   if (isSqsEvent(event)) return { ticks: await tickPolls(tickDeps, event.Records, (started) => pollOnce(context, started)) };
   return scheduledPoll(tickDeps, (started) => pollOnce(context, started));
 }
@@ -104,23 +116,40 @@ async function pollOnce(context: Context, started: number): Promise<PollSummary>
     record(result, started);
     const { enqueuedIds, ...summary } = result;
     logger.info('poll finished', { ...summary, rejected: result.rejected.length, enqueuedIds });
-    for (const problem of result.rejected) logger.warn('lead record rejected', { problem });
+    for (const problem of result.rejected)
+      logger.warn('lead record rejected', { problem, ...needsOperator(metrics, NEEDS_OPERATOR.leadRecordRejected) });
+    if (isSuccessfulPoll(result)) {
+      stalls.succeeded(Date.now());
+      authorizationReported = false;
+    } else if (stalls.failed(Date.now()))
+      reportStall('the last poll was stopped by a TOP rate limit (code 7) before reading a page');
     return summary;
   } catch (error) {
     metrics.addMetric(METRIC.pollFailed, MetricUnit.Count, 1);
-    if (isAuthorizationFailure(error)) metrics.addMetric(METRIC.topAuthFailure, MetricUnit.Count, 1);
+    const authorization = isAuthorizationFailure(error);
+    if (authorization) metrics.addMetric(METRIC.topAuthFailure, MetricUnit.Count, 1);
+    const firstAuthorization = authorization && !authorizationReported;
+    if (authorization) authorizationReported = true;
     // The gateway refused what the secrets hold (session, signature): the operator may have just
     // updated them, so the next poll reads them afresh instead of waiting out the cache.
     if (refusesSecrets(error)) wiring.forget();
     logger.error('poll failed; the cursor and scan state are unchanged since the last saved page', {
       error: messageOf(error),
       errorName: error instanceof Error ? error.name : typeof error,
+      ...(firstAuthorization ? needsOperator(metrics, NEEDS_OPERATOR.topAuthorization) : {}),
     });
+    if (stalls.failed(Date.now())) reportStall(`the last poll failed: ${messageOf(error)}`);
     throw error;
   } finally {
-    metrics.addMetric(METRIC.pollDurationMs, MetricUnit.Milliseconds, Date.now() - started);
     metrics.publishStoredMetrics();
   }
+}
+
+/** Polls have not succeeded for NO_POLL_INTERVALS intervals (stall-watch.ts): said once per stall. */
+function reportStall(why: string): void {
+  logger.error(`no successful poll in ${stallAfterMs(intervalSeconds) / 60_000} minutes: ${why}`, {
+    ...needsOperator(metrics, NEEDS_OPERATOR.noSuccessfulPoll),
+  });
 }
 
 /** An SQS event (the tick queue), told from a scheduled one by its records' source. */
@@ -133,13 +162,18 @@ function isSqsEvent(event: unknown): event is SQSEvent {
   );
 }
 
+/**
+ * A poll's metrics: none for an idle one (infra/cost: each metric is billed for every hour it is
+ * published). LeadsFetched only with something new (the newest page an idle poll re-reads is no
+ * news); the cursor lag only when the poll ended behind the cursor (a completed scan is at 0).
+ */
 function record(result: PollResult, started: number): void {
-  if (isSuccessfulPoll(result)) metrics.addMetric(METRIC.pollSucceeded, MetricUnit.Count, 1);
-  metrics.addMetric(METRIC.leadsFetched, MetricUnit.Count, result.fetched);
+  const news = result.enqueued > 0 || result.rejected.length > 0;
+  if (news) metrics.addMetric(METRIC.leadsFetched, MetricUnit.Count, result.fetched);
   metrics.addMetric(METRIC.leadsEnqueued, MetricUnit.Count, result.enqueued);
   metrics.addMetric(METRIC.leadsRejected, MetricUnit.Count, result.rejected.length);
   if (result.stoppedEarly === 'rate-limited') metrics.addMetric(METRIC.topRateLimited, MetricUnit.Count, 1);
-  if (result.cursorAt !== undefined) {
+  if (result.stoppedEarly !== undefined && result.cursorAt !== undefined) {
     metrics.addMetric(METRIC.cursorLagSeconds, MetricUnit.Seconds, Math.max(0, (started - Date.parse(result.cursorAt)) / 1000));
   }
 }

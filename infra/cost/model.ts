@@ -165,8 +165,7 @@ export function idleCost(template: DeployedTemplate, options: EstimateOptions): 
   const allowed = publishedMetricNames(typeof restriction === 'string' ? restriction : undefined);
   const published = usage.idlePollMetrics.filter((name) => allowed === undefined || allowed.has(name));
   const unwatched = published.filter((name) => !referenced.has(name));
-  const coldStartShare = allowed === undefined ? usage.pollerColdStartHoursPerDay / 24 : 0;
-  const metricUsd = (published.length + coldStartShare) * prices.cloudwatch.customMetricMonth;
+  const metricUsd = published.length * prices.cloudwatch.customMetricMonth;
 
   const dashboards = template.resources('AWS::CloudWatch::Dashboard').length;
   const secrets = template.resources('AWS::SecretsManager::Secret').length;
@@ -185,7 +184,6 @@ export function idleCost(template: DeployedTemplate, options: EstimateOptions): 
       item: 'Custom metrics an idle poll publishes',
       detail:
         `${published.length ? published.join(', ') : 'none'}` +
-        (coldStartShare > 0 ? ` + ColdStart ~${usage.pollerColdStartHoursPerDay} h/day` : '') +
         ` (of ${referenced.size} the template reads) × $${prices.cloudwatch.customMetricMonth.toFixed(2)}` +
         (unwatched.length > 0 ? `; not read by the template: ${unwatched.join(', ')}` : ''),
       usd: metricUsd,

@@ -1,5 +1,17 @@
-import { SECRET_CACHE_MS } from '../../functions/shared/aws/secrets';
-import { POLLER_METRICS } from '../../functions/shared/observability/metric-names';
+import { POLLER_SECRET_CACHE_MS } from '../../functions/shared/aws/secrets';
+
+/** What CloudWatch Logs bills for each event beyond its text. */
+export const CLOUDWATCH_EVENT_OVERHEAD_BYTES = 26;
+/**
+ * Lambda's START, END and REPORT lines of one invocation, each with CloudWatch's 26 bytes of
+ * overhead per event: an estimate (their text is Lambda's, ~100, ~80 and ~250 bytes).
+ */
+export const LAMBDA_PLATFORM_LOG_BYTES = 500;
+/**
+ * At most what the poller itself logs for a poll that finds no new lead, with the overhead per
+ * line: the "poll finished" line. test/infra/bundle.test.ts checks it against the deployable bundle.
+ */
+export const IDLE_POLL_FUNCTION_LOG_BYTES = 700;
 
 /**
  * What an idle stack does that the template cannot say: how long a poll that finds nothing
@@ -21,12 +33,8 @@ export const USAGE = {
   /** functions/poller/poll.ts: an idle poll loads the scan state once and saves it once (conditional PutItem, items < 1 KB). */
   idlePollStateReads: 1,
   idlePollStateWrites: 1,
-  /**
-   * What an idle poll writes to CloudWatch Logs: Lambda's START, END and REPORT lines, the
-   * "poll finished" line and one EMF document, with CloudWatch's 26 bytes of overhead per event.
-   * An estimate from the local runner's output.
-   */
-  idlePollLogBytes: 2_000,
+  /** What an idle poll writes to CloudWatch Logs (below). */
+  idlePollLogBytes: LAMBDA_PLATFORM_LOG_BYTES + IDLE_POLL_FUNCTION_LOG_BYTES,
   /**
    * An SQS trigger (event source mapping) keeps long-polling (20 s) an empty queue. AWS documents
    * that at low traffic Lambda scales back to five concurrent pollers, and can go down to two to
@@ -36,28 +44,17 @@ export const USAGE = {
    */
   sqsTriggerPollers: { withMaximumConcurrency: 5, lowTraffic: 2 },
   sqsLongPollSeconds: 20,
-  /** functions/shared/aws/secrets.ts: a warm container re-reads its secrets this often (one GetSecretValue, one KMS Decrypt each). */
-  secretCacheSeconds: SECRET_CACHE_MS / 1000,
+  /** functions/shared/aws/secrets.ts: a warm poller re-reads its secrets this often (one GetSecretValue, one KMS Decrypt each). */
+  secretCacheSeconds: POLLER_SECRET_CACHE_MS / 1000,
   /**
-   * The custom metrics a poll that finds no new lead publishes (functions/poller/handler.ts): its
-   * outcome, its timings, and LeadsFetched, which counts the newest page the poll reads (leads
-   * already forwarded included: not 0 once the merchant has any lead). Counts of nothing
-   * (enqueued, rejected: 0) are not published (functions/shared/observability/observability.ts),
-   * failures and rate limits only when they happen. test/infra/bundle.test.ts checks this list
-   * against what the deployable poller bundle prints for such a poll.
+   * The custom metrics a poll that finds no new lead publishes (functions/poller/handler.ts):
+   * none. That it ran and how long it took are Lambda's own metrics (free); counts of nothing are
+   * not published (functions/shared/observability/observability.ts), LeadsFetched and the cursor
+   * lag only when there is news, failures and rate limits only when they happen, and no ColdStart.
+   * test/infra/bundle.test.ts checks this list against what the deployable poller bundle prints
+   * for such a poll.
    */
-  idlePollMetrics: [
-    POLLER_METRICS.pollSucceeded,
-    POLLER_METRICS.leadsFetched,
-    POLLER_METRICS.pollDurationMs,
-    POLLER_METRICS.cursorLagSeconds,
-  ] as string[],
-  /**
-   * Powertools publishes ColdStart (dimensions service and function_name) once per container;
-   * a poller invoked every minute or more often keeps its container for hours, so this many
-   * hours a day carry one. An estimate; the forwarder of an idle stack never starts.
-   */
-  pollerColdStartHoursPerDay: 6,
+  idlePollMetrics: [] as string[],
 } as const;
 
 export type Usage = typeof USAGE;

@@ -5,12 +5,13 @@ import {
   LEAD_AGE_ALLOWANCE,
   NO_POLL_INTERVALS,
 } from '../../infra/alarms';
-import { ENDPOINT_METRICS, FORWARDER_METRICS, POLLER_METRICS } from '../../infra/metrics';
+import { ENDPOINT_METRICS, FORWARDER_METRICS, OPERATOR_METRICS, POLLER_METRICS } from '../../infra/metrics';
 import { POLL_SCHEDULES } from '../../infra/parameters';
 import { POLLER_TIMEOUT, TICK_MAX_AGE } from '../../infra/poller';
 import { MAX_RECEIVE_COUNT } from '../../infra/queues';
 import { dispositionOf } from '../../functions/forwarder/disposition';
 import type { EndpointResult } from '../../functions/forwarder/ports';
+import { NEEDS_OPERATOR } from '../../functions/shared/observability/needs-operator';
 import { OBSERVABILITY_ENV, publishedMetricNames } from '../../functions/shared/observability/observability';
 import { Intrinsics, environmentOf, functions, only, props, refersTo, resourcesOfType, synth, type CfnResource } from './support';
 
@@ -50,13 +51,8 @@ const ofResource =
   (dimensions: Dimension[]): boolean =>
     dimensions.some((d) => refersTo(d.Value, logicalId));
 
-/** Alarms on events (a rejected record, a 410, an auth failure): back to OK means "no new one", not "fixed". */
-const EVENT_METRICS = new Set<string>([
-  POLLER_METRICS.topAuthFailure,
-  POLLER_METRICS.leadsRejected,
-  FORWARDER_METRICS.mobileDecryptFailed,
-  FORWARDER_METRICS.deliveryDeadLettered,
-]);
+/** Alarms on events (a rejected record, a parked lead, an auth failure): back to OK means "no new one", not "fixed". */
+const EVENT_METRICS = new Set<string>([OPERATOR_METRICS.needsOperator]);
 
 function theAlarm(metricName: string, namespace: string, dimension: (d: Dimension[]) => boolean): Record<string, unknown> {
   const found = only(alarmsOn(metricName, namespace, dimension), `alarm on ${metricName}`);
@@ -66,6 +62,8 @@ function theAlarm(metricName: string, namespace: string, dimension: (d: Dimensio
   expect(String(JSON.stringify(props(found).AlarmDescription)).length).toBeGreaterThan(40);
   return props(found);
 }
+
+const theNeedsOperatorAlarm = (): Record<string, unknown> => theAlarm(OPERATOR_METRICS.needsOperator, 'LeadForwarder', ofStack);
 
 /** How long after its tick a poll can report: the scheduler may deliver late, and the poll runs until its timeout. */
 const MAX_REPORT_DELAY = TICK_MAX_AGE.toSeconds() + POLLER_TIMEOUT.toSeconds();
@@ -144,9 +142,11 @@ function firstAlarm(rule: FailureRule, reports: number[]): number | undefined {
 }
 
 describe('alarms', () => {
-  it('fire when anything is in the dead-letter queue', () => {
-    const alarm = theAlarm('ApproximateNumberOfMessagesVisible', 'AWS/SQS', ofResource(dlqId));
-    expect(alarm).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+  it('are few: CloudWatch bills $0.10 a month for each (infra/cost), and the README counts on seven', () => {
+    expect(alarms).toHaveLength(7);
+    // No alarm on the DLQ's depth: the forwarder counts every lead it parks as NeedsOperator
+    // (test/integration/forwarder/forward.test.ts), and a redrive by SQS follows a forwarder error.
+    expect(alarmsOn('ApproximateNumberOfMessagesVisible', 'AWS/SQS', ofResource(dlqId))).toEqual([]);
   });
 
   it('fire when a lead has waited on the queue too long', () => {
@@ -208,18 +208,14 @@ describe('alarms', () => {
     },
   );
 
-  it('fire on the first TOP authorization failure (the merchant must re-authorize)', () => {
-    const alarm = theAlarm(POLLER_METRICS.topAuthFailure, 'LeadForwarder', ofStack);
-    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', EvaluationPeriods: 1 });
-  });
-
-  it('fire when no poll has succeeded for several intervals, silence included', () => {
-    const alarm = theAlarm(POLLER_METRICS.pollSucceeded, 'LeadForwarder', ofStack);
+  it("fire when the poller has not run for several intervals, silence included (Lambda's free Invocations)", () => {
+    const alarm = theAlarm('Invocations', 'AWS/Lambda', ofResource(poller[0]));
     expect(alarm).toMatchObject({
       Threshold: 1,
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'breaching',
       EvaluationPeriods: NO_POLL_INTERVALS,
+      Statistic: 'Sum',
     });
     // One period is one poll interval, whichever schedule is chosen; on sub-minute schedules a
     // minute (the metrics are standard resolution; CloudWatch takes 10, 30 or multiples of 60 s).
@@ -229,6 +225,8 @@ describe('alarms', () => {
       expect(period % 60).toBe(0);
       expect(period * NO_POLL_INTERVALS).toBeLessThanOrEqual(86_400);
     }
+    // Polls that run but do not succeed are the poller's own report (test/integration/poller/needs-operator.test.ts).
+    expect(JSON.stringify(theNeedsOperatorAlarm().AlarmDescription)).toContain(NEEDS_OPERATOR.noSuccessfulPoll);
   });
 
   describe.each(POLL_SCHEDULES.map((s) => [s.expression, s.seconds] as const))('at %s', (expression, seconds) => {
@@ -260,20 +258,32 @@ describe('alarms', () => {
     });
   });
 
-  it('fire on the first lead record the poller rejects (that lead is not forwarded)', () => {
-    const alarm = theAlarm(POLLER_METRICS.leadsRejected, 'LeadForwarder', ofStack);
+  it('fire on the first event of any cause an operator must act on, one alarm on NeedsOperator, its description saying what to do for each', () => {
+    const alarm = theNeedsOperatorAlarm();
     expect(alarm).toMatchObject({
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       EvaluationPeriods: 1,
+      Period: 60,
       Statistic: 'Sum',
       TreatMissingData: 'notBreaching',
     });
-    expect(JSON.stringify(alarm.AlarmDescription)).toMatch(/not forwarded/);
-    expect(JSON.stringify(alarm.AlarmDescription)).toMatch(/lead record rejected/);
+    const description = JSON.stringify(alarm.AlarmDescription);
+    for (const cause of Object.values(NEEDS_OPERATOR)) expect(description).toContain(`${cause}:`);
+    expect(description).toContain('ispresent(needsOperator)');
+    for (const remedy of [/TopSessionKey/, /not forwarded/, /replay --stack/, /MobilePrivateKey/, /rate limit/])
+      expect(description).toMatch(remedy);
+    // CloudWatch keeps 1,024 characters, and the description starts with the stack name (128 at most).
+    const text = (alarm.AlarmDescription as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1]
+      .filter((part): part is string => typeof part === 'string')
+      .join('');
+    expect(text.length + 128).toBeLessThanOrEqual(1024);
+    // The cause-specific metrics stay for the dashboard, with no alarm of their own.
+    for (const name of [POLLER_METRICS.topAuthFailure, POLLER_METRICS.leadsRejected, FORWARDER_METRICS.mobileDecryptFailed])
+      expect(alarmsOn(name, 'LeadForwarder')).toEqual([]);
   });
 
-  it('fire when an endpoint is gone (410): its lead is parked, so the parked-lead alarm fires and says what to fix', () => {
+  it('fire when an endpoint is gone (410): its lead is parked, so NeedsOperator fires and says what to fix', () => {
     // A lead with a gone endpoint is parked as soon as no other endpoint still retries it, and
     // at the latest on its last receive: every 410 ends in a parked lead.
     const gone: EndpointResult = { endpoint: 'crm', state: 'gone', reason: '410 Gone' };
@@ -286,27 +296,11 @@ describe('alarms', () => {
     expect(kindOf([gone, delivered], 1)).toBe('parked');
     expect(kindOf([gone, retrying], 1)).toBe('retry');
     expect(kindOf([gone, retrying], MAX_RECEIVE_COUNT)).toBe('parked');
-    const parked = theAlarm(FORWARDER_METRICS.deliveryDeadLettered, 'LeadForwarder', ofStack);
-    expect(JSON.stringify(parked.AlarmDescription)).toMatch(/410 Gone/);
-    expect(JSON.stringify(parked.AlarmDescription)).toMatch(/Webhooks parameter/);
+    const description = JSON.stringify(theNeedsOperatorAlarm().AlarmDescription);
+    expect(description).toMatch(/410/);
+    expect(description).toMatch(/Webhooks parameter/);
     expect(alarmsOn(FORWARDER_METRICS.endpointGone, 'LeadForwarder')).toEqual([]);
-  });
-
-  it('fire for each new run of parked leads, not only when the DLQ stops being empty', () => {
-    const alarm = theAlarm(FORWARDER_METRICS.deliveryDeadLettered, 'LeadForwarder', ofStack);
-    expect(alarm).toMatchObject({
-      Threshold: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      Period: 60,
-      Statistic: 'Sum',
-    });
-    expect(JSON.stringify(alarm.AlarmDescription)).toMatch(/replay/);
-  });
-
-  it('fire when a mobile does not decrypt (a wrong or rotated MobilePrivateKey), saying what to update', () => {
-    const alarm = theAlarm(FORWARDER_METRICS.mobileDecryptFailed, 'LeadForwarder', ofStack);
-    expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', Statistic: 'Sum' });
-    expect(JSON.stringify(alarm.AlarmDescription)).toMatch(/MobilePrivateKey/);
+    expect(alarmsOn(FORWARDER_METRICS.deliveryDeadLettered, 'LeadForwarder')).toEqual([]);
   });
 
   it('fire when deliveries keep being retried (an endpoint failing for a while)', () => {
@@ -318,8 +312,10 @@ describe('alarms', () => {
     });
   });
 
-  it('fire on forwarder function errors', () => {
-    expect(theAlarm('Errors', 'AWS/Lambda', ofResource(forwarder[0])).Threshold).toBe(1);
+  it('fire on forwarder function errors (the way a lead reaches the DLQ without being counted as parked)', () => {
+    const alarm = theAlarm('Errors', 'AWS/Lambda', ofResource(forwarder[0]));
+    expect(alarm.Threshold).toBe(1);
+    expect(JSON.stringify(alarm.AlarmDescription)).toMatch(/dead-letter queue/);
   });
 
   it('go to a TLS-only topic without a key of its own ($1 a month; CloudWatch cannot use the free one), and to an email address only when one is given', () => {
@@ -371,15 +367,17 @@ describe('dashboard', () => {
     }
   });
 
-  it('shows leads fetched and enqueued, poll duration and cursor lag', () => {
+  it("shows leads fetched and enqueued, the cursor lag, NeedsOperator, and the poller's polls and their duration (Lambda's own)", () => {
     for (const name of [
       POLLER_METRICS.leadsFetched,
       POLLER_METRICS.leadsEnqueued,
-      POLLER_METRICS.pollDurationMs,
       POLLER_METRICS.cursorLagSeconds,
+      OPERATOR_METRICS.needsOperator,
     ]) {
       expect(metrics).toMatch(new RegExp(`"LeadForwarder","${name}","service","shop-a"`));
     }
+    for (const name of ['Invocations', 'Duration'])
+      expect(metrics).toContain(`"AWS/Lambda","${name}","FunctionName","${poller[0]}"`);
   });
 
   it('shows the p50 and p95 lead age at delivery per endpoint of this stack', () => {

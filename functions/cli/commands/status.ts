@@ -2,6 +2,7 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoEndpointStatus, type EndpointRecord } from '../../shared/aws/endpoint-status';
 import { decodeSourceState, DynamoStateStore, sourceKey } from '../../shared/aws/scan-state';
 import { messageOf } from '../../shared/domain/errors';
+import { leadAgeQuantiles } from '../../forwarder/lead-age';
 import type { ScanProgress } from '../../poller/ports';
 import { defineTargetCommand, type Command } from '../command';
 import { TARGET_HELP } from '../flags';
@@ -10,8 +11,9 @@ import type { Stores, Target } from '../targets/target';
 const HELP = `Usage: lead-forwarder status [--json] [--state-dir DIR | --stack NAME [--region R]] [--config FILE]
 
 Shows the cursor (every lead up to it has been enqueued), a scan in progress, the depth of the
-leads queue and of the dead-letter queue, and per webhook its last delivery or that it is gone
-(answered 410: nothing is sent to it until its url changes).
+leads queue and of the dead-letter queue, per webhook its last delivery or that it is gone
+(answered 410: nothing is sent to it until its url changes), and per webhook the lead age at
+delivery (accepted minus gmt_create) of its recent deliveries, p50 and p95.
 
   --json    the same as one JSON object
 
@@ -42,7 +44,7 @@ export interface StatusReport {
 
 export const statusCommand: Command = defineTargetCommand({
   name: 'status',
-  summary: 'cursor, scan in progress, queue and dead-letter depth, last delivery per webhook',
+  summary: 'cursor, scan in progress, queue and dead-letter depth, last delivery and lead age per webhook',
   help: HELP,
   flags: { json: { type: 'boolean' } },
   async run(flags, io, resolveTarget) {
@@ -152,6 +154,18 @@ export function render(report: StatusReport): string[] {
       lines.push(`  ${e.name.padEnd(width)}  ${last}${gone}`);
     }
     if (report.endpointsUnknown !== undefined) lines.push(`  (${report.endpointsUnknown})`);
+    const aged = report.endpoints.filter((e) => e.recentAges !== undefined && e.recentAges.length > 0);
+    if (aged.length > 0) {
+      lines.push('lead age      at delivery (accepted minus gmt_create), over the recent deliveries per webhook');
+      for (const e of aged) {
+        const ages = e.recentAges!;
+        const { p50, p95 } = leadAgeQuantiles(ages)!;
+        const seconds = (value: number): string => `${value.toFixed(1)} s`;
+        lines.push(
+          `  ${e.name.padEnd(width)}  p50 ${seconds(p50)} p95 ${seconds(p95)} over the last ${ages.length}, latest ${seconds(ages.at(-1)!)}`,
+        );
+      }
+    }
   }
   return lines;
 }

@@ -13,7 +13,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { parseLeadMessage } from '../../shared/domain/lead-message';
 import type { Delivery } from '../../shared/webhook/delivery';
 import { prepareDelivery } from '../../shared/webhook/prepare';
-import { leadAgeSeconds } from '../../forwarder/report';
+import { leadAgeSeconds } from '../../forwarder/lead-age';
 import type { BatchResult } from '../../forwarder/forward';
 import type { EndpointState } from '../../forwarder/ports';
 import type { BatchReport } from '../runner/event-source';

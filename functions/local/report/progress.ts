@@ -1,3 +1,4 @@
+import { leadAgeQuantiles } from '../../forwarder/lead-age';
 import type { PairOutcome, RecordOutcome } from './delivery-outcomes';
 import type { TallySnapshot } from './tally';
 
@@ -86,10 +87,8 @@ export function statusLine(tally: TallySnapshot, queues?: QueueDepths): string {
 
 /** `, age p50 2.8 s p95 4.9 s`: lead age at delivery (DESIGN §8) over the recent deliveries; nothing before the first. */
 export function ageText(ages: readonly number[] | undefined): string {
-  if (ages === undefined || ages.length === 0) return '';
-  const sorted = [...ages].sort((a, b) => a - b);
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-  return `, age p50 ${at(0.5).toFixed(1)} s p95 ${at(0.95).toFixed(1)} s`;
+  const quantiles = leadAgeQuantiles(ages);
+  return quantiles === undefined ? '' : `, age p50 ${quantiles.p50.toFixed(1)} s p95 ${quantiles.p95.toFixed(1)} s`;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { GetItemCommand, UpdateItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { EndpointStatusStore } from '../../forwarder/ports';
+import { GetItemCommand, UpdateItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EndpointDeliveries, EndpointStatusStore } from '../../forwarder/ports';
 import type { Endpoint } from '../domain/settings';
 import { KEY_PREFIXES } from '../config/stack-contract';
 
@@ -14,6 +14,8 @@ export interface EndpointRecord {
   /** A connector's last record (where the last lead landed in the CRM). */
   lastRecordId?: string;
   delivered?: number;
+  /** Lead age at delivery (s) of the recent deliveries, oldest first (at most RECENT_LEAD_AGES). */
+  recentAges?: number[];
 }
 
 /**
@@ -37,6 +39,8 @@ export class DynamoEndpointStatus implements EndpointStatusStore {
     if (Item?.lastLeadId?.S !== undefined) record.lastLeadId = Item.lastLeadId.S;
     if (Item?.lastRecordId?.S !== undefined) record.lastRecordId = Item.lastRecordId.S;
     if (Item?.delivered?.N !== undefined) record.delivered = Number(Item.delivered.N);
+    const ages = Item?.recentAges?.L?.map((age) => Number(age.N)).filter((age) => Number.isFinite(age));
+    if (ages !== undefined && ages.length > 0) record.recentAges = ages;
     return record;
   }
 
@@ -52,14 +56,29 @@ export class DynamoEndpointStatus implements EndpointStatusStore {
   }
 
   /** Coalesced per batch: one write per endpoint, not per lead. */
-  async recordDeliveries(name: string, count: number, lastLeadId: string, at: Date, lastRecordId?: string): Promise<void> {
-    const values = { ':at': { S: at.toISOString() }, ':lead': { S: lastLeadId }, ':n': { N: String(count) } };
+  async recordDeliveries(name: string, deliveries: EndpointDeliveries): Promise<void> {
+    const { count, lastLeadId, at, lastRecordId, recentAges } = deliveries;
+    const set = ['lastDeliveredAt = :at', 'lastLeadId = :lead'];
+    const values: Record<string, AttributeValue> = {
+      ':at': { S: at.toISOString() },
+      ':lead': { S: lastLeadId },
+      ':n': { N: String(count) },
+    };
+    if (lastRecordId !== undefined) {
+      set.push('lastRecordId = :record');
+      values[':record'] = { S: lastRecordId };
+    }
+    if (recentAges !== undefined) {
+      set.push('recentAges = :ages');
+      // Tenths of a second: enough for a p95, and the item stays small.
+      values[':ages'] = { L: recentAges.map((age) => ({ N: String(Math.round(age * 10) / 10) })) };
+    }
     await this.ddb.send(
       new UpdateItemCommand({
         TableName: this.table,
         Key: { pk: { S: endpointKey(name) } },
-        UpdateExpression: `SET lastDeliveredAt = :at, lastLeadId = :lead${lastRecordId === undefined ? '' : ', lastRecordId = :record'} ADD delivered :n`,
-        ExpressionAttributeValues: lastRecordId === undefined ? values : { ...values, ':record': { S: lastRecordId } },
+        UpdateExpression: `SET ${set.join(', ')} ADD delivered :n`,
+        ExpressionAttributeValues: values,
       }),
     );
   }

@@ -62,6 +62,14 @@ function describeFailure(error: unknown): string {
 
 /** How long a container trusts what it read: a rotated secret takes effect within this. */
 export const SECRET_CACHE_MS = 5 * 60_000;
+/**
+ * The poller's: an hour (a read is a Secrets Manager call and a KMS decrypt, paid on every poll
+ * cycle's worth of time, infra/cost). It loses nothing: the poller reads its secrets afresh as
+ * soon as TOP refuses what they hold (codes 25/26/27, refusesSecrets), so a re-authorized session
+ * key or a new app secret is used from the next poll on, and an old session key TOP still accepts
+ * goes on working until then.
+ */
+export const POLLER_SECRET_CACHE_MS = 60 * 60_000;
 /** When a refresh fails, what was read last stays in use for up to this long past its time. */
 export const SECRET_STALE_MS = 60 * 60_000;
 

@@ -9,18 +9,35 @@ export const METRICS_NAMESPACE = 'LeadForwarder';
 export const SERVICE_DIMENSION = 'service';
 export const ENDPOINT_DIMENSION = 'endpoint';
 
+/**
+ * An idle poll (no new lead) publishes none of these: CloudWatch bills a custom metric for every
+ * hour it receives a value (infra/cost). That the poller runs and how long it takes are Lambda's
+ * own (free) Invocations and Duration; a successful poll is one that is not a Lambda error and
+ * not stopped by a ban (the NeedsOperator cause `no-successful-poll` covers those that persist).
+ */
 export const POLLER_METRICS = {
-  pollSucceeded: 'PollSucceeded',
   pollFailed: 'PollFailed',
+  /** Rows read, only by a poll that found something new (an idle poll's re-read of the newest page is not news). */
   leadsFetched: 'LeadsFetched',
   leadsEnqueued: 'LeadsEnqueued',
   leadsRejected: 'LeadsRejected',
   /** TOP codes 26/27/11: the merchant must re-authorize (or the IP whitelist is wrong). */
   topAuthFailure: 'TopAuthFailure',
   topRateLimited: 'TopRateLimited',
-  pollDurationMs: 'PollDurationMs',
-  /** Seconds since the cursor was last brought up to date. */
+  /**
+   * Seconds since the cursor was last brought up to date, by a poll that ended behind it (a
+   * backlog cut by the deadline, or a ban). A poll that completes its scan brings it up to date
+   * (0), so it publishes none: no line on the dashboard means the cursor is current.
+   */
   cursorLagSeconds: 'CursorLagSeconds',
+} as const;
+
+/**
+ * Emitted by either function, with the dimension service only: one count for every cause an
+ * operator must act on (functions/shared/observability/needs-operator.ts), which one alarm reads.
+ */
+export const OPERATOR_METRICS = {
+  needsOperator: 'NeedsOperator',
 } as const;
 
 /** Emitted with the dimensions service + endpoint. */
@@ -51,4 +68,4 @@ export const FORWARDER_METRICS = {
 } as const;
 
 /** Every metric, by the name the handlers use. */
-export const METRIC = { ...POLLER_METRICS, ...ENDPOINT_METRICS, ...FORWARDER_METRICS } as const;
+export const METRIC = { ...POLLER_METRICS, ...ENDPOINT_METRICS, ...FORWARDER_METRICS, ...OPERATOR_METRICS } as const;

@@ -36,7 +36,9 @@ async function status(config: string): Promise<Record<string, unknown>> {
 
 it('parks what an endpoint refuses, shows it in status, and replays it once the endpoint is fixed', async () => {
   const config = await fixture.writeConfig('two', ['crm', 'picky']);
+  const before = Date.now();
   const first = await runCli(['dev', '--once', '--config', config, '--state-dir', state]);
+  const after = Date.now();
   expect(first.code).toBe(1);
   expect(summaryOf(first)).toMatchObject({ enqueued: 6, delivered: 6, failed: 6, parked: 6, cursor: ids.at(-1) });
   expect(first.stdout).toContain('HTTP 422 from picky');
@@ -44,6 +46,22 @@ it('parks what an endpoint refuses, shows it in status, and replays it once the 
   const parked = await status(config);
   expect(parked).toMatchObject({ cursor: ids.at(-1), deadLetters: 6, leadsQueue: { waiting: 0, inFlight: 0, delayed: 0 } });
   expect(parked.endpoints).toEqual([expect.objectContaining({ name: 'crm', delivered: 6 }), { name: 'picky' }]);
+  // Lead age at delivery, as the forwarder stored it with the endpoint's status: each between
+  // the run's start and end, less when the lead was created (tenths of a second).
+  const created = leads.map((lead) => lead.gmt_create!);
+  const ages = (parked.endpoints as { recentAges?: number[] }[])[0]!.recentAges!;
+  expect(ages).toHaveLength(6);
+  for (const age of ages) {
+    expect(age).toBeGreaterThanOrEqual((before - Math.max(...created)) / 1000 - 0.05);
+    expect(age).toBeLessThanOrEqual((after - Math.min(...created)) / 1000 + 0.05);
+  }
+  const text = await runCli(['status', '--state-dir', state, '--config', config]);
+  expect(text.stdout).toContain('lead age      at delivery (accepted minus gmt_create)');
+  const sorted = [...ages].sort((x, y) => x - y);
+  expect(text.stdout).toContain(
+    `  crm    p50 ${sorted[2]!.toFixed(1)} s p95 ${sorted[5]!.toFixed(1)} s over the last 6, latest ${ages[5]!.toFixed(1)} s`,
+  );
+  expect(text.stdout).not.toMatch(/picky +p50/);
 
   pickyAccepts = true;
   const replay = await runCli(['replay', '--endpoint', 'picky', '--state-dir', state, '--config', config]);

@@ -399,9 +399,35 @@ describe('forwarder (dynalite + fauxqs + node:http receivers)', () => {
       await enqueue(leads(1, 700));
       const results = await drain(deps([endpoint('picky', picky)], { queue }), sqs, queues.queueUrl, { idleMs: 2_500 });
       expect(results.map((r) => r.kind)).toEqual(['retry', 'parked']);
+      // Bound for the DLQ either way: the report counts it as parked (NeedsOperator) already (test/unit/forwarder/report.test.ts).
+      expect(results.map((r) => r.parkFailed === true)).toEqual([true, false]);
       expect(picky.requests).toHaveLength(1); // the ledger remembered the refusal
       expect(await dlqMessages()).toEqual([expect.objectContaining({ endpoints: 'picky' })]);
     });
+  });
+
+  it("takes each lead's age when its endpoint's answer arrives, and keeps the recent ones in the endpoint's status (what `status` shows)", async () => {
+    const slow = await receiver(() => ({ status: 200, delayMs: 150 }));
+    const down = await receiver(() => ({ status: 422 }));
+    const created = Date.now() - 2_000;
+    const aged = leads(3, 900).map((lead, i) => ({ ...lead, gmt_create: new Date(created - i * 1_000).toISOString() }));
+    await enqueue(aged);
+    const before = Date.now();
+    const results = await drain(deps([endpoint('slow', slow), endpoint('down', down)]), sqs, queues.queueUrl, { idleMs: 500 });
+    const after = Date.now();
+    const ageOf = (leadId: string, name: string): number | undefined =>
+      results.find((r) => r.leadId === leadId)?.endpoints.find((e) => e.endpoint === name)?.ageSeconds;
+    aged.forEach((lead, i) => {
+      const age = ageOf(lead.id, 'slow')!;
+      // After the answer (150 ms after the request), and no later than the batch ended.
+      expect(age).toBeGreaterThanOrEqual((before - created + i * 1_000 + 150) / 1000);
+      expect(age).toBeLessThanOrEqual((after - created + i * 1_000) / 1000);
+      expect(ageOf(lead.id, 'down')).toBeUndefined();
+    });
+    const status = new DynamoEndpointStatus(dynamo.client, table);
+    const stored = (await status.get(endpoint('slow', slow))).recentAges!;
+    expect([...stored].sort()).toEqual(aged.map((lead) => Math.round(ageOf(lead.id, 'slow')! * 10) / 10).sort());
+    expect((await status.get(endpoint('down', down))).recentAges).toBeUndefined();
   });
 
   it('two copies of one lead processed at once reach an endpoint once', async () => {

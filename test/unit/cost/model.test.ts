@@ -41,7 +41,6 @@ const USAGE = {
   sqsLongPollSeconds: 20,
   secretCacheSeconds: 600,
   idlePollMetrics: ['PollSucceeded', 'PollDurationMs', 'CursorLagSeconds'],
-  pollerColdStartHoursPerDay: 12,
 } as unknown as Usage;
 
 const OPTIONS = { prices: PRICES, usage: USAGE };
@@ -126,8 +125,8 @@ function amounts(estimate: Estimate): Record<CostKey, number> {
 // By hand, at rate(5 minutes): 360,000 s / 300 s = 1,200 polls.
 const FULL: Record<CostKey, number> = {
   dashboards: 7,
-  // PollSucceeded, PollDurationMs, CursorLagSeconds, and ColdStart 12 h of 24: 3.5 metrics × $1.
-  customMetrics: 3.5,
+  // PollSucceeded, PollDurationMs, CursorLagSeconds: 3 metrics × $1.
+  customMetrics: 3,
   // 0.5 (standard) + 2 (period 10 s: high resolution) + 2 metrics × 0.5 (metric math).
   alarms: 3.5,
   secrets: 9,
@@ -151,7 +150,7 @@ describe('the idle cost model', () => {
   it('prices each item of a hand-checked template at its default parameters', () => {
     const estimate = idleCost(new DeployedTemplate(fixture(), {}), OPTIONS);
     expect(amounts(estimate)).toEqual(FULL);
-    expect(estimate.usd).toBeCloseTo(28.4376, 6);
+    expect(estimate.usd).toBeCloseTo(27.9376, 6);
     expect(estimate.pollIntervalSeconds).toBe(300);
     expect(estimate.modelled).toBeUndefined();
     const metrics = estimate.items.find((item) => item.key === 'customMetrics')!.detail;
@@ -162,7 +161,7 @@ describe('the idle cost model', () => {
 
   it('follows the conditions and the metric restriction of a lean setting', () => {
     const estimate = idleCost(new DeployedTemplate(fixture(), { Monitoring: 'lean' }), OPTIONS);
-    // No dashboard, no SecretC; only PollSucceeded is published, and no ColdStart.
+    // No dashboard, no SecretC; only PollSucceeded is published.
     expect(amounts(estimate)).toEqual({ ...FULL, dashboards: 0, secrets: 6, customMetrics: 1 });
     expect(estimate.usd).toBeCloseTo(15.9376, 6);
   });
@@ -210,9 +209,9 @@ describe('the cost report', () => {
   it('prints a row per item for the default, lean and 10-s settings, and ends with the totals line', () => {
     const report = costReport(fixture(), OPTIONS);
     expect(report).toContain('| CloudWatch dashboards | $7.00 | $0.00 | $7.00 |');
-    expect(report).toContain('| **total** | **$28.44** | **$15.94** | **$67.97** |');
+    expect(report).toContain('| **total** | **$27.94** | **$15.94** | **$67.47** |');
     expect(report).toContain('rate(10 seconds): PollSchedule does not offer a 10-s rate');
-    expect(report.trimEnd().split('\n').at(-1)).toBe('idle_usd_month=28.44 idle_usd_month_10s=67.97');
+    expect(report.trimEnd().split('\n').at(-1)).toBe('idle_usd_month=27.94 idle_usd_month_10s=67.47');
   });
 
   it('evaluates the template at rate(10 seconds) once PollSchedule offers it, instead of modelling it', () => {

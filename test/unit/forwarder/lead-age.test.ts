@@ -1,9 +1,4 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Agent } from 'undici';
-import { createDeliver } from '../../../functions/forwarder/deliver';
-import { LeadAges, leadAgeSeconds } from '../../../functions/forwarder/report';
-import type { Endpoint } from '../../../functions/shared/domain/settings';
+import { leadAgeQuantiles, leadAgeSeconds } from '../../../functions/forwarder/lead-age';
 
 describe('lead age at delivery', () => {
   it('is the acceptance time minus gmt_create, in seconds; none without a usable gmt_create; never negative', () => {
@@ -14,44 +9,11 @@ describe('lead age at delivery', () => {
     expect(leadAgeSeconds('not a time', Date.now())).toBeUndefined();
   });
 
-  describe('taken when a real endpoint answers', () => {
-    let server: Server;
-    let url: string;
-    const agent = new Agent();
-    beforeAll(async () => {
-      server = createServer((req, res) => {
-        const status = req.url === '/down' ? 503 : 200;
-        setTimeout(() => res.writeHead(status).end('ok'), 150);
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    });
-    afterAll(async () => {
-      await agent.close();
-      await new Promise((resolve) => server.close(resolve));
-    });
-
-    const endpoint = (name: string, path: string): Endpoint => ({
-      name,
-      url: `${url}${path}`,
-      secrets: [],
-      format: 'standard',
-      headers: {},
-      timeoutMs: 5_000,
-    });
-
-    it('for an accepted lead only, after the answer arrived', async () => {
-      const ages = new LeadAges();
-      const deliver = ages.wrap(createDeliver(agent));
-      const created = Date.now() - 2_000;
-      const lead = { id: '221985', gmt_create: new Date(created).toISOString() };
-      const delivery = { lead, seenAt: new Date().toISOString() };
-      expect((await deliver(endpoint('crm', '/'), delivery)).outcome).toBe('delivered');
-      expect((await deliver(endpoint('bot', '/down'), delivery)).outcome).toBe('retry');
-      const age = ages.ageOf('221985', 'crm')!;
-      expect(age).toBeGreaterThanOrEqual(2.15);
-      expect(age).toBeLessThan(4);
-      expect(ages.ageOf('221985', 'bot')).toBeUndefined();
-    });
+  it("is summed up by status and the runner's status line as p50 and p95, nearest rank", () => {
+    expect(leadAgeQuantiles([])).toBeUndefined();
+    expect(leadAgeQuantiles(undefined)).toBeUndefined();
+    expect(leadAgeQuantiles([4])).toEqual({ p50: 4, p95: 4 });
+    const ages = Array.from({ length: 20 }, (_, i) => 20 - i); // 20 … 1
+    expect(leadAgeQuantiles(ages)).toEqual({ p50: 10, p95: 19 });
   });
 });
