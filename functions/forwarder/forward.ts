@@ -170,7 +170,12 @@ async function deliverOnce(
     return { endpoint: name, state: 'retry', reason: `${name}: ${messageOf(error)}` };
   }
   if (prepared.kind === 'skip') return { endpoint: name, state: 'skipped' };
-  if (prepared.kind === 'park') return { endpoint: name, state: 'rejected', reason: prepared.reason };
+  if (prepared.kind === 'park')
+    // Out of time is retried like any transient failure: an endless expression still ends in the
+    // DLQ, with this reason, once the lead's receives are spent; a late one goes through next time.
+    return prepared.error.outOfTime
+      ? { endpoint: name, state: 'retry', reason: prepared.reason }
+      : { endpoint: name, state: 'rejected', reason: prepared.reason };
   let claim: ClaimResult;
   try {
     claim = await deps.ledger.claim(delivery.lead.id, name, endpoint.timeoutMs + LEASE_MARGIN_MS, replay);

@@ -149,7 +149,7 @@ describe('destinations (DESIGN §7)', () => {
     }
   });
 
-  it('a runaway expression fails within its bound and parks the pair instead of holding the batch', async () => {
+  it('a runaway expression fails within its bound each time, is retried (time is no fact about the lead), and parks the pair once the receives are spent', async () => {
     const crm = await receiver();
     const list = endpoints([
       { name: 'loop', url: crm.url, filter: '($f := function($x){ $f($x) }; $f(1))' },
@@ -157,15 +157,16 @@ describe('destinations (DESIGN §7)', () => {
     ]);
     await enqueue(leads(1));
     const results = await drain(deps(list), aws.sqs, aws.queues.queueUrl);
-    expect(results).toHaveLength(1);
-    expect(results[0]).toMatchObject({
-      kind: 'parked',
-      endpoints: [
-        { endpoint: 'loop', state: 'rejected' },
-        { endpoint: 'crm', state: 'delivered' },
-      ],
-    });
-    expect(results[0]!.endpoints[0]!.reason).toMatch(/webhooks "loop"\.filter .*(longer than|deeper than|too deep)/);
+    // maxReceiveCount 10: nine retries, then parked on the last receive, never holding a batch.
+    expect(results.map((r) => r.kind)).toEqual([...Array<string>(9).fill('retry'), 'parked']);
+    expect(results.map((r) => r.endpoints.map((e) => e.state))).toEqual([
+      ['retry', 'delivered'],
+      ...Array<string[]>(9).fill(['retry', 'already-delivered']),
+    ]);
+    expect(crm.accepted).toHaveLength(1);
+    expect(results[9]!.endpoints[0]!.reason).toMatch(/webhooks "loop"\.filter ran longer than 250 ms/);
+    const parked = await deadLetters(aws.sqs, aws.queues.dlqUrl);
+    expect(parked.map((m) => m.endpoints)).toEqual(['loop']);
   });
 
   it('OAuth: one token for many deliveries, a refused token renewed with every lead arriving once, a token endpoint that is down leaves the leads queued until it is back', async () => {

@@ -29,6 +29,15 @@ export class ExpressionEvaluationError extends LeadForwarderError {
   ) {
     super(message, options);
   }
+
+  /**
+   * It ran out of time (D1012): not a fact about the lead. The bound is wall-clock, so a busy
+   * machine (a CPU-starved container, evaluations of a whole batch interleaved) can make a
+   * sub-millisecond template late; an endless one runs out every time.
+   */
+  get outOfTime(): boolean {
+    return this.code === 'D1012';
+  }
 }
 
 /** Our words for the failures an operator most needs explained; other codes are looked up in jsonata's docs. */
