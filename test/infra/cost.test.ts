@@ -32,4 +32,10 @@ describe('the idle cost of the stack', () => {
     expect(standard.items.find((item) => item.key === 'kmsKeys')!.usd).toBe(0);
     expect(standard.items.find((item) => item.key === 'alarms')!.detail).not.toMatch(/high-resolution/);
   });
+
+  it("the figures the README quotes outside its generated table are the script's", () => {
+    const { standard, subMinute } = scenarios(json);
+    const extra = /Extra cost at `rate\(10 seconds\)`[^$]*\$(\d+\.\d\d) a month/.exec(README)?.[1];
+    expect(extra).toBe((subMinute.usd - standard.usd).toFixed(2));
+  });
 });
