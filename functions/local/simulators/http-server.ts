@@ -22,9 +22,9 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 /** A request body above {@link MAX_BODY_BYTES}; the server answers it by dropping the connection. */
 export class RequestBodyTooLargeError extends RangeError {
+  override readonly name: string = 'RequestBodyTooLargeError';
   constructor(readonly limitBytes: number) {
     super(`request body too large (over ${limitBytes} bytes)`);
-    this.name = 'RequestBodyTooLargeError';
   }
 }
 
