@@ -19,19 +19,19 @@ async function main(): Promise<void> {
   process.stdout.write(`e2e: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown'}, ${new Date().toISOString()}, load ${load()}\n`);
   const servers = await startBenchServers();
   try {
-    const e2e = await benchE2e(servers, runs);
+    const e2e = runs > 0 ? await benchE2e(servers, runs) : [];
     for (const run of e2e)
       process.stdout.write(
         `run: ${fixed(run.leadsPerSecond)} leads/s (${fixed(run.seconds, 1)} s), runner CPU ${fixed((run.cpuSeconds * 1000) / run.leads, 2)} ms a lead\n`,
       );
-    const rate = median(e2e.map((run) => run.leadsPerSecond));
+    const rate = e2e.length > 0 ? median(e2e.map((run) => run.leadsPerSecond)) : Number.NaN;
     let line = `local_e2e_leads_per_s=${fixed(rate)} local_e2e_vs_fetch_bound=${fixed(rate / E2E_FETCH_BOUND_LEADS_PER_SECOND, 3)}`;
     if (backfillLeads > 0) {
       const backfill = await benchBackfill(servers, backfillLeads);
       process.stdout.write(
-        `backfill: ${backfill.leads} leads in ${fixed(backfill.minutes, 2)} min (${fixed(backfill.leadsPerSecond)} leads/s)\n`,
+        `backfill: ${backfill.delivered} of ${backfill.leads} leads in ${fixed(backfill.minutes, 2)} min (${fixed(backfill.leadsPerSecond)} leads/s)${backfill.complete ? '' : ', cut off'}, load ${load()}\n`,
       );
-      line += ` backfill_${backfill.leads}_min=${fixed(backfill.minutes, 2)}`;
+      line += ` backfill_${backfill.leads}_min=${backfill.complete ? fixed(backfill.minutes, 2) : 'n/a'}`;
     }
     process.stdout.write(`load ${load()}\n${line}\n`);
   } finally {
