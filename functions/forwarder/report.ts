@@ -1,18 +1,16 @@
 import { ENDPOINT_DIMENSION } from '../shared/observability/metric-names';
 import { NEEDS_OPERATOR, needsOperator } from '../shared/observability/needs-operator';
-import { METRIC, MetricUnit, type Logger, type Metrics } from '../shared/observability/observability';
+import { METRIC, MetricUnit, type LeadMetrics, type Logger } from '../shared/observability/observability';
 import type { BatchResult } from './forward';
 
 /**
  * The logs and metrics of one forwarded batch: lead ids, endpoint names, statuses and timings
  * only. Never a reason's receiver body (reasons carry none) nor an endpoint's `response`.
  */
-export function reportBatch(result: BatchResult, logger: Logger, metrics: Metrics): void {
-  /** A metric with the `endpoint` dimension besides `service`: written at once, in an EMF document of its own. */
+export function reportBatch(result: BatchResult, logger: Logger, metrics: LeadMetrics): void {
+  /** A metric with the `endpoint` dimension besides `service`: in that endpoint's EMF document, published with the others. */
   const endpointMetric = (endpoint: string, name: string, unit: MetricUnit, value: number): void => {
-    const single = metrics.singleMetric();
-    single.addDimension(ENDPOINT_DIMENSION, endpoint);
-    single.addMetric(name, unit, value);
+    metrics.withDimension(ENDPOINT_DIMENSION, endpoint).addMetric(name, unit, value);
   };
   for (const record of result.records) {
     if (record.malformed === true) metrics.addMetric(METRIC.malformedMessages, MetricUnit.Count, 1);

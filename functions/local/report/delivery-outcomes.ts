@@ -113,13 +113,15 @@ export function outcomesOf(
     const forwarded = byMessage.get(record.messageId)!;
     const stillQueued = report.failed.has(record.messageId);
     const answers = new Map(forwarded.endpoints.map((e) => [e.endpoint, e]));
+    /** The lead's age now, read from its body once for all the endpoints it reached. */
+    let age: number | undefined | null = null;
     const pairs = endpoints.map(({ name }): PairOutcome => {
       const answer = answers.get(name);
       // No answer from this endpoint: the message is not a lead, and was parked (or stays, if parking failed).
       const state = answer === undefined ? (stillQueued ? 'pending' : 'failed') : pairStateOf(answer.state, stillQueued);
       const pair: PairOutcome = { endpoint: name, state };
       if (state === 'delivered') {
-        const age = leadAgeSeconds(gmtCreateOf(record.body), nowMs);
+        if (age === null) age = leadAgeSeconds(gmtCreateOf(record.body), nowMs);
         if (age !== undefined) pair.ageSeconds = age;
       }
       if (state !== 'failed' && state !== 'refused') return pair;

@@ -130,7 +130,7 @@ export async function startPipeline(opts: PipelineOptions): Promise<LocalPipelin
       accessKeyId,
     });
     for (const [arn, value] of Object.entries(wiring.secrets)) secretsManager.set(arn, value);
-    const lambdas = loadLambdas(wiring.env, dir.handlerLog, { forwarders: STACK_MAX_CONCURRENCY });
+    const lambdas = await loadLambdas(wiring.env, dir.handlerLog, { forwarders: STACK_MAX_CONCURRENCY });
     closers.push(() => lambdas.close());
 
     const endpointNames = settings.webhooks.map((endpoint) => endpoint.name);

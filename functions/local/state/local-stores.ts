@@ -106,7 +106,7 @@ export async function openLocalStores(dir: StateDir, opts: OpenOptions): Promise
       const snapshot = { ...takeSnapshot(sqsServer.fauxqs, sqsServer.queues, receiveClaims), sources };
       const text = JSON.stringify(snapshot);
       if (text === lastSaved) return;
-      await writeSnapshot(dir.queuesFile, snapshot);
+      await writeSnapshot(dir.queuesFile, snapshot, text);
       lastSaved = text;
     };
     // One save at a time: a periodic save and the final one must not race on the file.

@@ -83,9 +83,14 @@ function saved(body: string, attributes: Record<string, SavedAttribute>, hiddenU
     : { body, attributes: copy, hiddenUntil };
 }
 
-/** Written to a temporary file and renamed, so a crash mid-write leaves the previous snapshot. */
-export async function writeSnapshot(file: string, snapshot: QueueSnapshot): Promise<void> {
-  const text = `${JSON.stringify({ format: FORMAT, takenAt: new Date().toISOString(), ...snapshot })}\n`;
+/**
+ * Written to a temporary file and renamed, so a crash mid-write leaves the previous snapshot.
+ * `serialized`: JSON.stringify(snapshot), when the caller has it already (a big queue's text
+ * takes a while to make, and the runner makes it anyway to see whether anything changed).
+ */
+export async function writeSnapshot(file: string, snapshot: QueueSnapshot, serialized = JSON.stringify(snapshot)): Promise<void> {
+  // The snapshot's own keys follow the two of the file: `{"format":…,"takenAt":…,` + `"leads":…}`.
+  const text = `${JSON.stringify({ format: FORMAT, takenAt: new Date().toISOString() }).slice(0, -1)},${serialized.slice(1)}\n`;
   const temporary = `${file}.${process.pid}.tmp`;
   await writeFile(temporary, text, { mode: 0o600 });
   await rename(temporary, file);

@@ -11,9 +11,18 @@ import { SQSClient } from '@aws-sdk/client-sqs';
  */
 export const DYNAMODB_MAX_ATTEMPTS = 6;
 
+/**
+ * What every client of ours sets: the SDK resolves a command's middleware stack (a copy of the
+ * client's, sorted) once per command class rather than on every call. The ledger makes a few
+ * calls a delivery, and that resolving was a tenth of the SDK's CPU on them. Its one condition,
+ * no middleware added to a client after its first call, holds: ours add none (the CLI's and the
+ * tests' add theirs before any call).
+ */
+export const CLIENT_DEFAULTS = { cacheMiddleware: true } as const;
+
 /** A DynamoDB client with the retries above; `config` adds to the environment's (an endpoint, in tests). */
 export function createDynamoClient(config: DynamoDBClientConfig = {}): DynamoDBClient {
-  return new DynamoDBClient({ maxAttempts: DYNAMODB_MAX_ATTEMPTS, ...config });
+  return new DynamoDBClient({ ...CLIENT_DEFAULTS, maxAttempts: DYNAMODB_MAX_ATTEMPTS, ...config });
 }
 
 /**
@@ -28,8 +37,8 @@ export function createClients(env: Record<string, string | undefined> = process.
 } {
   return {
     ddb: createDynamoClient(),
-    sqs: new SQSClient({ useQueueUrlAsEndpoint: queueUrlIsEndpoint(env) }),
-    secrets: new SecretsManagerClient({}),
+    sqs: new SQSClient({ ...CLIENT_DEFAULTS, useQueueUrlAsEndpoint: queueUrlIsEndpoint(env) }),
+    secrets: new SecretsManagerClient({ ...CLIENT_DEFAULTS }),
   };
 }
 

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit as MetricUnits } from '@aws-lambda-powertools/metrics';
-import type { MetricResolution, MetricUnit as MetricUnitName } from '@aws-lambda-powertools/metrics/types';
+import type { MetricResolution, MetricUnit as MetricUnitName, MetricsOptions } from '@aws-lambda-powertools/metrics/types';
 import { METRICS_NAMESPACE } from './metric-names';
 
 export type { Logger } from '@aws-lambda-powertools/logger';
@@ -61,7 +61,7 @@ export function createLogger(): Logger {
   return new Logger({ serviceName: setting(OBSERVABILITY_ENV.service) ?? DEFAULT_SERVICE });
 }
 
-export function createMetrics(): Metrics {
+export function createMetrics(): LeadMetrics {
   return new LeadMetrics(
     {
       namespace: setting(OBSERVABILITY_ENV.namespace) ?? METRICS_NAMESPACE,
@@ -79,12 +79,39 @@ export function createMetrics(): Metrics {
  * lean setting: only what an alarm reads; Powertools' ColdStart included). A flush with nothing
  * left writes nothing and does not warn.
  */
-class LeadMetrics extends Metrics {
+export class LeadMetrics extends Metrics {
+  /** withDimension()'s metrics, by dimension name and value. */
+  private readonly dimensioned = new Map<string, LeadMetrics>();
+
   constructor(
-    options: ConstructorParameters<typeof Metrics>[0],
+    private readonly options: MetricsOptions,
     private readonly only: ReadonlySet<string> | undefined,
   ) {
     super(options);
+  }
+
+  /**
+   * Metrics with one more dimension (the forwarder's per-endpoint ones): documents of their own,
+   * with the same namespace, service and filter, published with this one's publishStoredMetrics().
+   * Made once per value and kept, unlike singleMetric(), which makes a new Metrics (and a new
+   * Console) for every value it writes: the values a name gets until the flush go out as one
+   * list, which CloudWatch takes as that many data points, as it would separate documents.
+   */
+  withDimension(name: string, value: string): LeadMetrics {
+    const key = `${name}\u0000${value}`;
+    let metrics = this.dimensioned.get(key);
+    if (metrics === undefined) {
+      metrics = new LeadMetrics(
+        { ...this.options, defaultDimensions: { ...this.options.defaultDimensions, [name]: value } },
+        this.only,
+      );
+      this.dimensioned.set(key, metrics);
+    }
+    return metrics;
+  }
+
+  override hasStoredMetrics(): boolean {
+    return super.hasStoredMetrics() || [...this.dimensioned.values()].some((metrics) => metrics.hasStoredMetrics());
   }
 
   override addMetric(name: string, unit: MetricUnit, value: number, resolution?: MetricResolution): this {
@@ -100,7 +127,8 @@ class LeadMetrics extends Metrics {
   }
 
   override publishStoredMetrics(): this {
-    if (this.hasStoredMetrics()) return super.publishStoredMetrics();
+    for (const metrics of this.dimensioned.values()) metrics.publishStoredMetrics();
+    if (super.hasStoredMetrics()) return super.publishStoredMetrics();
     this.clearDimensions();
     this.clearMetadata();
     return this;

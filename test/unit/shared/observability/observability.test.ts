@@ -207,7 +207,7 @@ describe("the functions' metrics (EMF)", () => {
     expect(left).toBe(false);
   });
 
-  it("writes a metric with more dimensions at once, in its own document (the forwarder's per-endpoint metrics)", () => {
+  it('writes a metric with more dimensions at once, in its own document (singleMetric)', () => {
     const { out } = capture(NAMESPACE, () => {
       const single = createMetrics().singleMetric();
       single.addDimension('endpoint', 'crm');
@@ -230,6 +230,62 @@ describe("the functions' metrics (EMF)", () => {
         Delivered: 1,
       },
     ]);
+  });
+
+  it("publishes the metrics of each dimension value (the forwarder's per endpoint) as a document of its own, with the others", () => {
+    let left = true;
+    const { out, err } = capture(NAMESPACE, () => {
+      const metrics = createMetrics();
+      for (const latency of [31, 29]) {
+        metrics.withDimension('endpoint', 'crm').addMetric('Delivered', MetricUnit.Count, 1);
+        metrics.withDimension('endpoint', 'crm').addMetric('DeliveryLatencyMs', MetricUnit.Milliseconds, latency);
+      }
+      metrics.withDimension('endpoint', 'erp').addMetric('DeliveryRetried', MetricUnit.Count, 1);
+      metrics.withDimension('endpoint', 'idle').addMetric('Delivered', MetricUnit.Count, 0);
+      metrics.addMetric('LeadAgeSeconds', MetricUnit.Seconds, 12);
+      metrics.publishStoredMetrics();
+      left = metrics.hasStoredMetrics();
+      // The next batch's documents hold only what it added.
+      metrics.withDimension('endpoint', 'crm').addMetric('Delivered', MetricUnit.Count, 1);
+      expect(metrics.hasStoredMetrics()).toBe(true);
+      metrics.publishStoredMetrics();
+    });
+    const directive = (names: string[], dimensions: string[]) => ({
+      Namespace: 'LeadForwarder',
+      Dimensions: [dimensions],
+      Metrics: names.map((name) => ({ Name: name, Unit: expect.any(String) as unknown })),
+    });
+    expect(err).toEqual([]);
+    expect(out).toEqual([
+      {
+        _aws: {
+          Timestamp: NOW.getTime(),
+          CloudWatchMetrics: [directive(['Delivered', 'DeliveryLatencyMs'], ['service', 'endpoint'])],
+        },
+        service: 'shop-a',
+        endpoint: 'crm',
+        Delivered: [1, 1],
+        DeliveryLatencyMs: [31, 29],
+      },
+      {
+        _aws: { Timestamp: NOW.getTime(), CloudWatchMetrics: [directive(['DeliveryRetried'], ['service', 'endpoint'])] },
+        service: 'shop-a',
+        endpoint: 'erp',
+        DeliveryRetried: 1,
+      },
+      {
+        _aws: { Timestamp: NOW.getTime(), CloudWatchMetrics: [directive(['LeadAgeSeconds'], ['service'])] },
+        service: 'shop-a',
+        LeadAgeSeconds: 12,
+      },
+      {
+        _aws: { Timestamp: NOW.getTime(), CloudWatchMetrics: [directive(['Delivered'], ['service', 'endpoint'])] },
+        service: 'shop-a',
+        endpoint: 'crm',
+        Delivered: 1,
+      },
+    ]);
+    expect(left).toBe(false);
   });
 
   it("writes the ColdStart metric on a container's first invocation only, by service and function name", () => {
