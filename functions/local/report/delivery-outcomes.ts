@@ -104,8 +104,6 @@ export function outcomesOf(
   endpoints: readonly Pick<Endpoint, 'name'>[],
   report: Pick<BatchReport, 'records' | 'failed'>,
   result: BatchResult,
-  /** When the invocation returned: a delivery's age is counted to here (within milliseconds of its 2xx). */
-  nowMs: number = Date.now(),
 ): RecordOutcome[] | undefined {
   const byMessage = new Map(result.records.map((record) => [record.messageId, record]));
   if (report.records.some((record) => !byMessage.has(record.messageId))) return undefined;
@@ -113,17 +111,13 @@ export function outcomesOf(
     const forwarded = byMessage.get(record.messageId)!;
     const stillQueued = report.failed.has(record.messageId);
     const answers = new Map(forwarded.endpoints.map((e) => [e.endpoint, e]));
-    /** The lead's age now, read from its body once for all the endpoints it reached. */
-    let age: number | undefined | null = null;
     const pairs = endpoints.map(({ name }): PairOutcome => {
       const answer = answers.get(name);
       // No answer from this endpoint: the message is not a lead, and was parked (or stays, if parking failed).
       const state = answer === undefined ? (stillQueued ? 'pending' : 'failed') : pairStateOf(answer.state, stillQueued);
       const pair: PairOutcome = { endpoint: name, state };
-      if (state === 'delivered') {
-        if (age === null) age = leadAgeSeconds(gmtCreateOf(record.body), nowMs);
-        if (age !== undefined) pair.ageSeconds = age;
-      }
+      // The forwarder took it as the 2xx arrived.
+      if (state === 'delivered' && answer?.ageSeconds !== undefined) pair.ageSeconds = answer.ageSeconds;
       if (state !== 'failed' && state !== 'refused') return pair;
       if (answer?.goneAt !== undefined) pair.goneAt = answer.goneAt;
       else {

@@ -80,7 +80,7 @@ describe('outcomesOf: the forwarder’s own account, counted as the --once summa
         kind: 'done',
         attempt: 1,
         endpoints: [
-          { endpoint: 'crm', state: 'delivered' },
+          { endpoint: 'crm', state: 'delivered', ageSeconds: 2.5 },
           { endpoint: 'erp', state: 'skipped' },
         ],
       },
@@ -117,7 +117,8 @@ describe('outcomesOf: the forwarder’s own account, counted as the --once summa
         receiveCount: 1,
         settled: true,
         pairs: [
-          { endpoint: 'crm', state: 'delivered' },
+          // Lead age as the forwarder took it when the 2xx arrived.
+          { endpoint: 'crm', state: 'delivered', ageSeconds: 2.5 },
           { endpoint: 'erp', state: 'skipped' },
         ],
       },
@@ -156,7 +157,7 @@ describe('outcomesOf: the forwarder’s own account, counted as the --once summa
     tally.batch(outcomes!);
     expect(onceSummary(tally.snapshot(), '4')).toMatchObject({ delivered: 1, failed: 4, skipped: 1, retried: 1, parked: 2 });
     expect(statusLine(tally.snapshot())).toContain(
-      'crm 1 delivered, 0 retrying, 2 dead | erp 0 delivered, 1 retrying, 2 dead, 1 skipped',
+      'crm 1 delivered, 0 retrying, 2 dead, age p50 2.5 s p95 2.5 s | erp 0 delivered, 1 retrying, 2 dead, 1 skipped',
     );
   });
 
