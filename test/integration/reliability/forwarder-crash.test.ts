@@ -246,7 +246,10 @@ it('SIGKILL in the middle of forwarder batches: nothing lost, and a lead reaches
 
 it('SIGKILL in the middle of batches to a feishu-bitable connector: every lead becomes exactly one record, even those the killed process had sent', async () => {
   const random = seededRandom(SEED + 1);
-  const bitable = await startSimulatedBitable();
+  // Feishu's answers take time, and one table's writes go one at a time (write lanes): a batch
+  // then lasts past the kill times (3–120 ms), so a timed kill lands mid-batch instead of after a
+  // batch that a quiet machine finished first (3 kills of 8 once).
+  const bitable = await startSimulatedBitable({ latencyMs: 15 });
   try {
     const connector = {
       name: 'bitable',
