@@ -17,6 +17,11 @@ import { reportBatch } from './report';
 
 /** Records of one batch delivered at once (each to every endpoint in parallel). */
 const RECORD_CONCURRENCY = 10;
+/**
+ * A busy container reads its endpoints' status (gone marks, recent lead ages) this often rather
+ * than before every batch; in between it uses what its own last status write returned.
+ */
+const ENDPOINT_STATUS_FRESH_MS = 2_000;
 
 // Wiring only, built once per container.
 const env = readForwarderEnvironment(process.env);
@@ -38,7 +43,7 @@ const wiring = cachedFor(
     return {
       endpoints: settings.webhooks,
       ledger: new DynamoLedger(ddb, env.table),
-      endpointStatus: new DynamoEndpointStatus(ddb, env.table),
+      endpointStatus: new DynamoEndpointStatus(ddb, env.table, { freshForMs: ENDPOINT_STATUS_FRESH_MS }),
       queue: new SqsForwarderQueue(sqs, env.queueUrl, env.dlqUrl),
       deliver: createDeliver(dispatcher),
       ...(settings.mobilePrivateKey === undefined ? {} : { decryptMobile: createMobileDecryptor(settings.mobilePrivateKey) }),
