@@ -9,7 +9,7 @@ import {
 import { LEAD_ID_FIELD, startSimulatedFxiaoke } from '../../../functions/local/simulators/fxiaoke';
 import { ALIMAMA_LEAD_ID_PROPERTY, startSimulatedHubSpot } from '../../../functions/local/simulators/hubspot';
 import { DEFAULT_EXTERNAL_ID_FIELD, startSimulatedSalesforce } from '../../../functions/local/simulators/salesforce';
-import { runCli, summaryOf, tempDir, writeJson } from './cli-process';
+import { finished, runCli, startScript, summaryOf, tempDir, waitForOutput, writeJson } from './cli-process';
 
 // Issue #15's operator experience through the real CLI and each connector's strict simulator:
 // `check --online` proves credentials and creates nothing; `dev --once` makes one record per
@@ -237,6 +237,47 @@ describe.each(VENDORS)('$format', (vendor) => {
       new RegExp(`\\b${name} \\(${vendor.format}\\): accepted, record ${record!.recordId}, HTTP 2\\d\\d `),
     );
     expectNoCredentials(result.stdout + result.stderr);
+  });
+
+  it("the README's dry run: serve.ts's endpoint passes check --online, dev and send-test-lead, and it prints each record", async () => {
+    // Port 0: a free one, so the test never collides with a dry run someone has open.
+    const serve = startScript('functions/local/simulators/serve.ts', [vendor.format, '0']);
+    try {
+      await waitForOutput(serve, /; endpoint:\n\{.*\}\n/, 20_000);
+      const endpoint = JSON.parse(serve.stdout().split('\n')[1]!) as Record<string, unknown>;
+      expect(endpoint).toMatchObject({ format: vendor.format });
+      const pasted = await writeJson(join(dir.path, 'dry-run.json'), {
+        top: { appKey: gateway.appKey, appSecret: gateway.appSecret, sessionKey: gateway.sessionKey, gatewayUrl: gateway.url },
+        startFrom: 'all',
+        webhooks: [endpoint],
+      });
+      const label = `${String(endpoint.name)} \\(${vendor.format}\\)`;
+      const check = await runCli(['check', '--config', pasted, '--online']);
+      expect(check.stdout).toMatch(new RegExp(`${label}: ${vendor.accepted.source}`, 'm'));
+      expect(check.code).toBe(0);
+
+      // As the README goes on: `dev` there writes the leads, then `send-test-lead` one test record.
+      const dryRunState = join(dir.path, 'dry-run-state');
+      const run = await runCli(['dev', '--once', '--config', pasted, '--state-dir', dryRunState]);
+      expect(summaryOf(run)).toMatchObject({ enqueued: 12, delivered: 12, failed: 0 });
+      const sent = await runCli(['send-test-lead', '--config', pasted, '--state-dir', dryRunState]);
+      expect(sent.code).toBe(0);
+      const recordId = new RegExp(`${label}: accepted, record (\\S+), HTTP 2`).exec(sent.stdout)?.[1];
+      expect(recordId).toBeDefined();
+      // The script's own line for each record: the real leads', then the test record's.
+      await waitForOutput(serve, new RegExp(`^record ${recordId} \\(lead (test_)?\\d+\\)$`, 'm'), 5_000);
+      const lines = serve
+        .stdout()
+        .split('\n')
+        .filter((line) => line.startsWith('record '));
+      expect(lines).toHaveLength(13);
+      for (const lead of leads)
+        expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^record \\S+ \\(lead ${lead.id}\\)$`)));
+    } finally {
+      serve.child.kill('SIGINT');
+      const stopped = await finished(serve, 10_000);
+      expect(stopped.code).toBe(0);
+    }
   });
 });
 
