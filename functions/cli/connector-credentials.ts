@@ -26,7 +26,9 @@ export async function proveCredentials(dispatcher: Dispatcher, endpoint: Endpoin
     }
   }
   const result = await send(dispatcher, flow.probe(), endpoint.timeoutMs);
-  if (result.kind === 'network') return { ok: false, line: `${head}: the vendor could not be reached (${result.message})` };
+  // Not "could not be reached": the sender also refuses, unsent, a token HTTP cannot carry (a
+  // pasted non-Latin-1 character), and its message says which.
+  if (result.kind === 'network') return { ok: false, line: `${head}: the probe got no answer (${result.message})` };
   const problem = flow.readProbe({ status: result.status, body: result.body });
   return problem === undefined
     ? { ok: true, line: `${head}: credentials accepted (HTTP ${result.status} to an authenticated read)` }

@@ -28,8 +28,17 @@ export interface RunningCli {
 }
 
 export function startCli(args: string[], env: Record<string, string> = {}): RunningCli {
+  return startNode([BIN, ...args], env);
+}
+
+/** A TypeScript entry point run as the README runs one: `node functions/cli/tsx.cjs <script> …` (`script` from the root). */
+export function startScript(script: string, args: string[], env: Record<string, string> = {}): RunningCli {
+  return startNode([join(ROOT, 'functions/cli/tsx.cjs'), script, ...args], env);
+}
+
+function startNode(args: string[], env: Record<string, string>): RunningCli {
   // stdin ignored: a command never finds a terminal to ask on, as in CI.
-  const child = spawn(process.execPath, [BIN, ...args], {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NO_COLOR: '1', ...env },

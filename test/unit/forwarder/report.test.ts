@@ -1,5 +1,7 @@
 import type { BatchResult } from '../../../functions/forwarder/forward';
+import type { EndpointResult } from '../../../functions/forwarder/ports';
 import { reportBatch } from '../../../functions/forwarder/report';
+import { REASON_CLASSES } from '../../../functions/shared/webhook/connectors/types';
 import { NEEDS_OPERATOR } from '../../../functions/shared/observability/needs-operator';
 import { createLogger, createMetrics, OBSERVABILITY_ENV } from '../../../functions/shared/observability/observability';
 import { capture, type Line } from '../../support/powertools-capture';
@@ -60,5 +62,52 @@ describe("the forwarder's report of a batch", () => {
       ],
     });
     expect(needsOperatorCount(out)).toBe(0);
+  });
+
+  it('names the reason class on the log line of every failed delivery, retried or rejected, and on no delivered one', () => {
+    // Every class, as a retry and as a refusal, beside one delivery that went through: the README
+    // tells operators to read "the log's reason class" to tell a rotated token from a wrong field.
+    const failed: EndpointResult[] = REASON_CLASSES.flatMap((reasonClass): EndpointResult[] => [
+      { endpoint: `retry-${reasonClass}`, state: 'retry', status: 503, reason: `crm said ${reasonClass}`, reasonClass },
+      { endpoint: `rejected-${reasonClass}`, state: 'rejected', status: 400, reason: `crm said ${reasonClass}`, reasonClass },
+    ]);
+    const { out, err } = report({
+      failures: ['m1'],
+      records: [
+        {
+          messageId: 'm1',
+          leadId: '101',
+          kind: 'retry',
+          reason: 'crm: retry',
+          delaySeconds: 10,
+          attempt: 2,
+          endpoints: [...failed, { endpoint: 'crm', state: 'delivered', status: 200, recordId: 'rec1' }],
+        },
+      ],
+    });
+    const byEndpoint = new Map(
+      // Log lines only: the EMF documents carry `endpoint` too, as a dimension.
+      [...out, ...err]
+        .filter((line) => typeof line.endpoint === 'string' && 'message' in line)
+        .map((line) => [line.endpoint, line]),
+    );
+    for (const reasonClass of REASON_CLASSES) {
+      expect(byEndpoint.get(`retry-${reasonClass}`)).toMatchObject({
+        message: 'delivery will be retried',
+        leadId: '101',
+        reasonClass,
+        reason: `crm said ${reasonClass}`,
+      });
+      expect(byEndpoint.get(`rejected-${reasonClass}`)).toMatchObject({
+        level: 'ERROR',
+        message: 'delivery rejected',
+        leadId: '101',
+        reasonClass,
+        reason: `crm said ${reasonClass}`,
+      });
+    }
+    const delivered = byEndpoint.get('crm');
+    expect(delivered).toMatchObject({ message: 'lead delivered', recordId: 'rec1' });
+    expect(delivered).not.toHaveProperty('reasonClass');
   });
 });
