@@ -26,8 +26,8 @@ import { sameSecret } from './same-secret';
  *   offset (a multiple of limit), filters: [{field_name, field_values: [..], operator: "EQ"…}]}}}`
  *   → `{errorCode: 0, data: {dataList: [...], total}}` (the response shape from the apifox copy of
  *   the official pages, fxiaoke.apifox.cn/api-12901184).
- * - Codes: the global return code table (openapi_v2/start/guide/codes.html, as transcribed in
- *   public integration notes; the stored copy of the page itself was not found): -1 系统繁忙,
+ * - Codes: the global return code table (openapi_v2/start/guide/codes.html; the page itself was not
+ *   found, the codes are as third parties transcribed it, named in connectors/fxiaoke.ts): -1 系统繁忙,
  *   -2 系统错误, 10001/10002/10012 missing appId/appSecret/permanentCode, 10013 missing
  *   corpAccessToken, 10014 missing corpId, 10010 missing openUserId, 11015 corpId invalid,
  *   12004 empty POST body, 14001 接口调用超过限制, 20006 appId or appSecret wrong, 20012 openUserId
