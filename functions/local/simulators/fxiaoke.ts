@@ -26,8 +26,8 @@ import { sameSecret } from './same-secret';
  *   offset (a multiple of limit), filters: [{field_name, field_values: [..], operator: "EQ"…}]}}}`
  *   → `{errorCode: 0, data: {dataList: [...], total}}` (the response shape from the apifox copy of
  *   the official pages, fxiaoke.apifox.cn/api-12901184).
- * - Codes: the global return code table (openapi_v2/start/guide/codes.html, as transcribed in
- *   public integration notes; the stored copy of the page itself was not found): -1 系统繁忙,
+ * - Codes: the global return code table (openapi_v2/start/guide/codes.html; the page itself was not
+ *   found, the codes are as third parties transcribed it, named in connectors/fxiaoke.ts): -1 系统繁忙,
  *   -2 系统错误, 10001/10002/10012 missing appId/appSecret/permanentCode, 10013 missing
  *   corpAccessToken, 10014 missing corpId, 10010 missing openUserId, 11015 corpId invalid,
  *   12004 empty POST body, 14001 接口调用超过限制, 20006 appId or appSecret wrong, 20012 openUserId
@@ -84,6 +84,12 @@ export interface SimulatedFxiaokeOptions {
   openUserIds?: readonly string[];
   /** Lifetime of a corp access token. Default 7200 s, as documented. */
   tokenLifetimeSeconds?: number;
+  /**
+   * A token also lapses once this many records were created with it (20016 from then on, as when
+   * its lifetime ran out, and the next token call issues a new one): a lapse midway through a
+   * run at a known point, where a short lifetime in seconds would depend on the machine's speed.
+   */
+  tokenLifetimeRecords?: number;
   /** Token calls allowed per rolling minute (further ones: 14001). Default 10. */
   tokenCallsPerMinute?: number;
   /** `LeadsObj` fields the corp has. Default DEFAULT_LEADS_FIELDS plus the custom `alimama_lead_id__c`. */
@@ -134,7 +140,11 @@ export interface SimulatedFxiaoke extends SimulatorControls<FxiaokeRequestRecord
   readonly tokensIssued: number;
   /** The records whose `field` holds exactly `value`. */
   recordsWhere(field: string, value: unknown): FxiaokeRecord[];
-  /** Faults for the next calls of their endpoint, in order; they win over setFault. */
+  /**
+   * Faults for the next calls of their endpoint, in order; they win over setFault. An answer of
+   * the gateway's (an error code, a raw body, accept-then-drop) waits for a call that passes the
+   * token and identity checks; `http-error`, `drop-connection` and `delay` meet the next call.
+   */
   queueFault(...faults: FxiaokeFault[]): void;
   /** A fault for every call of its endpoint until cleared with `setFault(endpoint, undefined)`. */
   setFault(endpoint: FxiaokeEndpoint, fault: FxiaokeFault | undefined): void;
@@ -187,6 +197,8 @@ interface IssuedToken {
   value: string;
   issuedAt: number;
   expiresAt: number;
+  /** Records created with this token. */
+  creates: number;
 }
 
 /** Starts the simulator on a free loopback port. `close()` ends every connection and pending delay. */
@@ -267,11 +279,14 @@ class Fxiaoke extends HttpSimulator<FxiaokeRequestRecord> implements SimulatedFx
       thirdTraceId: (url.searchParams.get('thirdTraceId') ?? '') !== '',
     };
     this.log.add(record);
-    const fault = endpoint === undefined ? undefined : this.faults[endpoint].next();
-    if (fault !== undefined) record.fault = fault.kind;
+    const faults = endpoint === undefined ? undefined : this.faults[endpoint];
+    // What stands in front of the gateway (a proxy's error page, a dropped connection, a slow
+    // network) meets whichever call comes next; the gateway's own answers are taken below.
+    const early = faults?.next(beforeGateway);
+    if (early !== undefined) record.fault = early.kind;
 
     const respond = async (write: () => void): Promise<void> => {
-      const wait = this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0) - (performance.now() - arrived);
+      const wait = this.latencyMs + (early?.kind === 'delay' ? early.ms : 0) - (performance.now() - arrived);
       if (await this.http.hold(res, wait)) write();
     };
     const answer = (body: Record<string, unknown>): Promise<void> => {
@@ -284,13 +299,13 @@ class Fxiaoke extends HttpSimulator<FxiaokeRequestRecord> implements SimulatedFx
       record.outcome = 'fault';
       return respond(() => send(res, 404, 'text/html', '<html><body><h1>404 Not Found</h1></body></html>'));
     }
-    if (fault?.kind === 'drop-connection') {
+    if (early?.kind === 'drop-connection') {
       record.outcome = 'fault';
       return respond(() => void req.socket.destroy());
     }
-    if (fault?.kind === 'http-error') {
+    if (early?.kind === 'http-error') {
       record.outcome = 'fault';
-      return respond(() => send(res, fault.status ?? 502, 'text/html', HTML_502));
+      return respond(() => send(res, early.status ?? 502, 'text/html', HTML_502));
     }
     if (req.method !== 'POST') return answer(refusal(32000, `request method ${req.method ?? ''} not supported, use POST`));
     if (bodyText.trim() === '') return answer(refusal(12004, 'POST的数据包为空'));
@@ -298,9 +313,18 @@ class Fxiaoke extends HttpSimulator<FxiaokeRequestRecord> implements SimulatedFx
     if (body === undefined) return answer(refusal(32000, '参数错误: the body is not JSON'));
     if (!isRecord(body)) return answer(refusal(32000, '参数错误: the body is not a JSON object'));
 
-    if (endpoint === 'token') return this.token(body, fault, answer);
-    // Platform checks first, so a queued fault never masks a bad token.
-    const denied = this.verifyCaller(body) ?? faultRefusal(fault);
+    if (endpoint === 'token') {
+      const fault = early ?? faults?.next();
+      if (fault !== undefined) record.fault = fault.kind;
+      return this.token(body, fault, answer);
+    }
+    // Platform checks first: a call with a bad token is refused (20016 and the like) and takes no
+    // queued fault, which waits for the next call that passes, so a fault is always answered.
+    const refused = this.verifyCaller(body);
+    if (refused !== undefined) return answer(refused);
+    const fault = early ?? faults?.next();
+    if (fault !== undefined) record.fault = fault.kind;
+    const denied = faultRefusal(fault);
     if (denied !== undefined) return answer(denied);
     if (fault?.kind === 'raw-body') {
       record.outcome = 'fault';
@@ -308,6 +332,7 @@ class Fxiaoke extends HttpSimulator<FxiaokeRequestRecord> implements SimulatedFx
     }
     if (endpoint === 'create') {
       const result = this.create(body, record);
+      if (result.errorCode === 0) this.countCreate(String(body.corpAccessToken));
       if (fault?.kind === 'accept-then-drop' && result.errorCode === 0) {
         record.outcome = 'fault';
         return respond(() => void req.socket.destroy());
@@ -352,10 +377,26 @@ class Fxiaoke extends HttpSimulator<FxiaokeRequestRecord> implements SimulatedFx
   private issue(now: number): IssuedToken {
     const current = this.current;
     if (current !== undefined && now < current.issuedAt + (this.lifetimeMs * 6600) / 7200) return current;
-    const token = { value: randomBytes(16).toString('hex').toUpperCase(), issuedAt: now, expiresAt: now + this.lifetimeMs };
+    const token = {
+      value: randomBytes(16).toString('hex').toUpperCase(),
+      issuedAt: now,
+      expiresAt: now + this.lifetimeMs,
+      creates: 0,
+    };
     this.tokens.set(token.value, token);
     this.current = token;
     return token;
+  }
+
+  /** One more record made with `value`; at `tokenLifetimeRecords` of them the token lapses. */
+  private countCreate(value: string): void {
+    const token = this.tokens.get(value);
+    const limit = this.options.tokenLifetimeRecords;
+    if (token === undefined || limit === undefined) return;
+    token.creates += 1;
+    if (token.creates < limit) return;
+    this.tokens.delete(value);
+    if (this.current === token) this.current = undefined;
   }
 
   /** The common parameters of every call after the token (legacy parameter passing). */
@@ -472,6 +513,11 @@ function verifyApp(body: Record<string, unknown>, expected: Fxiaoke): Refusal | 
     return refusal(20006, 'appId或appSecret错误');
   if (!sameSecret(permanentCode, expected.permanentCode)) return refusal(20015, '永久授权码错误');
   return undefined;
+}
+
+/** Faults that happen before the gateway reads the call: they meet a call whatever its token. */
+function beforeGateway(fault: FxiaokeFault): boolean {
+  return fault.kind === 'http-error' || fault.kind === 'drop-connection' || fault.kind === 'delay';
 }
 
 function faultRefusal(fault: FxiaokeFault | undefined): Refusal | undefined {

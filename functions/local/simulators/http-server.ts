@@ -141,9 +141,15 @@ export class FaultQueue<F> {
     this.standing = fault;
   }
 
-  /** The fault for the call now arriving, if any (taking it off the queue). */
-  next(): F | undefined {
-    return this.queued.shift() ?? this.standing;
+  /**
+   * The fault for the call now arriving, if any (taking it off the queue). With `applies`, only
+   * a fault it accepts: another stays first in line for a later call.
+   */
+  next(applies?: (fault: F) => boolean): F | undefined {
+    const fault = this.queued[0] ?? this.standing;
+    if (fault === undefined || (applies !== undefined && !applies(fault))) return undefined;
+    if (this.queued.length > 0) this.queued.shift();
+    return fault;
   }
 }
 

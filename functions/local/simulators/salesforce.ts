@@ -33,12 +33,21 @@ import { sameSecret } from './same-secret';
  *   and Allocations Quick Reference); 400 for a bad body (`JSON_PARSER_ERROR`, `INVALID_FIELD`,
  *   `REQUIRED_FIELD_MISSING`, `STRING_TOO_LONG`); 500 an error within Salesforce; 503 the server
  *   is unavailable (maintenance or overload).
+ * - Request limit: "API Request Limits and Allocations"
+ *   (https://developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet/guide/salesforce-app-limits-platform-api.html)
+ *   and Salesforce Help "System Overview: API Usage" (calls counted per org over 24 hours, then
+ *   blocked until the preceding 24 hours' usage drops below the limit); the usage in the
+ *   `Sforce-Limit-Info: api-usage=used/limit` header ("Limit Info Header",
+ *   https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_api_usage.htm).
  * - Lead fields, types and lengths: "Salesforce Field Reference Guide: Lead"
  *   (https://developer.salesforce.com/docs/platform/field-reference/references/field-reference/salesforce-field-reference-lead.html);
  *   `LastName` and `Company` required ("Object Reference: Lead").
  */
 
-/** A misbehaviour for one REST call (queueFault) or for every one (setFault). The token endpoint is never faulted by these. */
+/**
+ * A misbehaviour for one REST call (queueFault) or for every one (setFault), met only by a call
+ * with a valid session within the request limit. The token endpoint is never faulted by these.
+ */
 export type SalesforceFault =
   /** 403 `REQUEST_LIMIT_EXCEEDED` ("TotalRequests Limit exceeded."). */
   | { kind: 'request-limit' }
@@ -74,6 +83,13 @@ export interface SimulatedSalesforceOptions {
   customFields?: readonly SalesforceCustomField[];
   /** How long an access token works. Default 2 hours (the org's default session timeout). */
   tokenLifetimeMs?: number;
+  /**
+   * The org's API request allocation: at most `requests` REST calls served in any `windowMs`
+   * (default 24 hours, the rolling window Salesforce counts in); further calls get 403
+   * `REQUEST_LIMIT_EXCEEDED`, and every served call reports its usage in `Sforce-Limit-Info`.
+   * Default: no limit and no header.
+   */
+  apiRequestLimit?: { requests: number; windowMs?: number };
   /** Added to every REST call. */
   latencyMs?: number;
   now?: () => number;
@@ -117,7 +133,10 @@ export interface SimulatedSalesforce extends SimulatorControls<SalesforceRequest
   readonly tokensIssued: number;
   /** The Lead whose external id `field` holds `value` (matched case-insensitively, as the org does). */
   recordByExternalId(field: string, value: string): SalesforceLeadRecord | undefined;
-  /** Faults for the next REST calls, one per call, in order; they win over setFault. */
+  /**
+   * Faults for the next REST calls the org serves, one per call, in order; they win over
+   * setFault. A call refused for its session (401) or for the request limit (403) takes none.
+   */
   queueFault(...faults: SalesforceFault[]): void;
   setFault(fault: SalesforceFault | undefined): void;
   /** Ends every session issued so far, as a session timeout or an admin's revocation would. */
@@ -132,6 +151,7 @@ export const DEFAULT_EXTERNAL_ID_FIELD = 'Alimama_Lead_Id__c';
 
 const JSON_TYPE = 'application/json;charset=UTF-8';
 const TWO_HOURS_MS = 2 * 60 * 60_000;
+const DAY_MS = 24 * 60 * 60_000;
 /** The first API version whose upsert answers say `created` and whose update answers 200 with a body. */
 const CREATED_FLAG_VERSION = 46;
 
@@ -211,6 +231,7 @@ class Org extends HttpSimulator<SalesforceRequestRecord> implements SimulatedSal
   private readonly byExternalId = new Map<string, SalesforceLeadRecord>(); // `${field}\n${value}`, lower case
   private readonly sessions = new Map<string, Session>();
   private readonly faults = new FaultQueue<SalesforceFault>();
+  private readonly allowance: RequestAllowance;
   private credentialsRevoked = false;
   private issued = 0;
   private readonly now: () => number;
@@ -224,6 +245,7 @@ class Org extends HttpSimulator<SalesforceRequestRecord> implements SimulatedSal
     this.now = options.now ?? Date.now;
     this.tokenLifetimeMs = options.tokenLifetimeMs ?? TWO_HOURS_MS;
     this.latencyMs = options.latencyMs ?? 0;
+    this.allowance = new RequestAllowance(options.apiRequestLimit);
     for (const field of STANDARD_LEAD_FIELDS) this.fields.set(field.name.toLowerCase(), field);
     const custom = options.customFields ?? [{ name: DEFAULT_EXTERNAL_ID_FIELD, type: 'string', length: 40, externalId: true }];
     for (const field of custom) {
@@ -283,24 +305,42 @@ class Org extends HttpSimulator<SalesforceRequestRecord> implements SimulatedSal
       return this.token(req, body, record, res);
     }
 
-    const fault = this.faults.next();
-    if (fault !== undefined) record.fault = fault.kind;
-    const wait = this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0);
-    if (!(await this.http.hold(res, wait))) return;
-    if (fault?.kind === 'drop-connection') return void req.socket.destroy();
+    const route = /^\/services\/data\/v(\d+)\.(\d)\/sobjects\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
+    if (route !== null) record.kind = 'upsert';
+    if (!(await this.http.hold(res, this.latencyMs))) return;
 
+    // Filled once the session is known: the org reports its usage to its own callers only.
+    const usage: Record<string, string> = {};
     const answer = (status: number, payload: unknown): void => {
       record.status = status;
       if (Array.isArray(payload) && isRecord(payload[0]) && typeof payload[0].errorCode === 'string') {
         record.errorCode = payload[0].errorCode;
       }
-      if (status === 204) return void res.writeHead(204).end();
-      sendJson(res, status, JSON_TYPE, payload);
+      if (status === 204) return void res.writeHead(204, usage).end();
+      sendJson(res, status, JSON_TYPE, payload, usage);
     };
 
-    // The session is checked before anything else, as the org does: an expired token never
-    // learns whether its request was well formed.
-    if (!this.sessionValid(req.headers.authorization) || fault?.kind === 'session-expired') {
+    // The session is checked before anything else. "Status Codes and Error Responses" answers
+    // 401 INVALID_SESSION_ID for an expired or invalid session id or OAuth token; the page lists
+    // no order of checks, but what the org does with a request (its limits, its records, who may
+    // write them) belongs to an authenticated user, so a request without a valid session learns
+    // nothing else: not whether it was well formed, nor the org's usage. It is not counted and
+    // meets no queued fault, so a queued fault answers the next call the org serves, and a test
+    // that queues one after ending the sessions knows its faults were answered.
+    if (!this.sessionValid(req.headers.authorization)) {
+      return answer(401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
+    }
+    // "API Request Limits and Allocations": past the org's allocation every call is refused until
+    // the usage of the window before it drops below the limit. A refused call is not served, so
+    // it takes no fault.
+    const allowed = this.allowance.take(this.now());
+    Object.assign(usage, this.allowance.usageHeader());
+    if (!allowed) return answer(403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
+    const fault = this.faults.next();
+    if (fault !== undefined) record.fault = fault.kind;
+    if (fault?.kind === 'delay' && !(await this.http.hold(res, fault.ms))) return;
+    if (fault?.kind === 'drop-connection') return void req.socket.destroy();
+    if (fault?.kind === 'session-expired') {
       return answer(401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
     }
     if (fault?.kind === 'request-limit') {
@@ -322,9 +362,7 @@ class Org extends HttpSimulator<SalesforceRequestRecord> implements SimulatedSal
       ]);
     }
 
-    const route = /^\/services\/data\/v(\d+)\.(\d)\/sobjects\/([^/]+)\/([^/]+)\/([^/]+)$/.exec(url.pathname);
     if (route === null) return answer(404, [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]);
-    record.kind = 'upsert';
     const [, major, , sobject, fieldName, rawValue] = route as unknown as [string, string, string, string, string, string];
     if (sobject.toLowerCase() !== 'lead') {
       return answer(404, [{ message: `The requested resource does not exist`, errorCode: 'NOT_FOUND' }]);
@@ -583,6 +621,38 @@ class Org extends HttpSimulator<SalesforceRequestRecord> implements SimulatedSal
         fields: [field.name],
       },
     ]);
+  }
+}
+
+/**
+ * The org's API request allocation over a rolling window, and its `Sforce-Limit-Info` header
+ * (sources at the top of this file). Which calls count is not spelled out there; here every
+ * call served past the session check does, whatever it answered, and a refused one does not.
+ */
+class RequestAllowance {
+  /** When each counted call arrived, oldest first. */
+  private readonly served: number[] = [];
+
+  constructor(private readonly limit: { requests: number; windowMs?: number } | undefined) {
+    if (limit !== undefined && (!Number.isInteger(limit.requests) || limit.requests < 1)) {
+      throw new RangeError(`apiRequestLimit.requests must be a positive integer, got ${limit.requests}`);
+    }
+  }
+
+  /** Counts a call arriving at `now`; false, and not counted, when the allocation is used up. */
+  take(now: number): boolean {
+    if (this.limit === undefined) return true;
+    const windowMs = this.limit.windowMs ?? DAY_MS;
+    while (this.served.length > 0 && this.served[0]! <= now - windowMs) this.served.shift();
+    if (this.served.length >= this.limit.requests) return false;
+    this.served.push(now);
+    return true;
+  }
+
+  /** The header every served REST answer carries, when the org has a limit. */
+  usageHeader(): Record<string, string> | undefined {
+    if (this.limit === undefined) return undefined;
+    return { 'sforce-limit-info': `api-usage=${this.served.length}/${this.limit.requests}` };
   }
 }
 

@@ -67,6 +67,28 @@ describe('salesforce connector', () => {
     }
     expect(org.tokensIssued).toBe(2);
     expect(await deadLetters(aws.sqs, aws.queues.dlqUrl)).toEqual([]);
+
+    // The org's log shows what happened after the sessions ended: the calls with the old token
+    // were refused (401, taking no fault), the three faults were answered as queued to calls
+    // with the new token, and each faulted lead was delivered by one later call.
+    const calls = org.requests.filter((r) => r.kind === 'upsert');
+    const renewed = org.requests.filter((r) => r.kind === 'token')[1]!.seq;
+    const faulted = calls.filter((r) => r.fault !== undefined);
+    expect(faulted.map((r) => [r.fault, r.status, r.errorCode])).toEqual([
+      ['request-limit', 403, 'REQUEST_LIMIT_EXCEEDED'],
+      ['unavailable', 503, undefined],
+      ['server-error', 500, 'UNKNOWN_EXCEPTION'],
+    ]);
+    for (const fault of faulted) {
+      expect(fault.seq).toBeGreaterThan(renewed);
+      const later = calls.filter((r) => r.path === fault.path && r.seq > fault.seq && r.outcome !== undefined);
+      expect(later.map((r) => r.outcome)).toEqual(['created']);
+    }
+    const refused = calls.filter((r) => r.status === 401);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((r) => r.fault === undefined)).toBe(true);
+    // Every call that stored something created its Lead: no lead was written twice.
+    expect(calls.filter((r) => r.outcome !== undefined).map((r) => r.outcome)).toEqual(Array(210).fill('created'));
   });
 
   it("a rejected field (one the org's Lead lacks) is parked in the DLQ with Salesforce's errorCode and message", async () => {
@@ -79,7 +101,12 @@ describe('salesforce connector', () => {
     expect(org.records).toEqual([]);
     const parked = await deadLetters(aws.sqs, aws.queues.dlqUrl);
     expect(parked).toHaveLength(2);
-    for (const message of parked) expect(message.reason).toContain('INVALID_FIELD');
+    for (const message of parked) {
+      // The code and Salesforce's own message, which names the field but holds no value the lead sent.
+      expect(message.reason).toContain("INVALID_FIELD: No such column 'Alimama_Page__c' on sobject of type Lead");
+      expect(message.reason).not.toContain('新半价2');
+      expect(message.reason).not.toMatch(/\*\*\d/);
+    }
   });
 
   it('a lost ledger write (simulated by deleting the ledger item after Salesforce accepted) makes no second Lead when the lead comes back', async () => {

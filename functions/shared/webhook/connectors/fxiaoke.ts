@@ -11,20 +11,32 @@ import type { AccessToken, ConnectorDefinition, ConnectorInstance, ConnectorVerd
 /**
  * `fxiaoke` (纷享销客, DESIGN §7): one 销售线索 (`LeadsObj`) per lead, through the open API with the
  * legacy parameter passing (token and identity in the JSON body, no header).
- * Sources (developer.fxiaoke.com "OpenAPI v2", pages dated 2026-01-19):
- * - Token: "Legacy Parameter Passing Method" (openapi_v2/en/start/example/old.html):
- *   `POST /cgi/corpAccessToken/get/V2?thirdTraceId=<uuid>` with `{appId, appSecret, permanentCode}`
- *   → `{errorCode: 0, corpAccessToken, corpId, expiresIn}` (seconds, at most 7200). The corpId goes
- *   into the token's context: every later call needs it in its body.
- * - Create: "Create Sales Record Object" (openapi_v2/en/object/SalesAndOrders/ActiveRecordObj/add.html,
- *   the path every preset object shares): `POST /cgi/crm/v2/data/create` with `{corpAccessToken,
- *   corpId, currentOpenUserId, triggerApprovalFlow, data: {object_data: {dataObjectApiName:
- *   "LeadsObj", …}}}` → `{errorCode: 0, dataId}`.
- * - Look-up: "Query Customer Object List by Criteria" (fxiaoke.com/mob/guide/openapi/…/AccountObj/query-acc/):
- *   `POST /cgi/crm/v2/data/query` with `search_query_info.filters: [{field_name, field_values,
- *   operator: "EQ"}]` → `{errorCode: 0, data: {dataList: [{_id, …}]}}`.
- * - Codes: the global return code table (openapi_v2/start/guide/codes.html). Every answer is HTTP
- *   200 with the code in `errorCode`; the pages say never to branch on `errorMessage`.
+ * Sources, read 2026-12 (fxiaoke's own pages unless said otherwise):
+ * - Token: "Legacy Parameter Passing Method Documentation", developer.fxiaoke.com, dated 2026-01-19
+ *   (https://developer.fxiaoke.com/openapi_v2/en/start/example/old.html): `POST
+ *   /cgi/corpAccessToken/get/V2?thirdTraceId=<random string>` with `{appId, appSecret, permanentCode}`
+ *   → `{errorCode, errorMessage, corpAccessToken, corpId, expiresIn}` (seconds, 0–7200; the same
+ *   token within 0–6600 s, a new one after). Later calls carry `corpAccessToken`, `corpId` and
+ *   `currentOpenUserId` at the top of the body and need no header (same page).
+ * - Create: "Create Sales Record Object", developer.fxiaoke.com, dated 2026-01-19
+ *   (https://developer.fxiaoke.com/openapi_v2/en/object/SalesAndOrders/ActiveRecordObj/add.html, the
+ *   path every preset object shares): `POST /cgi/crm/v2/data/create?thirdTraceId=…` with
+ *   `{triggerApprovalFlow?, triggerWorkFlow? (both default true), data: {object_data:
+ *   {dataObjectApiName, …fields}, optionInfo?}}` → `{errorCode: 0, errorMessage, dataId, traceId}`.
+ * - Look-up: "Query Customer Object List by Criteria", fxiaoke.com open API guide
+ *   (https://www.fxiaoke.com/mob/guide/openapi/dist/en/pages/open-api/collection/object/AccountObj/query-acc/):
+ *   `POST /cgi/crm/v2/data/query` with `data: {dataObjectApiName, search_query_info: {limit (at most
+ *   100), offset (a multiple of limit), filters: [{field_name, field_values: [string], operator:
+ *   "EQ"}], fieldProjection}}`. The answer's shape `{errorCode: 0, data: {dataList: [{_id, …}]}}` is
+ *   taken from the example answers of the apifox copy of these pages (https://fxiaoke.apifox.cn/api-12901184).
+ * - Codes: every API page refers to the global return code table
+ *   (https://developer.fxiaoke.com/openapi_v2/start/guide/codes.html) and says never to branch on
+ *   `errorMessage` (e.g. the guide's changeOwner page,
+ *   https://www.fxiaoke.com/mob/guide/openapi/dist/en/pages/open-api/collection/other/offline/change/).
+ *   That table itself was not found in any public copy searched; the codes below come from
+ *   third-party transcriptions of it, named where each set is defined. That every answer, error or not, is HTTP 200 with the code in `errorCode`
+ *   is from the same third-party notes (their probes without credentials), not from a page of
+ *   fxiaoke's, so an HTTP error without a code is read as well.
  * Idempotency: the API has no idempotency key, and `optionInfo.isDuplicateSearch` (查重) is not
  * explained by the docs and depends on duplicate rules the corp may not have. So the connector
  * looks up a custom text field holding the lead id (`leadIdField`, default `alimama_lead_id__c`)
@@ -38,11 +50,21 @@ import type { AccessToken, ConnectorDefinition, ConnectorInstance, ConnectorVerd
 const DEFAULT_BASE_URL = 'https://open.fxiaoke.com';
 export const DEFAULT_LEAD_ID_FIELD = 'alimama_lead_id__c';
 const LEADS_OBJECT = 'LeadsObj';
+/*
+ * Where the codes come from (see Codes above). The table as transcribed in the enum of a
+ * third-party CRM/ERP sync tool, truemogician/CRM-ERP-Synchronizer (FXiaoKe/Responses/ErrorCode.cs):
+ * -2, -1, 10013, 11014, 14001, 15003, 20012, 20014, 20016, 20020, 20021, 20022, 30003. 20016 also in
+ * the Java demo of openfxiaoke/demo (fs-open-demo/…/demo/utils/Constants.java; package
+ * com.facishare.open, by its name the open platform's own, not confirmed). 30002, 30004
+ * and 50009 are missing from that enum: they are from public integration notes that quote the newer
+ * table (the errors-and-limits page of a "fxiaoke" API guide; which repository holds it is unknown),
+ * which also say which of 14001 and 30004 answers which limit is not documented.
+ */
 /** 20016 corpAccessToken 不存在或者已经过期; 11014 参数 corpAccessToken 不合法; 10013 缺少参数 corpAccessToken. */
 const TOKEN_CODES = new Set([20016, 11014, 10013]);
-/** 30004 秒频次超限, 14001 接口调用超过限制, 30002 当天访问频次超限 (resets at midnight). */
+/** 30004 秒频次超限, 14001 接口调用超过限制, 30002 当天访问频次超限 (counted again from midnight). */
 const RATE_LIMIT_CODES = new Set([30004, 14001, 30002]);
-/** -1 系统繁忙, -2 系统错误, 50009 服务异常 (e.g. a timeout). */
+/** -1 系统繁忙, -2 系统错误, 50009 服务异常 (e.g. a timeout; in the newer table only). */
 const VENDOR_CODES = new Set([-1, -2, 50009]);
 /**
  * The app's standing in the corp, not the record: 15003 app without access, 20012 openUserId not

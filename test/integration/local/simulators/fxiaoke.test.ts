@@ -119,6 +119,28 @@ describe('corp access token', () => {
     expect((await post(CREATE_PATH, { ...body, corpAccessToken: second })).errorCode).toBe(0);
   });
 
+  it('lets a token lapse after tokenLifetimeRecords records made with it, and issues a new one', async () => {
+    await crm.close();
+    crm = await startSimulatedFxiaoke({ tokenLifetimeRecords: 2 });
+    const first = await token();
+    const common = { corpId: crm.corpId, currentOpenUserId: crm.openUserIds[0] };
+    const body = { ...common, data: { object_data: { dataObjectApiName: 'LeadsObj', name: 'x' } } };
+    const query = {
+      ...common,
+      data: { dataObjectApiName: 'LeadsObj', search_query_info: { limit: 1, offset: 0, filters: [] } },
+    };
+    // A query makes no record: it does not use the token up.
+    expect((await post(QUERY_PATH, { ...query, corpAccessToken: first })).errorCode).toBe(0);
+    expect((await post(CREATE_PATH, { ...body, corpAccessToken: first })).errorCode).toBe(0);
+    expect((await post(CREATE_PATH, { ...body, corpAccessToken: first })).errorCode).toBe(0);
+    expect(await post(CREATE_PATH, { ...body, corpAccessToken: first })).toMatchObject({ errorCode: 20016 });
+    expect(await post(QUERY_PATH, { ...query, corpAccessToken: first })).toMatchObject({ errorCode: 20016 });
+    const second = await token();
+    expect(second).not.toBe(first);
+    expect((await post(CREATE_PATH, { ...body, corpAccessToken: second })).errorCode).toBe(0);
+    expect(crm.records).toHaveLength(3);
+  });
+
   it('never keeps a credential in its request log', async () => {
     await create({ name: '张三', mobile: '13800138000' });
     const log = JSON.stringify(crm.requests);
@@ -238,10 +260,30 @@ describe('faults', () => {
     expect((await create({ name: '张三' })).errorCode).toBe(0);
   });
 
-  it('checks the token before answering a fault', async () => {
+  it('checks the token before answering a fault, and keeps the fault for the next call that passes', async () => {
     crm.queueFault({ kind: 'system-busy' });
     const common = { corpAccessToken: 'FFFF', corpId: crm.corpId, currentOpenUserId: crm.openUserIds[0] };
     expect(await post(CREATE_PATH, { ...common, data: {} })).toMatchObject({ errorCode: 20016 });
+    expect((await create({ name: '张三' })).errorCode).toBe(-1);
+    expect((await create({ name: '张三' })).errorCode).toBe(0);
+    const creates = crm.requests.filter((r) => r.endpoint === 'create');
+    expect(creates.map((r) => [r.outcome, r.fault])).toEqual([
+      [20016, undefined],
+      [-1, 'system-busy'],
+      [0, undefined],
+    ]);
+  });
+
+  it('answers a proxy fault to whichever call comes, whatever its token', async () => {
+    crm.queueFault({ kind: 'http-error' });
+    const response = await request(`${crm.url}${CREATE_PATH}`, {
+      method: 'POST',
+      dispatcher: agent,
+      body: JSON.stringify({ corpAccessToken: 'FFFF' }),
+    });
+    expect(response.statusCode).toBe(502);
+    await response.body.text();
+    expect((await create({ name: '张三' })).errorCode).toBe(0);
   });
 
   it('answers an HTML 502 for an http-error fault', async () => {

@@ -293,6 +293,62 @@ describe('upsert a Lead by external id', () => {
   });
 });
 
+describe('API request limit', () => {
+  async function limited(requests: number, windowMs: number): Promise<void> {
+    await org.close();
+    org = await startSimulatedSalesforce({ apiRequestLimit: { requests, windowMs }, now: () => clock });
+  }
+
+  async function usage(bearer: string, id: string): Promise<{ status: number; header: unknown }> {
+    const response = await request(`${org.url}${leadPath(id)}`, {
+      method: 'PATCH',
+      dispatcher: agent,
+      headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json' },
+      body: JSON.stringify(valid),
+    });
+    await response.body.text();
+    return { status: response.statusCode, header: response.headers['sforce-limit-info'] };
+  }
+
+  it('counts served calls in a rolling window, refuses the rest with 403 REQUEST_LIMIT_EXCEEDED, and serves again as old calls leave the window', async () => {
+    await limited(3, 60_000);
+    const bearer = await accessToken();
+    expect(await usage(bearer, '1')).toEqual({ status: 201, header: 'api-usage=1/3' });
+    clock += 30_000;
+    expect(await usage(bearer, '2')).toEqual({ status: 201, header: 'api-usage=2/3' });
+    // A refused body is still a served call.
+    expect((await upsert(bearer, '3', { MobilePhone: '1' })).status).toBe(400);
+    expect(await upsert(bearer, '4', valid)).toEqual({
+      status: 403,
+      json: [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }],
+    });
+    expect(await usage(bearer, '4')).toEqual({ status: 403, header: 'api-usage=3/3' });
+    expect(org.recordByExternalId(DEFAULT_EXTERNAL_ID_FIELD, '4')).toBeUndefined();
+    // The token endpoint and a call without a valid session are not counted, and a refused call
+    // does not move the window: the first call leaves it 60 s after it came.
+    expect((await upsert('forged', '4', valid)).status).toBe(401);
+    clock += 30_000;
+    expect(await usage(await accessToken(), '4')).toEqual({ status: 201, header: 'api-usage=3/3' });
+    expect((await upsert(bearer, '5', valid)).status).toBe(403);
+  });
+
+  it('is not met by a queued fault while the allocation is used up', async () => {
+    await limited(1, 60_000);
+    const bearer = await accessToken();
+    expect((await upsert(bearer, '1', valid)).status).toBe(201);
+    org.queueFault({ kind: 'server-error' });
+    expect((await upsert(bearer, '2', valid)).status).toBe(403);
+    clock += 60_000;
+    expect((await upsert(bearer, '2', valid)).status).toBe(500);
+    expect(org.requests.filter((entry) => entry.fault !== undefined).map((entry) => entry.status)).toEqual([500]);
+  });
+
+  it('sends no usage header and never refuses without a limit', async () => {
+    const bearer = await accessToken();
+    for (let i = 0; i < 20; i += 1) expect(await usage(bearer, String(i))).toEqual({ status: 201, header: undefined });
+  });
+});
+
 describe('faults', () => {
   it('answers a queued rate limit with 403 REQUEST_LIMIT_EXCEEDED, then works again', async () => {
     const bearer = await accessToken();
@@ -318,6 +374,25 @@ describe('faults', () => {
     expect(unavailable.statusCode).toBe(503);
     expect(await upsert(bearer, '1', valid)).toMatchObject({ status: 500, json: [{ errorCode: 'UNKNOWN_EXCEPTION' }] });
     expect(org.records).toHaveLength(0);
+  });
+
+  it('keeps queued faults for calls with a valid session: an ended session is refused first and takes none', async () => {
+    const stale = await accessToken();
+    org.expireAllTokens();
+    org.queueFault({ kind: 'request-limit' }, { kind: 'server-error' });
+    expect(await upsert(stale, '1', valid)).toMatchObject({ status: 401, json: [{ errorCode: 'INVALID_SESSION_ID' }] });
+    expect(await upsert(stale, '2', valid)).toMatchObject({ status: 401, json: [{ errorCode: 'INVALID_SESSION_ID' }] });
+    const bearer = await accessToken();
+    expect(await upsert(bearer, '1', valid)).toMatchObject({ status: 403, json: [{ errorCode: 'REQUEST_LIMIT_EXCEEDED' }] });
+    expect(await upsert(bearer, '1', valid)).toMatchObject({ status: 500, json: [{ errorCode: 'UNKNOWN_EXCEPTION' }] });
+    expect((await upsert(bearer, '1', valid)).status).toBe(201);
+    expect(org.requests.filter((entry) => entry.kind === 'upsert').map((entry) => [entry.status, entry.fault])).toEqual([
+      [401, undefined],
+      [401, undefined],
+      [403, 'request-limit'],
+      [500, 'server-error'],
+      [201, undefined],
+    ]);
   });
 
   it('keeps a standing fault until cleared', async () => {
