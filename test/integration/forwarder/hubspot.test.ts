@@ -1,6 +1,11 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import type { ForwardDeps } from '../../../functions/forwarder/ports';
-import { startSimulatedHubSpot, type SimulatedHubSpot } from '../../../functions/local/simulators/hubspot';
+import {
+  ALIMAMA_LEAD_ID_PROPERTY,
+  startSimulatedHubSpot,
+  type HubSpotProperty,
+  type SimulatedHubSpot,
+} from '../../../functions/local/simulators/hubspot';
 import { ledgerKey } from '../../../functions/shared/aws/ledger';
 import { parseForwarderSettings } from '../../../functions/shared/config/parse-settings';
 import type { Lead } from '../../../functions/shared/domain/lead';
@@ -33,6 +38,14 @@ const MOBILE = connectorLeadMobile;
 const leads = connectorLeads;
 const enqueue = (list: Lead[]): Promise<unknown> => enqueueLeads(aws, list);
 
+/** An option property whose options, listed in HubSpot's refusal, make the answer longer than the 4 KB the forwarder reads. */
+const MANY_OPTIONS: HubSpotProperty = {
+  name: 'alimama_source',
+  type: 'enumeration',
+  fieldType: 'select',
+  options: Array.from({ length: 150 }, (_, i) => `source_${i}`),
+};
+
 describe('hubspot connector', () => {
   it('210 leads become exactly one contact each with the mapped values; a 429 and a 503 on the way are retried', async () => {
     hubspot.queueFault({ kind: 'rate-limit' }, { kind: 'server-error', status: 503 });
@@ -50,7 +63,7 @@ describe('hubspot connector', () => {
     expect(await deadLetters(aws.sqs, aws.queues.dlqUrl)).toEqual([]);
   });
 
-  it('a rejected field (a property the portal lacks) is parked in the DLQ with HubSpot code and message', async () => {
+  it("a rejected field (a property the portal lacks) is parked in the DLQ with HubSpot's code and the property's name", async () => {
     await enqueue(leads(2));
     await drain(
       deps(endpoints({ fields: "{'firstname': data.name, 'alimama_page': data.page_name}" })),
@@ -61,10 +74,42 @@ describe('hubspot connector', () => {
     const parked = await deadLetters(aws.sqs, aws.queues.dlqUrl);
     expect(parked).toHaveLength(2);
     for (const message of parked) {
-      expect(message.reason).toContain('PROPERTY_DOESNT_EXIST');
-      expect(message.reason).toContain('Property values were not valid');
+      expect(message.reason).toContain('Property values were not valid: PROPERTY_DOESNT_EXIST (alimama_page)');
     }
   });
+
+  it.each([
+    ['hs_lead_status (a default contact property with options)', 'hs_lead_status', undefined],
+    ['an option property with so many options that the answer is cut at 4 KB', MANY_OPTIONS.name, MANY_OPTIONS],
+  ])(
+    'a lead name mapped into %s is parked with INVALID_OPTION and the property name, and neither name nor mobile reaches a reason',
+    async (_what, property, custom) => {
+      if (custom !== undefined) {
+        await hubspot.close();
+        hubspot = await startSimulatedHubSpot({ customProperties: [ALIMAMA_LEAD_ID_PROPERTY, custom] });
+      }
+      const list = leads(2);
+      await enqueue(list);
+      // HubSpot quotes the refused value in its message: here the lead's name and mobile.
+      const fields = `{'firstname': data.name, 'mobilephone': data.mobile, '${property}': data.name & ' ' & data.mobile}`;
+      const results = await drain(deps(endpoints({ fields })), aws.sqs, aws.queues.queueUrl);
+      expect(hubspot.records()).toEqual([]);
+      expect(hubspot.requests.map((r) => [r.status, r.category])).toEqual([
+        [400, 'INVALID_OPTION'],
+        [400, 'INVALID_OPTION'],
+      ]);
+      expect(results.map((r) => r.kind)).toEqual(['parked', 'parked']);
+      const parked = await deadLetters(aws.sqs, aws.queues.dlqUrl);
+      expect(parked).toHaveLength(2);
+      for (const message of parked) expect(message.reason).toContain(`INVALID_OPTION (${property})`);
+      // The DLQ reasons, and what the forwarder reports (its "delivery rejected" and "lead parked" log lines).
+      const said = JSON.stringify([parked.map((message) => message.reason), results]);
+      for (const lead of list) {
+        expect(said).not.toContain(lead.name);
+        expect(said).not.toContain(lead.mobile);
+      }
+    },
+  );
 
   it('a lost ledger write (simulated by deleting the ledger item after the vendor accepted) makes no second contact when the lead comes back', async () => {
     const [lead] = leads(1);
