@@ -1,5 +1,7 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { ForwardDeps } from '../../../functions/forwarder/ports';
+import { forwardBatch, type RecordResult } from '../../../functions/forwarder/forward';
 import {
   ALIMAMA_LEAD_ID_PROPERTY,
   startSimulatedHubSpot,
@@ -12,7 +14,7 @@ import type { Lead } from '../../../functions/shared/domain/lead';
 import type { Endpoint } from '../../../functions/shared/domain/settings';
 import { createDispatcher } from '../../../functions/shared/webhook/sender';
 import { connectorForwarderDeps, connectorLeadMobile, connectorLeads, enqueueLeads } from '../../support/connector-forwarder';
-import { drain } from '../../support/forwarder-loop';
+import { drain, receive } from '../../support/forwarder-loop';
 import { localAwsPerTest } from '../../support/local-aws';
 import { deadLetters } from '../../support/reliability-forwarder';
 
@@ -33,10 +35,27 @@ function endpoints(extra: Record<string, unknown> = {}): Endpoint[] {
   }).webhooks;
 }
 
-const deps = (list: Endpoint[]): ForwardDeps => connectorForwarderDeps(aws, dispatcher, list);
+const deps = (list: Endpoint[], overrides: Partial<ForwardDeps> = {}): ForwardDeps =>
+  connectorForwarderDeps(aws, dispatcher, list, overrides);
 const MOBILE = connectorLeadMobile;
 const leads = connectorLeads;
 const enqueue = (list: Lead[]): Promise<unknown> => enqueueLeads(aws, list);
+
+/** One batch as Lambda's event source runs it: received, forwarded, and what is settled deleted. */
+async function forwardOnce(forwardDeps: ForwardDeps): Promise<RecordResult[]> {
+  const records = await receive(aws.sqs, aws.queues.queueUrl, 1);
+  if (records.length === 0) return [];
+  const batch = await forwardBatch(forwardDeps, records);
+  const done = records.filter((r) => !batch.failures.includes(r.messageId));
+  if (done.length > 0)
+    await aws.sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: aws.queues.queueUrl,
+        Entries: done.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+      }),
+    );
+  return batch.records;
+}
 
 /** An option property whose options, listed in HubSpot's refusal, make the answer longer than the 4 KB the forwarder reads. */
 const MANY_OPTIONS: HubSpotProperty = {
@@ -110,6 +129,45 @@ describe('hubspot connector', () => {
       }
     },
   );
+
+  it('a token rotated mid-run: later leads are retried with reason class auth, none parked; with the new token in the endpoint each is delivered once, and no token endpoint is called', async () => {
+    const list = leads(30);
+    await enqueue(list);
+    const configured = endpoints();
+    const first = await forwardOnce(deps(configured));
+    expect(first.length).toBeGreaterThan(0);
+    expect(first.every((r) => r.kind === 'done')).toBe(true);
+
+    // Rotated in HubSpot's settings: the old token expires at once.
+    const rotated = hubspot.rotateToken();
+    const waiting = new Set(list.map((lead) => lead.id).filter((id) => !first.some((r) => r.leadId === id)));
+    const refused: RecordResult[] = [];
+    // Each lead is tried at least once with the old token; a short backoff brings none back before the others were tried.
+    const until = Date.now() + 15_000;
+    while ([...waiting].some((id) => !refused.some((r) => r.leadId === id)) && Date.now() < until)
+      refused.push(...(await forwardOnce(deps(configured, { backoffSeconds: () => 1 }))));
+    expect(new Set(refused.map((r) => r.leadId))).toEqual(waiting);
+    for (const result of refused) {
+      expect(result.kind).toBe('retry');
+      expect(result.endpoints).toEqual([
+        expect.objectContaining({ endpoint: 'hubspot', state: 'retry', status: 401, reasonClass: 'auth' }),
+      ]);
+      expect(result.endpoints[0]!.reason).toMatch(/EXPIRED_AUTHENTICATION.*check the private app's token/);
+    }
+    expect(await deadLetters(aws.sqs, aws.queues.dlqUrl)).toEqual([]);
+
+    // The operator puts the new token in the endpoint's settings; the leads still on the queue come back.
+    const later = await drain(deps(endpoints({ token: rotated })), aws.sqs, aws.queues.queueUrl);
+    expect(later.every((r) => r.kind === 'done')).toBe(true);
+    expect(new Set(later.map((r) => r.leadId))).toEqual(waiting);
+    expect(hubspot.records()).toHaveLength(30);
+    for (const lead of list) expect(hubspot.find('alimama_lead_id', lead.id)!.writes).toBe(1);
+    expect(await deadLetters(aws.sqs, aws.queues.dlqUrl)).toEqual([]);
+    // A private-app token is static: every call was an upsert, none went to a token endpoint.
+    expect(hubspot.requests.every((r) => r.path === '/crm/v3/objects/contacts/batch/upsert')).toBe(true);
+    expect(hubspot.tokenChecks).toBe(0);
+    expect(hubspot.requests.filter((r) => r.auth === 'expired').length).toBeGreaterThanOrEqual(waiting.size);
+  });
 
   it('a lost ledger write (simulated by deleting the ledger item after the vendor accepted) makes no second contact when the lead comes back', async () => {
     const [lead] = leads(1);
