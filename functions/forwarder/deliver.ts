@@ -5,6 +5,7 @@ import { renderRequest } from '../shared/webhook/formats';
 import { sendAuthorized } from '../shared/webhook/auth/send-authorized';
 import { TokenRequestError } from '../shared/webhook/auth/oauth2-token';
 import { sendToConnector, type ConnectorAttempt } from '../shared/webhook/connectors/send';
+import { sentValues, withoutValues } from '../shared/webhook/connectors/sent-values';
 import { UnpreparedDeliveryError } from '../shared/webhook/formats/http';
 import { classify, excerpt, networkRetry, parseRetryAfter } from './outcome';
 import type { AttemptResult } from './ports';
@@ -53,11 +54,15 @@ async function deliverToConnector(
     { name: endpoint.name, timeoutMs: endpoint.timeoutMs, connector },
     { fields: delivery.fields, leadId: delivery.lead.id, webhookId: webhookIdOf(delivery), endpointName: endpoint.name },
   );
-  return connectorResult(attempt, endpoint.name, now());
+  return connectorResult(attempt, endpoint.name, now(), sentValues(delivery.fields, delivery.lead.name, delivery.lead.mobile));
 }
 
-/** A connector's verdict in the forwarder's words; the reason names the vendor's code, the status and the endpoint. */
-export function connectorResult(attempt: ConnectorAttempt, name: string, now: Date): AttemptResult {
+/**
+ * A connector's verdict in the forwarder's words; the reason names the vendor's code, the status and the endpoint.
+ * `sent` (sent-values.ts), what the request carried, is cut out of the answer's excerpt: a vendor may quote a
+ * refused value, the lead's name or mobile, and the excerpt goes into the DLQ reason.
+ */
+export function connectorResult(attempt: ConnectorAttempt, name: string, now: Date, sent: readonly string[] = []): AttemptResult {
   if (attempt.kind === 'network') return networkRetry(attempt.result, name);
   const { verdict, status, latencyMs } = attempt;
   if (verdict.outcome === 'delivered')
@@ -78,7 +83,7 @@ export function connectorResult(attempt: ConnectorAttempt, name: string, now: Da
     reasonClass: verdict.reasonClass,
     status,
     latencyMs,
-    response: excerpt(attempt.body),
+    response: excerpt(withoutValues(attempt.body, sent)),
   };
   if (verdict.outcome === 'rejected') return { outcome: 'rejected', ...failed };
   const wait = Math.max(verdict.retryAfterSeconds ?? 0, parseRetryAfter(attempt.retryAfter, now) ?? 0);

@@ -28,9 +28,22 @@ import { sameSecret } from './same-secret';
  *   is refused with "Unable to perform update/upsert by non-unique 0-1 property …" (VALIDATION_ERROR), as
  *   quoted in https://github.com/HubSpot/hubspot-api-nodejs/issues/548 and
  *   https://developers.hubspot.com/changelog/updating-objects-by-custom-field-and-adding-owner-properties-via-the-api.
- * - A property that does not exist: 400 VALIDATION_ERROR "Property values were not valid: [{… "error":
- *   "PROPERTY_DOESNT_EXIST" …}]", the per-property codes (PROPERTY_DOESNT_EXIST, READ_ONLY_VALUE,
- *   INVALID_OPTION, INVALID_EMAIL, INVALID_INTEGER…) as HubSpot's CRM v3 answers name them.
+ * - A refused property value: 400 VALIDATION_ERROR "Property values were not valid: [{"isValid": false,
+ *   "message", "error": <code>, "name": <property>, "localizedErrorMessage", "portalId"}]" (the 207 example
+ *   of the error-handling page above, for PROPERTY_DOESNT_EXIST), and an `errors` entry per property
+ *   `{"message", "code", "context": {"propertyName": [<property>]}}` (that page's INVALID_INTEGER example).
+ *   HubSpot publishes no list of the per-property codes. PROPERTY_DOESNT_EXIST and INVALID_INTEGER are
+ *   documented there; INVALID_OPTION ("<value> was not one of the allowed options: [<options>]"),
+ *   INVALID_EMAIL ("Email address <value> is invalid") and INVALID_LONG are as HubSpot's answers carry
+ *   them, quoted in public client code and issues (not in HubSpot's documentation); READ_ONLY_VALUE,
+ *   INVALID_BOOLEAN and INVALID_DATE are the simulator's names for checks HubSpot makes. These messages
+ *   quote the refused value as HubSpot's do, so a test can see that a lead's name never reaches a reason.
+ * - An enumeration property takes only its options' internal values, exactly ("Increased validation for
+ *   contact updates made through APIs", https://developers.hubspot.com/changelog/upcoming-increased-validation-for-contact-updates-made-through-apis);
+ *   `hs_lead_status` and `lifecyclestage` are default contact properties with options.
+ * - 423 Locked ("Locks will last for 2 seconds") and 477 Migration in Progress (with a `Retry-After` in
+ *   seconds): the error-handling page above, which gives no body for either (the simulator's are its own).
+ *   That page has no 408, and the simulator never answers one.
  * - Private-app tokens: a static bearer token (`Authorization: Bearer pat-…`) that does not expire but can be
  *   rotated (the old one then expires, at once or later): https://developers.hubspot.com/docs/api/private-apps.
  *   Its info, `POST /oauth/v2/private-apps/get/access-token-info` with `{"tokenKey"}` → `{"userId", "hubId",
@@ -56,7 +69,11 @@ export type HubSpotFault =
   /** Apply the upsert, then close the connection without answering: the record exists, the client never hears. */
   | { kind: 'accept-then-drop' }
   /** After authentication, answer exactly this body (200 unless `status`). */
-  | { kind: 'raw-body'; body: string; status?: number };
+  | { kind: 'raw-body'; body: string; status?: number }
+  /** 423 Locked: another write holds the record (HubSpot's locks last 2 seconds). */
+  | { kind: 'locked' }
+  /** 477 Migration in Progress, with `Retry-After` (default 3600 seconds). */
+  | { kind: 'migration'; retryAfterSeconds?: number };
 
 export type HubSpotPropertyType = 'string' | 'number' | 'enumeration' | 'date' | 'datetime' | 'bool';
 
@@ -338,6 +355,21 @@ class HubSpot extends HttpSimulator<HubSpotRequestRecord> implements SimulatedHu
         status: fault.status ?? 500,
         category: 'INTERNAL_ERROR',
         message: 'internal error',
+      });
+    }
+    if (fault?.kind === 'locked') {
+      return this.answer(res, record, {
+        status: 423,
+        category: 'LOCKED',
+        message: 'The record is locked by another request. Try again in a few seconds.',
+      });
+    }
+    if (fault?.kind === 'migration') {
+      return this.answer(res, record, {
+        status: 477,
+        category: 'MIGRATION_IN_PROGRESS',
+        message: 'This account is being migrated between data hosting locations.',
+        headers: { 'retry-after': String(fault.retryAfterSeconds ?? 3600) },
       });
     }
     if (fault?.kind === 'raw-body') {
@@ -625,26 +657,25 @@ function propertyProblem(
     return { code: 'READ_ONLY_VALUE', message: `"${name}" is a read only property; its value cannot be set.` };
   if (value === '') return undefined; // an empty string clears a property
   switch (property.type) {
+    // The value quoted as it came, unescaped, the way HubSpot's messages quote it.
     case 'number':
-      return /^-?\d+(\.\d+)?$/.test(value)
-        ? undefined
-        : { code: 'INVALID_INTEGER', message: `${JSON.stringify(value)} is not a valid number for ${name}` };
+      return /^-?\d+(\.\d+)?$/.test(value) ? undefined : { code: 'INVALID_INTEGER', message: `${value} was not a valid number.` };
     case 'bool':
       return value === 'true' || value === 'false'
         ? undefined
-        : { code: 'INVALID_BOOLEAN', message: `${JSON.stringify(value)} is not a valid boolean for ${name}` };
+        : { code: 'INVALID_BOOLEAN', message: `${value} was not a valid boolean.` };
     case 'enumeration':
       return (property.options ?? []).includes(value)
         ? undefined
         : {
             code: 'INVALID_OPTION',
-            message: `${JSON.stringify(value)} was not one of the allowed options: [${(property.options ?? []).join(', ')}]`,
+            message: `${value} was not one of the allowed options: [${(property.options ?? []).join(', ')}]`,
           };
     case 'date':
     case 'datetime':
       return /^\d{4}-\d{2}-\d{2}/.test(value) || /^\d+$/.test(value)
         ? undefined
-        : { code: 'INVALID_DATE', message: `${JSON.stringify(value)} is not a valid date for ${name}` };
+        : { code: 'INVALID_DATE', message: `${value} was not a valid date.` };
     case 'string':
       break;
   }

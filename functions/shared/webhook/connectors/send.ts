@@ -61,7 +61,7 @@ export async function sendToConnector(
   const create = (): Promise<Exchanged<ConnectorVerdict>> =>
     exchange<ConnectorVerdict>(
       (token) => connector.renderRecord(record, token),
-      (answer) => connector.readAnswer(answer),
+      (answer) => connector.readAnswer(answer, record),
     );
   const created = connector.writeLane === undefined ? await create() : await lanes.run(connector.writeLane, create);
   if (created.kind === 'network') return created;

@@ -120,7 +120,11 @@ export interface ConnectorInstance {
   readonly writeLane?: string;
   /** The create (or upsert) request; pure: the same record and token give the same request. */
   renderRecord(record: ConnectorRecord, token: AccessToken): RenderedRequest;
-  readAnswer(answer: VendorAnswer): ConnectorVerdict;
+  /**
+   * `record` is the one the request was rendered from (send.ts always passes it), so that a
+   * connector can keep the values it sent out of a reason when the vendor's message quotes them.
+   */
+  readAnswer(answer: VendorAnswer, record?: ConnectorRecord): ConnectorVerdict;
 }
 
 /** A connector format: its own setting names, and how they are validated into an instance. */

@@ -110,6 +110,19 @@ describe('upsert by the unique property', () => {
   });
 
   it.each([
+    [
+      'hs_lead_status',
+      { hs_lead_status: '**三 13800138000' },
+      '**三 13800138000 was not one of the allowed options: [NEW, OPEN, ',
+    ],
+    ['email', { email: '**三' }, 'Email address **三 is invalid'],
+  ])('quotes the refused value of %s in its messages, as HubSpot does', async (_name, properties, quoted) => {
+    const answer = await upsert(input('221985', properties));
+    expect(answer.json.message).toContain(quoted);
+    expect(JSON.stringify(answer.json.errors)).toContain(quoted);
+  });
+
+  it.each([
     ['a body that is not JSON', '{"inputs": ['],
     ['no inputs', { inputs: [] }],
     ['an input without an id', { inputs: [{ idProperty: 'alimama_lead_id', properties: {} }] }],
@@ -237,6 +250,18 @@ describe('faults and limits', () => {
     const html = await upsert(input('1'));
     expect(html.status).toBe(502);
     expect(hubspot.records()).toHaveLength(0);
+  });
+
+  it('a locked fault answers 423 and a migration fault 477 with its Retry-After; neither writes', async () => {
+    hubspot.queueFault({ kind: 'locked' }, { kind: 'migration', retryAfterSeconds: 600 });
+    const locked = await upsert(input('1'));
+    expect(locked.status).toBe(423);
+    expect(locked.json.status).toBe('error');
+    const moving = await upsert(input('1'));
+    expect(moving.status).toBe(477);
+    expect(moving.headers['retry-after']).toBe('600');
+    expect(hubspot.records()).toHaveLength(0);
+    expect((await upsert(input('1'))).status).toBe(200);
   });
 
   it('accept-then-drop writes the record and closes the connection unanswered', async () => {

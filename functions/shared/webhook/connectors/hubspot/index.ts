@@ -1,7 +1,8 @@
 import { requiredText, url, type Problems } from '../../../config/readers';
 import { USER_AGENT } from '../../formats/headers';
 import { jsonObject } from '../json-answer';
-import type { ConnectorDefinition, ConnectorInstance, ConnectorVerdict, VendorAnswer } from '../types';
+import { sentValues } from '../sent-values';
+import type { ConnectorDefinition, ConnectorInstance, ConnectorRecord, ConnectorVerdict, VendorAnswer } from '../types';
 import { readUpsertAnswer } from './answer';
 import { defaultHubSpotProperties, toHubSpotProperties } from './mapping';
 
@@ -38,14 +39,8 @@ export const hubspot: ConnectorDefinition = {
       baseUrl: url(value.baseUrl ?? DEFAULT_BASE_URL, `${where}.baseUrl`, problems),
       token: requiredText(value.token, `${where}.token`, problems),
       // HubSpot internal names: lower-case letters, digits and underscores.
-      idProperty: name(value.idProperty ?? DEFAULT_ID_PROPERTY, `${where}.idProperty`, /^[a-z][a-z0-9_]{0,99}$/, problems),
-      // `contacts`, a type id such as `0-1` or `2-1234567`, or a custom object's `p_<name>`.
-      objectType: name(
-        value.objectType ?? DEFAULT_OBJECT_TYPE,
-        `${where}.objectType`,
-        /^([a-z][a-z0-9_]{0,99}|\d+-\d+)$/,
-        problems,
-      ),
+      idProperty: name(value.idProperty ?? DEFAULT_ID_PROPERTY, `${where}.idProperty`, PROPERTY_NAME, problems),
+      objectType: name(value.objectType ?? DEFAULT_OBJECT_TYPE, `${where}.objectType`, OBJECT_TYPE, problems),
     };
     if (problems.list.length > before) return undefined;
     return instance(settings as HubSpotSettings);
@@ -68,27 +63,32 @@ function instance(settings: HubSpotSettings): ConnectorInstance {
       readProbe,
     },
     defaultFields: defaultHubSpotProperties,
-    renderRecord: (record, token) => {
-      const properties = toHubSpotProperties(record.fields) ?? {};
-      // The id names the record; a `fields` value for the same property would contradict it.
-      delete properties[settings.idProperty];
-      return {
-        url: `${objects}/batch/upsert`,
-        headers: headers(token.value),
-        body: JSON.stringify({ inputs: [{ id: record.leadId, idProperty: settings.idProperty, properties }] }),
-      };
-    },
-    readAnswer,
+    renderRecord: (record, token) => ({
+      url: `${objects}/batch/upsert`,
+      headers: headers(token.value),
+      body: JSON.stringify({
+        inputs: [{ id: record.leadId, idProperty: settings.idProperty, properties: propertiesOf(record, settings.idProperty) }],
+      }),
+    }),
+    // The values sent are cut out of whatever free text of HubSpot's the reason keeps (answer.ts).
+    readAnswer: (answer, record) =>
+      readAnswer(answer, record === undefined ? [] : sentValues(propertiesOf(record, settings.idProperty))),
   };
 }
 
-function readAnswer(answer: VendorAnswer): ConnectorVerdict {
+/** The properties a record sends: the id names the record, so a `fields` value for the id property is dropped. */
+function propertiesOf(record: ConnectorRecord, idProperty: string): Record<string, string> {
+  const properties = toHubSpotProperties(record.fields) ?? {};
+  delete properties[idProperty];
+  return properties;
+}
+
+function readAnswer(answer: VendorAnswer, sentValues: readonly string[]): ConnectorVerdict {
   const seconds = answer.retryAfter === undefined ? undefined : Number(answer.retryAfter);
-  const verdict = readUpsertAnswer(
-    answer.status,
-    answer.body,
-    seconds !== undefined && Number.isFinite(seconds) && seconds >= 0 ? { retryAfterSeconds: seconds } : {},
-  );
+  const verdict = readUpsertAnswer(answer.status, answer.body, {
+    sentValues,
+    ...(seconds !== undefined && Number.isFinite(seconds) && seconds >= 0 ? { retryAfterSeconds: seconds } : {}),
+  });
   if (verdict.outcome !== 'delivered') return verdict;
   return { outcome: 'delivered', recordId: verdict.recordId };
 }
@@ -101,12 +101,21 @@ function readProbe(answer: VendorAnswer): string | undefined {
   return `HubSpot refused the private-app token: ${category}${message === '' ? '' : ` (${message})`}`;
 }
 
-function name(value: unknown, where: string, pattern: RegExp, problems: Problems): string | undefined {
+const PROPERTY_NAME = {
+  pattern: /^[a-z][a-z0-9_]{0,99}$/,
+  wanted: "a property's internal name (lower-case letters, digits and underscores, e.g. alimama_lead_id)",
+};
+// `contacts`, a type id such as `0-1` or `2-1234567`, or a custom object's `p_<name>`.
+const OBJECT_TYPE = {
+  pattern: /^([a-z][a-z0-9_]{0,99}|\d+-\d+)$/,
+  wanted: 'an object type (a name such as contacts, lower-case letters, digits and underscores, or a type id such as 0-1)',
+};
+
+function name(value: unknown, where: string, kind: { pattern: RegExp; wanted: string }, problems: Problems): string | undefined {
   const text = requiredText(value, where, problems);
-  if (text !== undefined && !pattern.test(text)) {
-    problems.add(
-      `${where} must be a HubSpot internal name (lower-case letters, digits and underscores), got ${JSON.stringify(text)}`,
-    );
+  if (text !== undefined && !kind.pattern.test(text)) {
+    // Not echoed, like every connector setting: the value may be a secret pasted in the wrong place.
+    problems.add(`${where} must be ${kind.wanted}`);
     return undefined;
   }
   return text;

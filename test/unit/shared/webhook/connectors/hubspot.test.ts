@@ -1,4 +1,7 @@
+import { parseForwarderSettings } from '../../../../../functions/shared/config/parse-settings';
+import { ConfigError } from '../../../../../functions/shared/domain/errors';
 import { readUpsertAnswer } from '../../../../../functions/shared/webhook/connectors/hubspot/answer';
+import { sentValues } from '../../../../../functions/shared/webhook/connectors/sent-values';
 import {
   defaultHubSpotProperties,
   toHubSpotProperties,
@@ -104,7 +107,7 @@ describe("reading HubSpot's answer to an upsert", () => {
       outcome: 'rejected',
       reasonClass: 'rejected-field',
       code: 'INVALID_OPTION',
-      reason: 'HubSpot 207: INVALID_OPTION bad',
+      reason: 'HubSpot 207: VALIDATION_ERROR: INVALID_OPTION',
     });
   });
 
@@ -138,8 +141,30 @@ describe("reading HubSpot's answer to an upsert", () => {
     });
   });
 
-  it.each([[500], [502], [503], [504], [423]])('%i is retried with reason class vendor', (status) => {
+  it.each([[500], [502], [503], [504], [521], [524], [408]])('%i is retried with reason class vendor', (status) => {
     expect(readUpsertAnswer(status, '<html>Bad Gateway</html>')).toMatchObject({ outcome: 'retry', reasonClass: 'vendor-error' });
+  });
+
+  it.each([
+    [undefined, 2],
+    [1, 2],
+    [5, 5],
+  ])('423 Locked is retried after at least the 2 s a lock lasts (Retry-After %p → %i s)', (retryAfter, seconds) => {
+    const verdict = readUpsertAnswer(423, '', retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter });
+    expect(verdict).toEqual({
+      outcome: 'retry',
+      reasonClass: 'vendor-error',
+      reason: 'HubSpot 423 locked',
+      retryAfterSeconds: seconds,
+    });
+  });
+
+  it.each([
+    [7200, 7200],
+    [undefined, 3600],
+  ])('477 Migration in Progress is retried, never parked, after its Retry-After (%p → %i s)', (retryAfter, seconds) => {
+    const verdict = readUpsertAnswer(477, '', retryAfter === undefined ? {} : { retryAfterSeconds: retryAfter });
+    expect(verdict).toMatchObject({ outcome: 'retry', reasonClass: 'vendor-error', retryAfterSeconds: seconds });
   });
 
   it.each([
@@ -161,11 +186,158 @@ describe("reading HubSpot's answer to an upsert", () => {
     expect(verdict.outcome === 'rejected' && verdict.reason).toContain(`HubSpot ${status}`);
   });
 
-  it('cuts the values it sent out of the message, so a reason never carries a name or phone', () => {
-    const body = error('VALIDATION_ERROR', 'Email address zhang@x is invalid; 13800138000 is not valid', 'INVALID_EMAIL');
-    const verdict = readUpsertAnswer(400, body, { sentValues: ['zhang@x', '13800138000', 'x'] });
-    expect(verdict.outcome === 'rejected' && verdict.reason).toBe(
-      'HubSpot 400: INVALID_EMAIL Email address … is invalid; … is not valid',
-    );
+  describe('a reason never carries a value the lead sent (it reaches logs and the DLQ)', () => {
+    const NAME = '**三';
+    const MOBILE = '13800138000';
+    const value = `${NAME} ${MOBILE}`;
+    const options = (n: number) => Array.from({ length: n }, (_, i) => `option_${i}`).join(', ');
+    // The shape the simulator answers, and HubSpot's pages show: the per-property results inside the
+    // message, and an `errors` entry per property.
+    const validation = (code: string, property: string, message: string): string => {
+      const detail = [{ isValid: false, message, error: code, name: property, localizedErrorMessage: message, portalId: 1 }];
+      return JSON.stringify({
+        status: 'error',
+        message: `Property values were not valid: ${JSON.stringify(detail)}`,
+        correlationId: 'c',
+        errors: [{ message, code, context: { propertyName: [property] } }],
+        category: 'VALIDATION_ERROR',
+      });
+    };
+    it.each([
+      ['INVALID_OPTION', 'hs_lead_status', `${value} was not one of the allowed options: [NEW, OPEN]`],
+      ['INVALID_INTEGER', 'alimama_score', `${value} was not a valid number.`],
+      ['INVALID_EMAIL', 'email', `Email address ${value} is invalid`],
+    ])('%s keeps the code and the property name, not the message that quotes the value', (code, property, message) => {
+      const verdict = readUpsertAnswer(400, validation(code, property, message));
+      expect(verdict).toEqual({
+        outcome: 'rejected',
+        reasonClass: 'rejected-field',
+        code,
+        reason: `HubSpot 400: VALIDATION_ERROR Property values were not valid: ${code} (${property})`,
+      });
+    });
+
+    it("reads the codes of a batch input's error from its message alone (the documented 207 shape)", () => {
+      const detail = [
+        {
+          isValid: false,
+          message: `${value} was not one of the allowed options: [NEW]`,
+          error: 'INVALID_OPTION',
+          name: 'hs_lead_status',
+        },
+        {
+          isValid: false,
+          message: 'Property "alimama_page" does not exist',
+          error: 'PROPERTY_DOESNT_EXIST',
+          name: 'alimama_page',
+        },
+      ];
+      const body = JSON.stringify({
+        status: 'COMPLETE',
+        results: [],
+        numErrors: 1,
+        errors: [
+          {
+            status: 'error',
+            category: 'VALIDATION_ERROR',
+            message: `Property values were not valid: ${JSON.stringify(detail)}`,
+            context: { objectWriteTraceId: ['a'] },
+          },
+        ],
+      });
+      const verdict = readUpsertAnswer(207, body);
+      expect(verdict.outcome === 'rejected' && verdict.reason).toBe(
+        'HubSpot 207: VALIDATION_ERROR Property values were not valid: INVALID_OPTION (hs_lead_status), PROPERTY_DOESNT_EXIST (alimama_page)',
+      );
+    });
+
+    it('reads codes and property names from a body cut at the 4 KB the sender keeps (a long list of options)', () => {
+      const body = validation(
+        'INVALID_OPTION',
+        'alimama_source',
+        `${value} was not one of the allowed options: [${options(150)}]`,
+      );
+      expect(body.length).toBeGreaterThan(4096);
+      const verdict = readUpsertAnswer(400, body.slice(0, 4096));
+      expect(verdict).toMatchObject({ outcome: 'rejected', code: 'INVALID_OPTION' });
+      expect(verdict.outcome === 'rejected' && verdict.reason).toBe(
+        'HubSpot 400: Property values were not valid: INVALID_OPTION (alimama_source)',
+      );
+    });
+
+    it('says nothing of a cut body in which it finds no code', () => {
+      const body = validation(
+        'INVALID_OPTION',
+        'alimama_source',
+        `${value} was not one of the allowed options: [${options(600)}]`,
+      );
+      const verdict = readUpsertAnswer(400, body.slice(0, 4096));
+      expect(verdict).toEqual({
+        outcome: 'rejected',
+        reasonClass: 'rejected-field',
+        code: 'HTTP_400',
+        reason: 'HubSpot 400 (no error body)',
+      });
+    });
+
+    it('shows no property name that is not an internal name', () => {
+      const verdict = readUpsertAnswer(
+        400,
+        validation('INVALID_OPTION', value, `${value} was not one of the allowed options: []`),
+      );
+      expect(verdict.outcome === 'rejected' && verdict.reason).toBe(
+        'HubSpot 400: VALIDATION_ERROR Property values were not valid: INVALID_OPTION',
+      );
+    });
+
+    it('cuts the values it sent out of a free-text message it keeps', () => {
+      const body = error('CONFLICT', `A contact with mobilephone ${MOBILE} already exists;\nname ${NAME}`);
+      const verdict = readUpsertAnswer(409, body, {
+        sentValues: sentValues({ mobilephone: MOBILE, message: `${NAME}\nline 2`, x: 'x' }),
+      });
+      expect(verdict.outcome === 'rejected' && verdict.reason).toBe(
+        'HubSpot 409: CONFLICT A contact with mobilephone … already exists; name …',
+      );
+    });
+  });
+});
+
+describe('the hubspot settings', () => {
+  const ENDPOINT = { name: 'crm', format: 'hubspot', token: 'pat-na1-SECRET-Ω' };
+
+  function problemsOf(endpoint: Record<string, unknown>): string[] {
+    try {
+      parseForwarderSettings({ webhooks: [endpoint] });
+    } catch (error) {
+      if (error instanceof ConfigError) return [...error.problems];
+      throw error;
+    }
+    throw new Error('expected a ConfigError');
+  }
+
+  it('parse with HubSpot as the default base URL, contacts by alimama_lead_id', () => {
+    const [endpoint] = parseForwarderSettings({ webhooks: [ENDPOINT] }).webhooks;
+    expect(endpoint!.url).toBe('https://api.hubapi.com/crm/v3/objects/contacts by alimama_lead_id');
+  });
+
+  it.each([
+    ['token', { token: undefined }],
+    ['token', { token: '' }],
+    ['token', { token: 42 }],
+    ['baseUrl', { baseUrl: 'not a url Ω' }],
+    ['baseUrl', { baseUrl: 'http://api.example.com/Ω' }],
+    ['baseUrl', { baseUrl: 'https://user:Ω@api.example.com' }],
+    ['idProperty', { idProperty: 'Alimama Lead Ω' }],
+    ['idProperty', { idProperty: 7 }],
+    ['objectType', { objectType: 'Contacts/Ω' }],
+  ])('names a bad %s, without quoting its value or the token (%j)', (key, overrides) => {
+    const problems = problemsOf({ ...ENDPOINT, ...overrides }).join('\n');
+    expect(problems).toContain(`webhooks "crm".${key}`);
+    expect(problems).not.toMatch(/Ω|SECRET/);
+  });
+
+  it('names every bad setting at once', () => {
+    const problems = problemsOf({ ...ENDPOINT, token: '', idProperty: 'Lead Id', objectType: 'Contacts' });
+    expect(problems.map((problem) => /\.(\w+) /.exec(problem)?.[1])).toEqual(['token', 'idProperty', 'objectType']);
   });
 });
