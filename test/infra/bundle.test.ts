@@ -15,22 +15,31 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { Webhook } from 'standardwebhooks';
+import { request } from 'undici';
 import { ledgerKey } from '../../functions/shared/aws/ledger';
 import { sourceKey } from '../../functions/shared/aws/scan-state';
 import { generateLeads, startSimulatedGateway, type SimulatedGateway } from '../../functions/local/simulators/alimama-gateway';
-import {
-  SIMULATED_BITABLE_APP_TOKEN,
-  SIMULATED_BITABLE_TABLE_ID,
-  startSimulatedBitable,
-} from '../../functions/local/simulators/feishu-bitable';
+import { startSimulatedBitable } from '../../functions/local/simulators/feishu-bitable';
 import { SqsLeadQueue } from '../../functions/shared/aws/lead-queue';
 import { normalizeLead } from '../../functions/shared/domain/lead';
 import {
   LEAD_ID_FIELD,
   SIMULATED_FXIAOKE_APP_SECRET,
   SIMULATED_FXIAOKE_PERMANENT_CODE,
+  TOKEN_PATH as FXIAOKE_TOKEN_PATH,
   startSimulatedFxiaoke,
 } from '../../functions/local/simulators/fxiaoke';
+import {
+  DEFAULT_EXTERNAL_ID_FIELD,
+  SIMULATED_SALESFORCE_CLIENT_SECRET,
+  startSimulatedSalesforce,
+} from '../../functions/local/simulators/salesforce';
+import {
+  ALIMAMA_LEAD_ID_PROPERTY,
+  SIMULATED_HUBSPOT_TOKEN,
+  startSimulatedHubSpot,
+} from '../../functions/local/simulators/hubspot';
+import { COMPANY_NOT_PROVIDED, DEFAULT_LEAD_SOURCE } from '../../functions/shared/webhook/connectors/salesforce/mapping';
 import { startLocalSecretsManager, type LocalSecretsManager } from '../../functions/local/emulators/secrets-server';
 import { TEST_MOBILE } from '../../functions/cli/test-lead';
 import { FUNCTION_ENTRIES, SIDE_MODULE, type FunctionName } from '../../infra/bundling';
@@ -47,6 +56,7 @@ import { runCli, type CliResult } from '../integration/cli/cli-process';
 import { MOBILE_KEY_OUTPUT } from '../../functions/cli/targets/stack-description';
 import { createStateTable } from '../support/tables';
 import { buildDeployable } from '../support/deployable-bundle';
+import { bitableEndpoint } from '../support/simulated-endpoints';
 import { Intrinsics, environmentOf, functions, props, resourcesOfType, synth } from './support';
 
 /**
@@ -176,7 +186,7 @@ beforeAll(async () => {
   secrets = await startLocalSecretsManager({
     // The poller's two values share one secret, a line each (infra/secrets.ts).
     [ARN('TopCredentials')]: `${gateway.appSecret}\n${gateway.sessionKey}`,
-    [ARN('Webhooks')]: JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]),
+    [ARN('Webhooks')]: crmWebhooks(),
     [ARN('MobilePrivateKey')]: MOBILE_KEY.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
   });
 
@@ -353,6 +363,45 @@ function emittedMetrics(): { name: string; namespace: string; dimensions: Record
     }
   }
   return found;
+}
+
+/** The suite's Webhooks value: one Standard Webhooks endpoint, `crm`, at the receiver. */
+function crmWebhooks(): string {
+  return JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]);
+}
+
+const idOf = (message: Message): string => (JSON.parse(message.Body!) as { id: string }).id;
+
+/**
+ * One forwarder invocation over `messages` with `endpoint` as the stack's only webhook (the
+ * suite's value is set back afterwards, whatever happens); every lead must come out delivered.
+ * Returns what that invocation printed.
+ */
+async function forwardThrough(endpoint: Record<string, unknown>, messages: Message[]): Promise<string> {
+  secrets.set(ARN('Webhooks'), JSON.stringify([endpoint]));
+  try {
+    const { result, stdout, stderr } = await invoke<SQSBatchResponse>(bundles.forwarder, {
+      Records: messages.map(toRecord),
+    } satisfies SQSEvent);
+    expect(result.batchItemFailures).toEqual([]);
+    return `${stdout}\n${stderr}`;
+  } finally {
+    secrets.set(ARN('Webhooks'), crmWebhooks());
+  }
+}
+
+/**
+ * What a connector's invocation logged names each lead of `messages` by id, and holds none of
+ * `secretValues`, nothing `tokens` matches, and neither the leads' names nor their mobiles (as
+ * received or decrypted).
+ */
+function expectLeadIdsOnly(logs: string, messages: Message[], secretValues: readonly string[], tokens: RegExp): void {
+  const leads = messages.map((message) => gateway.leads.find((lead) => lead.id === idOf(message))!);
+  for (const lead of leads) expect(logs).toContain(`"leadId":"${lead.id}"`);
+  expect(logs).not.toMatch(tokens);
+  // Masked names are short ("*三"), so no length floor for them: none may appear at all.
+  for (const value of [...secretValues, ...leads.flatMap((lead) => [lead.name, lead.mobile, plainMobiles.get(lead.id)])])
+    if (value !== undefined) expect(logs).not.toContain(value);
 }
 
 describe('the deployable bundles', () => {
@@ -579,8 +628,6 @@ describe('the deployable bundles', () => {
       printedErrors.push(result.stdout, result.stderr);
       return result;
     };
-    const idOf = (message: Message): string => (JSON.parse(message.Body!) as { id: string }).id;
-
     beforeAll(async () => {
       const masked = Object.fromEntries(SECRET_PARAMETER_NAMES.map((name) => [name, '****']));
       const { [MOBILE_KEY_OUTPUT]: _key, ...withoutKey } = stack.outputs;
@@ -624,7 +671,7 @@ describe('the deployable bundles', () => {
       expect(ok.stdout).toContain(`MobilePrivateKey of stack ${STACK} in ${REGION}: ok`);
 
       // What an upgrade can meet: a value the deployed version took that this one refuses.
-      const good = JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]);
+      const good = crmWebhooks();
       const key = MOBILE_KEY.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
       secrets.set(
         ARN('Webhooks'),
@@ -747,26 +794,18 @@ describe('the deployable bundles', () => {
     const api = await startReceiver((_n, request) =>
       /^Bearer tok-\d+$/.test(String(request.headers.authorization ?? '')) ? { status: 200 } : { status: 401 },
     );
-    const webhooks = JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]);
     try {
-      secrets.set(
-        ARN('Webhooks'),
-        JSON.stringify([
-          {
-            name: 'crm-form',
-            url: api.url,
-            format: 'http',
-            contentType: 'form',
-            body: "{'lead_no': data.id, 'phone': data.mobile, 'page': data.page_name}",
-            auth: { type: 'oauth2', tokenUrl: tokens.url, clientId: 'lead-forwarder', clientSecret: CLIENT_SECRET },
-          },
-        ]),
+      await forwardThrough(
+        {
+          name: 'crm-form',
+          url: api.url,
+          format: 'http',
+          contentType: 'form',
+          body: "{'lead_no': data.id, 'phone': data.mobile, 'page': data.page_name}",
+          auth: { type: 'oauth2', tokenUrl: tokens.url, clientId: 'lead-forwarder', clientSecret: CLIENT_SECRET },
+        },
+        enqueued.slice(0, FORWARDER_BATCH_SIZE),
       );
-      const batch = enqueued.slice(0, FORWARDER_BATCH_SIZE);
-      const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, {
-        Records: batch.map(toRecord),
-      } satisfies SQSEvent);
-      expect(response.batchItemFailures).toEqual([]);
       expect(tokens.issued()).toBe(1);
       const forms = api.requests.map((request) => new URLSearchParams(request.body));
       expect(forms).toHaveLength(FORWARDER_BATCH_SIZE);
@@ -779,7 +818,6 @@ describe('the deployable bundles', () => {
         api.requests.every((request) => request.headers['content-type'] === 'application/x-www-form-urlencoded;charset=utf-8'),
       ).toBe(true);
     } finally {
-      secrets.set(ARN('Webhooks'), webhooks);
       await api.close();
       await tokens.stop();
     }
@@ -787,27 +825,13 @@ describe('the deployable bundles', () => {
 
   it('forwarder: creates a 纷享销客 LeadsObj per lead through the fxiaoke connector, one token for the batch, mobiles decrypted', async () => {
     const crm = await startSimulatedFxiaoke();
-    const webhooks = JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]);
     try {
-      secrets.set(
-        ARN('Webhooks'),
-        JSON.stringify([
-          {
-            name: 'fxiaoke',
-            format: 'fxiaoke',
-            baseUrl: crm.url,
-            appId: crm.appId,
-            appSecret: crm.appSecret,
-            permanentCode: crm.permanentCode,
-            currentOpenUserId: crm.openUserIds[0],
-          },
-        ]),
-      );
       const batch = enqueued.slice(0, FORWARDER_BATCH_SIZE);
-      const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, {
-        Records: batch.map(toRecord),
-      } satisfies SQSEvent);
-      expect(response.batchItemFailures).toEqual([]);
+      const credentials = { appId: crm.appId, appSecret: crm.appSecret, permanentCode: crm.permanentCode };
+      const logs = await forwardThrough(
+        { name: 'fxiaoke', format: 'fxiaoke', baseUrl: crm.url, ...credentials, currentOpenUserId: crm.openUserIds[0] },
+        batch,
+      );
       expect(crm.tokensIssued).toBe(1);
       expect(crm.records).toHaveLength(FORWARDER_BATCH_SIZE);
       for (const record of crm.records) {
@@ -815,9 +839,92 @@ describe('the deployable bundles', () => {
         expect(crm.recordsWhere(LEAD_ID_FIELD, id)).toHaveLength(1);
         expect(record.fields.mobile).toBe(plainMobiles.get(id));
       }
+      // The corpAccessToken the forwarder was given: 纷享销客 hands the same one out again within
+      // its first 6,600 s, so asking now returns it (after the count above).
+      const answer = await request(`${crm.url}${FXIAOKE_TOKEN_PATH}?thirdTraceId=bundle-test-token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(credentials),
+      });
+      const { corpAccessToken } = (await answer.body.json()) as { corpAccessToken: string };
+      expect(corpAccessToken).toMatch(/^[0-9A-F]{32}$/);
+      expectLeadIdsOnly(logs, batch, [corpAccessToken, crm.appSecret, crm.permanentCode], /[0-9A-F]{32}/);
     } finally {
-      secrets.set(ARN('Webhooks'), webhooks);
       await crm.close();
+    }
+  });
+
+  it('forwarder: upserts one Salesforce Lead per lead by Alimama_Lead_Id__c through the salesforce connector, one client-credentials token for the batch, fields mapped', async () => {
+    const org = await startSimulatedSalesforce();
+    try {
+      const batch = enqueued.slice(0, FORWARDER_BATCH_SIZE);
+      const logs = await forwardThrough(
+        {
+          name: 'salesforce',
+          format: 'salesforce',
+          instanceUrl: org.url,
+          clientId: org.clientId,
+          clientSecret: org.clientSecret,
+          externalIdField: DEFAULT_EXTERNAL_ID_FIELD,
+        },
+        batch,
+      );
+      expect(org.tokensIssued).toBe(1);
+      // One PATCH per lead, keyed by its id in the external id field, each creating its Lead.
+      const upserts = org.requests.filter((r) => r.kind === 'upsert');
+      expect(upserts.map((r) => r.path.split('/').slice(-2).join('/')).sort()).toEqual(
+        batch.map((m) => `${DEFAULT_EXTERNAL_ID_FIELD}/${idOf(m)}`).sort(),
+      );
+      expect(upserts.every((r) => r.method === 'PATCH' && r.status === 201 && r.outcome === 'created')).toBe(true);
+      expect(org.records).toHaveLength(batch.length);
+      for (const id of batch.map(idOf)) {
+        const lead = gateway.leads.find((l) => l.id === id)!;
+        const record = org.recordByExternalId(DEFAULT_EXTERNAL_ID_FIELD, id);
+        expect(record).toMatchObject({
+          writes: 1,
+          fields: {
+            [DEFAULT_EXTERNAL_ID_FIELD]: id,
+            LastName: lead.name,
+            Company: COMPANY_NOT_PROVIDED,
+            LeadSource: DEFAULT_LEAD_SOURCE,
+            MobilePhone: plainMobiles.get(id),
+          },
+        });
+        expect(record?.fields.Description).toContain(`Alimama lead ${id}`);
+      }
+      // The simulated org's access tokens are its org id, `!` and 64 base64url characters.
+      expectLeadIdsOnly(logs, batch, [org.clientSecret], /![A-Za-z0-9_-]{64}/);
+    } finally {
+      await org.close();
+    }
+  });
+
+  it('forwarder: upserts one HubSpot contact per lead by the unique alimama_lead_id property through the hubspot connector, fields mapped', async () => {
+    const hub = await startSimulatedHubSpot();
+    try {
+      const batch = enqueued.slice(0, FORWARDER_BATCH_SIZE);
+      const idProperty = ALIMAMA_LEAD_ID_PROPERTY.name;
+      const logs = await forwardThrough(
+        { name: 'hubspot', format: 'hubspot', baseUrl: hub.url, token: hub.token, idProperty },
+        batch,
+      );
+      // Each lead's own batch upsert, by the unique property, with the private-app token.
+      const upserts = hub.requests.filter((r) => r.path === '/crm/v3/objects/contacts/batch/upsert');
+      expect(upserts.flatMap((r) => r.inputIds ?? []).sort()).toEqual(batch.map(idOf).sort());
+      expect(upserts.every((r) => r.method === 'POST' && r.auth === 'ok' && r.status === 200)).toBe(true);
+      expect(hub.records()).toHaveLength(batch.length);
+      for (const id of batch.map(idOf)) {
+        const lead = gateway.leads.find((l) => l.id === id)!;
+        const contact = hub.find(idProperty, id);
+        expect(contact).toMatchObject({
+          writes: 1,
+          properties: { [idProperty]: id, firstname: lead.name, mobilephone: plainMobiles.get(id) },
+        });
+        expect(contact?.properties.message).toContain(`Alimama lead ${id}`);
+      }
+      expectLeadIdsOnly(logs, batch, [hub.token], /\bpat-[a-z]+\d+-/);
+    } finally {
+      await hub.close();
     }
   });
 
@@ -838,6 +945,8 @@ describe('the deployable bundles', () => {
       'tok-1',
       SIMULATED_FXIAOKE_APP_SECRET,
       SIMULATED_FXIAOKE_PERMANENT_CODE,
+      SIMULATED_SALESFORCE_CLIENT_SECRET,
+      SIMULATED_HUBSPOT_TOKEN,
     ];
     for (const value of [...personal, ...secretValues]) expect(everything).not.toContain(value);
     for (const lead of gateway.leads) if (lead.name !== undefined) expect(everything).not.toContain(`"${lead.name}"`);
@@ -846,24 +955,7 @@ describe('the deployable bundles', () => {
 
 test('forwarder bundle: a feishu-bitable endpoint makes one record per lead with the mobile decrypted into the phone column, one token for the batch; nothing secret or personal in its logs', async () => {
   const sim = await startSimulatedBitable();
-  const webhooks = JSON.stringify([{ name: 'crm', url: receiver.url, secret: WEBHOOK_SECRET }]);
-  const printedBefore = printed.length;
-  const errorsBefore = printedErrors.length;
   try {
-    secrets.set(
-      ARN('Webhooks'),
-      JSON.stringify([
-        {
-          name: 'bitable',
-          format: 'feishu-bitable',
-          baseUrl: sim.url,
-          appId: sim.appId,
-          appSecret: sim.appSecret,
-          appToken: SIMULATED_BITABLE_APP_TOKEN,
-          tableId: SIMULATED_BITABLE_TABLE_ID,
-        },
-      ]),
-    );
     const batch = gateway.leads.slice(0, FORWARDER_BATCH_SIZE).map((raw) => {
       const normalized = normalizeLead(raw);
       if (!normalized.ok) throw new Error(normalized.problem);
@@ -871,10 +963,7 @@ test('forwarder bundle: a feishu-bitable endpoint makes one record per lead with
     });
     await new SqsLeadQueue(sqs, queues.queueUrl).enqueue(batch, new Date().toISOString());
     const messages = await receiveAll(batch.length);
-    const { result: response } = await invoke<SQSBatchResponse>(bundles.forwarder, {
-      Records: messages.map(toRecord),
-    } satisfies SQSEvent);
-    expect(response.batchItemFailures).toEqual([]);
+    const logs = await forwardThrough(bitableEndpoint(sim), messages);
     await sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: queues.queueUrl,
@@ -893,14 +982,9 @@ test('forwarder bundle: a feishu-bitable endpoint makes one record per lead with
       expect(record.fields['手机号']).toBe(plainMobiles.get(lead.id));
       expect(record.fields['姓名']).toBe(lead.name);
     }
-    const logs = [...printed.slice(printedBefore), ...printedErrors.slice(errorsBefore)].join('\n');
-    expect(logs).toContain(`"leadId":"${batch[0]!.id}"`);
     // The simulator's tokens are `t-` and 40 hex digits; none may reach a log line.
-    expect(logs).not.toMatch(/t-[0-9a-f]{40}/);
-    for (const value of [sim.appSecret, ...batch.flatMap((l) => [l.name, l.mobile]), ...batch.map((l) => plainMobiles.get(l.id))])
-      if (value !== undefined && value.length > 3) expect(logs).not.toContain(value);
+    expectLeadIdsOnly(logs, messages, [sim.appSecret], /t-[0-9a-f]{40}/);
   } finally {
-    secrets.set(ARN('Webhooks'), webhooks);
     await sim.close();
   }
 });
