@@ -42,6 +42,8 @@ import { sameSecret } from './same-secret';
  * - A wrong app secret is 10014 "app secret invalid" (what the platform answers in practice; the
  *   generic table lists 10015 "wrong app secret"), an unknown app id 10003; HTTP 400 for both.
  * - A phone column takes 1–64 characters of digits, spaces and `+-()`: a ciphertext is refused.
+ * - A record call's token is checked before anything Feishu answers about the call (the pages list
+ *   no order of checks; the rate limit, the scope and the base belong to the app the token names).
  */
 
 /** A column type the simulator checks values against (the create page's list of field types). */
@@ -58,7 +60,7 @@ export interface SimulatedTable {
 export type BitableFault =
   /** 99991400 with the rate-limit headers; HTTP 429 unless `status` (older APIs answer 400). */
   | { kind: 'rate-limit'; resetSeconds?: number; status?: 429 | 400 }
-  /** 99991663 for this call, whatever the token. */
+  /** 99991663 for this call, though its token is valid (one the platform dropped before its time). */
   | { kind: 'token-expired' }
   /** 1254291: another write to the table was in progress. */
   | { kind: 'write-conflict' }
@@ -119,6 +121,7 @@ export interface BitableRequestRecord {
   /** The Feishu `code` answered, or `fault` when the connection was closed or a gateway page answered. */
   outcome: number | 'fault';
   fault?: BitableFault['kind'];
+  /** A record call's `client_token` (an idempotency key, not a secret), whatever the call was answered. */
   clientToken?: string;
   /** Field names sent (not their values). */
   fieldNames?: string[];
@@ -140,6 +143,12 @@ export interface SimulatedBitable extends SimulatorControls<BitableRequestRecord
   readonly tokenRequests: number;
   /** Tokens issued (a reused token counts once). */
   readonly tokensIssued: number;
+  /**
+   * Faults for the next record calls, in order; they win over setFault. Feishu's own answers
+   * (rate-limit, token-expired, write-conflict, vendor-error, accept-then-drop) wait for a call
+   * that passes the token check; a gateway's `server-error`, `drop-connection` and `delay` meet
+   * the next call whatever its token.
+   */
   queueFault(...faults: BitableFault[]): void;
   setFault(fault: BitableFault | undefined): void;
   /** Faults for the next token calls (only `rate-limit`, `server-error`, `vendor-error`, `drop-connection`, `delay` apply). */
@@ -265,18 +274,23 @@ class Bitable extends HttpSimulator<BitableRequestRecord> implements SimulatedBi
     const record: BitableRequestRecord = { seq: this.log.nextSeq(), kind, status: 200, outcome: 0 };
     this.log.add(record);
     if (kind === 'token') this.tokenRequests += 1;
-    const fault = kind === 'token' ? this.tokenFaults.next() : kind === 'record' ? this.faults.next() : undefined;
-    if (fault !== undefined) record.fault = fault.kind;
-    const wait = this.latencyMs + (fault?.kind === 'delay' ? fault.ms : 0);
+    const clientToken = kind === 'record' ? (url.searchParams.get('client_token') ?? undefined) : undefined;
+    if (clientToken !== undefined) record.clientToken = clientToken;
+    // What stands in front of the open platform (the gateway's 5xx page, a dropped connection, a
+    // slow network) meets whichever call comes next, whatever its token, as in the fxiaoke
+    // simulator; Feishu's own answers are taken below, once the call passed its token check.
+    const early = kind === 'token' ? this.tokenFaults.next() : kind === 'record' ? this.faults.next(beforePlatform) : undefined;
+    if (early !== undefined) record.fault = early.kind;
+    const wait = this.latencyMs + (early?.kind === 'delay' ? early.ms : 0);
     if (!(await this.http.hold(res, wait))) return;
 
-    if (fault?.kind === 'drop-connection') {
+    if (early?.kind === 'drop-connection') {
       record.outcome = 'fault';
       return void req.socket.destroy();
     }
-    if (fault?.kind === 'server-error') {
+    if (early?.kind === 'server-error') {
       record.outcome = 'fault';
-      record.status = fault.status ?? 502;
+      record.status = early.status ?? 502;
       return send(res, record.status, 'text/html', HTML_502);
     }
     const answer = (refusal: Refusal): void => {
@@ -284,8 +298,9 @@ class Bitable extends HttpSimulator<BitableRequestRecord> implements SimulatedBi
       record.outcome = refusal.code;
       sendJson(res, refusal.status, JSON_TYPE, errorBody(refusal), refusal.headers);
     };
-    const faulted = faultRefusal(fault);
-    if (faulted !== undefined) return answer(faulted);
+    // A token call has no token to check: its faults (queueTokenFault) are all taken above.
+    const tokenFaulted = kind === 'token' ? faultRefusal(early) : undefined;
+    if (tokenFaulted !== undefined) return answer(tokenFaulted);
 
     if (kind === 'other' || req.method !== 'POST') {
       return answer({ status: 404, code: 99991201, msg: 'resource not find' });
@@ -296,9 +311,18 @@ class Bitable extends HttpSimulator<BitableRequestRecord> implements SimulatedBi
       return sendJson(res, 200, JSON_TYPE, { code: 0, msg: 'ok', tenant_access_token: issued.value, expire: issued.expire });
     }
 
+    // The token is checked first: a call refused for it (99991661/99991671/99991663) learns
+    // nothing else and takes no queued fault, which waits for the next call that passes, so a test
+    // that lets the tokens lapse and then queues faults knows each fault was answered.
+    const unauthenticated = this.authenticate(req.headers.authorization);
+    if (unauthenticated !== undefined) return answer(unauthenticated);
+    const fault = early ?? this.faults.next();
+    if (fault !== undefined) record.fault = fault.kind;
+    const faulted = faultRefusal(fault);
+    if (faulted !== undefined) return answer(faulted);
+
     const [, appToken = '', tableId = ''] = recordPath ?? [];
     const refusal =
-      this.authenticate(req.headers.authorization) ??
       this.rateLimit() ??
       (this.options.scopeGranted === false
         ? {
@@ -388,7 +412,6 @@ class Bitable extends HttpSimulator<BitableRequestRecord> implements SimulatedBi
   ): Promise<HeldRecord | Refusal | 'dropped'> {
     if (!this.collaborator) return { status: 403, code: 91403, msg: 'Forbidden' };
     const clientToken = url.searchParams.get('client_token') ?? undefined;
-    if (clientToken !== undefined) log.clientToken = clientToken;
     if (clientToken !== undefined && !UUID_V4.test(clientToken)) {
       return { status: 400, code: 1254037, msg: 'Invalid client token, make sure that it complies with the specification.' };
     }
@@ -485,6 +508,11 @@ function valueMisfit(type: BitableFieldType, value: unknown, maxText: number): R
         ? undefined
         : fail(1254072, 'Failed to convert phone field, please make sure it is correct.');
   }
+}
+
+/** Faults of what stands before the open platform: they meet a call whatever its token. */
+function beforePlatform(fault: BitableFault): boolean {
+  return fault.kind === 'server-error' || fault.kind === 'drop-connection' || fault.kind === 'delay';
 }
 
 function faultRefusal(fault: BitableFault | undefined): Refusal | undefined {

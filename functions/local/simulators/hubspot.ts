@@ -128,7 +128,7 @@ export interface HubSpotRequestRecord {
   /** How the bearer token fared. */
   auth: 'ok' | 'missing' | 'invalid' | 'expired' | 'not-checked';
   status: number;
-  /** Upserts: the `id` of every input, in order. */
+  /** Upserts: the `id` of every input the body carries, in order, whatever the call was answered. */
   inputIds?: string[];
   /** The HubSpot `category` (or per-property code) of a refusal. */
   category?: string;
@@ -152,6 +152,12 @@ export interface SimulatedHubSpot extends SimulatorControls<HubSpotRequestRecord
   /** The token stops working now (the app was deleted or the token rotated and expired). */
   expireToken(): void;
   setScopes(scopes: readonly string[]): void;
+  /**
+   * Faults for the next calls, in order; they win over setFault. HubSpot's own answers (rate-limit,
+   * server-error, raw-body, locked, migration, accept-then-drop) wait for a call that passes the
+   * token check and the rolling window; the edge's `html`, `drop-connection` and `delay` meet the
+   * next call whatever its token. The token-info endpoint takes only the edge's.
+   */
   queueFault(...faults: HubSpotFault[]): void;
   setFault(fault: HubSpotFault | undefined): void;
 }
@@ -326,14 +332,23 @@ class HubSpot extends HttpSimulator<HubSpotRequestRecord> implements SimulatedHu
       status: 0,
     };
     this.log.add(record);
-    const fault = this.faults.next();
-    if (fault !== undefined) record.fault = fault.kind;
-    const wait = (this.options.latencyMs ?? 0) + (fault?.kind === 'delay' ? fault.ms : 0);
+    const upsert = /^\/crm\/v3\/objects\/([^/]+)\/batch\/upsert$/.exec(url.pathname);
+    const list = /^\/crm\/v3\/objects\/([^/]+)$/.exec(url.pathname);
+    if (upsert !== null) {
+      const ids = inputIdsOf(bodyText);
+      if (ids !== undefined) record.inputIds = ids;
+    }
+    // What stands in front of the API (the edge's HTML error page, a dropped connection, a slow
+    // network) meets whichever call comes next, whatever its token, as in the fxiaoke simulator;
+    // HubSpot's own answers are taken below, once the call passed its token check.
+    const early = this.faults.next(atTheEdge);
+    if (early !== undefined) record.fault = early.kind;
+    const wait = (this.options.latencyMs ?? 0) + (early?.kind === 'delay' ? early.ms : 0);
     if (!(await this.http.hold(res, wait))) return;
 
-    if (fault?.kind === 'drop-connection') return void req.socket.destroy();
-    if (fault?.kind === 'html') {
-      record.status = fault.status ?? 502;
+    if (early?.kind === 'drop-connection') return void req.socket.destroy();
+    if (early?.kind === 'html') {
+      record.status = early.status ?? 502;
       return send(res, record.status, 'text/html', HTML_502);
     }
 
@@ -342,13 +357,22 @@ class HubSpot extends HttpSimulator<HubSpotRequestRecord> implements SimulatedHu
       return this.answer(res, record, this.tokenInfo(req, bodyText));
     }
 
-    // Limits are counted per portal, so HubSpot has to know whose call it is first.
+    // Limits are counted per portal, so HubSpot has to know whose call it is first. A call
+    // refused for its token (401) or for a full rolling window (429) is not served: it takes no
+    // queued fault, which waits for the next call that is, so a test that rotates or expires the
+    // token and then queues faults knows each fault was answered.
     record.auth = this.authenticate(req.headers.authorization);
     const authRefusal = authenticationRefusal(record.auth);
     if (authRefusal !== undefined) return this.answer(res, record, authRefusal);
+    const now = this.now();
+    if (this.windowFull(now)) return this.answer(res, record, rateLimited('TEN_SECONDLY_ROLLING'));
 
-    const rateLimited = this.rateLimit(fault);
-    if (rateLimited !== undefined) return this.answer(res, record, rateLimited);
+    const fault = early ?? this.faults.next();
+    if (fault !== undefined) record.fault = fault.kind;
+    if (fault?.kind === 'rate-limit') {
+      return this.answer(res, record, rateLimited(fault.policy ?? 'TEN_SECONDLY_ROLLING', fault.retryAfterSeconds));
+    }
+    this.window.push(now);
 
     if (fault?.kind === 'server-error') {
       return this.answer(res, record, {
@@ -377,8 +401,6 @@ class HubSpot extends HttpSimulator<HubSpotRequestRecord> implements SimulatedHu
       return send(res, record.status, JSON_TYPE, fault.body);
     }
 
-    const upsert = /^\/crm\/v3\/objects\/([^/]+)\/batch\/upsert$/.exec(url.pathname);
-    const list = /^\/crm\/v3\/objects\/([^/]+)$/.exec(url.pathname);
     if (upsert !== null && req.method === 'POST') {
       const answer = this.upsert(upsert[1]!, bodyText, record);
       if (fault?.kind === 'accept-then-drop' && answer.status < 300) return void req.socket.destroy();
@@ -424,28 +446,12 @@ class HubSpot extends HttpSimulator<HubSpotRequestRecord> implements SimulatedHu
     return token.expiresAt !== undefined && this.now() >= token.expiresAt ? 'expired' : 'ok';
   }
 
-  /** TEN_SECONDLY_ROLLING when the configured window is full (or a fault says so); undefined otherwise. */
-  private rateLimit(fault: HubSpotFault | undefined): Refusal | undefined {
+  /** Whether the configured rolling window (like TEN_SECONDLY_ROLLING) is full at `now`; calls older than it drop out. */
+  private windowFull(now: number): boolean {
     const limit = this.options.burstLimit;
-    const now = this.now();
-    if (limit !== undefined) {
-      while (this.window.length > 0 && this.window[0]! <= now - limit.intervalMs) this.window.shift();
-    }
-    const full = limit !== undefined && this.window.length >= limit.max;
-    if (fault?.kind !== 'rate-limit' && !full) {
-      this.window.push(now);
-      return undefined;
-    }
-    const policy = fault?.kind === 'rate-limit' ? (fault.policy ?? 'TEN_SECONDLY_ROLLING') : 'TEN_SECONDLY_ROLLING';
-    const retryAfter = fault?.kind === 'rate-limit' ? fault.retryAfterSeconds : undefined;
-    return {
-      status: 429,
-      category: 'RATE_LIMITS',
-      code: policy,
-      message: `You have reached your ${policy.toLowerCase()} limit.`,
-      extra: { errorType: 'RATE_LIMIT', policyName: policy },
-      ...(retryAfter === undefined ? {} : { headers: { 'retry-after': String(retryAfter) } }),
-    };
+    if (limit === undefined) return false;
+    while (this.window.length > 0 && this.window[0]! <= now - limit.intervalMs) this.window.shift();
+    return this.window.length >= limit.max;
   }
 
   private rateHeaders(): Record<string, string> {
@@ -640,6 +646,30 @@ function authenticationRefusal(state: HubSpotRequestRecord['auth']): Refusal | u
     message:
       'Authentication credentials not found. This API supports OAuth 2.0 authentication and you can find more details at https://developers.hubspot.com/docs/methods/auth/oauth-overview',
   };
+}
+
+/** HubSpot's 429 for a policy's limit; `retryAfterSeconds` adds a `Retry-After` header. */
+function rateLimited(policy: 'TEN_SECONDLY_ROLLING' | 'DAILY', retryAfterSeconds?: number): Refusal {
+  return {
+    status: 429,
+    category: 'RATE_LIMITS',
+    code: policy,
+    message: `You have reached your ${policy.toLowerCase()} limit.`,
+    extra: { errorType: 'RATE_LIMIT', policyName: policy },
+    ...(retryAfterSeconds === undefined ? {} : { headers: { 'retry-after': String(retryAfterSeconds) } }),
+  };
+}
+
+/** Faults of the edge in front of the API: they meet a call whatever its token. */
+function atTheEdge(fault: HubSpotFault): boolean {
+  return fault.kind === 'html' || fault.kind === 'drop-connection' || fault.kind === 'delay';
+}
+
+/** The input ids a batch body carries, for the request log, before (and whether or not) the call is served. */
+function inputIdsOf(bodyText: string): string[] | undefined {
+  const body = parseJson(bodyText);
+  if (!isRecord(body) || !Array.isArray(body.inputs)) return undefined;
+  return body.inputs.flatMap((input) => (isRecord(input) && typeof input.id === 'string' ? [input.id] : []));
 }
 
 function unknownObjectType(name: string): Refusal {

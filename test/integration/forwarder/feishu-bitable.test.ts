@@ -157,6 +157,12 @@ describe('feishu-bitable connector (DESIGN §7)', () => {
 
   it('a rate-limit answer (99991400) and a vendor 5xx are retried later, each lead arriving once', async () => {
     await start();
+    // A first lead fetches a token, which then lapses: the next call is refused for it (99991663)
+    // before any fault is answered, and the faults wait for the calls made with the new token.
+    const first = leads(1, 100);
+    await enqueue(first);
+    await drain(deps(bitable()), aws.sqs, aws.queues.queueUrl);
+    sim.expireTokens();
     sim.queueFault(
       { kind: 'rate-limit', resetSeconds: 1 },
       { kind: 'rate-limit', status: 400 },
@@ -166,7 +172,30 @@ describe('feishu-bitable connector (DESIGN §7)', () => {
     const sent = leads(8);
     await enqueue(sent);
     const results = await drain(deps(bitable()), aws.sqs, aws.queues.queueUrl);
-    expect([...recordCounts().entries()].sort()).toEqual(sent.map((l) => [l.id, 1]).sort());
+    expect([...recordCounts().entries()].sort()).toEqual(
+      first
+        .concat(sent)
+        .map((l) => [l.id, 1])
+        .sort(),
+    );
+    // The simulator's log: the lapsed token was refused and took no fault; each fault was answered
+    // as queued to a later call, and the lead it met was then created by one call of its own.
+    const calls = sim.requests.filter((r) => r.kind === 'record');
+    const refused = calls.filter((r) => r.outcome === 99991663);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.every((r) => r.fault === undefined)).toBe(true);
+    const faulted = calls.filter((r) => r.fault !== undefined);
+    expect(faulted.map((r) => [r.fault, r.status, r.outcome])).toEqual([
+      ['rate-limit', 429, 99991400],
+      ['rate-limit', 400, 99991400],
+      ['server-error', 503, 'fault'],
+      ['write-conflict', 200, 1254291],
+    ]);
+    for (const fault of faulted) {
+      expect(fault.seq).toBeGreaterThan(refused[0]!.seq);
+      const later = calls.filter((r) => r.clientToken === fault.clientToken && r.seq > fault.seq && r.outcome === 0);
+      expect(later.map((r) => r.deduplicated ?? false)).toEqual([false]);
+    }
     const retried = results.filter((r) => r.kind === 'retry').flatMap((r) => r.endpoints.map((e) => e.reason ?? ''));
     expect(retried).toHaveLength(4);
     expect(retried.filter((reason) => reason.includes('99991400'))).toHaveLength(2);

@@ -66,11 +66,16 @@ const MANY_OPTIONS: HubSpotProperty = {
 };
 
 describe('hubspot connector', () => {
-  it('210 leads become exactly one contact each with the mapped values; a 429 and a 503 on the way are retried', async () => {
-    hubspot.queueFault({ kind: 'rate-limit' }, { kind: 'server-error', status: 503 });
+  it('210 leads become exactly one contact each with the mapped values; a 429, a 503, a 423 and a 477 on the way are retried, not parked', async () => {
+    hubspot.queueFault(
+      { kind: 'rate-limit' },
+      { kind: 'server-error', status: 503 },
+      { kind: 'locked' },
+      { kind: 'migration', retryAfterSeconds: 1 },
+    );
     const all = leads(210);
     await enqueue(all);
-    await drain(deps(endpoints()), aws.sqs, aws.queues.queueUrl, { maxMs: 60_000 });
+    const results = await drain(deps(endpoints()), aws.sqs, aws.queues.queueUrl, { maxMs: 60_000 });
     const held = hubspot.records();
     expect(held).toHaveLength(210);
     for (const [i, lead] of all.entries()) {
@@ -78,7 +83,32 @@ describe('hubspot connector', () => {
       expect(record.properties).toMatchObject({ firstname: `**${i}`, mobilephone: MOBILE(i), address: 'xx省xx市xx县' });
       expect(record.writes).toBe(1);
     }
-    expect(hubspot.requests.filter((r) => r.status === 429 || r.status === 503)).toHaveLength(2);
+    // HubSpot's log: each fault was answered as queued, and the lead it met was then written by
+    // exactly one later call.
+    const faulted = hubspot.requests.filter((r) => r.fault !== undefined);
+    expect(faulted.map((r) => [r.fault, r.status, r.category])).toEqual([
+      ['rate-limit', 429, 'TEN_SECONDLY_ROLLING'],
+      ['server-error', 503, 'INTERNAL_ERROR'],
+      ['locked', 423, 'LOCKED'],
+      ['migration', 477, 'MIGRATION_IN_PROGRESS'],
+    ]);
+    for (const fault of faulted) {
+      expect(fault.inputIds).toHaveLength(1);
+      const later = hubspot.requests.filter((r) => r.seq > fault.seq && r.inputIds?.[0] === fault.inputIds![0]);
+      expect(later.map((r) => r.status)).toEqual([200]);
+    }
+    expect(hubspot.requests.filter((r) => r.status !== 200)).toHaveLength(4);
+    // What the forwarder did with each: a retry for later, with HubSpot's status in the reason.
+    const retried = results.filter((r) => r.kind === 'retry').flatMap((r) => r.endpoints.map((e) => e.reason ?? ''));
+    expect(retried).toHaveLength(4);
+    for (const said of [
+      'HubSpot 429 TEN_SECONDLY_ROLLING',
+      'HubSpot 503',
+      'HubSpot 423 locked',
+      'HubSpot 477 migration in progress',
+    ])
+      expect(retried.filter((reason) => reason.startsWith(said))).toHaveLength(1);
+    expect(results.every((r) => r.kind === 'retry' || r.kind === 'done')).toBe(true);
     expect(await deadLetters(aws.sqs, aws.queues.dlqUrl)).toEqual([]);
   });
 
@@ -130,7 +160,7 @@ describe('hubspot connector', () => {
     },
   );
 
-  it('a token rotated mid-run: later leads are retried with reason class auth, none parked; with the new token in the endpoint each is delivered once, and no token endpoint is called', async () => {
+  it('a token rotated mid-run: later leads are retried with reason class auth, none parked and taking none of the faults queued then; with the new token in the endpoint the faults are answered and each lead is delivered once, and no token endpoint is called', async () => {
     const list = leads(30);
     await enqueue(list);
     const configured = endpoints();
@@ -138,8 +168,10 @@ describe('hubspot connector', () => {
     expect(first.length).toBeGreaterThan(0);
     expect(first.every((r) => r.kind === 'done')).toBe(true);
 
-    // Rotated in HubSpot's settings: the old token expires at once.
+    // Rotated in HubSpot's settings: the old token expires at once. Faults queued now are not
+    // taken by the calls refused for the old token: they wait for the calls made with the new one.
     const rotated = hubspot.rotateToken();
+    hubspot.queueFault({ kind: 'rate-limit' }, { kind: 'server-error', status: 503 });
     const waiting = new Set(list.map((lead) => lead.id).filter((id) => !first.some((r) => r.leadId === id)));
     const refused: RecordResult[] = [];
     // Each lead is tried at least once with the old token; a short backoff brings none back before the others were tried.
@@ -158,8 +190,24 @@ describe('hubspot connector', () => {
 
     // The operator puts the new token in the endpoint's settings; the leads still on the queue come back.
     const later = await drain(deps(endpoints({ token: rotated })), aws.sqs, aws.queues.queueUrl);
-    expect(later.every((r) => r.kind === 'done')).toBe(true);
-    expect(new Set(later.map((r) => r.leadId))).toEqual(waiting);
+    expect(later.every((r) => r.kind === 'done' || r.kind === 'retry')).toBe(true);
+    expect(new Set(later.filter((r) => r.kind === 'done').map((r) => r.leadId))).toEqual(waiting);
+    expect(later.filter((r) => r.kind === 'done')).toHaveLength(waiting.size);
+    // The two faults were answered to calls with the new token, after every refused call.
+    const expired = hubspot.requests.filter((r) => r.auth === 'expired');
+    expect(expired.every((r) => r.status === 401 && r.fault === undefined)).toBe(true);
+    const faulted = hubspot.requests.filter((r) => r.fault !== undefined);
+    expect(faulted.map((r) => [r.auth, r.status, r.fault])).toEqual([
+      ['ok', 429, 'rate-limit'],
+      ['ok', 503, 'server-error'],
+    ]);
+    expect(faulted[0]!.seq).toBeGreaterThan(expired[expired.length - 1]!.seq);
+    expect(
+      later
+        .filter((r) => r.kind === 'retry')
+        .map((r) => String(r.endpoints[0]!.status))
+        .sort(),
+    ).toEqual(['429', '503']);
     expect(hubspot.records()).toHaveLength(30);
     for (const lead of list) expect(hubspot.find('alimama_lead_id', lead.id)!.writes).toBe(1);
     expect(await deadLetters(aws.sqs, aws.queues.dlqUrl)).toEqual([]);

@@ -244,6 +244,42 @@ describe('simulated Bitable record creation', () => {
     expect(sim.records()).toHaveLength(1);
   });
 
+  it('checks the token before answering a fault, and keeps the fault for the next call that passes', async () => {
+    await start();
+    const bearer = await token();
+    sim.expireTokens();
+    sim.queueFault({ kind: 'rate-limit' }, { kind: 'vendor-error', code: 1255040, msg: 'Request timed out', status: 504 });
+    expect(await create({}, undefined, bearer)).toMatchObject({ status: 400, json: { code: 99991663 } });
+    expect((await post(RECORDS, { fields: {} })).json.code).toBe(99991661);
+    const renewed = await token();
+    expect(await create({}, undefined, renewed)).toMatchObject({ status: 429, json: { code: 99991400 } });
+    expect(await create({}, undefined, renewed)).toMatchObject({ status: 504, json: { code: 1255040 } });
+    expect((await create({}, undefined, renewed)).json.code).toBe(0);
+    const calls = sim.requests.filter((r) => r.kind === 'record');
+    expect(calls.map((r) => [r.outcome, r.fault])).toEqual([
+      [99991663, undefined],
+      [99991661, undefined],
+      [99991400, 'rate-limit'],
+      [1255040, 'vendor-error'],
+      [0, undefined],
+    ]);
+  });
+
+  it('answers a gateway fault (a 5xx page, a dropped connection) to whichever call comes, whatever its token', async () => {
+    await start();
+    sim.queueFault({ kind: 'server-error' }, { kind: 'drop-connection' });
+    const page = await request(`${sim.url}${RECORDS}`, { method: 'POST', dispatcher: agent, body: '{}' });
+    expect(page.statusCode).toBe(502);
+    expect(await page.body.text()).toContain('<html>');
+    await expect(create({}, undefined, 't-0000')).rejects.toThrow();
+    expect((await create({})).json.code).toBe(0);
+    expect(sim.requests.filter((r) => r.kind === 'record').map((r) => r.fault)).toEqual([
+      'server-error',
+      'drop-connection',
+      undefined,
+    ]);
+  });
+
   it('refuses a second concurrent write to one table when asked to (1254291)', async () => {
     await start({ rejectConcurrentWrites: true, latencyMs: 100 });
     const bearer = await token();

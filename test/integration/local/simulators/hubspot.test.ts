@@ -264,6 +264,55 @@ describe('faults and limits', () => {
     expect((await upsert(input('1'))).status).toBe(200);
   });
 
+  it('checks the token before answering a fault, and keeps the fault for the next call that passes', async () => {
+    const old = hubspot.token;
+    const rotated = hubspot.rotateToken();
+    hubspot.queueFault({ kind: 'rate-limit' }, { kind: 'server-error', status: 503 });
+    expect(await call(UPSERT, { inputs: [input('1')] }, { token: old })).toMatchObject({
+      status: 401,
+      json: { category: 'EXPIRED_AUTHENTICATION' },
+    });
+    expect((await call(UPSERT, { inputs: [input('1')] }, { token: null })).status).toBe(401);
+    expect((await call(UPSERT, { inputs: [input('1')] }, { token: rotated })).status).toBe(429);
+    expect((await call(UPSERT, { inputs: [input('1')] }, { token: rotated })).status).toBe(503);
+    expect((await call(UPSERT, { inputs: [input('1')] }, { token: rotated })).status).toBe(200);
+    expect(hubspot.requests.map((r) => [r.auth, r.status, r.fault, r.inputIds])).toEqual([
+      ['expired', 401, undefined, ['1']],
+      ['missing', 401, undefined, ['1']],
+      ['ok', 429, 'rate-limit', ['1']],
+      ['ok', 503, 'server-error', ['1']],
+      ['ok', 200, undefined, ['1']],
+    ]);
+    expect(hubspot.find('alimama_lead_id', '1')!.writes).toBe(1);
+  });
+
+  it('a call refused for a full rolling window takes no fault either', async () => {
+    await hubspot.close();
+    hubspot = await startSimulatedHubSpot({ now: () => now, burstLimit: { max: 1, intervalMs: 10_000 } });
+    expect((await upsert(input('1'))).status).toBe(200);
+    hubspot.queueFault({ kind: 'locked' });
+    const limited = await upsert(input('2'));
+    expect(limited).toMatchObject({ status: 429, json: { policyName: 'TEN_SECONDLY_ROLLING' } });
+    now += 10_000;
+    expect((await upsert(input('2'))).status).toBe(423);
+    expect(hubspot.requests.map((r) => r.fault)).toEqual([undefined, undefined, 'locked']);
+  });
+
+  it('answers an edge fault (an HTML page, a dropped connection) to whichever call comes, whatever its token', async () => {
+    hubspot.queueFault({ kind: 'html' }, { kind: 'drop-connection' });
+    expect(await call(UPSERT, { inputs: [input('1')] }, { token: 'pat-na1-wrong' })).toMatchObject({ status: 502 });
+    await expect(call(UPSERT, { inputs: [input('1')] }, { token: null })).rejects.toThrow();
+    expect((await upsert(input('1'))).status).toBe(200);
+    expect(hubspot.requests.map((r) => r.fault)).toEqual(['html', 'drop-connection', undefined]);
+  });
+
+  it("the token-info endpoint takes none of HubSpot's own faults", async () => {
+    hubspot.queueFault({ kind: 'server-error' });
+    const info = await call('/oauth/v2/private-apps/get/access-token-info', { tokenKey: hubspot.token }, { token: null });
+    expect(info.status).toBe(200);
+    expect((await upsert(input('1'))).status).toBe(500);
+  });
+
   it('accept-then-drop writes the record and closes the connection unanswered', async () => {
     hubspot.queueFault({ kind: 'accept-then-drop' });
     await expect(upsert(input('1'))).rejects.toThrow();
